@@ -1,0 +1,21 @@
+# The README's two commands spelled as targets; .ci/run calls the same test command.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install demo test lint bench
+install: $(BIN)/python
+$(BIN)/python: pyproject.toml
+	$(PY) -m venv $(VENV) && $(BIN)/pip install -q -e '.[dev]' && touch $(BIN)/python
+
+demo: install
+	$(BIN)/python -m bot demo
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+
+bench: install
+	$(BIN)/python bench/dispatch.py

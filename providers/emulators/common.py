@@ -1,0 +1,254 @@
+"""What every provider emulator shares: request recording, fault injection, latency, rate limits.
+
+Why: tests, the demo and the benchmarks all talk HTTP to these emulators over loopback, so each
+must be able to behave like a slow, rate-limited, broken or hung provider on demand — and must
+remember what it accepted, so a test can count how many times a phone really got a message.
+
+Faults are set in-process (``state.inject(...)``) or over HTTP at ``/_emulator/*`` when the
+emulator runs in another process (``python -m providers.emulators``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Fault:
+    """One injected misbehaviour, applied to the next ``times`` send requests.
+
+    ``process=True`` means the emulator first accepts the message (it "reaches the phone") and
+    then misbehaves — the ambiguous case a bridge must never retry on its own.
+    """
+
+    status: int | None = None
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    hang: bool = False
+    drop: bool = False
+    process: bool = False
+    times: int = 1
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    raw: bytes
+    at: float
+
+
+@dataclass
+class Delivery:
+    """A message the emulator accepted, i.e. one that would reach a phone or group."""
+
+    recipient: str
+    message_id: str | None
+    payload: Any
+    at: float
+
+
+@dataclass
+class EmulatorState:
+    """Everything a test may want to set or read about an emulator."""
+
+    api_key: str = "test-key"
+    latency: float = 0.0
+    rate_limit: int | None = None  # requests per window, enforced as a sliding window
+    rate_window: float = 60.0
+    retry_after: float = 1.0
+    requests: list[RecordedRequest] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    faults: deque[Fault] = field(default_factory=deque)
+    throttled: int = 0  # 429s answered by the rate limit (not by injected faults)
+    _window: deque[float] = field(default_factory=deque)
+
+    def inject(self, fault: Fault | None = None, **kwargs: Any) -> Fault:
+        fault = fault or Fault(**kwargs)
+        self.faults.append(fault)
+        return fault
+
+    def reset(self) -> None:
+        self.requests.clear()
+        self.deliveries.clear()
+        self.faults.clear()
+        self._window.clear()
+        self.throttled = 0
+
+    def next_fault(self) -> Fault | None:
+        while self.faults:
+            fault = self.faults[0]
+            if fault.times <= 0:
+                self.faults.popleft()
+                continue
+            fault.times -= 1
+            if fault.times == 0:
+                self.faults.popleft()
+            return fault
+        return None
+
+    def over_rate(self, now: float) -> bool:
+        """Sliding-window rate check; counts only the requests it lets through."""
+        if self.rate_limit is None:
+            return False
+        while self._window and self._window[0] <= now - self.rate_window:
+            self._window.popleft()
+        if len(self._window) >= self.rate_limit:
+            return True
+        self._window.append(now)
+        return False
+
+    def delivered_to(self, recipient: str) -> int:
+        return sum(1 for d in self.deliveries if d.recipient == recipient)
+
+
+STATE_KEY = web.AppKey("emulator_state", EmulatorState)
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers)
+
+
+async def record(request: web.Request) -> tuple[RecordedRequest, Any]:
+    """Read and record the request; the body is parsed JSON, or None when it is not JSON."""
+    raw = await request.read()
+    try:
+        body: Any = json.loads(raw) if raw else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = None
+    rec = RecordedRequest(
+        request.method, request.path, dict(request.headers), body, raw, time.monotonic()
+    )
+    request.app[STATE_KEY].requests.append(rec)
+    return rec, body
+
+
+async def _hang_forever() -> None:
+    await asyncio.Event().wait()
+
+
+async def apply_fault_before(
+    request: web.Request, fault: Fault | None
+) -> web.StreamResponse | None:
+    """Latency, rate limit and faults that happen before the message is processed."""
+    state = request.app[STATE_KEY]
+    if state.latency:
+        await asyncio.sleep(state.latency)
+    if fault is not None and fault.delay:
+        await asyncio.sleep(fault.delay)
+    if fault is not None and not fault.process:
+        return await _misbehave(request, fault)
+    return None
+
+
+async def apply_fault_after(request: web.Request, fault: Fault | None) -> web.StreamResponse | None:
+    """Faults that happen after the message was accepted (the ambiguous ones)."""
+    if fault is not None and fault.process:
+        return await _misbehave(request, fault)
+    return None
+
+
+async def _misbehave(request: web.Request, fault: Fault) -> web.StreamResponse | None:
+    if fault.hang:
+        await _hang_forever()
+    if fault.drop:
+        transport = request.transport
+        if transport is not None:
+            transport.abort()
+        raise asyncio.CancelledError  # aiohttp treats this as a dropped client; nothing is written
+    if fault.status is not None:
+        body = fault.body if fault.body is not None else {}
+        return json_response(fault.status, body, fault.headers)
+    return None
+
+
+def rate_limited(request: web.Request, body: Any) -> web.Response | None:
+    """A 429 with Retry-After when the emulator's own rate limit is exceeded."""
+    state = request.app[STATE_KEY]
+    if state.over_rate(time.monotonic()):
+        state.throttled += 1
+        return json_response(429, body, {"Retry-After": f"{state.retry_after:g}"})
+    return None
+
+
+# --- control API, for an emulator running in another process ---------------------------------
+
+
+async def _control_fault(request: web.Request) -> web.Response:
+    data = await request.json()
+    request.app[STATE_KEY].inject(Fault(**data))
+    return web.json_response({"ok": True})
+
+
+async def _control_settings(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    data = await request.json()
+    for name in ("latency", "rate_limit", "rate_window", "retry_after"):
+        if name in data:
+            setattr(state, name, data[name])
+    return web.json_response({"ok": True})
+
+
+async def _control_requests(request: web.Request) -> web.Response:
+    state = request.app[STATE_KEY]
+    return web.json_response(
+        {
+            "requests": [
+                {"method": r.method, "path": r.path, "body": r.body} for r in state.requests
+            ],
+            "deliveries": [asdict(d) for d in state.deliveries],
+            "throttled": state.throttled,
+        }
+    )
+
+
+async def _control_reset(request: web.Request) -> web.Response:
+    request.app[STATE_KEY].reset()
+    return web.json_response({"ok": True})
+
+
+def new_app(state: EmulatorState | None) -> web.Application:
+    """An aiohttp app carrying the state and the ``/_emulator/*`` control routes."""
+    app = web.Application()
+    app[STATE_KEY] = state or EmulatorState()
+    app.router.add_post("/_emulator/fault", _control_fault)
+    app.router.add_post("/_emulator/settings", _control_settings)
+    app.router.add_get("/_emulator/requests", _control_requests)
+    app.router.add_post("/_emulator/reset", _control_reset)
+    return app
+
+
+@dataclass
+class RunningServer:
+    """A started aiohttp app on 127.0.0.1 with an OS-chosen port."""
+
+    runner: web.AppRunner
+    url: str
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def serve(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Start an app on loopback (port 0: any free port) and return its base URL."""
+    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port, shutdown_timeout=0.1)
+    await site.start()
+    server = site._server
+    assert isinstance(server, asyncio.base_events.Server)
+    bound_port = server.sockets[0].getsockname()[1]
+    return RunningServer(runner, f"http://{host}:{bound_port}")

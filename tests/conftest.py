@@ -1,0 +1,67 @@
+"""Shared fixtures: a loopback-only network guard and emulators on 127.0.0.1, port 0."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from providers.emulators.common import STATE_KEY, EmulatorState, RunningServer, serve
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check_address(address: Any) -> None:
+    if isinstance(address, tuple) and address:
+        host = address[0]
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            if host != "localhost":
+                raise AssertionError(f"test tried to reach a non-loopback host {host!r}") from None
+            return
+        if not ip.is_loopback:
+            raise AssertionError(f"test tried to reach a non-loopback address {host}")
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fail any test that tries to connect anywhere but loopback."""
+
+    def connect(self: socket.socket, address: Any) -> None:
+        _check_address(address)
+        return _real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        _check_address(address)
+        return _real_connect_ex(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+
+
+StartApp = Callable[[web.Application], Awaitable[RunningServer]]
+
+
+@pytest.fixture
+async def start_app() -> AsyncIterator[StartApp]:
+    """Start aiohttp apps on loopback for the test and close them after it."""
+    servers: list[RunningServer] = []
+
+    async def _start(app: web.Application) -> RunningServer:
+        server = await serve(app)
+        servers.append(server)
+        return server
+
+    yield _start
+    for server in reversed(servers):
+        await server.close()
+
+
+def state_of(app: web.Application) -> EmulatorState:
+    return app[STATE_KEY]
