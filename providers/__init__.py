@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import aiohttp
 from pydantic import Field
 
 from providers.autokonnect import AutoKonnect, AutoKonnectConfig
+from providers.base import Provider
 from providers.kaleyra import Kaleyra, KaleyraConfig
 from providers.talkntalk import TalkNTalk, TalkNTalkConfig
 
@@ -20,6 +22,16 @@ REGISTRY: dict[str, type[TalkNTalk] | type[AutoKonnect] | type[Kaleyra]] = {
     "kaleyra": Kaleyra,
 }
 
+
+def build_provider(config: AnyProviderConfig, session: aiohttp.ClientSession) -> Provider:
+    """The adapter for an account's config, sharing the caller's session."""
+    if isinstance(config, TalkNTalkConfig):
+        return TalkNTalk(config, session)
+    if isinstance(config, AutoKonnectConfig):
+        return AutoKonnect(config, session)
+    return Kaleyra(config, session)
+
+
 __all__ = [
     "REGISTRY",
     "AnyProviderConfig",
@@ -29,4 +41,5 @@ __all__ = [
     "KaleyraConfig",
     "TalkNTalk",
     "TalkNTalkConfig",
+    "build_provider",
 ]

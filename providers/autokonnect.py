@@ -1,22 +1,134 @@
-"""AutoKonnect WhatsApp Business (provider-docs/autokonnect-waba-messages.txt)."""
+"""AutoKonnect WhatsApp Business (provider-docs/autokonnect-waba-messages.txt).
+
+Every recipient of a call goes out in ONE request: numbers in ``phone_number``, contact tags in
+``contact_tag_id`` (a string for one, an array for many); AutoKonnect expands the tags, merges,
+dedupes and answers only ``recipients_count``. Doc contradictions and the reading chosen:
+
+* ``template_id``: the parameter table ("number", "the numeric ID of an approved template") and the
+  error ``invalid_template_id_format`` ("template_id must be a number") against the template
+  example's ``"promo_template"``. A name would be refused, so a non-numeric id is rejected
+  locally and a numeric one is sent as a JSON number.
+* ``language`` is in the template example but not in the parameter table: sent when given.
+* ``caption`` is listed for image, video and document only: a caption on audio is rejected
+  locally rather than silently dropped.
+* ``interactive`` is in the parameter table and examples but not in the general structure's
+  ``type`` list: it is supported.
+* The error body is not documented: the code is read from ``error`` or ``code`` (or ``error.code``).
+* ``filename``, ``mime_type`` and ``preview_url`` have no AutoKonnect parameter; they are not sent.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Literal
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
+from urllib.parse import quote, urlsplit
 
-from pydantic import Field
+import aiohttp
 
-from providers.base import MessageType, ProviderAccountConfig, Route, Service
+from providers.base import (
+    MEDIA_TYPES,
+    AuthFailed,
+    InvalidMessage,
+    Message,
+    MessageType,
+    NotFound,
+    Outcome,
+    OutcomeStatus,
+    ProviderAccountConfig,
+    ProviderServerError,
+    Recipient,
+    RecipientKind,
+    RequestRejected,
+    Route,
+    SendResult,
+    Service,
+    SessionUnavailable,
+)
+from providers.http import ErrorRule, ErrorTable, Reply, client_timeout, join_url, post_json
 
 DEFAULT_BASE_URL = "https://app.autokonnect.co.ke"
 
+log = logging.getLogger(__name__)
+
 
 class AutoKonnectConfig(ProviderAccountConfig):
-    """An AutoKonnect company account. The doc sets no batch size; we cap one request's numbers."""
+    """An AutoKonnect company account. The doc sets no batch size; the adapter caps a call at
+    ``AutoKonnect.max_recipients_per_call`` recipients."""
 
     type: Literal["autokonnect"]
-    max_batch: int = Field(default=1000, ge=1, le=10000)
+
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_TAG_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_CODE = re.compile(r"^[a-z][a-z0-9_]*$")  # a machine code, not a sentence
+# Keys each interactive kind needs in ``action`` (WhatsApp's own rules; the doc's four examples).
+_INTERACTIVE_ACTION_KEYS: Mapping[str, tuple[str, ...]] = {
+    "button": ("buttons",),
+    "list": ("button", "sections"),
+    "product_list": ("catalog_id", "sections"),
+    "product": ("catalog_id", "product_retailer_id"),
+}
+
+# The 400s that mean "fix the request": all RequestRejected.
+_REJECTED = {
+    "missing_type": "the message type was missing — report this bridge bug",
+    "missing_recipient": "no phone number or contact tag was given — add recipients",
+    "no_valid_recipients": (
+        "the contact tag(s) hold no contacts with a valid phone number — add contacts to the "
+        "tag in AutoKonnect or check the tag id"
+    ),
+    "invalid_type": "message type not supported — use text, media, template or interactive",
+    "missing_message": "the text is empty — write a message",
+    "missing_link": "the media link is missing — give a public URL of the file",
+    "missing_template_id": "the template id is missing — give an approved template's numeric id",
+    "invalid_template_id_format": "template_id must be a number — use its numeric id, not its name",
+    "missing_components": "the template components are missing — give its variable values",
+    "template_not_approved": "the template is not approved — wait, or choose an approved one",
+}
+_WABA_MISMATCH = "this WABA does not belong to the API key's company — check waba_id"
+_BAD_KEY = "the API key was refused — check the AutoKonnect API key (from its /companies page)"
+ERRORS = ErrorTable(
+    provider="AutoKonnect",
+    by_code={code: ErrorRule(RequestRejected, why) for code, why in _REJECTED.items()}
+    | {
+        "reconnect_waba": ErrorRule(
+            SessionUnavailable, "WABA channel is disconnected — reconnect it in AutoKonnect"
+        ),
+        "invalid_auth_header": ErrorRule(AuthFailed, _BAD_KEY),
+        "invalid_api_key": ErrorRule(AuthFailed, _BAD_KEY),
+        "credential_resource_mismatch": ErrorRule(AuthFailed, _WABA_MISMATCH),
+        "template_not_found": ErrorRule(
+            NotFound, "template id not found for this company — check the template id"
+        ),
+    },
+    by_status={
+        401: ErrorRule(AuthFailed, _BAD_KEY),
+        403: ErrorRule(AuthFailed, _WABA_MISMATCH),
+        # "404 | (no code) | WABA channel ID not found"
+        404: ErrorRule(NotFound, "WABA channel ID not found — check waba_id in the channel"),
+        500: ErrorRule(
+            ProviderServerError,
+            "AutoKonnect had an internal server error — the message may or may not be queued",
+        ),
+    },
+)
+
+
+def error_code(reply: Reply) -> str | None:
+    """The error code from an undocumented body: ``error``, ``code`` or ``error.code``."""
+    body = reply.body
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    candidates = [error, body.get("code")]
+    if isinstance(error, dict):
+        candidates = [error.get("code"), body.get("code")]
+    for value in candidates:
+        if isinstance(value, str) and _CODE.match(value):
+            return value
+    return None
 
 
 class AutoKonnect:
@@ -28,9 +140,19 @@ class AutoKonnect:
     message_types: ClassVar[Mapping[Service, frozenset[MessageType]]] = {
         Service.WABA: frozenset(MessageType),
     }
-    max_recipients_per_call: ClassVar[int] = 1000  # per-instance: config.max_batch
+    max_recipients_per_call: ClassVar[int] = 1000  # the bridge's cap; the doc sets none
     text_limit: ClassVar[Mapping[Service, int]] = {}
     default_rate_per_minute: ClassVar[int | None] = None  # "depend on your WABA tier settings"
+
+    def __init__(self, config: AutoKonnectConfig, session: aiohttp.ClientSession) -> None:
+        """``session`` is shared and owned by the caller; the adapter never opens or closes it."""
+        self._config = config
+        self._session = session
+        self._base_url = str(config.base_url) if config.base_url else DEFAULT_BASE_URL
+        self._timeout = client_timeout(config)
+
+    def __repr__(self) -> str:
+        return f"AutoKonnect(base_url={self._base_url!r})"
 
     @classmethod
     def route_problems(cls, route: Route) -> list[str]:
@@ -42,3 +164,174 @@ class AutoKonnect:
         if route.sender_id or route.session_id or route.from_number:
             problems.append("sender_id, session_id and from are not AutoKonnect settings")
         return problems
+
+    def _reject(self, reason: str) -> InvalidMessage:
+        return InvalidMessage(reason, provider=self.display_name)
+
+    def validate(self, route: Route, message: Message, recipients: Sequence[Recipient]) -> None:
+        """Reject locally what AutoKonnect (or WhatsApp behind it) would refuse; no I/O."""
+        problems = self.route_problems(route)
+        if problems:
+            raise self._reject("; ".join(problems))
+        self._validate_recipients(recipients)
+        problem = _content_problem(message)
+        if problem:
+            raise self._reject(problem)
+
+    def _validate_recipients(self, recipients: Sequence[Recipient]) -> None:
+        if not recipients:
+            raise self._reject("no recipients — give at least one phone number or contact tag")
+        if len(recipients) > self.max_recipients_per_call:
+            raise self._reject(
+                f"{len(recipients)} recipients in one call — split into batches of at most "
+                f"{self.max_recipients_per_call}"
+            )
+        for recipient in recipients:
+            problem = _recipient_problem(recipient)
+            if problem:
+                raise self._reject(f"recipient {_label(recipient)} {problem}")
+
+    def payload(self, message: Message, recipients: Sequence[Recipient]) -> dict[str, Any]:
+        """The documented request body; assumes ``validate`` passed."""
+        phones = _unique(r.address for r in recipients if r.kind is RecipientKind.PHONE)
+        tags = _unique(r.address[4:] for r in recipients if r.kind is RecipientKind.TAG)
+        body: dict[str, Any] = {}
+        if phones:
+            body["phone_number"] = phones[0] if len(phones) == 1 else phones
+        if tags:
+            body["contact_tag_id"] = tags[0] if len(tags) == 1 else tags
+        body["type"] = message.type.value
+        kind = message.type
+        if kind is MessageType.TEXT:
+            body["message"] = message.text
+        elif kind in MEDIA_TYPES:
+            body["link"] = message.media_url
+            if message.text and kind is not MessageType.AUDIO:
+                body["caption"] = message.text
+        elif kind is MessageType.TEMPLATE:
+            body["template_id"] = int(message.template_id or "0")
+            if message.language:
+                body["language"] = message.language
+            body["components"] = message.components
+        elif kind is MessageType.INTERACTIVE:
+            body["interactive"] = message.interactive
+        return body
+
+    async def send(
+        self, route: Route, message: Message, recipients: Sequence[Recipient]
+    ) -> SendResult:
+        """One POST for every recipient. AutoKonnect returns no message id, only
+        ``recipients_count`` (unique numbers after tag expansion), so every outcome is SENT with
+        ``provider_message_id=None``."""
+        self.validate(route, message, recipients)
+        waba = quote(route.waba_id or "", safe="")
+        url = join_url(self._base_url, f"/api/v1/whatsapp/{waba}/messages")
+        payload = self.payload(message, recipients)
+        log.debug(
+            "AutoKonnect send: waba=%s type=%s recipients=%d",
+            route.waba_id,
+            message.type.value,
+            len(recipients),
+        )
+        reply = await post_json(
+            self._session,
+            url,
+            provider=self.display_name,
+            payload=payload,
+            headers={"Authorization": f"Bearer {self._config.api_key.get_secret_value()}"},
+            timeout=self._timeout,
+        )
+        if not reply.ok:
+            raise ERRORS.error_for(reply, error_code(reply))
+        count = reply.field("recipients_count")
+        return SendResult(
+            outcomes=[Outcome(recipient=r, status=OutcomeStatus.SENT) for r in recipients],
+            recipients_count=count if type(count) is int and count >= 0 else None,
+        )
+
+
+def _content_problem(message: Message) -> str | None:
+    """What AutoKonnect's error table (or WhatsApp behind it) would refuse in this message."""
+    kind = message.type
+    if kind is MessageType.TEXT:
+        return None if _filled(message.text) else "message is required for text — write some text"
+    if kind in MEDIA_TYPES:
+        parts = urlsplit(message.media_url or "")
+        if not message.media_url:
+            return f"link is required for {kind.value} — give a public URL of the file"
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return "the media link must be a publicly accessible http(s) URL — fix the link"
+        if kind is MessageType.AUDIO and message.text:
+            return (
+                "AutoKonnect takes no caption on audio (only image, video and document) — "
+                "remove the caption or send it as a separate text"
+            )
+        return None
+    if kind is MessageType.TEMPLATE:
+        template_id = message.template_id or ""
+        if not template_id:
+            return "template_id is required for template type — give the template's numeric id"
+        if not (template_id.isascii() and template_id.isdigit()):
+            return (
+                "template_id must be a number — use the template's numeric id from "
+                "AutoKonnect's templates list, not its name"
+            )
+        if not isinstance(message.components, list):
+            return (
+                "components is required for template type — give the template's variable "
+                "values (an empty list when it has none)"
+            )
+        return None
+    if kind is MessageType.INTERACTIVE:
+        return _interactive_problem(message.interactive)
+    return f"message type {kind.value!r} is not supported on AutoKonnect"
+
+
+def _interactive_problem(interactive: dict[str, Any] | None) -> str | None:
+    if not isinstance(interactive, dict):
+        return "interactive is required for interactive type — give its payload"
+    sub = interactive.get("type")
+    if not isinstance(sub, str) or sub not in _INTERACTIVE_ACTION_KEYS:
+        return f"interactive.type must be one of {', '.join(_INTERACTIVE_ACTION_KEYS)}"
+    body = interactive.get("body")
+    if not isinstance(body, dict) or not _filled(body.get("text")):
+        return f"an interactive {sub} message needs body.text — write the text"
+    action = interactive.get("action")
+    if not isinstance(action, dict):
+        return f"an interactive {sub} message needs an action object"
+    missing = [key for key in _INTERACTIVE_ACTION_KEYS[sub] if not _filled(action.get(key))]
+    if missing:
+        return f"an interactive {sub} message needs {', '.join('action.' + k for k in missing)}"
+    return None
+
+
+def _recipient_problem(recipient: Recipient) -> str | None:
+    kind, address = recipient.kind, recipient.address
+    if kind is RecipientKind.GROUP:
+        return "is a WhatsApp group — AutoKonnect sends to phone numbers and contact tags only"
+    if kind is RecipientKind.TAG:
+        return (
+            None if _TAG_ID.match(address[4:]) else "is not a tag id — write tag:<id>, e.g. tag:42"
+        )
+    return None if _E164.match(address) else "is not E.164 — write +<country code><number>"
+
+
+def _unique(values: Any) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _filled(value: Any) -> bool:
+    """Present and not empty (a blank string, list or object counts as missing)."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    return value is not None and value != [] and value != {}
+
+
+def _label(recipient: Recipient) -> str:
+    """Our ref when there is one, else the address with a phone number's middle hidden."""
+    if recipient.ref:
+        return repr(recipient.ref)
+    address = recipient.address
+    if recipient.kind is RecipientKind.PHONE and len(address) > 7:
+        return f"{address[:4]}…{address[-3:]}"
+    return repr(address)

@@ -2,12 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar, Literal
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
+from urllib.parse import quote, urlsplit
 
-from providers.base import MessageType, ProviderAccountConfig, Route, Service
+import aiohttp
+
+from providers.base import (
+    MEDIA_TYPES,
+    InvalidMessage,
+    Message,
+    MessageType,
+    Outcome,
+    OutcomeStatus,
+    ProviderAccountConfig,
+    ProviderError,
+    Recipient,
+    RecipientKind,
+    RequestRejected,
+    Route,
+    SendResult,
+    Service,
+)
+from providers.http import Reply, client_timeout, join_url, post_json
+from providers.talkntalk_errors import ERRORS, error_code, error_detail
 
 DEFAULT_BASE_URL = "https://api.talkntalk.africa"
+
+log = logging.getLogger(__name__)
+
+# TalkNTalk's words for our message types: "text, image, video, voice, or file".
+WIRE_TYPES: Mapping[MessageType, str] = {
+    MessageType.TEXT: "text",
+    MessageType.IMAGE: "image",
+    MessageType.VIDEO: "video",
+    MessageType.AUDIO: "voice",
+    MessageType.DOCUMENT: "file",
+}
+
+# "international format (254XXXXXXXXX)": E.164 digits without the plus, at most 15 of them.
+_E164 = re.compile(r"\+?([1-9][0-9]{6,14})")
 
 
 class TalkNTalkConfig(ProviderAccountConfig):
@@ -60,3 +96,168 @@ class TalkNTalk:
         if route.waba_id or route.from_number:
             problems.append("waba_id and from are not TalkNTalk settings")
         return problems
+
+    def __init__(self, config: TalkNTalkConfig, session: aiohttp.ClientSession) -> None:
+        self._config = config
+        self._session = session
+        self._base_url = str(config.base_url) if config.base_url else DEFAULT_BASE_URL
+        self._timeout = client_timeout(config)
+
+    def __repr__(self) -> str:
+        return f"TalkNTalk(base_url={self._base_url!r})"
+
+    def _invalid(self, reason: str) -> InvalidMessage:
+        return InvalidMessage(reason, provider=self.display_name)
+
+    def validate(self, route: Route, message: Message, recipients: Sequence[Recipient]) -> None:
+        """Reject locally what TalkNTalk would reject, so a bad message costs no request."""
+        if len(recipients) != 1:
+            # The dispatcher batches by max_recipients_per_call; anything else is our bug.
+            raise ValueError(
+                f"TalkNTalk sends to exactly one recipient a call, not {len(recipients)}"
+            )
+        service = route.service
+        if service not in self.services:
+            raise self._invalid(
+                f"TalkNTalk has no {service.value!r} service — use sms, whatsapp or whatsapp_group"
+            )
+        if service is not Service.SMS and not route.session_id:
+            raise self._invalid(
+                f"a {service.value} channel needs session_id — set it to the chat_id "
+                "from TalkNTalk's List Phones"
+            )
+        self._check_recipient(service, recipients[0])
+        self._check_content(service, message)
+
+    def _check_recipient(self, service: Service, recipient: Recipient) -> None:
+        address = recipient.address
+        kind = recipient.kind
+        if service is Service.WHATSAPP_GROUP:
+            if kind is not RecipientKind.GROUP:
+                raise self._invalid(
+                    f"{address!r} is not a WhatsApp group id (…@g.us) — a whatsapp_group "
+                    "channel sends to groups only; use a whatsapp channel for numbers"
+                )
+            return
+        if kind is RecipientKind.GROUP:
+            raise self._invalid(
+                f"{address!r} is a WhatsApp group id — a {service.value} channel sends to "
+                "numbers only; use a whatsapp_group channel for groups"
+            )
+        if kind is RecipientKind.TAG:
+            raise self._invalid(
+                f"{address!r} is a contact tag — TalkNTalk sends to phone numbers; "
+                "tags are AutoKonnect's"
+            )
+        if not _E164.fullmatch(address):
+            raise self._invalid(
+                f"{address!r} is not an international phone number — write it as "
+                "+<country code><number>, e.g. +254712345678"
+            )
+
+    def _check_content(self, service: Service, message: Message) -> None:
+        allowed = self.message_types[service]
+        if message.type not in allowed:
+            if service is Service.SMS:
+                hint = "SMS takes text only — send media through a whatsapp channel"
+            else:
+                words = ", ".join(sorted(t.value for t in allowed))
+                hint = f"a TalkNTalk {service.value} channel takes {words}"
+            raise self._invalid(f"{message.type.value} messages cannot be sent: {hint}")
+        if message.type is MessageType.TEXT:
+            if not (message.text or "").strip():
+                raise self._invalid("the message text is empty — write something to send")
+            return
+        url = message.media_url or ""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self._invalid(
+                f"a {message.type.value} message needs media_url, a public http(s) link to the file"
+            )
+
+    def _request(
+        self, route: Route, message: Message, recipient: Recipient
+    ) -> tuple[str, dict[str, Any], str]:
+        """The path, JSON body and id field for one recipient (validated already)."""
+        digits = recipient.address.removeprefix("+")
+        if route.service is Service.SMS:
+            body: dict[str, Any] = {"mobile": digits, "message": message.text}
+            if route.sender_id is not None:
+                body["sender_id"] = route.sender_id
+            return "/v1/sms/send/", body, "id"
+        session = quote(route.session_id or "", safe="")
+        group = route.service is Service.WHATSAPP_GROUP
+        body = {"to": recipient.address if group else digits, "type": WIRE_TYPES[message.type]}
+        if message.text:
+            body["message"] = message.text  # the body, or the caption for media
+        if message.type in MEDIA_TYPES:
+            body["url"] = message.media_url
+            # "filename ... (for type: file)"; the group endpoint has no such field.
+            if message.type is MessageType.DOCUMENT and message.filename:
+                body["filename"] = message.filename
+            if message.mime_type:
+                body["mime_type"] = message.mime_type
+        path = f"/v1/whatsapp/{session}/groups/send/" if group else f"/v1/whatsapp/{session}/send/"
+        return path, body, "message_id"
+
+    async def send(
+        self, route: Route, message: Message, recipients: Sequence[Recipient]
+    ) -> SendResult:
+        """One POST for one recipient; a typed error on anything but a 2xx."""
+        self.validate(route, message, recipients)
+        recipient = recipients[0]
+        path, body, id_field = self._request(route, message, recipient)
+        key = self._config.api_key.get_secret_value()
+        reply = await post_json(
+            self._session,
+            join_url(self._base_url, path),
+            provider=self.display_name,
+            payload=body,
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=self._timeout,
+        )
+        log.debug(
+            "TalkNTalk %s answered HTTP %s in %.3fs", route.service, reply.status, reply.elapsed
+        )
+        if not reply.ok:
+            raise self._error(route.service, reply)
+        if reply.field("success") is False:
+            raise RequestRejected(
+                "TalkNTalk answered success=false — the message was not sent",
+                provider=self.display_name,
+                status=reply.status,
+                code=error_code(reply.body),
+            )
+        message_id = reply.field(id_field)
+        if isinstance(message_id, int) and not isinstance(message_id, bool):
+            message_id = str(message_id)
+        if not isinstance(message_id, str) or not message_id:
+            # Accepted (2xx) all the same; only delivery receipts cannot be matched to it.
+            log.warning(
+                "TalkNTalk %s accepted a message (HTTP %s) without %r in the answer",
+                route.service,
+                reply.status,
+                id_field,
+            )
+            message_id = None
+        outcome = Outcome(
+            recipient=recipient, status=OutcomeStatus.SENT, provider_message_id=message_id
+        )
+        return SendResult(outcomes=[outcome])
+
+    def _error(self, service: Service, reply: Reply) -> ProviderError:
+        """The typed error, with the provider's own words when it gave some (key redacted)."""
+        error = ERRORS[service].error_for(reply, error_code(reply.body))
+        detail = error_detail(reply.body)
+        if not detail:
+            return error
+        key = self._config.api_key.get_secret_value()
+        if key:
+            detail = detail.replace(key, "***")
+        return type(error)(
+            f"{error.reason} (TalkNTalk said: {detail})",
+            provider=error.provider,
+            code=error.code,
+            status=error.status,
+            retry_after=error.retry_after,
+        )

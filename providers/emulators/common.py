@@ -189,7 +189,11 @@ def rate_limited(request: web.Request, body: Any) -> web.Response | None:
 
 async def _control_fault(request: web.Request) -> web.Response:
     data = await request.json()
-    request.app[STATE_KEY].inject(Fault(**data))
+    try:
+        fault = Fault(**data)
+    except TypeError as exc:
+        return web.json_response({"ok": False, "error": str(exc)}, status=400)
+    request.app[STATE_KEY].inject(fault)
     return web.json_response({"ok": True})
 
 
@@ -244,9 +248,9 @@ class RunningServer:
 
 async def serve(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
     """Start an app on loopback (port 0: any free port) and return its base URL."""
-    runner = web.AppRunner(app, handle_signals=False, access_log=None)
+    runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=0.1)
+    site = web.TCPSite(runner, host, port)
     await site.start()
     server = site._server
     assert isinstance(server, asyncio.base_events.Server)
