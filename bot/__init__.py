@@ -1,0 +1,1 @@
+"""chatops-bridge: send SMS and WhatsApp from Slack through the team's own provider accounts."""
