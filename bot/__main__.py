@@ -1,0 +1,62 @@
+"""Command line: serve | socket | check | send | demo. The only place that calls sys.exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from bot import cli_send, logs
+from config import ConfigError, Settings, load
+from config.describe import describe
+
+
+def _config_path(args: argparse.Namespace) -> str:
+    return str(args.config or os.environ.get("BRIDGE_CONFIG") or "config/bridge.yaml")
+
+
+def _load(args: argparse.Namespace) -> Settings | None:
+    try:
+        return load(_config_path(args))
+    except ConfigError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="chatops-bridge: send SMS and WhatsApp from Slack through your own accounts.",
+    )
+    parser.add_argument(
+        "--config",
+        default=None,
+        help="config file (default: $BRIDGE_CONFIG, else config/bridge.yaml)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("check", help="validate the config and print what it resolves to")
+    send = commands.add_parser("send", help="send a message through a channel from the terminal")
+    cli_send.add_arguments(send)
+    for sub in commands.choices.values():
+        sub.add_argument("--config", default=argparse.SUPPRESS, help="config file")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logs.configure()
+    settings = _load(args)
+    if settings is None:
+        return 1
+    if args.command == "check":
+        sys.stdout.write(describe(settings) + "\n")
+        return 0
+    if args.command == "send":
+        return asyncio.run(cli_send.run_send(args, settings))
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

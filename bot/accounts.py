@@ -1,0 +1,101 @@
+"""Provider accounts at run time: one shared HTTP session, rate limiter and concurrency bound each.
+
+Why: a provider's rate limit and a sane number of open connections belong to the *account*, not
+to one send, so two sends through the same account share them and never exceed them together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+
+from providers import AnyProviderConfig, build_provider
+from providers.base import Provider
+
+# Pace a little under the documented limit so clock skew and network jitter between us and the
+# provider's window never cost a 429 (measured in bench/dispatch.py).
+RATE_HEADROOM = 0.97
+
+
+class AccountLimiter:
+    """Even pacing at the account's rate, and a shared pause after a 429 until its Retry-After."""
+
+    def __init__(self, rate_per_minute: int | None, *, headroom: float = RATE_HEADROOM) -> None:
+        self.rate_per_minute = rate_per_minute
+        # A bucket of one: requests are spaced evenly, never sent in a burst that a sliding
+        # window on the provider's side would count against us.
+        self._limiter = (
+            AsyncLimiter(1, 60.0 / (rate_per_minute * headroom)) if rate_per_minute else None
+        )
+        self._paused_until = 0.0
+
+    @property
+    def paused_for(self) -> float:
+        return max(0.0, self._paused_until - asyncio.get_running_loop().time())
+
+    def pause(self, seconds: float) -> None:
+        """Hold every request of this account for ``seconds`` (a 429's Retry-After)."""
+        loop = asyncio.get_running_loop()
+        self._paused_until = max(self._paused_until, loop.time() + seconds)
+
+    async def acquire(self) -> None:
+        """Wait until a request may go out: after any pause, and at the account's pace."""
+        while True:
+            wait = self.paused_for
+            if wait > 0:
+                await asyncio.sleep(wait)
+                continue
+            if self._limiter is not None:
+                await self._limiter.acquire()
+            if self.paused_for > 0:  # a 429 arrived while we waited for the bucket
+                continue
+            return
+
+
+@dataclass
+class Account:
+    """A configured provider account, ready to send."""
+
+    name: str
+    provider: Provider
+    limiter: AccountLimiter
+    slots: asyncio.Semaphore
+
+
+def rate_for(config: AnyProviderConfig, provider: Provider) -> int | None:
+    """The configured requests/minute, else the provider's documented default (None: no limit)."""
+    if config.rate_per_minute is not None:
+        return config.rate_per_minute
+    return provider.default_rate_per_minute
+
+
+@asynccontextmanager
+async def open_accounts(
+    configs: Mapping[str, AnyProviderConfig],
+) -> AsyncIterator[dict[str, Account]]:
+    """Open one ClientSession per account for the duration of the block, and close them all."""
+    sessions: list[aiohttp.ClientSession] = []
+    accounts: dict[str, Account] = {}
+    try:
+        for name, config in configs.items():
+            session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=config.max_concurrency),
+                raise_for_status=False,
+            )
+            sessions.append(session)
+            provider = build_provider(config, session)
+            accounts[name] = Account(
+                name=name,
+                provider=provider,
+                limiter=AccountLimiter(rate_for(config, provider)),
+                slots=asyncio.Semaphore(config.max_concurrency),
+            )
+        yield accounts
+    finally:
+        for session in sessions:
+            await session.close()

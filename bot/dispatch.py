@@ -1,0 +1,277 @@
+"""Plan -> provider calls -> one Outcome per recipient.
+
+The dispatcher owns what is shared between sends: each account's rate limiter and concurrency
+bound, batching where an API takes many recipients, and the retry policy. It retries only what
+certainly did not go out (429, connect failures); anything that may have gone out becomes
+``unknown`` and is never retried on its own, so nobody is messaged twice. Every attempt is
+recorded *before* it is made, and every outcome before it is yielded, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    wait_exponential_jitter,
+)
+
+from bot import metrics
+from bot.accounts import Account
+from providers.base import (
+    AmbiguousError,
+    Message,
+    Outcome,
+    OutcomeStatus,
+    ProviderError,
+    RateLimited,
+    Recipient,
+    RetryableError,
+    Route,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A send that policy has approved: everything the dispatcher needs, nothing about Slack."""
+
+    request_id: str
+    channel: str
+    account: str
+    route: Route
+    message: Message
+    recipients: tuple[Recipient, ...]
+
+
+class Recorder(Protocol):
+    """Where attempts and outcomes are written (the store); called before acting on them."""
+
+    async def attempt_started(
+        self, request_id: str, recipients: Sequence[Recipient], attempt: int
+    ) -> None: ...
+
+    async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None: ...
+
+
+class NullRecorder:
+    """For callers with nowhere to record (benchmarks)."""
+
+    async def attempt_started(
+        self, request_id: str, recipients: Sequence[Recipient], attempt: int
+    ) -> None:
+        return None
+
+    async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a failure that certainly did not send is tried again. Tests set delays to zero."""
+
+    max_attempts: int = 4  # connect failures
+    max_rate_limited_attempts: int = 8  # 429s: the account pauses for Retry-After in between
+    base_delay: float = 0.5
+    max_delay: float = 10.0
+    default_retry_after: float = 5.0  # a 429 without Retry-After
+    max_retry_after: float = 300.0  # a longer pause is reported as a failure, not waited out
+
+
+@dataclass
+class Dispatcher:
+    """Sends plans through the accounts; one instance serves every send of the process."""
+
+    accounts: Mapping[str, Account]
+    recorder: Recorder = field(default_factory=NullRecorder)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    workers_per_send: int = 32
+    queue_size: int = 256
+
+    def validate(self, plan: Plan) -> None:
+        """Raise InvalidMessage before anything is sent if any batch would be refused."""
+        account = self._account(plan)
+        for batch in self._batches(account, plan.recipients):
+            account.provider.validate(plan.route, plan.message, batch)
+
+    async def dispatch(self, plan: Plan) -> AsyncIterator[Outcome]:
+        """Yield one Outcome per recipient as they complete (order not kept)."""
+        account = self._account(plan)
+        self.validate(plan)
+        batches: asyncio.Queue[tuple[Recipient, ...]] = asyncio.Queue()
+        for batch in self._batches(account, plan.recipients):
+            batches.put_nowait(batch)
+        results: asyncio.Queue[list[Outcome] | BaseException] = asyncio.Queue(self.queue_size)
+        workers = [
+            asyncio.create_task(self._worker(account, plan, batches, results))
+            for _ in range(min(self.workers_per_send, batches.qsize()))
+        ]
+        remaining = len(plan.recipients)
+        try:
+            while remaining > 0:
+                item = await results.get()
+                if isinstance(item, BaseException):
+                    raise item
+                for outcome in item:
+                    remaining -= 1
+                    yield outcome
+        finally:
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+
+    async def run(self, plan: Plan) -> list[Outcome]:
+        """Dispatch and collect every outcome."""
+        return [outcome async for outcome in self.dispatch(plan)]
+
+    def _account(self, plan: Plan) -> Account:
+        try:
+            return self.accounts[plan.account]
+        except KeyError:
+            raise KeyError(f"no provider account named {plan.account!r}") from None
+
+    @staticmethod
+    def _batches(account: Account, recipients: Sequence[Recipient]) -> list[tuple[Recipient, ...]]:
+        size = max(1, account.provider.max_recipients_per_call)
+        return [tuple(recipients[i : i + size]) for i in range(0, len(recipients), size)]
+
+    async def _worker(
+        self,
+        account: Account,
+        plan: Plan,
+        batches: asyncio.Queue[tuple[Recipient, ...]],
+        results: asyncio.Queue[list[Outcome] | BaseException],
+    ) -> None:
+        while not batches.empty():
+            batch = batches.get_nowait()
+            try:
+                outcomes = await self._send_batch(account, plan, batch)
+                await self.recorder.outcomes_recorded(plan.request_id, outcomes)
+                for outcome in outcomes:
+                    metrics.MESSAGES.labels(account.name, outcome.status.value).inc()
+            except Exception as exc:  # a recorder failure must reach the caller, not vanish
+                await results.put(exc)
+                return
+            await results.put(outcomes)
+
+    async def _send_batch(
+        self, account: Account, plan: Plan, batch: tuple[Recipient, ...]
+    ) -> list[Outcome]:
+        attempt_no = 0
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(RetryableError),
+            stop=self._should_stop,
+            wait=self._wait,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    attempt_no = attempt.retry_state.attempt_number
+                    return await self._attempt(account, plan, batch, attempt_no)
+        except RateLimited as exc:
+            if self._pause_too_long(exc):
+                reason = (
+                    f"rate limited for {exc.retry_after:.0f} s — too long to wait; "
+                    "retry the failed recipients later"
+                )
+            else:
+                reason = f"still rate limited after {attempt_no} attempts — retry later"
+            return _outcomes(batch, OutcomeStatus.FAILED, exc, attempt_no, reason)
+        except RetryableError as exc:
+            reason = f"{exc.reason} (gave up after {attempt_no} attempts)"
+            return _outcomes(batch, OutcomeStatus.FAILED, exc, attempt_no, reason)
+        except AmbiguousError as exc:
+            return _outcomes(batch, OutcomeStatus.UNKNOWN, exc, attempt_no)
+        except ProviderError as exc:
+            return _outcomes(batch, OutcomeStatus.FAILED, exc, attempt_no)
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def _attempt(
+        self, account: Account, plan: Plan, batch: tuple[Recipient, ...], attempt_no: int
+    ) -> list[Outcome]:
+        async with account.slots:
+            await account.limiter.acquire()
+            await self.recorder.attempt_started(plan.request_id, batch, attempt_no)
+            started = time.monotonic()
+            result_kind = "ok"
+            try:
+                result = await account.provider.send(plan.route, plan.message, batch)
+            except ProviderError as exc:
+                result_kind = exc.kind.value
+                if isinstance(exc, RateLimited):
+                    pause = exc.retry_after
+                    account.limiter.pause(
+                        self.retry.default_retry_after if pause is None else pause
+                    )
+                log.info(
+                    "provider attempt failed",
+                    extra={
+                        "request_id": plan.request_id,
+                        "account": account.name,
+                        "attempt": attempt_no,
+                        "kind": exc.kind.value,
+                        "status": exc.status,
+                        "code": exc.code,
+                    },
+                )
+                raise
+            finally:
+                elapsed = time.monotonic() - started
+                metrics.PROVIDER_LATENCY.labels(account.name, result_kind).observe(elapsed)
+                metrics.PROVIDER_ATTEMPTS.labels(account.name, result_kind).inc()
+        return [o.model_copy(update={"attempts": attempt_no}) for o in result.outcomes]
+
+    def _pause_too_long(self, exc: BaseException | None) -> bool:
+        return (
+            isinstance(exc, RateLimited)
+            and exc.retry_after is not None
+            and exc.retry_after > self.retry.max_retry_after
+        )
+
+    def _should_stop(self, state: RetryCallState) -> bool:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited):
+            if self._pause_too_long(exc):
+                return True
+            return state.attempt_number >= self.retry.max_rate_limited_attempts
+        return state.attempt_number >= self.retry.max_attempts
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimited):
+            return 0.0  # the account limiter holds every request until Retry-After
+        if self.retry.base_delay <= 0:
+            return 0.0
+        backoff = wait_exponential_jitter(
+            initial=self.retry.base_delay, max=self.retry.max_delay, jitter=self.retry.base_delay
+        )
+        return float(backoff(state))
+
+
+def _outcomes(
+    batch: Sequence[Recipient],
+    status: OutcomeStatus,
+    exc: ProviderError,
+    attempts: int,
+    reason: str | None = None,
+) -> list[Outcome]:
+    return [
+        Outcome(
+            recipient=recipient,
+            status=status,
+            reason=reason or exc.reason,
+            code=exc.code,
+            http_status=exc.status,
+            attempts=max(1, attempts),
+        )
+        for recipient in batch
+    ]

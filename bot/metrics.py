@@ -1,0 +1,36 @@
+"""Prometheus metrics, in one place so every module counts the same things the same way."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+REQUESTS = Counter(
+    "bridge_requests_total",
+    "Send requests by surface (slash, modal, broadcast, shortcut, cli) and outcome.",
+    ["surface", "outcome"],
+    registry=REGISTRY,
+)
+
+MESSAGES = Counter(
+    "bridge_messages_total",
+    "Per-recipient outcomes by provider account and outcome (sent, failed, unknown, ...).",
+    ["provider", "outcome"],
+    registry=REGISTRY,
+)
+
+PROVIDER_LATENCY = Histogram(
+    "bridge_provider_request_seconds",
+    "Wall time of one provider HTTP attempt, by provider account and result kind.",
+    ["provider", "result"],
+    buckets=(0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+    registry=REGISTRY,
+)
+
+PROVIDER_ATTEMPTS = Counter(
+    "bridge_provider_attempts_total",
+    "Provider HTTP attempts by provider account and result (ok, retryable, ambiguous, permanent).",
+    ["provider", "result"],
+    registry=REGISTRY,
+)

@@ -1,0 +1,214 @@
+"""YAML with line numbers, duplicate-key checks and ``${VAR}`` interpolation.
+
+``PositionLoader`` is a ``yaml.SafeLoader`` that builds plain Python data itself so it knows the
+key path of every value: it records the line of each mapping key and sequence item, so that both
+pydantic's error locations and our own resolution errors can point at a line. Keys are always the
+text written (``on:`` stays ``"on"``, never ``True``). Secrets live only in the environment: a
+secret field written literally is a problem, and its value never appears in a message.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from config.problems import KeyPath
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_INT_TAG = "tag:yaml.org,2002:int"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_REF = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
+_VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
+
+
+class Origin(enum.Enum):
+    """Where a scalar's text came from; secrets must be ``ENV``."""
+
+    LITERAL = "literal"
+    ENV = "env"  # exactly one ${VAR}, no default
+    ENV_DEFAULT = "env-default"  # exactly one ${VAR:-default}
+    MIXED = "mixed"  # literal text around references
+
+
+@dataclass
+class Issue:
+    path: KeyPath
+    line: int
+    message: str
+
+
+@dataclass
+class Document:
+    """What the loader found: the data, where each key is, and what went wrong."""
+
+    data: Any
+    positions: dict[KeyPath, int] = field(default_factory=dict)
+    origins: dict[KeyPath, tuple[Origin, str | None]] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    secrets: list[str] = field(default_factory=list)
+
+
+class PositionLoader(yaml.SafeLoader):
+    """Builds data from the node tree, tracking key paths (see the module docstring)."""
+
+    def __init__(
+        self, stream: str, env: Mapping[str, str], secret_fields: frozenset[str] = frozenset()
+    ) -> None:
+        super().__init__(stream)
+        self.env = env
+        self.secret_fields = secret_fields
+        self.doc = Document(data=None, positions={(): 1})
+
+    def is_secret(self, path: KeyPath) -> bool:
+        return len(path) == 3 and path[0] == "providers" and path[2] in self.secret_fields
+
+    def load_document(self) -> Document:
+        """Compose the single document and build it; YAML syntax errors propagate."""
+        try:
+            node = self.get_single_node()
+            if node is not None:
+                self.doc.data = self._build(node, ())
+        finally:
+            self.dispose()
+        return self.doc
+
+    def _issue(self, path: KeyPath, line: int, message: str) -> None:
+        self.doc.issues.append(Issue(path, line, message))
+
+    def _build(self, node: yaml.Node, path: KeyPath) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            return self._build_mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            items: list[Any] = []
+            for index, item in enumerate(node.value):
+                self.doc.positions[(*path, index)] = item.start_mark.line + 1
+                items.append(self._build(item, (*path, index)))
+            return items
+        assert isinstance(node, yaml.ScalarNode)
+        return self._build_scalar(node, path)
+
+    def _build_mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
+        own_keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        own = {k for k in own_keys if k != "<<"}
+        own_count = len(node.value) - own_keys.count("<<")
+        self.flatten_mapping(node)  # YAML merge keys (<<: *anchor); the node's own keys win
+        merged = len(node.value) - own_count
+        out: dict[str, Any] = {}
+        seen: set[str] = set()
+        for index, (key_node, value_node) in enumerate(node.value):
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._issue(path, line, "a key must be a plain word, not a list or mapping")
+                continue
+            key = str(key_node.value)
+            child = (*path, key)
+            if index < merged:
+                if key not in own:  # merged in: later merges override earlier ones silently
+                    self.doc.positions[child] = line
+                    out[key] = self._build(value_node, child)
+                continue
+            if key in seen:
+                first = self.doc.positions.get(child)
+                self._issue(
+                    child, line, f"duplicate key {key!r} (first at line {first}): keep only one"
+                )
+                continue
+            seen.add(key)
+            self.doc.positions[child] = line
+            out[key] = self._build(value_node, child)
+        return out
+
+    def _build_scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
+        line = node.start_mark.line + 1
+        if node.tag == _STR_TAG:
+            text, origin, default = self._interpolate(node.value, path, line)
+            self.doc.origins[path] = (origin, default)
+            if self.is_secret(path):
+                self.doc.secrets.append(text)
+                if origin is not Origin.ENV:  # literal text in the file (a pure ${VAR} is not)
+                    self.doc.secrets.append(node.value)
+            return text
+        self.doc.origins[path] = (Origin.LITERAL, None)
+        raw = str(node.value)
+        if self.is_secret(path):
+            self.doc.secrets.append(raw)
+        # +254712345678 and 0712345678 written without quotes are numbers to YAML, and yes/no/on/off
+        # are booleans (a list named "on"): keep the text; pydantic still reads it as a bool or int.
+        if node.tag == _INT_TAG and raw[:1] in "+0" and len(raw) > 1:
+            return raw
+        if node.tag == _BOOL_TAG:
+            return raw
+        return self.construct_object(node, deep=True)
+
+    def _interpolate(self, text: str, path: KeyPath, line: int) -> tuple[str, Origin, str | None]:
+        """Replace ``${VAR}`` / ``${VAR:-default}``; ``$$`` is a literal ``$``."""
+        refs: list[str | None] = []
+
+        def replace(match: re.Match[str]) -> str:
+            if match.group(0) == "$$":
+                return "$"
+            inner = match.group(1)
+            parsed = _VAR.match(inner) if inner is not None else None
+            if parsed is None:
+                shown = match.group(0) if inner is not None else "${"
+                self._issue(
+                    path,
+                    line,
+                    f"malformed reference {shown!r}: write ${{NAME}} or ${{NAME:-default}} "
+                    "(NAME: letters, digits, _); write $$ for a literal $",
+                )
+                return ""
+            var, default = parsed.group(1), parsed.group(2)
+            refs.append(default)
+            value = self.env.get(var)
+            if value:
+                return value
+            if default is not None:
+                return default
+            if self.is_secret(path):
+                hint = (
+                    "set it in the environment before starting (secrets are read only from there)"
+                )
+            else:
+                hint = f"set it, or give a default: ${{{var}:-value}}"
+            self._issue(path, line, f"environment variable {var} is not set: {hint}")
+            return ""
+
+        result = _REF.sub(replace, text)
+        if not refs:
+            return result, Origin.LITERAL, None
+        whole = _REF.fullmatch(text)
+        if len(refs) == 1 and whole is not None and whole.group(0) != "$$":
+            return result, (Origin.ENV if refs[0] is None else Origin.ENV_DEFAULT), refs[0]
+        return result, Origin.MIXED, None
+
+
+def secret_issues(doc: Document, secret_fields: frozenset[str]) -> list[Issue]:
+    """A secret field must be exactly ``${VAR}``: not literal, not mixed, no default in the file."""
+    issues: list[Issue] = []
+    providers = doc.data.get("providers") if isinstance(doc.data, dict) else None
+    if not isinstance(providers, dict):
+        return issues
+    for name, account in providers.items():
+        if not isinstance(account, dict):
+            continue
+        kind = account.get("type")
+        prefix = str(kind if isinstance(kind, str) and kind.isidentifier() else name)
+        for key in sorted(secret_fields & account.keys()):
+            path: KeyPath = ("providers", name, key)
+            origin, _default = doc.origins.get(path, (Origin.LITERAL, None))
+            if origin is Origin.ENV:
+                continue
+            var = re.sub(r"[^A-Z0-9_]", "_", f"{prefix}_{key}".upper())
+            if origin is Origin.ENV_DEFAULT:
+                what = f"{key} must come from the environment alone: drop the default from the file"
+            else:
+                what = f"{key} must come from the environment"
+            line = doc.positions.get(path, 1)
+            issues.append(Issue(path, line, f"{what}: write {key}: ${{{var}}}"))
+    return issues

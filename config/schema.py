@@ -1,0 +1,149 @@
+"""The file's shape as pydantic models: what ``config/bridge.yaml`` may contain.
+
+These check types and spelling only (``extra="forbid"`` everywhere, so a misspelt key is an
+error). Cross-references, numbers and Slack ids are checked in ``config.resolve``; the JSON
+Schema published for editors is generated from ``BridgeConfig``.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Annotated
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from providers import AnyProviderConfig, AutoKonnectConfig, KaleyraConfig, TalkNTalkConfig
+from providers.base import Service
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+NAME_HINT = (
+    "names are typed in Slack: use lowercase letters, digits, '-' and '_', starting with a "
+    "letter or digit (at most 64), e.g. oncall-sms"
+)
+
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
+
+PROVIDER_CONFIGS: tuple[type[TalkNTalkConfig | AutoKonnectConfig | KaleyraConfig], ...] = (
+    TalkNTalkConfig,
+    AutoKonnectConfig,
+    KaleyraConfig,
+)
+
+
+def _secret_fields() -> frozenset[str]:
+    """Fields of any provider account typed ``SecretStr``: they must come from ``${VAR}``."""
+    found: set[str] = set()
+    for model in PROVIDER_CONFIGS:
+        for name, info in model.model_fields.items():
+            if info.annotation is SecretStr or SecretStr in typing.get_args(info.annotation):
+                found.add(info.alias or name)
+    return frozenset(found)
+
+
+SECRET_FIELDS = _secret_fields()
+
+
+class DefaultsConfig(BaseModel):
+    """Values that apply to every channel."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    country: str = Field(
+        default="KE",
+        description="ISO 3166 region for numbers written without a country code, e.g. KE.",
+    )
+    confirm_over: int = Field(
+        default=10, ge=0, description="A send to more recipients than this asks to confirm."
+    )
+    max_recipients: int = Field(
+        default=1000, ge=1, description="Hard cap on the recipients of one request."
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _known_region(cls, value: str) -> str:
+        region = value.strip().upper()
+        if region not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValueError(
+                f"unknown country {value!r}: use a two-letter ISO region code, e.g. KE, IN, GB"
+            )
+        return region
+
+
+class ChannelConfig(BaseModel):
+    """An outbound channel: where a message can go, and who may send there."""
+
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, coerce_numbers_to_str=True, populate_by_name=True
+    )
+
+    provider: str = Field(description="Name of an account under providers.")
+    service: Service = Field(description="sms, whatsapp, whatsapp_group or waba.")
+    sender_id: str | None = Field(default=None, description="TalkNTalk sms: the sender ID.")
+    session_id: str | None = Field(
+        default=None, description="TalkNTalk whatsapp / whatsapp_group: the phone's chat_id."
+    )
+    waba_id: str | None = Field(default=None, description="AutoKonnect: the WABA channel ID.")
+    from_number: str | None = Field(
+        default=None, alias="from", description="Kaleyra: the business number in the URL."
+    )
+    to: list[str] | None = Field(
+        default=None,
+        description="Default recipients: contact list names, numbers, group ids or tag:N.",
+    )
+    allowed_senders: list[str] = Field(
+        description="Who may send: sender group names, Slack user IDs, or usergroup:ID."
+    )
+    slack_channels: list[str] | None = Field(
+        default=None, description="Slack channel IDs where it may be used; omitted: anywhere."
+    )
+    allow_adhoc: bool = Field(
+        default=False, description="May a sender give numbers of their own instead of `to`?"
+    )
+    message_types: list[str] | None = Field(
+        default=None,
+        description="Message types allowed; omitted: all the provider supports for the service.",
+    )
+
+
+class BroadcastConfig(BaseModel):
+    """A preset behind the on-call broadcast shortcut."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    title: str = Field(description="Shown in the broadcast modal.")
+    channels: list[str] = Field(description="Channel names preselected in the modal.")
+    template: str = Field(
+        default="{text}", description="Message text; placeholders {severity}, {text}, {sender}."
+    )
+    severities: list[str] = Field(
+        default_factory=lambda: ["SEV1", "SEV2", "SEV3"], description="Choices in the modal."
+    )
+    allowed_senders: list[str] = Field(
+        description="Who may broadcast: sender group names, Slack user IDs, or usergroup:ID."
+    )
+    announce_in: str = Field(description="Slack channel ID where the result thread goes.")
+
+
+class BridgeConfig(BaseModel):
+    """The whole of ``config/bridge.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
+
+    defaults: DefaultsConfig = Field(default_factory=DefaultsConfig)
+    providers: dict[Name, AnyProviderConfig] = Field(
+        description="Provider accounts by a name of your choice; `type` says which provider."
+    )
+    contacts: dict[Name, list[str]] = Field(
+        default_factory=dict,
+        description="Named lists of numbers, group ids, tags, or other lists by name.",
+    )
+    senders: dict[Name, list[str]] = Field(
+        default_factory=dict,
+        description="Named groups of Slack users: user IDs (U…) or usergroup:S….",
+    )
+    channels: dict[Name, ChannelConfig] = Field(description="Outbound channels by name.")
+    broadcasts: dict[Name, BroadcastConfig] = Field(
+        default_factory=dict, description="On-call broadcast presets by name."
+    )

@@ -1,0 +1,127 @@
+"""The resolved configuration callers use: every reference followed, every number in E.164.
+
+Built only from a file with no problems, so callers never re-check names, numbers or routes.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from config.schema import BridgeConfig, DefaultsConfig
+from providers import AnyProviderConfig
+from providers.base import MessageType, Route, Service
+
+TEMPLATE_FIELDS = ("severity", "text", "sender")
+
+
+def _unknown(kind: str, name: str, known: Iterable[str]) -> KeyError:
+    names = ", ".join(known) or "none"
+    return KeyError(f"unknown {kind} {name!r} — defined {kind}s: {names}")
+
+
+@dataclass(frozen=True)
+class Senders:
+    """Who may use something: Slack user ids and usergroup ids, expanded from sender groups."""
+
+    users: frozenset[str]
+    usergroups: frozenset[str]
+
+    def allows(self, user_id: str, usergroups: Iterable[str] = ()) -> bool:
+        """``usergroups``: the ids of the groups the user belongs to (looked up by the caller)."""
+        return user_id in self.users or not self.usergroups.isdisjoint(usergroups)
+
+
+@dataclass(frozen=True)
+class ResolvedChannel:
+    """One outbound channel, ready to send through."""
+
+    name: str
+    provider_name: str
+    provider_type: str
+    route: Route
+    recipients: tuple[str, ...]  # E.164 numbers, group ids, tag:N; deduplicated, in file order
+    message_types: frozenset[MessageType]
+    allowed_users: frozenset[str]
+    allowed_usergroups: frozenset[str]
+    slack_channels: tuple[str, ...] | None  # None: anywhere
+    allow_adhoc: bool
+    allowed_senders: tuple[str, ...]  # as written (group names, ids), for display
+
+    @property
+    def service(self) -> Service:
+        return self.route.service
+
+    @property
+    def senders(self) -> Senders:
+        return Senders(self.allowed_users, self.allowed_usergroups)
+
+    def usable_in(self, slack_channel: str | None) -> bool:
+        """May this channel be used from that Slack channel?"""
+        return self.slack_channels is None or slack_channel in self.slack_channels
+
+    def allows_sender(self, user_id: str, usergroups: Iterable[str] = ()) -> bool:
+        return self.senders.allows(user_id, usergroups)
+
+
+@dataclass(frozen=True)
+class ResolvedBroadcast:
+    """An on-call broadcast preset."""
+
+    name: str
+    title: str
+    channels: tuple[str, ...]
+    template: str
+    severities: tuple[str, ...]
+    allowed_users: frozenset[str]
+    allowed_usergroups: frozenset[str]
+    announce_in: str
+    allowed_senders: tuple[str, ...]
+
+    @property
+    def senders(self) -> Senders:
+        return Senders(self.allowed_users, self.allowed_usergroups)
+
+    def allows_sender(self, user_id: str, usergroups: Iterable[str] = ()) -> bool:
+        return self.senders.allows(user_id, usergroups)
+
+    def render(self, *, severity: str, text: str, sender: str) -> str:
+        """The message text; the template was checked to use only these placeholders."""
+        return string.Formatter().vformat(
+            self.template, (), {"severity": severity, "text": text, "sender": sender}
+        )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything ``config/bridge.yaml`` says, resolved. Lookups raise ``KeyError`` with the
+    names that do exist."""
+
+    source: Path
+    defaults: DefaultsConfig
+    providers: Mapping[str, AnyProviderConfig]
+    channels: Mapping[str, ResolvedChannel]
+    broadcasts: Mapping[str, ResolvedBroadcast]
+    contacts: Mapping[str, tuple[str, ...]]
+    sender_groups: Mapping[str, Senders]
+    file: BridgeConfig
+
+    def channel(self, name: str) -> ResolvedChannel:
+        try:
+            return self.channels[name]
+        except KeyError:
+            raise _unknown("channel", name, self.channels) from None
+
+    def provider(self, name: str) -> AnyProviderConfig:
+        try:
+            return self.providers[name]
+        except KeyError:
+            raise _unknown("provider", name, self.providers) from None
+
+    def broadcast(self, name: str) -> ResolvedBroadcast:
+        try:
+            return self.broadcasts[name]
+        except KeyError:
+            raise _unknown("broadcast", name, self.broadcasts) from None
