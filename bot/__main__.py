@@ -8,7 +8,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot import cli_send, logs
+from bot import cli_send, logs, servers
+from bot.env import EnvError, read_env
 from config import ConfigError, Settings, load
 from config.describe import describe
 
@@ -36,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="config file (default: $BRIDGE_CONFIG, else config/bridge.yaml)",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="HTTP mode: Slack posts to /slack/events on $PORT")
+    commands.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN); HTTP endpoints too")
     commands.add_parser("check", help="validate the config and print what it resolves to")
     send = commands.add_parser("send", help="send a message through a channel from the terminal")
     cli_send.add_arguments(send)
@@ -55,7 +58,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "send":
         return asyncio.run(cli_send.run_send(args, settings))
-    raise AssertionError(f"unhandled command {args.command}")
+    try:
+        env = read_env(os.environ)
+        if args.command == "serve":
+            servers.run_http(settings, env)
+        elif args.command == "socket":
+            asyncio.run(servers.run_socket(settings, env))
+        else:
+            raise AssertionError(f"unhandled command {args.command}")
+    except EnvError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 if __name__ == "__main__":

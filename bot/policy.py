@@ -24,6 +24,7 @@ class Sender:
     user_id: str
     usergroups: frozenset[str] = frozenset()
     slack_channel: str | None = None
+    note: str | None = None  # why group membership could not be checked, told on a denial
 
 
 class Rejection(Exception):
@@ -72,7 +73,8 @@ def authorize(settings: Settings, channel_name: str, sender: Sender | None) -> R
     if not channel.allows_sender(sender.user_id, sender.usergroups):
         raise Rejection(
             f"You are not allowed to send to `{channel.name}`. Ask a bridge admin to add you "
-            f"(or one of your user groups) to its allowed_senders.",
+            f"(or one of your user groups) to its allowed_senders."
+            + (f" {sender.note}" if sender.note else ""),
             field="channel",
         )
     if not channel.usable_in(sender.slack_channel):

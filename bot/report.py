@@ -1,0 +1,166 @@
+"""Outcomes -> the Slack thread: the root message, throttled progress updates, the failure list.
+
+Why throttled: a 10,000-recipient send produces outcomes far faster than Slack accepts
+``chat.update``; about one update a second per root message keeps the thread live and within
+Slack's rate limits, and the final state is always written. A Slack error never stops a send.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot import summary
+from bot.store.base import RecipientStatus, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Group:
+    """The requests reported under one root message (one, or a broadcast's several)."""
+
+    group_id: str
+    request_ids: tuple[str, ...]
+    channel: str | None  # where the root message goes; None: nowhere (terminal sends)
+    thread_ts: str | None = None  # post the root as a reply in this thread
+    title: str | None = None  # broadcast title
+    root_ts: str | None = None
+    response_url: str | None = None  # to tell the sender if the root could not be posted
+    _dirty: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+
+class Reporter:
+    """Keeps each group's root message in Slack in step with the send record."""
+
+    def __init__(self, client: AsyncWebClient, store: Store, *, min_interval: float = 1.0) -> None:
+        self._client = client
+        self._store = store
+        self._min_interval = min_interval
+
+    async def _views(self, group: Group) -> list[summary.RequestView]:
+        views = []
+        for request_id in group.request_ids:
+            record = await self._store.get_request(request_id)
+            if record is not None:
+                views.append(summary.RequestView(record, await self._store.counts(request_id)))
+        return views
+
+    async def open(self, group: Group) -> None:
+        """Post the root message (or adopt the one already recorded) and start live updates."""
+        if group.channel is None:
+            return
+        if group.root_ts is None:
+            views = await self._views(group)
+            try:
+                response = await self._client.chat_postMessage(
+                    channel=group.channel,
+                    thread_ts=group.thread_ts,
+                    text=summary.root_text(views, group.title),
+                    blocks=summary.root_blocks(views, group.title),
+                    unfurl_links=False,
+                )
+            except SlackApiError as exc:
+                await self._tell_sender(group, exc)
+                return
+            group.root_ts = str(response["ts"])
+            for request_id in group.request_ids:
+                await self._store.set_report(request_id, group.channel, group.root_ts)
+        group._task = asyncio.create_task(self._live(group))
+
+    async def _tell_sender(self, group: Group, exc: SlackApiError) -> None:
+        error = exc.response.get("error") if exc.response is not None else "error"
+        log.warning(
+            "could not post the root message", extra={"group": group.group_id, "error": error}
+        )
+        if group.response_url is None:
+            return
+        hint = (
+            " Invite the app to this channel with `/invite`." if error == "not_in_channel" else ""
+        )
+        text = (
+            f"I could not post the results here ({error}).{hint} The send went ahead: "
+            f"`/send status {group.group_id}` shows it."
+        )
+        try:
+            await AsyncWebhookClient(group.response_url).send(text=text, response_type="ephemeral")
+        except Exception:  # the send itself goes on; this was only a courtesy note
+            log.warning("could not reach the response_url either", extra={"group": group.group_id})
+
+    def changed(self, group: Group) -> None:
+        """Something happened; the root message will be refreshed within about a second."""
+        group._dirty.set()
+
+    async def _live(self, group: Group) -> None:
+        while True:
+            await group._dirty.wait()
+            group._dirty.clear()
+            await self.refresh(group)
+            await asyncio.sleep(self._min_interval)
+
+    async def refresh(self, group: Group) -> None:
+        """Re-render the root message from the send record now."""
+        if group.channel is None or group.root_ts is None:
+            return
+        views = await self._views(group)
+        if not views:
+            return
+        try:
+            await self._client.chat_update(
+                channel=group.channel,
+                ts=group.root_ts,
+                text=summary.root_text(views, group.title),
+                blocks=summary.root_blocks(views, group.title),
+            )
+        except SlackApiError as exc:
+            log.warning(
+                "could not update the summary",
+                extra={"group": group.group_id, "error": exc.response.get("error")},
+            )
+
+    async def finish(self, group: Group) -> None:
+        """Stop live updates, write the final state, and list failures in the thread."""
+        if group._task is not None:
+            group._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await group._task
+            group._task = None
+        await self.refresh(group)
+        if group.channel is None or group.root_ts is None:
+            return
+        thread = group.thread_ts or group.root_ts
+        for request_id in group.request_ids:
+            record = await self._store.get_request(request_id)
+            if record is None:
+                continue
+            failed = await self._store.recipients(request_id, [RecipientStatus.FAILED])
+            unknown = await self._store.recipients(request_id, [RecipientStatus.UNKNOWN])
+            if not failed and not unknown:
+                continue
+            blocks = summary.failure_blocks(record, failed, unknown)
+            text = f"{len(failed)} failed, {len(unknown)} unknown on {record.channel}"
+            try:
+                await self._client.chat_postMessage(
+                    channel=group.channel, thread_ts=thread, text=text, blocks=blocks
+                )
+            except SlackApiError as exc:
+                log.warning(
+                    "could not post the failure list",
+                    extra={"request_id": request_id, "error": exc.response.get("error")},
+                )
+
+    async def note(self, group: Group, text: str) -> None:
+        """A plain reply in the group's thread (internal errors, recovery notices)."""
+        if group.channel is None or group.root_ts is None:
+            return
+        with contextlib.suppress(SlackApiError):
+            await self._client.chat_postMessage(
+                channel=group.channel, thread_ts=group.thread_ts or group.root_ts, text=text
+            )

@@ -1,0 +1,81 @@
+"""Assembles a running bridge from settings and environment: store, accounts, Slack client,
+dispatcher, reporter, service and the Slack app — and tears it down in reverse order.
+
+Why one place: `serve`, `socket`, the demo and the end-to-end tests must run the same wiring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.accounts import Account, open_accounts
+from bot.app import create_app
+from bot.deps import Deps
+from bot.directory import Directory
+from bot.dispatch import Dispatcher, RetryPolicy
+from bot.env import BridgeEnv
+from bot.report import Reporter
+from bot.service import SendService
+from bot.store.sqlite import SQLiteStore
+from config import Settings
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """Knobs tests and the demo turn through configuration, never by patching."""
+
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    report_interval: float = 1.0
+    directory_ttl: float = 300.0
+    recover: bool = True
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    env: BridgeEnv
+    store: SQLiteStore
+    accounts: dict[str, Account]
+    client: AsyncWebClient
+    service: SendService
+    app: AsyncApp
+
+
+def slack_client(env: BridgeEnv) -> AsyncWebClient:
+    """The Web API client; Slack's 429s are waited out by slack_sdk's own retry handler."""
+    client = AsyncWebClient(token=env.slack_bot_token, base_url=env.slack_api_url, timeout=10)
+    client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+@asynccontextmanager
+async def open_runtime(
+    settings: Settings, env: BridgeEnv, options: RuntimeOptions | None = None
+) -> AsyncIterator[Runtime]:
+    options = options or RuntimeOptions()
+    store = SQLiteStore(env.db_path)
+    await store.open()
+    try:
+        async with open_accounts(settings.providers) as accounts:
+            client = slack_client(env)
+            dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
+            reporter = Reporter(client, store, min_interval=options.report_interval)
+            directory = Directory(client, ttl=options.directory_ttl)
+            service = SendService(settings, store, dispatcher, reporter, directory)
+            deps = Deps(settings=settings, service=service, command=env.command)
+            app = create_app(settings, deps, client=client, signing_secret=env.slack_signing_secret)
+            runtime = Runtime(settings, env, store, accounts, client, service, app)
+            if options.recover:
+                await service.recover()
+            try:
+                yield runtime
+            finally:
+                await service.stop()
+    finally:
+        await store.close()

@@ -1,0 +1,271 @@
+"""The send record's interface: record types and the ``Store`` protocol every backend follows.
+
+Why a protocol: SQLite serves one process well; a PostgreSQL backend for several workers can be
+written against the same calls without touching the listeners, the dispatcher or the reporter.
+
+What a store promises (SPEC "Promises"):
+
+* a request and *all* its recipients are written in one transaction before anything is sent;
+* an idempotency key makes a repeated submit (Slack retry, double click, restart) one request;
+* every attempt is written before it is made and every outcome before it is reported;
+* a recipient's status never goes backwards (``STATUS_RANK``); a receipt is applied once;
+* every write is committed before the call returns.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from providers.base import Message, Outcome, Recipient, Route
+
+
+class Surface(enum.StrEnum):
+    """Where a request came from."""
+
+    SLASH = "slash"
+    MODAL = "modal"
+    BROADCAST = "broadcast"
+    SHORTCUT = "shortcut"
+    CLI = "cli"
+    RETRY = "retry"
+
+
+class RequestState(enum.StrEnum):
+    HELD = "held"  # recorded, waiting for the sender to confirm a large send (confirm_over)
+    ACCEPTED = "accepted"  # recorded, nothing attempted yet
+    SENDING = "sending"  # at least one attempt started
+    DONE = "done"  # every recipient has an outcome
+    CANCELLED = "cancelled"  # the sender declined to confirm, or an admin stopped it
+
+
+class RecipientStatus(enum.StrEnum):
+    PENDING = "pending"  # not attempted yet: safe to send after a restart
+    IN_FLIGHT = "in_flight"  # an attempt started; after a crash this becomes UNKNOWN
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"  # may have gone out: never sent again on its own
+    DELIVERED = "delivered"
+    READ = "read"
+
+
+# Statuses only move up this ladder. SENT, FAILED and UNKNOWN share a rung; which of them may
+# replace another is decided in ``bot.store.status``.
+STATUS_RANK: dict[RecipientStatus, int] = {
+    RecipientStatus.PENDING: 0,
+    RecipientStatus.IN_FLIGHT: 1,
+    RecipientStatus.SENT: 2,
+    RecipientStatus.FAILED: 2,
+    RecipientStatus.UNKNOWN: 2,
+    RecipientStatus.DELIVERED: 3,
+    RecipientStatus.READ: 4,
+}
+
+UNFINISHED_STATES = (RequestState.HELD, RequestState.ACCEPTED, RequestState.SENDING)
+
+RESTARTED_REASON = "the bridge restarted while this was being sent — it may have gone out"
+
+
+class StoreError(Exception):
+    """The send record refused an operation; the message never holds a secret or a number."""
+
+
+class UnknownRequest(StoreError, LookupError):
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"no request {request_id!r} in the send record")
+        self.request_id = request_id
+
+
+class UnknownRecipients(StoreError, LookupError):
+    """Outcomes or attempts named recipients the request does not have (a caller bug)."""
+
+    def __init__(self, request_id: str, refs: Sequence[str]) -> None:
+        shown = ", ".join(repr(r) for r in refs[:5]) + (" …" if len(refs) > 5 else "")
+        super().__init__(f"request {request_id!r} has no recipient(s) with ref {shown}")
+        self.request_id = request_id
+        self.refs = tuple(refs)
+
+
+class SchemaTooNew(StoreError):
+    """The database was migrated by a newer bridge; opening it with this one could corrupt it."""
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What the listeners know when a request is accepted (its recipients are passed apart)."""
+
+    request_id: str
+    surface: Surface
+    user_id: str | None  # None: the terminal
+    channel: str  # the outbound channel's name in the config
+    account: str  # the provider account's name in the config
+    route: Route
+    message: Message
+    slack_channel: str | None = None
+    thread_ts: str | None = None
+    parent_request_id: str | None = None  # this is a retry of that request
+    broadcast_id: str | None = None  # groups the requests of one broadcast
+    report_channel: str | None = None
+    report_ts: str | None = None
+    title: str | None = None  # a broadcast's title, for the root message
+    response_url: str | None = None  # Slack's reply hook, if the root message cannot be posted
+    state: RequestState = RequestState.ACCEPTED  # or HELD until the sender confirms
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    request_id: str
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+    surface: Surface
+    user_id: str | None
+    slack_channel: str | None
+    thread_ts: str | None
+    channel: str
+    account: str
+    route: Route
+    message: Message
+    state: RequestState
+    idempotency_key: str | None
+    parent_request_id: str | None
+    broadcast_id: str | None
+    report_channel: str | None
+    report_ts: str | None
+    title: str | None
+    response_url: str | None
+    total: int  # number of recipients
+
+    @property
+    def finished(self) -> bool:
+        return self.state not in UNFINISHED_STATES
+
+
+@dataclass(frozen=True)
+class RecipientRecord:
+    request_id: str
+    idx: int
+    address: str
+    ref: str
+    status: RecipientStatus
+    provider_message_id: str | None
+    reason: str | None
+    code: str | None
+    http_status: int | None
+    attempts: int
+    updated_at: datetime
+
+    def to_recipient(self) -> Recipient:
+        """The recipient as the dispatcher sends it (with the ref receipts are matched on)."""
+        return Recipient(address=self.address, ref=self.ref)
+
+
+@dataclass(frozen=True)
+class RecoveryResult:
+    """What ``recover`` did to a request interrupted by a crash, and what is left to send."""
+
+    request: RequestRecord
+    marked_unknown: tuple[RecipientRecord, ...]  # were in flight: reported, never re-sent
+    pending: tuple[RecipientRecord, ...] = field(default=())  # never attempted: safe to send
+
+    @property
+    def pending_refs(self) -> tuple[str, ...]:
+        return tuple(r.ref for r in self.pending)
+
+    def to_send(self) -> tuple[Recipient, ...]:
+        return tuple(r.to_recipient() for r in self.pending)
+
+
+@dataclass(frozen=True)
+class AppliedStatus:
+    """A receipt matched to a recipient. ``changed`` is False when it told us nothing new."""
+
+    request_id: str
+    idx: int
+    ref: str
+    previous: RecipientStatus
+    status: RecipientStatus
+    event_key: str
+
+    @property
+    def changed(self) -> bool:
+        return self.previous is not self.status
+
+
+class Store(Protocol):
+    """The durable send record. Every method is a coroutine; every write commits before return.
+
+    It also satisfies ``bot.dispatch.Recorder`` (``attempt_started``, ``outcomes_recorded``).
+    """
+
+    async def open(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def create_request(
+        self, record: NewRequest, recipients: Sequence[Recipient], idempotency_key: str | None
+    ) -> tuple[RequestRecord, bool]: ...
+
+    async def attempt_started(
+        self, request_id: str, recipients: Sequence[Recipient], attempt: int
+    ) -> None: ...
+
+    async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None: ...
+
+    async def create_requests(
+        self,
+        entries: Sequence[tuple[NewRequest, Sequence[Recipient]]],
+        idempotency_key: str | None,
+    ) -> tuple[list[RequestRecord], bool]: ...
+
+    async def get_request(self, request_id: str) -> RequestRecord | None: ...
+
+    async def group_requests(self, group_id: str) -> list[RequestRecord]: ...
+
+    async def transition(
+        self, request_id: str, from_state: RequestState, to_state: RequestState
+    ) -> bool: ...
+
+    async def recipients(
+        self, request_id: str, statuses: Iterable[RecipientStatus] | None = None
+    ) -> list[RecipientRecord]: ...
+
+    async def counts(self, request_id: str) -> dict[str, int]: ...
+
+    async def set_state(self, request_id: str, state: RequestState) -> RequestState: ...
+
+    async def set_report(self, request_id: str, channel: str, ts: str) -> None: ...
+
+    async def unfinished_requests(self) -> list[RequestRecord]: ...
+
+    async def recover(self, request_id: str) -> RecoveryResult: ...
+
+    async def recent_requests(
+        self, user_id: str | None, limit: int = 10
+    ) -> list[RequestRecord]: ...
+
+    async def find_recipient(
+        self, account: str, provider_message_id: str | None = None, ref: str | None = None
+    ) -> RecipientRecord | None: ...
+
+    async def apply_status(
+        self,
+        account: str,
+        *,
+        status: RecipientStatus,
+        event_key: str,
+        provider_message_id: str | None = None,
+        ref: str | None = None,
+        at: datetime | None = None,
+        reason: str | None = None,
+        code: str | None = None,
+    ) -> AppliedStatus | None: ...
+
+    async def claim_parked(
+        self, account: str, provider_message_ids: Sequence[str] = (), refs: Sequence[str] = ()
+    ) -> list[AppliedStatus]: ...
+
+    async def prune_parked(self) -> int: ...

@@ -1,0 +1,165 @@
+"""The SQLite schema as numbered migrations, applied in order when a store opens.
+
+Why numbered: a bridge upgraded in place must carry its send record forward, never drop it. The
+schema version lives in ``PRAGMA user_version``; each migration runs in its own transaction
+together with the version bump, so a crash mid-upgrade leaves the previous version intact. A
+database from a *newer* bridge is refused rather than written with an older idea of the schema.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.store.base import SchemaTooNew
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+_V1 = (
+    """
+    CREATE TABLE requests (
+        request_id        TEXT PRIMARY KEY,
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL,
+        finished_at       TEXT,
+        surface           TEXT NOT NULL
+            CHECK (surface IN ('slash', 'modal', 'broadcast', 'shortcut', 'cli', 'retry')),
+        user_id           TEXT,
+        slack_channel     TEXT,
+        thread_ts         TEXT,
+        channel           TEXT NOT NULL,
+        account           TEXT NOT NULL,
+        route             TEXT NOT NULL,
+        message           TEXT NOT NULL,
+        state             TEXT NOT NULL DEFAULT 'accepted'
+            CHECK (state IN ('held', 'accepted', 'sending', 'done', 'cancelled')),
+        idempotency_key   TEXT UNIQUE,
+        parent_request_id TEXT REFERENCES requests (request_id),
+        broadcast_id      TEXT,
+        report_channel    TEXT,
+        report_ts         TEXT,
+        title             TEXT,
+        response_url      TEXT,
+        total             INTEGER NOT NULL
+    )
+    """,
+    "CREATE INDEX requests_by_created ON requests (created_at)",
+    "CREATE INDEX requests_by_user ON requests (user_id, created_at)",
+    "CREATE INDEX requests_unfinished ON requests (state)"
+    " WHERE state IN ('held', 'accepted', 'sending')",
+    "CREATE INDEX requests_by_broadcast ON requests (broadcast_id) WHERE broadcast_id IS NOT NULL",
+    "CREATE INDEX requests_by_parent ON requests (parent_request_id)"
+    " WHERE parent_request_id IS NOT NULL",
+    """
+    CREATE TABLE recipients (
+        request_id          TEXT NOT NULL REFERENCES requests (request_id),
+        idx                 INTEGER NOT NULL,
+        address             TEXT NOT NULL,
+        ref                 TEXT NOT NULL UNIQUE,
+        status              TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN
+                ('pending', 'in_flight', 'sent', 'failed', 'unknown', 'delivered', 'read')),
+        provider_message_id TEXT,
+        reason              TEXT,
+        code                TEXT,
+        http_status         INTEGER,
+        attempts            INTEGER NOT NULL DEFAULT 0,
+        updated_at          TEXT NOT NULL,
+        PRIMARY KEY (request_id, idx)
+    )
+    """,
+    "CREATE INDEX recipients_by_message_id ON recipients (provider_message_id)"
+    " WHERE provider_message_id IS NOT NULL",
+    "CREATE INDEX recipients_by_address ON recipients (request_id, address)",
+    """
+    CREATE TABLE attempts (
+        request_id TEXT NOT NULL,
+        idx        INTEGER NOT NULL,
+        attempt    INTEGER NOT NULL,
+        started_at TEXT NOT NULL,
+        PRIMARY KEY (request_id, idx, attempt),
+        FOREIGN KEY (request_id, idx) REFERENCES recipients (request_id, idx)
+    )
+    """,
+    """
+    CREATE TABLE receipts (
+        id                  INTEGER PRIMARY KEY,
+        account             TEXT NOT NULL,
+        provider_message_id TEXT,
+        ref                 TEXT,
+        status              TEXT NOT NULL,
+        reason              TEXT,
+        code                TEXT,
+        event_key           TEXT NOT NULL,
+        event_at            TEXT,
+        received_at         TEXT NOT NULL,
+        matched             INTEGER NOT NULL DEFAULT 0 CHECK (matched IN (0, 1)),
+        request_id          TEXT,
+        idx                 INTEGER,
+        UNIQUE (account, event_key),
+        CHECK (provider_message_id IS NOT NULL OR ref IS NOT NULL)
+    )
+    """,
+    "CREATE INDEX receipts_parked_by_message_id ON receipts (account, provider_message_id)"
+    " WHERE matched = 0",
+    "CREATE INDEX receipts_parked_by_ref ON receipts (account, ref) WHERE matched = 0",
+    "CREATE INDEX receipts_parked_by_age ON receipts (received_at) WHERE matched = 0",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "requests, recipients, attempts, receipts", _V1),)
+
+
+def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    return max((m.version for m in migrations), default=0)
+
+
+async def schema_version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the database up to the latest version; return the version it is at now.
+
+    ``db`` must be in autocommit mode (``isolation_level=None``): each step is its own
+    ``BEGIN IMMEDIATE`` … ``COMMIT``, so two processes opening the same file at once do not
+    both apply a step.
+    """
+    versions = [m.version for m in migrations]
+    if versions != sorted(set(versions)) or (versions and versions[0] < 1):
+        raise ValueError("migrations must have distinct versions from 1, in ascending order")
+    latest = latest_version(migrations)
+    current = await schema_version(db)
+    if current > latest:
+        raise SchemaTooNew(
+            f"the send record is at schema version {current}, but this bridge knows only up to "
+            f"{latest}: it was written by a newer bridge — upgrade this one, or point BRIDGE_DB "
+            "at another file"
+        )
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            # Another process may have migrated while we waited for the write lock.
+            if await schema_version(db) >= migration.version:
+                await db.execute("ROLLBACK")
+                continue
+            for statement in migration.statements:
+                await db.execute(statement)
+            # user_version is in the database header and is set within this transaction.
+            await db.execute(f"PRAGMA user_version = {int(migration.version)}")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
+    return await schema_version(db)
