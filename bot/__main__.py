@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
-from bot import cli_send, logs, servers
-from bot.env import EnvError, read_env
+from bot import cli_history, cli_send, logs, servers
+from bot.env import BridgeEnv, EnvError, read_env
+from bot.store.base import Store
+from bot.store.sqlite import SQLiteStore
 from config import ConfigError, Settings, load
 from config.describe import describe
 
@@ -24,6 +26,11 @@ def _load(args: argparse.Namespace) -> Settings | None:
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return None
+
+
+async def _with_store(env: BridgeEnv, run: Callable[[Store], Awaitable[int]]) -> int:
+    async with SQLiteStore(env.db_path) as store:
+        return await run(store)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="validate the config and print what it resolves to")
     send = commands.add_parser("send", help="send a message through a channel from the terminal")
     cli_send.add_arguments(send)
+    history = commands.add_parser("history", help="recent sends, or one send's recipients")
+    cli_history.add_arguments(history)
     for sub in commands.choices.values():
         sub.add_argument("--config", default=argparse.SUPPRESS, help="config file")
     return parser
@@ -56,10 +65,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         sys.stdout.write(describe(settings) + "\n")
         return 0
-    if args.command == "send":
-        return asyncio.run(cli_send.run_send(args, settings))
     try:
         env = read_env(os.environ)
+        if args.command == "send":
+            return asyncio.run(
+                _with_store(env, lambda store: cli_send.run_send(args, settings, store))
+            )
+        if args.command == "history":
+            return asyncio.run(_with_store(env, lambda store: cli_history.run_history(args, store)))
         if args.command == "serve":
             servers.run_http(settings, env)
         elif args.command == "socket":

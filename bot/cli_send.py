@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.accounts import open_accounts
-from bot.dispatch import Dispatcher, Recorder
-from bot.policy import Rejection, plan_send
-from bot.requests import SendRequest, new_request_id
+from bot.dispatch import Dispatcher
+from bot.policy import Rejection
+from bot.requests import SendRequest
+from bot.service import Origin, SendService
+from bot.store.base import Store
 from config import Settings
 from config.numbers import mask_address
-from providers.base import InvalidMessage, Message, MessageType, Outcome, OutcomeStatus
+from providers.base import Message, MessageType, Outcome, OutcomeStatus
 
 MARKS = {
     OutcomeStatus.SENT: "sent",
@@ -128,29 +130,30 @@ def format_outcome(outcome: Outcome, *, full_numbers: bool = True) -> str:
 async def run_send(
     args: argparse.Namespace,
     settings: Settings,
+    store: Store,
     *,
     out: TextIO = sys.stdout,
     err: TextIO = sys.stderr,
-    recorder: Recorder | None = None,
 ) -> int:
     """0: every recipient accepted; 1: any failed or unknown; 2: refused before sending."""
-    request_id = new_request_id()
     try:
         message = message_from_args(args)
         to = tuple(part for part in args.to.split(",") if part.strip())
         request = SendRequest(channel=args.channel, to=to, message=message)
-        plan = plan_send(settings, request, sender=None, request_id=request_id)
+        channel = settings.channels.get(request.channel)
+        accounts_needed = {channel.provider_name} if channel is not None else set()
     except Rejection as exc:
-        err.write(f"error: {exc.message}\n")
+        err.write(f"error: {exc.message}\nNothing was sent.\n")
         return 2
-    config = settings.provider(plan.account)
-    async with open_accounts({plan.account: config}) as accounts:
-        dispatcher = Dispatcher(accounts) if recorder is None else Dispatcher(accounts, recorder)
+    configs = {name: settings.provider(name) for name in accounts_needed}
+    async with open_accounts(configs) as accounts:
+        service = SendService(settings, store, Dispatcher(accounts, recorder=store), None)
         try:
-            dispatcher.validate(plan)
-        except InvalidMessage as exc:
-            err.write(f"error: {exc}\nNothing was sent.\n")
+            plan = service.plan(request, None)
+        except Rejection as exc:
+            err.write(f"error: {exc.message}\nNothing was sent.\n")
             return 2
+        request_id = plan.request_id
         total = len(plan.recipients)
         out.write(
             f"Request {request_id}: {plan.message.type.value} to {total} recipient(s) "
@@ -159,7 +162,7 @@ async def run_send(
         out.flush()
         bar = ProgressBar(total, err) if err.isatty() and total > 1 else None
         counts = dict.fromkeys(OutcomeStatus, 0)
-        async for outcome in dispatcher.dispatch(plan):
+        async for outcome in service.send_inline(plan, Origin("cli", user_id=None)):
             counts[outcome.status] += 1
             if bar is not None:
                 bar.stream.write("\r\033[K")

@@ -44,6 +44,7 @@ class Reporter:
         self._client = client
         self._store = store
         self._min_interval = min_interval
+        self._pending: dict[str, asyncio.Task[None]] = {}
 
     async def _views(self, group: Group) -> list[summary.RequestView]:
         views = []
@@ -93,6 +94,25 @@ class Reporter:
             await AsyncWebhookClient(group.response_url).send(text=text, response_type="ephemeral")
         except Exception:  # the send itself goes on; this was only a courtesy note
             log.warning("could not reach the response_url either", extra={"group": group.group_id})
+
+    async def refresh_soon(self, group: Group) -> None:
+        """Refresh a finished group's root message, at most once per interval (receipts)."""
+        pending = self._pending.get(group.group_id)
+        if pending is not None and not pending.done():
+            return
+        self._pending[group.group_id] = asyncio.create_task(self._delayed_refresh(group))
+
+    async def _delayed_refresh(self, group: Group) -> None:
+        try:
+            await asyncio.sleep(self._min_interval)
+            await self.refresh(group)
+        finally:
+            self._pending.pop(group.group_id, None)
+
+    async def drain(self) -> None:
+        """Wait for pending receipt refreshes (tests, shutdown)."""
+        while self._pending:
+            await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
 
     def changed(self, group: Group) -> None:
         """Something happened; the root message will be refreshed within about a second."""

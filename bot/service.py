@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,6 +82,7 @@ class SendService:
         self.reporter = reporter
         self.directory = directory
         self._running: set[asyncio.Task[None]] = set()
+        self._live_groups: dict[str, Group] = {}
 
     # --- planning (no I/O but the cached directory) ------------------------------------------
 
@@ -108,7 +109,7 @@ class SendService:
             field = "media_url" if plan.message.media_url and "link" in exc.reason else "text"
             if plan.message.template_id and "template" in exc.reason:
                 field = "template_id"
-            raise Rejection(f"{exc.reason}.", field=field) from None
+            raise Rejection(f"{exc}.", field=field) from None
 
     def plan_broadcast(
         self,
@@ -156,10 +157,16 @@ class SendService:
         idempotency_key: str,
         confirmed: bool = False,
         parent_request_id: str | None = None,
+        hold: bool | None = None,
     ) -> Submission:
-        """Record the request(s) durably, then start them unless held for confirmation."""
+        """Record the request(s) durably, then start them unless held for confirmation.
+
+        ``hold=False`` records without starting (the caller sends inline)."""
         total = sum(len(p.recipients) for p in plans)
         held = not confirmed and total > self.settings.defaults.confirm_over
+        inline = hold is False
+        if inline:
+            held = False
         group_id = plans[0].request_id
         entries = [
             (
@@ -192,13 +199,14 @@ class SendService:
             recipients=sum(r.total for r in records),
             held=records[0].state is RequestState.HELD,
         )
-        if created and not held:
+        if created and not held and not inline:
             await self._start(records, plans)
         return submission
 
-    async def _start(self, records: Sequence[RequestRecord], plans: Sequence[Plan]) -> None:
+    @staticmethod
+    def _group_for(records: Sequence[RequestRecord]) -> Group:
         first = records[0]
-        group = Group(
+        return Group(
             group_id=first.broadcast_id or first.request_id,
             request_ids=tuple(r.request_id for r in records),
             channel=first.report_channel,
@@ -207,11 +215,20 @@ class SendService:
             root_ts=first.report_ts,
             response_url=first.response_url,
         )
+
+    async def _start(self, records: Sequence[RequestRecord], plans: Sequence[Plan]) -> None:
+        group = self._group_for(records)
         if self.reporter is not None:
             await self.reporter.open(group)
+        self._live_groups[group.group_id] = group
         task = asyncio.create_task(self._run(group, plans))
         self._running.add(task)
-        task.add_done_callback(self._running.discard)
+
+        def done(task: asyncio.Task[None]) -> None:
+            self._running.discard(task)
+            self._live_groups.pop(group.group_id, None)
+
+        task.add_done_callback(done)
 
     async def _run(self, group: Group, plans: Sequence[Plan]) -> None:
         results = await asyncio.gather(
@@ -243,6 +260,18 @@ class SendService:
                     self.reporter.changed(group)
         await self.store.set_state(plan.request_id, RequestState.DONE)
 
+    async def send_inline(self, plan: Plan, origin: Origin) -> AsyncIterator[Outcome]:
+        """Record, then send in the caller's task, yielding outcomes (the terminal's `send`)."""
+        submission = await self.submit(
+            [plan], origin, idempotency_key=f"{origin.surface}:{plan.request_id}", hold=False
+        )
+        if not submission.created:
+            return
+        await self.store.set_state(plan.request_id, RequestState.SENDING)
+        async for outcome in self.dispatcher.dispatch(plan):
+            yield outcome
+        await self.store.set_state(plan.request_id, RequestState.DONE)
+
     async def _fail_all(self, plan: Plan, reason: str) -> None:
         outcomes = [
             Outcome(recipient=r, status=OutcomeStatus.FAILED, reason=reason)
@@ -251,9 +280,11 @@ class SendService:
         await self.store.outcomes_recorded(plan.request_id, outcomes)
 
     async def wait_idle(self) -> None:
-        """Wait for every background send to finish (tests, the demo, shutdown)."""
+        """Wait for every background send and report refresh to finish (tests, demo, shutdown)."""
         while self._running:
             await asyncio.gather(*list(self._running), return_exceptions=True)
+        if self.reporter is not None:
+            await self.reporter.drain()
 
     async def stop(self) -> None:
         """Cancel background sends; what they did not finish is resumed at the next start."""
@@ -370,6 +401,28 @@ class SendService:
     async def history(self, user_id: str | None, limit: int = 10) -> list[RequestStatus]:
         records = await self.store.recent_requests(user_id, limit)
         return [RequestStatus(r, await self.store.counts(r.request_id), []) for r in records]
+
+    # --- receipts -----------------------------------------------------------------------------
+
+    async def statuses_changed(self, request_ids: Iterable[str]) -> None:
+        """Delivery receipts moved some recipients on: bring their root messages up to date."""
+        if self.reporter is None:
+            return
+        seen: set[str] = set()
+        for request_id in request_ids:
+            record = await self.store.get_request(request_id)
+            if record is None:
+                continue
+            group_id = record.broadcast_id or record.request_id
+            if group_id in seen:
+                continue
+            seen.add(group_id)
+            live = self._live_groups.get(group_id)
+            if live is not None:  # still sending: the live updater picks it up
+                self.reporter.changed(live)
+                continue
+            records = await self.store.group_requests(group_id) or [record]
+            await self.reporter.refresh_soon(self._group_for(records))
 
     # --- restart ------------------------------------------------------------------------------
 
