@@ -8,7 +8,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from bot import cli_history, cli_send, logs, servers
+from bot import cli_history, cli_send, logs
 from bot.env import BridgeEnv, EnvError, read_env
 from bot.store.base import Store
 from bot.store.sqlite import SQLiteStore
@@ -73,6 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command == "history":
             return asyncio.run(_with_store(env, lambda store: cli_history.run_history(args, store)))
+        from bot import servers  # the Slack stack loads only for the commands that serve
+
         if args.command == "serve":
             servers.run_http(settings, env)
         elif args.command == "socket":

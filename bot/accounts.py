@@ -15,7 +15,7 @@ import aiohttp
 from aiolimiter import AsyncLimiter
 
 from providers import AnyProviderConfig, build_provider
-from providers.base import Provider
+from providers.base import Provider, RateLimited
 
 # Pace a little under the documented limit so clock skew and network jitter between us and the
 # provider's window never cost a 429 (measured in bench/dispatch.py).
@@ -43,10 +43,18 @@ class AccountLimiter:
         loop = asyncio.get_running_loop()
         self._paused_until = max(self._paused_until, loop.time() + seconds)
 
-    async def acquire(self) -> None:
-        """Wait until a request may go out: after any pause, and at the account's pace."""
+    async def acquire(self, max_pause: float | None = None) -> None:
+        """Wait until a request may go out: after any pause, and at the account's pace.
+
+        A pause longer than ``max_pause`` raises ``RateLimited`` instead of being waited out,
+        so a send that meets an account paused for an hour fails at once with the reason.
+        """
         while True:
             wait = self.paused_for
+            if max_pause is not None and wait > max_pause:
+                raise RateLimited(
+                    f"the account is paused for {wait:.0f} s after a 429", retry_after=wait
+                )
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue

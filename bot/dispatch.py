@@ -199,7 +199,7 @@ class Dispatcher:
         self, account: Account, plan: Plan, batch: tuple[Recipient, ...], attempt_no: int
     ) -> list[Outcome]:
         async with account.slots:
-            await account.limiter.acquire()
+            await account.limiter.acquire(max_pause=self.retry.max_retry_after)
             await self.recorder.attempt_started(plan.request_id, batch, attempt_no)
             started = time.monotonic()
             result_kind = "ok"

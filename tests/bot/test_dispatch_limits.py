@@ -1,0 +1,210 @@
+"""What the dispatcher shares between sends: batching, pace, concurrency, isolation, recording."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+import pytest
+
+from bot.dispatch import Plan
+from providers import AnyProviderConfig
+from providers.base import Outcome, OutcomeStatus, Recipient
+from providers.emulators import talkntalk
+from providers.emulators.suite import EmulatorSuite
+from tests.bot.dispatch_kit import (
+    KALEYRA,
+    SMS,
+    TNT_KEY,
+    WABA,
+    InFlight,
+    Sightings,
+    ak_config,
+    assert_one_outcome_each,
+    by_status,
+    dispatcher,
+    emulators,
+    kal_config,
+    numbers,
+    plan,
+    tnt_config,
+)
+from tests.conftest import StartApp
+
+__all__ = ["emulators"]
+
+
+# --- batching (AutoKonnect takes many recipients in one request) ------------------------------
+
+
+async def test_autokonnect_1000_recipients_go_out_in_exactly_one_request(
+    emulators: EmulatorSuite,
+) -> None:
+    the_plan = plan("ak", WABA, numbers(1000))
+    async with dispatcher({"ak": ak_config(emulators.url("autokonnect"))}) as d:
+        outcomes = await d.run(the_plan)
+
+    assert_one_outcome_each(the_plan, outcomes)
+    assert by_status(outcomes) == {OutcomeStatus.SENT: 1000}
+    [request] = emulators.autokonnect.requests
+    # "Bulk sending: When more than one recipient is resolved, messages are queued in a single
+    # bulk operation"; "phone_number ... Can be a single value or an array."
+    assert request.body["phone_number"] == numbers(1000)
+    assert len(emulators.autokonnect.deliveries) == 1000
+
+
+async def test_autokonnect_over_1000_recipients_are_split_into_batches_of_1000(
+    emulators: EmulatorSuite,
+) -> None:
+    the_plan = plan("ak", WABA, numbers(2500))
+    async with dispatcher({"ak": ak_config(emulators.url("autokonnect"))}) as d:
+        outcomes = await d.run(the_plan)
+
+    assert_one_outcome_each(the_plan, outcomes)
+    assert by_status(outcomes) == {OutcomeStatus.SENT: 2500}
+    sizes = sorted(len(r.body["phone_number"]) for r in emulators.autokonnect.requests)
+    assert sizes == [500, 1000, 1000]
+    assert len({d.recipient for d in emulators.autokonnect.deliveries}) == 2500
+
+
+# --- pace and concurrency -----------------------------------------------------------------------
+
+
+async def test_rate_per_minute_keeps_the_account_inside_the_providers_sliding_window(
+    emulators: EmulatorSuite,
+) -> None:
+    state = emulators.kaleyra
+    state.rate_limit, state.rate_window = 20, 1.0  # the provider allows 20 per second
+    config = kal_config(emulators.url("kaleyra"), rate_per_minute=20 * 60)
+    the_plan = plan("kal", KALEYRA, numbers(25))
+    async with dispatcher({"kal": config}) as d:
+        outcomes = await d.run(the_plan)
+
+    assert state.throttled == 0  # not a single 429
+    assert by_status(outcomes) == {OutcomeStatus.SENT: 25}
+    assert len(state.requests) == 25
+    assert state.requests[-1].at - state.requests[0].at > 1.0  # it really did span the window
+
+
+async def test_requests_in_flight_never_exceed_max_concurrency(start_app: StartApp) -> None:
+    state = talkntalk.TalkNTalkState(api_key=TNT_KEY)
+    state.latency = 0.1
+    app = talkntalk.create_app(state)
+    counter = InFlight()
+    app.middlewares.append(counter.middleware)
+    server = await start_app(app)
+    the_plan = plan("tnt", SMS, numbers(12))
+    started = time.monotonic()
+    async with dispatcher({"tnt": tnt_config(server.url, max_concurrency=3)}) as d:
+        outcomes = await d.run(the_plan)
+
+    assert by_status(outcomes) == {OutcomeStatus.SENT: 12}
+    assert counter.peak == 3
+    assert time.monotonic() - started >= 0.4  # 12 at 3 at a time, 0.1 s each
+
+
+async def test_max_concurrency_is_shared_by_two_sends_through_the_same_account(
+    start_app: StartApp,
+) -> None:
+    state = talkntalk.TalkNTalkState(api_key=TNT_KEY)
+    state.latency = 0.05
+    app = talkntalk.create_app(state)
+    counter = InFlight()
+    app.middlewares.append(counter.middleware)
+    server = await start_app(app)
+    async with dispatcher({"tnt": tnt_config(server.url, max_concurrency=2)}) as d:
+        await asyncio.gather(
+            d.run(plan("tnt", SMS, numbers(6))),
+            d.run(plan("tnt", SMS, numbers(6, start=6), request_id="RTEST0002")),
+        )
+    assert counter.peak == 2
+    assert len(state.deliveries) == 12
+
+
+async def test_one_account_down_does_not_hold_up_a_send_through_another(
+    emulators: EmulatorSuite,
+) -> None:
+    emulators.talkntalk.inject(hang=True, times=100)  # TalkNTalk answers nothing at all
+    configs: dict[str, AnyProviderConfig] = {
+        "tnt": tnt_config(emulators.url("talkntalk")),
+        "kal": kal_config(emulators.url("kaleyra")),
+    }
+    finished: dict[str, float] = {}
+
+    async def run(name: str, the_plan: Plan) -> list[Outcome]:
+        outcomes = await d.run(the_plan)
+        finished[name] = time.monotonic() - started
+        return outcomes
+
+    async with dispatcher(configs) as d:
+        started = time.monotonic()
+        down, up = await asyncio.gather(
+            run("tnt", plan("tnt", SMS, numbers(3))),
+            run("kal", plan("kal", KALEYRA, numbers(5, start=10), request_id="RTEST0002")),
+        )
+
+    assert by_status(up) == {OutcomeStatus.SENT: 5}
+    assert by_status(down) == {OutcomeStatus.UNKNOWN: 3}
+    assert finished["kal"] < 0.3 < finished["tnt"]  # done long before the hung ones time out
+
+
+# --- recording ------------------------------------------------------------------------------------
+
+
+async def test_each_attempt_is_recorded_before_the_emulator_receives_it(
+    emulators: EmulatorSuite,
+) -> None:
+    state = emulators.talkntalk
+    state.inject(status=429, headers={"Retry-After": "0"})
+    recorder = Sightings(state)
+    async with dispatcher(
+        {"tnt": tnt_config(emulators.url("talkntalk"), max_concurrency=1)}, recorder=recorder
+    ) as d:
+        await d.run(plan("tnt", SMS, numbers(2)))
+
+    # One at a time: the 429'd first attempt, its retry, the second recipient (in either order).
+    # Each was recorded when the emulator had received only the ones before it.
+    assert sorted(attempt for attempt, _ in recorder.started) == [1, 1, 2]
+    assert sorted(seen for _, seen in recorder.started) == [0, 1, 2]
+    assert len(state.requests) == 3
+
+
+async def test_each_outcome_is_recorded_before_it_is_yielded(emulators: EmulatorSuite) -> None:
+    recorder = Sightings(emulators.talkntalk)
+    the_plan = plan("tnt", SMS, numbers(5))
+    emulators.talkntalk.inject(status=500)
+    async with dispatcher({"tnt": tnt_config(emulators.url("talkntalk"))}, recorder=recorder) as d:
+        async for outcome in d.dispatch(the_plan):
+            assert recorder.recorded.get(outcome.recipient.ref) == outcome
+    assert len(recorder.recorded) == 5
+
+
+class Broken(Sightings):
+    """A store that fails at one of its two calls."""
+
+    fail_at: str = ""
+
+    async def attempt_started(
+        self, request_id: str, recipients: Sequence[Recipient], attempt: int
+    ) -> None:
+        if self.fail_at == "attempt_started":
+            raise OSError("disk full")
+
+    async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
+        if self.fail_at == "outcomes_recorded":
+            raise OSError("disk full")
+
+
+@pytest.mark.parametrize("fail_at", ["attempt_started", "outcomes_recorded"])
+async def test_a_recorder_that_raises_makes_dispatch_raise(
+    emulators: EmulatorSuite, fail_at: str
+) -> None:
+    recorder = Broken(emulators.talkntalk)
+    recorder.fail_at = fail_at
+    async with dispatcher({"tnt": tnt_config(emulators.url("talkntalk"))}, recorder=recorder) as d:
+        with pytest.raises(OSError, match="disk full"):
+            await d.run(plan("tnt", SMS, numbers(3)))
+    if fail_at == "attempt_started":
+        # Not recorded, so not sent: nothing goes out that the store does not know about.
+        assert emulators.talkntalk.requests == []
