@@ -1,0 +1,120 @@
+"""The on-call broadcast modal, and what someone who may not broadcast sees instead (pure).
+
+Why a preset picker only with two or more presets: a person with one preset should not have to
+choose it. Severity and channel blocks carry the preset in their block_id, so switching preset
+(a ``views.update``) never keeps options of the previous one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from bot import ids
+from bot.blocks import Block, context, option, section
+from bot.blocks_modal import (
+    MAX_CHECKBOXES,
+    MAX_OPTIONS,
+    View,
+    confirm_block,
+    input_block,
+    modal_view,
+    notice_modal,
+    reach,
+    select_element,
+    text_element,
+)
+from bot.blocks_state import BroadcastForm, ModalOrigin
+from config import ResolvedBroadcast, ResolvedChannel
+
+
+def _who(allowed: Sequence[str]) -> str:
+    def one(entry: str) -> str:
+        if entry.startswith("usergroup:"):
+            return f"<!subteam^{entry.removeprefix('usergroup:')}>"
+        if entry[:1] in ("U", "W") and entry.isupper():
+            return f"<@{entry}>"
+        return f"`{entry}`"
+
+    return ", ".join(one(a) for a in allowed) or "nobody yet"
+
+
+def broadcast_not_allowed(presets: Sequence[ResolvedBroadcast]) -> View:
+    """What someone who may use no preset sees instead of the broadcast modal."""
+    if not presets:
+        text = "No on-call broadcast is set up. A bridge admin adds one under `broadcasts`."
+    else:
+        lines = "\n".join(f"• *{p.title}*: {_who(p.allowed_senders)}" for p in presets)
+        text = (
+            "You are not allowed to send an on-call broadcast. Ask one of these people, or a "
+            f"bridge admin to add you to the preset's `allowed_senders`:\n{lines}"
+        )
+    return notice_modal("On-call broadcast", text)
+
+
+def broadcast_total(chosen: Sequence[str], channels: Mapping[str, ResolvedChannel]) -> int:
+    """How many recipients these channels reach together (before de-duplication)."""
+    return sum(len(channels[c].recipients) for c in chosen if c in channels)
+
+
+def broadcast_modal(
+    presets: Sequence[ResolvedBroadcast],
+    form: BroadcastForm,
+    channels: Mapping[str, ResolvedChannel],
+    confirm_over: int,
+    sender_name: str,
+) -> View:
+    """``presets``: those this person may use (at least one)."""
+    preset = next((p for p in presets if p.name == form.preset), presets[0])
+    blocks: list[Block] = []
+    if len(presets) > 1:
+        options = [option(p.title, p.name) for p in presets[:MAX_OPTIONS]]
+        blocks.append(
+            input_block(
+                ids.PRESET_BLOCK,
+                "Broadcast",
+                select_element(ids.PRESET_ACTION, options, preset.name),
+                dispatch=True,
+            )
+        )
+    else:
+        blocks.append(section(f"*{preset.title}*"))
+    severities = [option(s, s) for s in preset.severities[:MAX_OPTIONS]]
+    severity = form.severity if form.severity in preset.severities else None
+    blocks.append(
+        input_block(
+            f"{ids.SEVERITY_BLOCK}.{preset.name}",
+            "Severity",
+            select_element(ids.SEVERITY_ACTION, severities, severity),
+        )
+    )
+    blocks.append(
+        input_block(
+            ids.TEXT_BLOCK,
+            "What is happening",
+            text_element(ids.TEXT_ACTION, form.text, multiline=True),
+        )
+    )
+    chosen = [c for c in (form.channels or preset.channels) if c in preset.channels]
+    opts = [option(c, c, reach(channels[c]) if c in channels else None) for c in preset.channels]
+    kind = "checkboxes" if len(opts) <= MAX_CHECKBOXES else "multi_static_select"
+    element: dict[str, Any] = {"type": kind, "action_id": ids.CHANNELS_ACTION, "options": opts}
+    if chosen:
+        element["initial_options"] = [o for o in opts if o["value"] in chosen]
+    blocks.append(input_block(f"{ids.CHANNELS_BLOCK}.{preset.name}", "Send through", element))
+    preview = preset.render(
+        severity=severity or (preset.severities[0] if preset.severities else ""),
+        text=form.text.strip() or "…your message…",
+        sender=sender_name,
+    )
+    blocks.append({**context(f"Preview: {preview}"), "block_id": ids.PREVIEW_BLOCK})
+    total = broadcast_total(preset.channels, channels)
+    blocks.append(
+        confirm_block(
+            form.confirmed,
+            f"All its channels reach {total} recipients; a send to more than {confirm_over} "
+            "needs this ticked.",
+        )
+    )
+    origin = ModalOrigin(surface="broadcast", preset=preset.name)
+    return modal_view(ids.BROADCAST_MODAL, preset.title[:24] or "On-call broadcast", blocks, origin)

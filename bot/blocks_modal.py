@@ -1,0 +1,271 @@
+"""The send and broadcast modals, and a read-only notice modal (pure builders, no I/O).
+
+Why rebuilt whole on every change: the fields follow the chosen channel and message type, and a
+``views.update`` replaces the view; the form read back from the old view (``bot.blocks_state``)
+becomes the new view's initial values, so nothing typed is lost. Blocks whose options depend on a
+choice carry it in their block_id (``message_type.<channel>``), so Slack never keeps a selection
+that is not among the new options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot import ids
+from bot.blocks import (
+    Block,
+    masked_preview,
+    option,
+    plain,
+    provider_name,
+    section,
+    type_names,
+)
+from bot.blocks_state import ModalOrigin, SendForm
+from config import ResolvedChannel
+from providers.base import MEDIA_TYPES, MessageType
+
+View = dict[str, Any]
+
+MAX_OPTIONS = 100  # static_select
+MAX_CHECKBOXES = 10
+TYPE_LABELS = {
+    MessageType.TEXT: "Text",
+    MessageType.IMAGE: "Image",
+    MessageType.VIDEO: "Video",
+    MessageType.AUDIO: "Audio",
+    MessageType.DOCUMENT: "Document",
+    MessageType.TEMPLATE: "Template",
+}
+CONFIRM_LABEL = "I'm sending to many people"
+
+
+def input_block(
+    block_id: str,
+    label: str,
+    element: dict[str, Any],
+    *,
+    optional: bool = False,
+    hint: str | None = None,
+    dispatch: bool = False,
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
+    if dispatch:
+        block["dispatch_action"] = True
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    return block
+
+
+def text_element(
+    action_id: str,
+    value: str = "",
+    *,
+    multiline: bool = False,
+    placeholder: str | None = None,
+    kind: str = "plain_text_input",
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": kind, "action_id": action_id}
+    if kind == "plain_text_input":
+        element["multiline"] = multiline
+    if value:
+        element["initial_value"] = value
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    return element
+
+
+def select_element(
+    action_id: str, options: list[dict[str, Any]], chosen: str | None
+) -> dict[str, Any]:
+    element: dict[str, Any] = {"type": "static_select", "action_id": action_id, "options": options}
+    initial = next((o for o in options if o["value"] == chosen), None)
+    if initial is not None:
+        element["initial_option"] = initial
+    return element
+
+
+def modal_view(callback_id: str, title: str, blocks: list[Block], origin: ModalOrigin) -> View:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, 24),
+        "submit": plain("Send", 24),
+        "close": plain("Cancel", 24),
+        "private_metadata": origin.encode(),
+        "blocks": blocks,
+    }
+
+
+def notice_modal(title: str, text: str) -> View:
+    """A modal with only a message and a Close button (nothing to submit)."""
+    return {
+        "type": "modal",
+        "callback_id": ids.NOTICE_MODAL,
+        "title": plain(title, 24),
+        "close": plain("Close", 24),
+        "blocks": [section(text)],
+    }
+
+
+def confirm_block(confirmed: bool, hint: str) -> Block:
+    opt = option(CONFIRM_LABEL, ids.CONFIRM_VALUE)
+    element: dict[str, Any] = {
+        "type": "checkboxes",
+        "action_id": ids.CONFIRM_ACTION,
+        "options": [opt],
+    }
+    if confirmed:
+        element["initial_options"] = [opt]
+    return input_block(ids.CONFIRM_BLOCK, "Confirm", element, optional=True, hint=hint)
+
+
+# --- the send modal -----------------------------------------------------------------------------
+
+
+def modal_types(channel: ResolvedChannel) -> list[MessageType]:
+    """What the modal can build for this channel (interactive messages are not offered)."""
+    return [MessageType(t) for t in type_names(channel.message_types) if t in TYPE_LABELS]
+
+
+def reach(channel: ResolvedChannel) -> str:
+    n = len(channel.recipients)
+    return f"reaches {n}" if n else "no recipients of its own"
+
+
+def _channel_block(channels: Sequence[ResolvedChannel], chosen: ResolvedChannel) -> Block:
+    options = [
+        option(c.name, c.name, f"{provider_name(c)} {c.service.value} · {reach(c)}")
+        for c in channels[:MAX_OPTIONS]
+    ]
+    hint = f"{provider_name(chosen)} {chosen.service.value}; " + (
+        f"reaches {len(chosen.recipients)}: {masked_preview(chosen.recipients)}".replace("`", "")
+        if chosen.recipients
+        else "no recipients of its own: give numbers below"
+    )
+    element = select_element(ids.CHANNEL_ACTION, options, chosen.name)
+    element["placeholder"] = plain("Pick a channel", 150)
+    return input_block(ids.CHANNEL_BLOCK, "Channel", element, hint=hint, dispatch=True)
+
+
+def _message_fields(kind: MessageType, form: SendForm) -> list[Block]:
+    if kind in MEDIA_TYPES:
+        noun = kind.value
+        blocks = [
+            input_block(
+                ids.MEDIA_URL_BLOCK,
+                "Media URL",
+                text_element(ids.MEDIA_URL_ACTION, form.media_url, kind="url_text_input"),
+                hint=f"A public https:// link to the {noun}; the provider fetches it.",
+            ),
+            input_block(
+                ids.TEXT_BLOCK,
+                "Caption",
+                text_element(ids.TEXT_ACTION, form.text, multiline=True),
+                optional=True,
+            ),
+        ]
+        if kind is MessageType.DOCUMENT:
+            blocks += [
+                input_block(
+                    ids.FILENAME_BLOCK,
+                    "File name",
+                    text_element(ids.FILENAME_ACTION, form.filename, placeholder="report.pdf"),
+                    optional=True,
+                ),
+                input_block(
+                    ids.MIME_BLOCK,
+                    "MIME type",
+                    text_element(ids.MIME_ACTION, form.mime_type, placeholder="application/pdf"),
+                    optional=True,
+                ),
+            ]
+        return blocks
+    if kind is MessageType.TEMPLATE:
+        return [
+            input_block(
+                ids.TEMPLATE_BLOCK,
+                "Template id",
+                text_element(ids.TEMPLATE_ACTION, form.template_id),
+                hint="The approved WhatsApp template's id, as your provider lists it.",
+            ),
+            input_block(
+                ids.LANGUAGE_BLOCK,
+                "Language",
+                text_element(ids.LANGUAGE_ACTION, form.language or "en"),
+                hint="The template's language code, e.g. en or en_US.",
+            ),
+            input_block(
+                ids.VARIABLES_BLOCK,
+                "Variables, one per line",
+                text_element(ids.VARIABLES_ACTION, form.variables, multiline=True),
+                optional=True,
+                hint="Line 1 fills {{1}} in the template body, line 2 fills {{2}}, and so on.",
+            ),
+        ]
+    return [
+        input_block(
+            ids.TEXT_BLOCK, "Message", text_element(ids.TEXT_ACTION, form.text, multiline=True)
+        )
+    ]
+
+
+def _numbers_block(channel: ResolvedChannel, form: SendForm) -> Block:
+    n = len(channel.recipients)
+    instead = (
+        f"Sends to these INSTEAD of {channel.name}'s own {n} recipients."
+        if n
+        else f"{channel.name} has no recipients of its own: give at least one."
+    )
+    return input_block(
+        ids.NUMBERS_BLOCK,
+        "Numbers (optional)",
+        text_element(ids.NUMBERS_ACTION, form.numbers, multiline=True, placeholder="+254712345678"),
+        optional=True,
+        hint=f"Comma or newline separated, with the country code. {instead}",
+    )
+
+
+def send_modal(
+    channels: Sequence[ResolvedChannel],
+    form: SendForm,
+    origin: ModalOrigin,
+    confirm_over: int,
+) -> View:
+    """The send modal for the channels this person may use here; ``form`` fills it in."""
+    if not channels:
+        return notice_modal(
+            "Send a message",
+            "There is no bridge channel you may use from here. Ask a bridge admin to add you "
+            "(or one of your user groups) to a channel's `allowed_senders`, or run the command "
+            "in a Slack channel the bridge channel allows.",
+        )
+    chosen = next((c for c in channels if c.name == form.channel), channels[0])
+    types = modal_types(chosen) or [MessageType.TEXT]
+    kind = form.type if form.type in types else types[0]
+    type_options = [option(TYPE_LABELS[t], t.value) for t in types]
+    blocks: list[Block] = [
+        _channel_block(channels, chosen),
+        input_block(
+            f"{ids.TYPE_BLOCK}.{chosen.name}",
+            "Message type",
+            select_element(ids.TYPE_ACTION, type_options, kind.value),
+            dispatch=True,
+        ),
+        *_message_fields(kind, form),
+    ]
+    if chosen.allow_adhoc:
+        blocks.append(_numbers_block(chosen, form))
+    blocks.append(
+        confirm_block(
+            form.confirmed, f"Needed only when a send reaches more than {confirm_over} people."
+        )
+    )
+    return modal_view(ids.SEND_MODAL, "Send a message", blocks, origin)

@@ -1,0 +1,105 @@
+"""Buttons on messages: Retry failed / Retry unknown on a result, Send / Cancel on a held send.
+
+Why every one is safe to click twice: the service makes retry, confirm and cancel idempotent, so
+a double click or a click on a stale prompt never sends twice; here we only say what happened.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import blocks, ids
+from bot.deps import Deps
+from bot.listeners.errors import after_ack
+from bot.policy import Rejection
+from bot.store.base import RequestState
+
+
+def _value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    return str(actions[0].get("value") or "")
+
+
+async def _tell(respond: AsyncRespond, text: str) -> None:
+    """An ephemeral note beside the message clicked (the message itself is left alone)."""
+    await respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+async def _replace(respond: AsyncRespond, text: str) -> None:
+    """Replace the ephemeral prompt that held the button (its buttons disappear)."""
+    await respond(text=text, replace_original=True)
+
+
+async def retry(
+    deps: Deps,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    which: Literal["failed", "unknown"],
+) -> None:
+    request_id = _value(body)
+    try:
+        submission = await deps.service.retry(request_id, which, body["user"]["id"])
+    except Rejection as exc:
+        await _tell(respond, exc.message)
+        return
+    if not submission.created:
+        await _tell(
+            respond,
+            f"The {which} recipients of {request_id} were already sent again as "
+            f"{submission.group_id}; nothing new was sent.",
+        )
+
+
+async def _state(deps: Deps, group_id: str) -> RequestState | None:
+    status = await deps.service.status(group_id)
+    return status.record.state if status is not None else None
+
+
+async def confirm(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
+    group_id = _value(body)
+    try:
+        submission = await deps.service.confirm(group_id, body["user"]["id"])
+    except Rejection as exc:
+        await _tell(respond, exc.message)
+        return
+    if not submission.created and await _state(deps, group_id) is RequestState.CANCELLED:
+        await _replace(respond, blocks.CANCELLED_TEXT)
+        return
+    await _replace(respond, blocks.SENDING_TEXT)
+
+
+async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
+    group_id = _value(body)
+    try:
+        cancelled = await deps.service.cancel(group_id, body["user"]["id"])
+    except Rejection as exc:
+        await _tell(respond, exc.message)
+        return
+    if cancelled or await _state(deps, group_id) is RequestState.CANCELLED:
+        await _replace(respond, blocks.CANCELLED_TEXT)
+    else:
+        await _replace(respond, f"Too late to cancel: {group_id} is already being sent.")
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action(ids.RETRY_FAILED)
+    async def on_retry_failed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await after_ack(retry(deps, body, respond, "failed"))
+
+    @app.action(ids.RETRY_UNKNOWN)
+    async def on_retry_unknown(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await after_ack(retry(deps, body, respond, "unknown"))
+
+    @app.action(ids.CONFIRM_SEND)
+    async def on_confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await after_ack(confirm(deps, body, respond))
+
+    @app.action(ids.CANCEL_SEND)
+    async def on_cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        await after_ack(cancel(deps, body, respond))

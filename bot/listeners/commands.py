@@ -1,0 +1,152 @@
+"""``/send``: ack at once, then parse, answer ephemerally, open the modal, or submit a send.
+
+Why ack first: Slack gives three seconds and the sender lookup or the store may be slower; the
+answer goes through ``respond`` (the response_url) after the ack. Only ``views.open`` is urgent
+(the trigger expires after 3 s), so it is the first call after the sender lookup.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import blocks
+from bot.blocks_modal import send_modal
+from bot.blocks_state import ModalOrigin, SendForm
+from bot.deps import Deps
+from bot.listeners.errors import after_ack
+from bot.policy import Rejection, Sender, usable_channels
+from bot.requests import (
+    Command,
+    Help,
+    History,
+    List,
+    OpenModal,
+    ParseError,
+    Send,
+    SendRequest,
+    Status,
+    parse_command,
+)
+from bot.service import Origin
+from providers.base import Message
+
+HISTORY_LIMIT = 10
+
+
+def sender_note(sender: Sender) -> str:
+    """Why a usergroup lookup failed, for help/list (policy adds it to denials itself)."""
+    return f" {sender.note}" if sender.note else ""
+
+
+async def _ephemeral(respond: AsyncRespond, text: str, blocks_: list[Any] | None = None) -> None:
+    await respond(text=text, blocks=blocks_, response_type="ephemeral", replace_original=False)
+
+
+class CommandHandler:
+    """One ``/send`` invocation, after the ack."""
+
+    def __init__(self, deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
+        self.deps = deps
+        self.body = body
+        self.respond = respond
+        self.user: str = body["user_id"]
+        self.channel: str | None = body.get("channel_id") or None
+
+    async def run(self, client: AsyncWebClient) -> None:
+        try:
+            command = parse_command(self.body.get("text") or "")
+        except ParseError as exc:
+            await _ephemeral(self.respond, exc.message)
+            return
+        try:
+            await self.dispatch(command, client)
+        except Rejection as exc:
+            await _ephemeral(self.respond, blocks.rejected_text(exc.message))
+
+    async def dispatch(self, command: Command, client: AsyncWebClient) -> None:
+        service = self.deps.service
+        name = self.deps.command
+        if isinstance(command, Status):
+            status = await service.status(command.request_id)
+            if status is None:
+                await _ephemeral(
+                    self.respond, blocks.unknown_request_text(command.request_id, name)
+                )
+            else:
+                await _ephemeral(
+                    self.respond, blocks.status_text(status), blocks.status_blocks(status)
+                )
+            return
+        if isinstance(command, History):
+            statuses = await service.history(self.user, HISTORY_LIMIT)
+            await _ephemeral(
+                self.respond, "Your recent sends", blocks.history_blocks(statuses, name)
+            )
+            return
+        sender = await service.sender(self.user, self.channel)
+        if isinstance(command, OpenModal):
+            await self.open_modal(client, sender)
+        elif isinstance(command, Help):
+            usable = usable_channels(self.deps.settings, sender)
+            text = blocks.help_text(name, usable) + sender_note(sender)
+            await _ephemeral(self.respond, text, blocks.help_blocks(name, usable))
+        elif isinstance(command, List):
+            usable = usable_channels(self.deps.settings, sender)
+            text = blocks.list_text(usable) + sender_note(sender)
+            await _ephemeral(self.respond, text, blocks.list_blocks(name, usable))
+        elif isinstance(command, Send):
+            await self.send(command, sender)
+
+    async def open_modal(self, client: AsyncWebClient, sender: Sender) -> None:
+        settings = self.deps.settings
+        view = send_modal(
+            usable_channels(settings, sender),
+            SendForm(),
+            ModalOrigin(surface="modal", slack_channel=self.channel),
+            settings.defaults.confirm_over,
+        )
+        await client.views_open(trigger_id=self.body["trigger_id"], view=view)
+
+    async def send(self, command: Send, sender: Sender) -> None:
+        service = self.deps.service
+        request = SendRequest(
+            channel=command.channel, to=command.to, message=Message(text=command.text)
+        )
+        try:
+            plan = service.plan(request, sender)
+        except Rejection as exc:
+            await _ephemeral(self.respond, blocks.rejected_text(exc.message))
+            return
+        origin = Origin(
+            "slash",
+            self.user,
+            slack_channel=self.channel,
+            response_url=self.body.get("response_url"),
+        )
+        key = f"slash:{self.body['trigger_id']}"
+        submission = await service.submit([plan], origin, idempotency_key=key)
+        if not submission.created:
+            await _ephemeral(self.respond, blocks.already_queued_text(submission.group_id))
+        elif submission.held:
+            await _ephemeral(
+                self.respond,
+                blocks.confirm_prompt_text(submission.recipients, plan.channel),
+                blocks.confirm_prompt_blocks(
+                    submission.group_id, submission.recipients, plan.channel
+                ),
+            )
+        else:
+            text = blocks.queued_text(submission.group_id, submission.recipients, plan.channel)
+            await _ephemeral(self.respond, text)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.command(deps.command)
+    async def on_send_command(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await after_ack(CommandHandler(deps, body, respond).run(client))

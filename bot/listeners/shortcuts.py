@@ -1,0 +1,77 @@
+"""Shortcuts: the on-call broadcast (global) and "send this message" (message shortcut).
+
+Why ack, then at once ``views.open``: a shortcut's trigger_id expires three seconds after the
+click; the only thing between the two is the (cached) usergroup lookup that decides what to offer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import ids
+from bot.blocks_broadcast import broadcast_modal, broadcast_not_allowed
+from bot.blocks_modal import send_modal
+from bot.blocks_state import BroadcastForm, ModalOrigin, SendForm
+from bot.deps import Deps
+from bot.listeners.errors import after_ack
+from bot.listeners.views import usable_presets, user_name
+from bot.policy import usable_channels
+from bot.requests import unescape_slack
+
+MAX_PREFILL = 3000  # Slack's limit on a text input's initial_value
+
+
+def prefill(text: str) -> str:
+    """A message's text as its author typed it (Slack's markup undone), within Slack's limit."""
+    plain = unescape_slack(text).strip()
+    return plain if len(plain) <= MAX_PREFILL else plain[: MAX_PREFILL - 1] + "…"
+
+
+async def open_broadcast(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
+    sender = await deps.service.sender(body["user"]["id"], None)
+    presets = usable_presets(deps, sender)
+    settings = deps.settings
+    if presets:
+        view = broadcast_modal(
+            presets,
+            BroadcastForm(),
+            settings.channels,
+            settings.defaults.confirm_over,
+            user_name(body),
+        )
+    else:
+        view = broadcast_not_allowed(list(settings.broadcasts.values()))
+    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+async def open_from_message(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
+    channel = (body.get("channel") or {}).get("id")
+    message = body.get("message") or {}
+    thread_ts = message.get("thread_ts") or message.get("ts") or body.get("message_ts")
+    sender = await deps.service.sender(body["user"]["id"], channel)
+    view = send_modal(
+        usable_channels(deps.settings, sender),
+        SendForm(text=prefill(str(message.get("text") or ""))),
+        ModalOrigin(surface="shortcut", slack_channel=channel, thread_ts=thread_ts),
+        deps.settings.defaults.confirm_over,
+    )
+    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.global_shortcut(ids.BROADCAST_SHORTCUT)
+    async def on_broadcast_shortcut(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await after_ack(open_broadcast(deps, body, client))
+
+    @app.message_shortcut(ids.MESSAGE_SHORTCUT)
+    async def on_message_shortcut(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await ack()
+        await after_ack(open_from_message(deps, body, client))

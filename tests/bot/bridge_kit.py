@@ -1,0 +1,177 @@
+"""A whole bridge on loopback for end-to-end tests: sandbox Slack, the three provider emulators, a
+temp config and store, and the bridge's own aiohttp server — talked to with signed requests.
+
+Use the ``bridge`` fixture (async): ``bridge.user.slash("/send", "oncall-sms Disk full")``, then
+``await bridge.idle()`` and read ``bridge.slack`` (what Slack saw) and ``bridge.emulators``
+(what the providers received).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.dispatch import RetryPolicy
+from bot.runtime import Runtime, RuntimeOptions
+from bot.sandbox import PostedMessage, SlackState, SlackUser
+from bot.sandbox.world import KEYS, SIGNING_SECRET, World, start_world
+from config import Settings
+from providers.emulators.suite import EmulatorSuite
+
+__all__ = ["KEYS", "SIGNING_SECRET"]
+
+ALICE = "U0ALICE001"  # in sre (by id)
+BOB = "U0BOB00002"  # in sre through the usergroup S0SRE1234
+CAROL = "U0CAROL003"  # not allowed anywhere
+INCIDENTS = "C0INCIDENT"
+ELSEWHERE = "C0RANDOM01"
+
+CONFIG = """\
+defaults:
+  country: KE
+  confirm_over: 10
+  max_recipients: 50
+
+providers:
+  tnt:
+    type: talkntalk
+    api_key: ${TALKNTALK_API_KEY}
+    base_url: ${TNT_URL}
+    timeout_seconds: 2
+  ak:
+    type: autokonnect
+    api_key: ${AUTOKONNECT_API_KEY}
+    base_url: ${AK_URL}
+    timeout_seconds: 2
+  kal:
+    type: kaleyra
+    api_key: ${KALEYRA_API_KEY}
+    sid: HXAP16XXXXXX97IN
+    base_url: ${KAL_URL}
+    timeout_seconds: 2
+
+contacts:
+  oncall: ["+254712345678", "0798 765 432"]
+  everyone: ["+254700000001", "+254700000002", "+254700000003", "+254700000004",
+             "+254700000005", "+254700000006", "+254700000007", "+254700000008",
+             "+254700000009", "+254700000010", "+254700000011", "+254700000012"]
+
+senders:
+  sre: [U0ALICE001, usergroup:S0SRE1234]
+
+channels:
+  oncall-sms:
+    provider: tnt
+    service: sms
+    sender_id: ACME
+    to: [oncall]
+    allowed_senders: [sre]
+    slack_channels: [C0INCIDENT]
+  sms-adhoc:
+    provider: tnt
+    service: sms
+    allowed_senders: [sre]
+    allow_adhoc: true
+  everyone-sms:
+    provider: tnt
+    service: sms
+    to: [everyone]
+    allowed_senders: [sre]
+  noc-group:
+    provider: tnt
+    service: whatsapp_group
+    session_id: 3fa85f64-5717-4562-b3fc-2c963f66afa6
+    to: ["120363410923125768@g.us"]
+    allowed_senders: [sre]
+  customers:
+    provider: ak
+    service: waba
+    waba_id: "123"
+    to: ["tag:42"]
+    allowed_senders: [sre]
+    allow_adhoc: true
+    message_types: [text, template, image, document]
+  india-wa:
+    provider: kal
+    service: whatsapp
+    from: "+919000000001"
+    allowed_senders: [U0ALICE001]
+    allow_adhoc: true
+
+broadcasts:
+  oncall:
+    title: On-call broadcast
+    channels: [oncall-sms, noc-group]
+    template: "[{severity}] {text} (from {sender})"
+    severities: [SEV1, SEV2, SEV3]
+    allowed_senders: [sre]
+    announce_in: C0INCIDENT
+"""
+
+
+@dataclass
+class Bridge:
+    """The world plus the shortcuts tests use most."""
+
+    world: World
+    user: SlackUser
+
+    @property
+    def slack(self) -> SlackState:
+        return self.world.slack.state
+
+    @property
+    def emulators(self) -> EmulatorSuite:
+        return self.world.emulators
+
+    @property
+    def settings(self) -> Settings:
+        return self.world.settings
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.world.runtime
+
+    def as_user(self, user: str, channel: str = INCIDENTS) -> SlackUser:
+        return self.world.user(user, channel)
+
+    async def idle(self) -> None:
+        await self.world.idle()
+
+    def channel_messages(self, channel: str = INCIDENTS) -> list[PostedMessage]:
+        return list(self.slack.messages.get(channel, []))
+
+
+async def start_bridge(
+    tmp_path: Path,
+    *,
+    config_text: str = CONFIG,
+    options: RuntimeOptions | None = None,
+    usergroups: Mapping[str, list[str]] | None = None,
+) -> Bridge:
+    world = await start_world(
+        tmp_path,
+        config_text,
+        options=options or FAST,
+        usergroups={"S0SRE1234": [BOB]} if usergroups is None else usergroups,
+    )
+    return Bridge(world, world.user(ALICE, INCIDENTS))
+
+
+# Back-off and throttling switched off through configuration, not by patching.
+FAST = RuntimeOptions(
+    retry=RetryPolicy(base_delay=0, default_retry_after=0.05), report_interval=0.05
+)
+
+
+@pytest.fixture
+async def bridge(tmp_path: Path) -> AsyncIterator[Bridge]:
+    """A running bridge with the default test config."""
+    running = await start_bridge(tmp_path)
+    try:
+        yield running
+    finally:
+        await running.world.close()

@@ -1,0 +1,165 @@
+"""Ephemeral replies: help, list, status, history, queued and the confirmation prompt (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import Any
+
+from bot import blocks, ids
+from bot.policy import Sender, usable_channels
+from bot.sandbox.blockkit import MAX_MESSAGE_BLOCKS, block_problems
+from bot.store.base import RecipientStatus, RequestState
+from config import Settings
+from providers.base import Message, MessageType
+from tests.bot.blocks_fixtures import settings
+
+__all__ = ["settings"]
+
+ALICE = Sender("U0ALICE001", frozenset(), "C0INCIDENT")
+
+
+def text_of(blocks_: list[dict[str, Any]]) -> str:
+    return repr(blocks_)
+
+
+def valid(blocks_: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    assert block_problems(blocks_, MAX_MESSAGE_BLOCKS, "/blocks") == []
+    return blocks_
+
+
+def test_help_shows_every_form_with_the_configured_command(settings: Settings) -> None:
+    shown = text_of(valid(blocks.help_blocks("/page", usable_channels(settings, ALICE))))
+    for form in (
+        "`/page`",
+        "`/page <channel> <message>`",
+        "`/page list`",
+        "`/page status <request-id>`",
+        "`/page history`",
+        "`/page help`",
+        "+254712345678,+254700000001",
+    ):
+        assert form in shown
+    assert "`oncall-sms`" in shown
+    assert "`india-wa`" in shown
+
+
+def test_help_lists_only_channels_usable_here(settings: Settings) -> None:
+    elsewhere = Sender("U0ALICE001", frozenset(), "C0RANDOM01")
+    shown = text_of(blocks.help_blocks("/send", usable_channels(settings, elsewhere)))
+    assert "`oncall-sms`," not in shown  # only from C0INCIDENT
+    assert "sms-adhoc" in shown
+
+
+def test_help_for_someone_with_no_channel_says_whom_to_ask(settings: Settings) -> None:
+    carol = Sender("U0CAROL003")
+    shown = text_of(blocks.help_blocks("/send", usable_channels(settings, carol)))
+    assert "Ask a bridge admin" in shown
+
+
+def test_list_shows_reach_masked_adhoc_and_types(settings: Settings) -> None:
+    shown = text_of(valid(blocks.list_blocks("/send", usable_channels(settings, ALICE))))
+    assert "*oncall-sms* — TalkNTalk sms" in shown
+    assert "reaches 2: `+2547•••••678`, `+2547•••••432`" in shown
+    assert "+254712345678" not in shown  # never a whole number
+    assert "*everyone-sms*" in shown
+    assert "and 9 more" in shown  # 12 recipients, 3 shown
+    assert "*customers* — AutoKonnect waba" in shown
+    assert "types: text, image, document, template" in shown
+    assert "you may add numbers" in shown
+    assert "its own recipients only" in shown
+    assert "no recipients of its own" in shown  # sms-adhoc
+
+
+def test_list_line_for_a_group_channel_shows_the_group_id(settings: Settings) -> None:
+    line = blocks.channel_line(settings.channels["noc-group"])
+    assert "120363410923125768@g.us" in line
+    assert "TalkNTalk whatsapp_group" in line
+
+
+def _record(**overrides: Any) -> SimpleNamespace:
+    fields: dict[str, Any] = {
+        "request_id": "R7K2M9QXA",
+        "user_id": "U0ALICE001",
+        "channel": "oncall-sms",
+        "message": Message(type=MessageType.TEXT, text="Disk full"),
+        "state": RequestState.DONE,
+        "total": 3,
+        "created_at": datetime(2026, 1, 1, 10, 2, tzinfo=UTC),
+    }
+    fields.update(overrides)
+    return SimpleNamespace(**fields)
+
+
+def _recipient(address: str, status: RecipientStatus, reason: str | None = None) -> Any:
+    return SimpleNamespace(address=address, status=status, reason=reason)
+
+
+def test_status_shows_counts_masked_numbers_and_reasons() -> None:
+    status = SimpleNamespace(
+        record=_record(),
+        counts={"sent": 1, "failed": 1, "unknown": 1},
+        recipients=[
+            _recipient("+254712345678", RecipientStatus.SENT),
+            _recipient("+254798765432", RecipientStatus.FAILED, "insufficient balance"),
+            _recipient("+254700000001", RecipientStatus.UNKNOWN, "provider timed out"),
+        ],
+    )
+    shown = text_of(valid(blocks.status_blocks(status)))
+    assert "*R7K2M9QXA*" in shown
+    assert "sent 1 · failed 1 · unknown 1 (of 3)" in shown
+    assert "`+2547•••••678` — sent" in shown
+    assert "`+2547•••••432` — failed: insufficient balance" in shown
+    assert "unknown: provider timed out" in shown
+    assert "+254712345678" not in shown
+    assert "R7K2M9QXA: done" in blocks.status_text(status)
+
+
+def test_status_of_a_large_request_stays_within_slack_limits() -> None:
+    recipients = [_recipient(f"+2547000{i:05d}", RecipientStatus.SENT) for i in range(400)]
+    status = SimpleNamespace(record=_record(total=400), counts={"sent": 400}, recipients=recipients)
+    shown = valid(blocks.status_blocks(status))
+    assert "and 375 more" in text_of(shown)
+
+
+def test_history_lists_each_request_with_its_counts() -> None:
+    statuses = [
+        SimpleNamespace(record=_record(), counts={"sent": 3}),
+        SimpleNamespace(record=_record(request_id="RABCDEFGH", channel="customers"), counts={}),
+    ]
+    shown = text_of(valid(blocks.history_blocks(statuses, "/send")))
+    assert "`R7K2M9QXA` · text to `oncall-sms`" in shown
+    assert "sent 3 (of 3)" in shown
+    assert "`RABCDEFGH`" in shown
+    assert "<!date^1767261720^" in shown
+
+
+def test_history_when_empty() -> None:
+    assert "not sent anything" in text_of(blocks.history_blocks([], "/send"))
+
+
+def test_queued_text_names_request_count_and_channel() -> None:
+    assert blocks.queued_text("R7K2M9QXA", 2, "oncall-sms") == (
+        "Queued R7K2M9QXA to 2 recipients of `oncall-sms`. Results will be posted in this channel."
+    )
+    assert "1 recipient of" in blocks.queued_text("R1", 1, "x")
+
+
+def test_rejection_text_says_nothing_was_sent() -> None:
+    assert blocks.rejected_text("No such channel.") == "No such channel. Nothing was sent."
+
+
+def test_confirm_prompt_has_send_and_cancel_with_the_group_id() -> None:
+    prompt = valid(blocks.confirm_prompt_blocks("R7K2M9QXA", 250, "oncall-sms"))
+    buttons = prompt[1]["elements"]
+    assert [b["action_id"] for b in buttons] == [ids.CONFIRM_SEND, ids.CANCEL_SEND]
+    assert buttons[0]["style"] == "primary"
+    assert {b["value"] for b in buttons} == {"R7K2M9QXA"}
+    assert blocks.confirm_prompt_text(250, "oncall-sms") == (
+        "This sends to 250 people through oncall-sms. Send?"
+    )
+
+
+def test_long_text_is_cut_to_slack_limits() -> None:
+    assert len(blocks.section("x" * 5000)["text"]["text"]) == 3000
+    assert len(blocks.option("y" * 100, "v")["text"]["text"]) == 75
