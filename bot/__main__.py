@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("check", help="validate the config and print what it resolves to")
     send = commands.add_parser("send", help="send a message through a channel from the terminal")
     cli_send.add_arguments(send)
+    commands.add_parser(
+        "demo", help="run the whole bridge locally with no accounts and print the Slack thread"
+    )
     history = commands.add_parser("history", help="recent sends, or one send's recipients")
     cli_history.add_arguments(history)
     for sub in commands.choices.values():
@@ -59,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.configure()
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        logs.configure({"LOG_LEVEL": "ERROR"})
+        return asyncio.run(run_demo())
     settings = _load(args)
     if settings is None:
         return 1

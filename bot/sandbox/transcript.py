@@ -187,10 +187,28 @@ def _ephemeral_item(state: SlackState, eph: Ephemeral, viewer: str | None) -> _I
     return _Item(eph.ts, _author(state, None), _body(eph.text, eph.blocks, state), note)
 
 
+# The few emoji the bridge itself uses, drawn as Slack draws them; other codes stay as written.
+EMOJI = {
+    ":white_check_mark:": "✅",
+    ":warning:": "⚠️",
+    ":x:": "❌",
+    ":hourglass_flowing_sand:": "⏳",
+    ":grey_question:": "❔",
+    ":rotating_light:": "🚨",
+    ":no_entry_sign:": "🚫",
+}
+
+
+def _emoji(line: str) -> str:
+    for code, glyph in EMOJI.items():
+        line = line.replace(code, glyph)
+    return line
+
+
 def _format(item: _Item, prefix: str = "") -> list[str]:
     head = "  ".join(p for p in (item.author, _clock(item.ts), item.note) if p)
     lines = [prefix + head] if item.author else []
-    for line in item.body:
+    for line in map(_emoji, item.body):
         wrapped = textwrap.wrap(line, 96, replace_whitespace=False) or [""]
         lines += [f"{prefix}    {w}" for w in wrapped]
     return lines
