@@ -93,7 +93,7 @@ class Dispatcher:
     accounts: Mapping[str, Account]
     recorder: Recorder = field(default_factory=NullRecorder)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    workers_per_send: int = 32
+    workers_per_send: int | None = None  # None: as many as the account's max_concurrency
     queue_size: int = 256
 
     def validate(self, plan: Plan) -> None:
@@ -112,7 +112,7 @@ class Dispatcher:
         results: asyncio.Queue[list[Outcome] | BaseException] = asyncio.Queue(self.queue_size)
         workers = [
             asyncio.create_task(self._worker(account, plan, batches, results))
-            for _ in range(min(self.workers_per_send, batches.qsize()))
+            for _ in range(min(self.workers_per_send or account.max_concurrency, batches.qsize()))
         ]
         remaining = len(plan.recipients)
         try:
