@@ -34,3 +34,11 @@ PROVIDER_ATTEMPTS = Counter(
     ["provider", "result"],
     registry=REGISTRY,
 )
+
+RECEIPTS = Counter(
+    "bridge_receipts_total",
+    "Delivery receipts by provider account and status (sent, delivered, read, failed), or why "
+    "one was refused or ignored (unauthenticated, malformed, not_configured, ignored).",
+    ["provider", "status"],
+    registry=REGISTRY,
+)

@@ -13,7 +13,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
-from bot import metrics
+from bot import metrics, receipts
 from bot.env import BridgeEnv
 from bot.runtime import Runtime, RuntimeOptions, open_runtime
 from config import Settings
@@ -45,9 +45,16 @@ async def slack_events(request: web.Request) -> web.Response:
 
 
 async def webhook(request: web.Request) -> web.Response:
-    provider = request.match_info["provider"]
-    return web.json_response(
-        {"ok": False, "error": f"delivery receipts are not enabled for {provider!r}"}, status=404
+    """A provider account's delivery receipt, authenticated with that account's secret."""
+    runtime = runtime_of(request)
+    body = await request.read()
+    return await receipts.receive(
+        runtime.settings,
+        runtime.store,
+        runtime.service,
+        request.match_info["provider"],
+        request.headers,
+        body,
     )
 
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from config.schema import BridgeConfig
+from config.schema import SECRET_FIELDS, BridgeConfig
 
 SCHEMA_PATH = Path(__file__).with_name("bridge.schema.json")
 SCHEMA_ID = "https://github.com/chatops-bridge/chatops-bridge/config/bridge.schema.json"
@@ -59,7 +59,11 @@ def schema() -> dict[str, Any]:
         for field, hint in ACCOUNT_FIELDS.items():
             if field in account["properties"]:
                 account["properties"][field]["description"] = hint
-        account["properties"]["api_key"]["pattern"] = ENV_REFERENCE
+        for secret in SECRET_FIELDS:  # every secret, so editors flag a literal one
+            if secret in account["properties"]:
+                prop = account["properties"][secret]
+                target = next((a for a in prop.get("anyOf", []) if a.get("type") == "string"), prop)
+                target["pattern"] = ENV_REFERENCE
     generated.pop("title", None)
     generated.pop("description", None)
     return {**head, **generated}

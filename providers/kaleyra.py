@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Literal, Self
 from urllib.parse import quote
 
 import aiohttp
-from pydantic import model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from providers.base import (
     AuthFailed,
@@ -64,6 +64,26 @@ class KaleyraConfig(ProviderAccountConfig):
     type: Literal["kaleyra"]
     sid: str
     pod: Literal["in", "sg", "eu"] | None = None
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The shared secret Kaleyra's callback must present at /webhooks/<account>: the value "
+            "of webhook_header, or the Basic auth password when webhook_username is set. Unset: "
+            "callbacks are refused. Environment only: write ${VAR}."
+        ),
+    )
+    webhook_header: str = Field(
+        default="X-Webhook-Secret",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$",
+        description="The header that carries webhook_secret (default X-Webhook-Secret).",
+    )
+    webhook_username: str | None = Field(
+        default=None,
+        min_length=1,
+        pattern=r"^[^:\s]+$",
+        description="Use HTTP Basic auth instead of the header: this user, webhook_secret as the "
+        "password.",
+    )
 
     @model_validator(mode="after")
     def _pod_or_base_url(self) -> Self:

@@ -9,6 +9,7 @@ from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
 import aiohttp
+from pydantic import Field, SecretStr
 
 from providers.base import (
     MEDIA_TYPES,
@@ -50,6 +51,14 @@ class TalkNTalkConfig(ProviderAccountConfig):
     """A TalkNTalk organisation's account. The doc limits SMS to 300 requests/minute."""
 
     type: Literal["talkntalk"]
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The secret TalkNTalk signs its webhooks with: SMS delivery receipts at "
+            "/webhooks/<account> must carry X-TalkNTalk-Signature, the HMAC-SHA256 of the body "
+            "with this key. Unset: receipts are refused. Environment only: write ${VAR}."
+        ),
+    )
 
 
 class TalkNTalk:

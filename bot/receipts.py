@@ -1,0 +1,118 @@
+"""``POST /webhooks/{account}``: provider delivery receipts -> send record -> Slack summaries.
+
+Why this order: authenticate on the raw body before parsing anything, so an unauthenticated
+caller learns nothing and changes nothing; apply through the store, which dedupes by event key,
+never moves a status backwards, and parks receipts that beat their send's record; then refresh
+the root messages of the requests that moved. The answer goes back at once (providers retry a
+slow webhook); the Slack refresh is scheduled, not awaited.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from aiohttp import web
+
+from bot import metrics
+from bot.service import SendService
+from bot.store.base import RecipientStatus, Store
+from config import Settings
+from config.numbers import mask_address
+from providers import AnyProviderConfig
+from providers.autokonnect import AutoKonnectConfig
+from providers.kaleyra import KaleyraConfig
+from providers.receipts import (
+    AUTOKONNECT_CANNOT,
+    NoReceipts,
+    ReceiptBatch,
+    ReceiptRejected,
+    authenticate_kaleyra,
+    authenticate_talkntalk,
+    kaleyra_events,
+    talkntalk_events,
+)
+from providers.talkntalk import TalkNTalkConfig
+
+log = logging.getLogger(__name__)
+
+Authenticate = Callable[[Mapping[str, str], bytes], None]
+Parse = Callable[[Mapping[str, str], bytes], ReceiptBatch]
+
+
+def receipt_source(account: str, config: AnyProviderConfig) -> tuple[Authenticate, Parse]:
+    """How this account's callbacks are checked and read; ``NoReceipts`` if they cannot be."""
+    if isinstance(config, AutoKonnectConfig):
+        raise NoReceipts(AUTOKONNECT_CANNOT)
+    if config.webhook_secret is None:
+        raise NoReceipts(f"receipts not configured for {account}: set webhook_secret")
+    if isinstance(config, TalkNTalkConfig):
+        tnt = config
+
+        def tnt_auth(headers: Mapping[str, str], body: bytes) -> None:
+            authenticate_talkntalk(tnt, account, headers, body)
+
+        return tnt_auth, talkntalk_events
+    kal: KaleyraConfig = config
+
+    def kal_auth(headers: Mapping[str, str], body: bytes) -> None:
+        authenticate_kaleyra(kal, account, headers, body)
+
+    return kal_auth, lambda _headers, body: kaleyra_events(body)
+
+
+def _answer(status: int, **fields: object) -> web.Response:
+    return web.json_response({"ok": status == 200, **fields}, status=status)
+
+
+async def receive(
+    settings: Settings,
+    store: Store,
+    service: SendService,
+    account: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> web.Response:
+    """One callback, start to finish; the HTTP answer the provider gets."""
+    config = settings.providers.get(account)
+    if config is None:
+        return _answer(404, error=f"there is no provider account named {account!r}")
+    try:
+        authenticate, parse = receipt_source(account, config)
+        authenticate(headers, body)
+        batch = parse(headers, body)
+    except ReceiptRejected as exc:
+        label = {400: "malformed", 401: "unauthenticated"}.get(exc.status, "not_configured")
+        metrics.RECEIPTS.labels(account, label).inc()
+        if exc.status == 401:
+            log.warning("refused a webhook for %s: %s", account, exc)
+        return _answer(exc.status, error=str(exc))
+    if batch.ignored is not None:
+        metrics.RECEIPTS.labels(account, "ignored").inc()
+        log.debug("ignored a webhook for %s: %s", account, batch.ignored)
+        return _answer(200, applied=0, ignored=batch.ignored)
+    moved: list[str] = []
+    for event in batch.events:
+        metrics.RECEIPTS.labels(account, event.status.value).inc()
+        applied = await store.apply_status(
+            account,
+            status=RecipientStatus(event.status.value),
+            event_key=event.event_key,
+            provider_message_id=event.provider_message_id,
+            ref=event.ref,
+            at=event.at,
+            reason=event.reason,
+            code=event.code,
+        )
+        log.info(
+            "receipt %s for %s: %s",
+            event.status.value,
+            mask_address(event.recipient) if event.recipient else "a recipient",
+            "parked or repeated" if applied is None else f"{applied.previous} -> {applied.status}",
+            extra={"provider": account, "request_id": applied.request_id if applied else None},
+        )
+        if applied is not None and applied.changed:
+            moved.append(applied.request_id)
+    if moved:
+        await service.statuses_changed(dict.fromkeys(moved))
+    return _answer(200, applied=len(moved), events=len(batch.events))

@@ -1,0 +1,394 @@
+"""Delivery receipts as providers post them: who may post (authentication) and what they say.
+
+Pure functions over headers and the raw body: no I/O, no Slack, no store. ``bot.receipts`` wires
+them to the HTTP route. Readings chosen where the docs are silent or vague:
+
+* TalkNTalk signs the *body* only, so the event name is taken from the signed body's ``event``
+  and the ``X-TalkNTalk-Event`` header is used only when the body has none.
+* TalkNTalk's ``data.id`` may be a JSON integer while the send answered a string: ids are
+  compared as text.
+* Kaleyra's callback shapes vary; ``meta_object.value.statuses[]`` (and a few nearby spellings)
+  wins over the top-level ``status``/``message_id``, which is used when no status entry parses.
+  A top-level ``ref`` is applied to a status entry only when it can only mean that message.
+* AutoKonnect's send returns no message id and its doc defines no callback: nothing to match.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from providers.kaleyra import KaleyraConfig
+from providers.talkntalk import TalkNTalkConfig
+
+TNT_SIGNATURE = "X-TalkNTalk-Signature"
+TNT_EVENT = "X-TalkNTalk-Event"
+# No doc names it; these are the spellings such delivery-id headers take.
+TNT_DELIVERY_HEADERS = ("X-TalkNTalk-Delivery", "X-TalkNTalk-Delivery-Id", "X-TalkNTalk-Event-Id")
+
+AUTOKONNECT_CANNOT = (
+    "AutoKonnect cannot report delivery: its send API returns no message id and its docs define "
+    "no delivery callback, so there is nothing a receipt could be matched to"
+)
+
+
+class ReceiptStatus(enum.StrEnum):
+    """What a receipt can say; the values are the send record's recipient statuses."""
+
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+class ReceiptRejected(Exception):
+    """A callback we refuse; ``status`` is the HTTP answer. Messages never hold a secret."""
+
+    status = 400
+
+
+class Malformed(ReceiptRejected):
+    status = 400
+
+
+class Unauthenticated(ReceiptRejected):
+    status = 401
+
+
+class NoReceipts(ReceiptRejected):
+    status = 404  # AutoKonnect, or no webhook_secret configured
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """One status change for one message, ready for ``Store.apply_status``."""
+
+    status: ReceiptStatus
+    event_key: str  # dedupe key, unique per event within the account
+    provider_message_id: str | None = None
+    ref: str | None = None
+    at: datetime | None = None
+    reason: str | None = None
+    code: str | None = None
+    recipient: str | None = None  # the phone as the provider wrote it: mask before logging
+
+
+@dataclass(frozen=True)
+class ReceiptBatch:
+    """What one callback said: its status events, or why it was ignored (still a 200)."""
+
+    events: tuple[StatusEvent, ...] = ()
+    ignored: str | None = None
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def header(headers: Mapping[str, str], name: str) -> str | None:
+    """A header by name, case-insensitively (plain dicts in tests, CIMultiDict on the server)."""
+    value = headers.get(name)
+    if value is None:
+        lowered = name.lower()
+        value = next((v for k, v in headers.items() if k.lower() == lowered), None)
+    return value.strip() if isinstance(value, str) else None
+
+
+def _secret(secret: SecretStr | None, account: str) -> bytes:
+    value = secret.get_secret_value() if secret is not None else ""
+    if not value.strip():
+        raise NoReceipts(f"receipts not configured for {account}: set webhook_secret")
+    return value.encode()
+
+
+def _json_body(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise Malformed("the body is not valid JSON") from None
+
+
+def _text_id(value: Any) -> str | None:
+    """Ids as text: TalkNTalk may send ``12345`` where the send answered ``"12345"``."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """ISO 8601 or Unix seconds (milliseconds too); None when it is neither."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        seconds = value / 1000 if value > 1e12 else value
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+_LONG_DIGITS = re.compile(r"\+?\d[\d ]{6,}\d")
+
+
+def plain(detail: Any, limit: int = 200) -> str | None:
+    """A provider's error words, short, without phone numbers (they end up in Slack)."""
+    if isinstance(detail, dict):
+        parts = [detail.get(k) for k in ("title", "message", "description", "reason", "detail")]
+        words = [p for p in parts if isinstance(p, str) and p.strip()]
+        data = detail.get("error_data")
+        if isinstance(data, dict) and isinstance(data.get("details"), str):
+            words.append(data["details"])
+        detail = ": ".join(dict.fromkeys(w.strip() for w in words)) if words else None
+    if not isinstance(detail, str) or not detail.strip():
+        return None
+    text = _LONG_DIGITS.sub("•••", " ".join(detail.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _code(*candidates: Any) -> str | None:
+    """The first usable error code (text or number); never free text from elsewhere."""
+    for value in candidates:
+        if isinstance(value, int | str) and not isinstance(value, bool) and str(value).strip():
+            return str(value).strip()[:64]
+    return None
+
+
+# --- TalkNTalk (SMS) --------------------------------------------------------------------------
+
+# "The message transitions from queued → sent → delivered": queued is already past our "sent".
+_FAILED_WORDS = ("failed", "undelivered", "rejected", "expired")
+TNT_STATUSES: Mapping[str, ReceiptStatus] = {
+    "queued": ReceiptStatus.SENT,
+    "sent": ReceiptStatus.SENT,
+    "delivered": ReceiptStatus.DELIVERED,
+    **dict.fromkeys(_FAILED_WORDS, ReceiptStatus.FAILED),
+}
+_TNT_FAILED_WORDS = {"failed": "could not be delivered", "expired": "expired undelivered"}
+
+
+def talkntalk_signature(secret: str | bytes, body: bytes) -> str:
+    """The hex HMAC-SHA256 of the raw body: what TalkNTalk puts in X-TalkNTalk-Signature."""
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, body, hashlib.sha256).hexdigest()
+
+
+def talkntalk_signature_ok(secret: str | bytes, body: bytes, signature: str | None) -> bool:
+    """Bare hex or ``sha256=<hex>``, compared in constant time."""
+    if not signature:
+        return False
+    given = signature.strip()
+    if given[:7].lower() == "sha256=":
+        given = given[7:]
+    expected = talkntalk_signature(secret, body)
+    return hmac.compare_digest(given.lower().encode(), expected.encode())
+
+
+def authenticate_talkntalk(
+    config: TalkNTalkConfig, account: str, headers: Mapping[str, str], body: bytes
+) -> None:
+    """Raise unless the body carries a valid signature made with the account's secret."""
+    secret = _secret(config.webhook_secret, account)
+    signature = header(headers, TNT_SIGNATURE)
+    if not signature:
+        raise Unauthenticated(f"{TNT_SIGNATURE} is missing")
+    if not talkntalk_signature_ok(secret, body, signature):
+        raise Unauthenticated(f"{TNT_SIGNATURE} does not match the body")
+
+
+def talkntalk_events(headers: Mapping[str, str], body: bytes) -> ReceiptBatch:
+    """The status event in an (authenticated) TalkNTalk webhook; only ``sms.*`` are statuses."""
+    payload = _json_body(body)
+    if not isinstance(payload, dict):
+        raise Malformed("the body is not a JSON object")
+    event = payload.get("event")
+    if not isinstance(event, str) or not event.strip():
+        event = header(headers, TNT_EVENT) or ""
+    event = event.strip().lower()
+    if not event.startswith("sms."):
+        return ReceiptBatch(ignored=f"event {event or '(none)'!r} is not an SMS status")
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        return ReceiptBatch(ignored="the event has no data object")
+    message_id = _text_id(data.get("id")) or _text_id(data.get("message_id"))
+    if message_id is None:
+        return ReceiptBatch(ignored="the event names no message id")
+    raw = data.get("status")
+    word = raw.strip().lower() if isinstance(raw, str) else ""
+    if word not in TNT_STATUSES:
+        word = event.removeprefix("sms.")
+    status = TNT_STATUSES.get(word)
+    if status is None:
+        return ReceiptBatch(ignored=f"{event!r} is not a status this bridge tracks")
+    reason = code = None
+    if status is ReceiptStatus.FAILED:
+        phrase = _TNT_FAILED_WORDS.get(word, word)
+        detail = plain(data.get("reason")) or plain(data.get("error"))
+        reason = f"the network reported the message {phrase}" + (f" ({detail})" if detail else "")
+        code = _code(data.get("error_code"), _dig(data, "error", "code"))
+    delivery = next((v for h in TNT_DELIVERY_HEADERS if (v := header(headers, h))), None)
+    at = parse_time(payload.get("timestamp")) or parse_time(data.get("updated_at"))
+    mobile = data.get("mobile")
+    return ReceiptBatch(
+        events=(
+            StatusEvent(
+                status=status,
+                event_key=f"delivery:{delivery}" if delivery else f"{event}:{message_id}:{word}",
+                provider_message_id=message_id,
+                at=at,
+                reason=reason,
+                code=code,
+                recipient=mobile if isinstance(mobile, str) else None,
+            ),
+        )
+    )
+
+
+# --- Kaleyra (WhatsApp) -----------------------------------------------------------------------
+
+KALEYRA_STATUSES: Mapping[str, ReceiptStatus] = {
+    "sent": ReceiptStatus.SENT,
+    "delivered": ReceiptStatus.DELIVERED,
+    "read": ReceiptStatus.READ,
+    "seen": ReceiptStatus.READ,
+    **dict.fromkeys(_FAILED_WORDS, ReceiptStatus.FAILED),
+}
+
+
+def _basic_credentials(value: str | None) -> tuple[bytes, bytes] | None:
+    if not value or value[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(value[6:].strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    user, colon, password = decoded.partition(b":")
+    return (user, password) if colon else None
+
+
+def authenticate_kaleyra(
+    config: KaleyraConfig, account: str, headers: Mapping[str, str], body: bytes
+) -> None:
+    """Basic auth when ``webhook_username`` is set, else the shared-secret header."""
+    del body  # Kaleyra does not sign the body; the secret itself is the credential
+    secret = _secret(config.webhook_secret, account)
+    if config.webhook_username is not None:
+        given = _basic_credentials(header(headers, "Authorization"))
+        if given is None:
+            raise Unauthenticated("HTTP Basic credentials are missing")
+        user_ok = hmac.compare_digest(given[0], config.webhook_username.encode())
+        password_ok = hmac.compare_digest(given[1], secret)
+        if not (user_ok and password_ok):
+            raise Unauthenticated("the HTTP Basic credentials are wrong")
+        return
+    value = header(headers, config.webhook_header)
+    if not value:
+        raise Unauthenticated(f"{config.webhook_header} is missing")
+    if not hmac.compare_digest(value.encode(), secret):
+        raise Unauthenticated(f"{config.webhook_header} is wrong")
+
+
+def _dig(node: Any, *path: str) -> Any:
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def _ref_of(node: Any) -> str | None:
+    return _text_id(_dig(node, "extra_info", "ref")) or _text_id(_dig(node, "ref"))
+
+
+def _status_entries(payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Status objects wherever Kaleyra's (or Meta's) shapes put them."""
+    lists: Iterable[Any] = [
+        _dig(payload, "meta_object", "value", "statuses"),
+        _dig(payload, "meta_object", "statuses"),
+        _dig(payload, "value", "statuses"),
+        _dig(payload, "statuses"),
+    ]
+    entries = _dig(payload, "meta_object", "entry") or _dig(payload, "entry")  # Meta's own
+    for entry in entries if isinstance(entries, list) else []:
+        changes = _dig(entry, "changes")
+        lists = [*lists, *(_dig(c, "value", "statuses") for c in changes or [])]
+    return [s for found in lists if isinstance(found, list) for s in found if isinstance(s, dict)]
+
+
+def _kaleyra_event(
+    node: dict[str, Any], message_id: str | None, ref: str | None, when: Any
+) -> StatusEvent | None:
+    raw = node.get("status")
+    word = raw.strip().lower() if isinstance(raw, str) else ""
+    status = KALEYRA_STATUSES.get(word)
+    if status is None or not (message_id or ref):
+        return None
+    reason = code = None
+    if status is ReceiptStatus.FAILED:
+        errors = node.get("errors")
+        first = errors[0] if isinstance(errors, list) and errors else node.get("error")
+        detail = plain(first) or plain(node.get("reason"))
+        reason = "WhatsApp could not deliver the message" + (f" ({detail})" if detail else "")
+        code = _code(_dig(first, "code"))
+    recipient = node.get("recipient_id") or node.get("to")
+    return StatusEvent(
+        status=status,
+        event_key=f"wa:{message_id or ''}:{ref or ''}:{word}",
+        provider_message_id=message_id,
+        ref=ref,
+        at=parse_time(when),
+        reason=reason,
+        code=code,
+        recipient=recipient if isinstance(recipient, str) else None,
+    )
+
+
+def kaleyra_events(body: bytes) -> ReceiptBatch:
+    """Status events in an (authenticated) Kaleyra callback: one object, or a list of them."""
+    payload = _json_body(body)
+    items = payload if isinstance(payload, list) else [payload]
+    if not all(isinstance(item, dict) for item in items):
+        raise Malformed("the body is not a JSON object")
+    events: list[StatusEvent] = []
+    for item in items:
+        events.extend(_kaleyra_item(item))
+    unique = tuple(dict((e.event_key, e) for e in events).values())
+    return ReceiptBatch(unique) if unique else ReceiptBatch(ignored="no status in the callback")
+
+
+def _kaleyra_item(payload: dict[str, Any]) -> list[StatusEvent]:
+    top_id = _text_id(payload.get("message_id")) or _text_id(_dig(payload, "data", "message_id"))
+    top_ref = _ref_of(payload)
+    entries = _status_entries(payload)
+    # The top-level ref and id belong to an entry only if they cannot be another message's.
+    one_message = len({_text_id(e.get("id")) for e in entries}) == 1
+    events = []
+    for entry in entries:
+        message_id = _text_id(entry.get("id")) or _text_id(entry.get("message_id"))
+        ref = _ref_of(entry) or (top_ref if one_message or message_id == top_id else None)
+        message_id = message_id or (top_id if one_message else None)
+        event = _kaleyra_event(entry, message_id, ref, entry.get("timestamp"))
+        if event is not None:
+            events.append(event)
+    if not events:
+        top = _kaleyra_event(payload, top_id, top_ref, payload.get("timestamp"))
+        events = [top] if top is not None else []
+    return events
