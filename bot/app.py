@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
 from bot.deps import Deps
+from bot.respond import shared_session_middleware
 from config import Settings
 
 
@@ -16,6 +18,7 @@ def create_app(
     *,
     client: AsyncWebClient | None = None,
     signing_secret: str | None = None,
+    http_session: aiohttp.ClientSession | None = None,
 ) -> AsyncApp:
     """Build the app. ``client`` carries the bot token and the Web API base URL (SLACK_API_URL)."""
     app = AsyncApp(
@@ -25,5 +28,7 @@ def create_app(
         process_before_response=False,
         raise_error_for_unhandled_request=False,
     )
+    if http_session is not None:
+        app.middleware(shared_session_middleware(http_session))
     listeners.register(app, deps)
     return app

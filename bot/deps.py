@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,3 +17,6 @@ class Deps:
     service: SendService
     command: str = "/send"
     clock: Callable[[], float] = field(default=time.time)
+    # Work after an ack runs a few at a time, so a burst of commands cannot crowd the event loop
+    # and delay the acks Slack is waiting for (measured in bench/ack.py).
+    after_ack_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))

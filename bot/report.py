@@ -12,6 +12,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -40,8 +41,16 @@ class Group:
 class Reporter:
     """Keeps each group's root message in Slack in step with the send record."""
 
-    def __init__(self, client: AsyncWebClient, store: Store, *, min_interval: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        store: Store,
+        *,
+        min_interval: float = 1.0,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
         self._client = client
+        self._session = session
         self._store = store
         self._min_interval = min_interval
         self._pending: dict[str, asyncio.Task[None]] = {}
@@ -91,7 +100,8 @@ class Reporter:
             f"`/send status {group.group_id}` shows it."
         )
         try:
-            await AsyncWebhookClient(group.response_url).send(text=text, response_type="ephemeral")
+            hook = AsyncWebhookClient(group.response_url, session=self._session)
+            await hook.send(text=text, response_type="ephemeral")
         except Exception:  # the send itself goes on; this was only a courtesy note
             log.warning("could not reach the response_url either", extra={"group": group.group_id})
 

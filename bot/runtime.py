@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -47,9 +48,21 @@ class Runtime:
     app: AsyncApp
 
 
-def slack_client(env: BridgeEnv) -> AsyncWebClient:
+def slack_session() -> aiohttp.ClientSession:
+    """One session for every Slack call and response_url reply: connections are kept alive.
+
+    The timeout lives on the session because slack_sdk applies its own only to sessions it makes.
+    """
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=10), connector=aiohttp.TCPConnector(limit=32)
+    )
+
+
+def slack_client(env: BridgeEnv, session: aiohttp.ClientSession) -> AsyncWebClient:
     """The Web API client; Slack's 429s are waited out by slack_sdk's own retry handler."""
-    client = AsyncWebClient(token=env.slack_bot_token, base_url=env.slack_api_url, timeout=10)
+    client = AsyncWebClient(
+        token=env.slack_bot_token, base_url=env.slack_api_url, timeout=10, session=session
+    )
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
 
@@ -62,10 +75,10 @@ async def open_runtime(
     store = SQLiteStore(env.db_path)
     await store.open()
     try:
-        async with open_accounts(settings.providers) as accounts:
-            client = slack_client(env)
+        async with open_accounts(settings.providers) as accounts, slack_session() as http:
+            client = slack_client(env, http)
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
-            reporter = Reporter(client, store, min_interval=options.report_interval)
+            reporter = Reporter(client, store, min_interval=options.report_interval, session=http)
             directory = Directory(client, ttl=options.directory_ttl)
             service = SendService(settings, store, dispatcher, reporter, directory)
             deps = Deps(settings=settings, service=service, command=env.command)

@@ -149,4 +149,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
         await ack()
-        await after_ack(CommandHandler(deps, body, respond).run(client))
+        handler = CommandHandler(deps, body, respond)
+        if not (body.get("text") or "").strip():
+            # Opening the modal cannot wait its turn: the trigger_id expires 3 s after the command.
+            await after_ack(handler.run(client))
+            return
+        async with deps.after_ack_slots:
+            await after_ack(handler.run(client))
