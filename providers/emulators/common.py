@@ -5,17 +5,20 @@ must be able to behave like a slow, rate-limited, broken or hung provider on dem
 remember what it accepted, so a test can count how many times a phone really got a message.
 
 Faults are set in-process (``state.inject(...)``) or over HTTP at ``/_emulator/*`` when the
-emulator runs in another process (``python -m providers.emulators``).
+emulator runs in another process (``python -m providers.emulators``). Besides the queue of faults
+for the next requests, a *chaos* mode answers a random share of requests with faults (seeded, so a
+benchmark or a soak test can be replayed); queued faults always come first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from aiohttp import web
@@ -74,7 +77,26 @@ class EmulatorState:
     deliveries: list[Delivery] = field(default_factory=list)
     faults: deque[Fault] = field(default_factory=deque)
     throttled: int = 0  # 429s answered by the rate limit (not by injected faults)
+    # Chaos: (probability, fault) pairs drawn for each request when no queued fault is pending.
+    chaos: list[tuple[float, Fault]] = field(default_factory=list)
+    chaos_seed: int | None = None
+    chaos_applied: int = 0  # requests answered by a chaos fault
     _window: deque[float] = field(default_factory=deque)
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+
+    def __post_init__(self) -> None:
+        self.set_chaos(self.chaos, self.chaos_seed)
+
+    def set_chaos(self, faults: Sequence[tuple[float, Fault]], seed: int | None = None) -> None:
+        """Answer about ``probability`` of the requests with each fault (``[]`` turns it off).
+
+        The seed makes the sequence of draws repeatable; which request gets which fault still
+        depends on the order requests arrive in.
+        """
+        pairs = [(float(p), f) for p, f in faults]
+        if any(not 0.0 <= p <= 1.0 for p, _ in pairs) or sum(p for p, _ in pairs) > 1.0 + 1e-9:
+            raise ValueError("chaos probabilities must each be in [0, 1] and sum to at most 1")
+        self.chaos, self.chaos_seed, self._rng = pairs, seed, random.Random(seed)
 
     def inject(self, fault: Fault | None = None, **kwargs: Any) -> Fault:
         fault = fault or Fault(**kwargs)
@@ -82,11 +104,13 @@ class EmulatorState:
         return fault
 
     def reset(self) -> None:
+        """Forget what was recorded and the queued faults; settings (latency, chaos) stay."""
         self.requests.clear()
         self.deliveries.clear()
         self.faults.clear()
         self._window.clear()
         self.throttled = 0
+        self.chaos_applied = 0
 
     def next_fault(self) -> Fault | None:
         while self.faults:
@@ -98,6 +122,17 @@ class EmulatorState:
             if fault.times == 0:
                 self.faults.popleft()
             return fault
+        return self._chaos_fault()
+
+    def _chaos_fault(self) -> Fault | None:
+        if not self.chaos:
+            return None
+        roll = self._rng.random()
+        for probability, fault in self.chaos:
+            if roll < probability:
+                self.chaos_applied += 1
+                return replace(fault, headers=dict(fault.headers), times=1)
+            roll -= probability
         return None
 
     def over_rate(self, now: float) -> bool:
@@ -197,6 +232,17 @@ async def _control_fault(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def _control_chaos(request: web.Request) -> web.Response:
+    """``{"seed": 7, "faults": [{"probability": 0.1, "fault": {"status": 500}}]}``; [] stops it."""
+    data = await request.json()
+    try:
+        faults = [(float(item["probability"]), Fault(**item["fault"])) for item in data["faults"]]
+        request.app[STATE_KEY].set_chaos(faults, data.get("seed"))
+    except (KeyError, TypeError, ValueError) as exc:
+        return web.json_response({"ok": False, "error": str(exc)}, status=400)
+    return web.json_response({"ok": True})
+
+
 async def _control_settings(request: web.Request) -> web.Response:
     state = request.app[STATE_KEY]
     data = await request.json()
@@ -215,6 +261,7 @@ async def _control_requests(request: web.Request) -> web.Response:
             ],
             "deliveries": [asdict(d) for d in state.deliveries],
             "throttled": state.throttled,
+            "chaos_applied": state.chaos_applied,
         }
     )
 
@@ -229,6 +276,7 @@ def new_app(state: EmulatorState | None) -> web.Application:
     app = web.Application()
     app[STATE_KEY] = state or EmulatorState()
     app.router.add_post("/_emulator/fault", _control_fault)
+    app.router.add_post("/_emulator/chaos", _control_chaos)
     app.router.add_post("/_emulator/settings", _control_settings)
     app.router.add_get("/_emulator/requests", _control_requests)
     app.router.add_post("/_emulator/reset", _control_reset)
