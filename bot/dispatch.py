@@ -40,6 +40,13 @@ from providers.base import (
 log = logging.getLogger(__name__)
 
 
+class DispatchStopped(Exception):
+    """The dispatcher stopped taking new batches (shutdown); the rest stay pending for restart."""
+
+
+_WORKER_DONE = object()
+
+
 @dataclass(frozen=True)
 class Plan:
     """A send that policy has approved: everything the dispatcher needs, nothing about Slack."""
@@ -95,6 +102,11 @@ class Dispatcher:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     workers_per_send: int | None = None  # None: as many as the account's max_concurrency
     queue_size: int = 256
+    stopping: bool = False  # set by stop_taking_new(): workers finish their batch, take no more
+
+    def stop_taking_new(self) -> None:
+        """Shutdown: let in-flight calls finish, start no new ones (they resume on restart)."""
+        self.stopping = True
 
     def validate(self, plan: Plan) -> None:
         """Raise InvalidMessage before anything is sent if any batch would be refused."""
@@ -109,17 +121,26 @@ class Dispatcher:
         batches: asyncio.Queue[tuple[Recipient, ...]] = asyncio.Queue()
         for batch in self._batches(account, plan.recipients):
             batches.put_nowait(batch)
-        results: asyncio.Queue[list[Outcome] | BaseException] = asyncio.Queue(self.queue_size)
+        results: asyncio.Queue[list[Outcome] | BaseException | object] = asyncio.Queue(
+            self.queue_size
+        )
         workers = [
             asyncio.create_task(self._worker(account, plan, batches, results))
             for _ in range(min(self.workers_per_send or account.max_concurrency, batches.qsize()))
         ]
         remaining = len(plan.recipients)
+        finished_workers = 0
         try:
             while remaining > 0:
                 item = await results.get()
                 if isinstance(item, BaseException):
                     raise item
+                if item is _WORKER_DONE:
+                    finished_workers += 1
+                    if finished_workers == len(workers):
+                        raise DispatchStopped(f"{remaining} recipient(s) left for the restart")
+                    continue
+                assert isinstance(item, list)
                 for outcome in item:
                     remaining -= 1
                     yield outcome
@@ -148,19 +169,22 @@ class Dispatcher:
         account: Account,
         plan: Plan,
         batches: asyncio.Queue[tuple[Recipient, ...]],
-        results: asyncio.Queue[list[Outcome] | BaseException],
+        results: asyncio.Queue[list[Outcome] | BaseException | object],
     ) -> None:
-        while not batches.empty():
+        while not batches.empty() and not self.stopping:
             batch = batches.get_nowait()
             try:
                 outcomes = await self._send_batch(account, plan, batch)
                 await self.recorder.outcomes_recorded(plan.request_id, outcomes)
                 for outcome in outcomes:
                     metrics.MESSAGES.labels(account.name, outcome.status.value).inc()
+            except DispatchStopped:
+                break  # this batch stays pending; the other workers' calls in flight finish
             except Exception as exc:  # a recorder failure must reach the caller, not vanish
                 await results.put(exc)
                 return
             await results.put(outcomes)
+        await results.put(_WORKER_DONE)
 
     async def _send_batch(
         self, account: Account, plan: Plan, batch: tuple[Recipient, ...]
@@ -200,6 +224,8 @@ class Dispatcher:
     ) -> list[Outcome]:
         async with account.slots:
             await account.limiter.acquire(max_pause=self.retry.max_retry_after)
+            if self.stopping:  # shutdown began while we waited our turn: leave it pending
+                raise DispatchStopped("stopped before this batch was attempted")
             await self.recorder.attempt_started(plan.request_id, batch, attempt_no)
             started = time.monotonic()
             result_kind = "ok"

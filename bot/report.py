@@ -63,7 +63,7 @@ class Reporter:
                 views.append(summary.RequestView(record, await self._store.counts(request_id)))
         return views
 
-    async def open(self, group: Group) -> None:
+    async def open(self, group: Group, *, live: bool = True) -> None:
         """Post the root message (or adopt the one already recorded) and start live updates."""
         if group.channel is None:
             return
@@ -83,7 +83,8 @@ class Reporter:
             group.root_ts = str(response["ts"])
             for request_id in group.request_ids:
                 await self._store.set_report(request_id, group.channel, group.root_ts)
-        group._task = asyncio.create_task(self._live(group))
+        if live:
+            group._task = asyncio.create_task(self._live(group))
 
     async def _tell_sender(self, group: Group, exc: SlackApiError) -> None:
         error = exc.response.get("error") if exc.response is not None else "error"
@@ -155,13 +156,17 @@ class Reporter:
                 extra={"group": group.group_id, "error": exc.response.get("error")},
             )
 
-    async def finish(self, group: Group) -> None:
-        """Stop live updates, write the final state, and list failures in the thread."""
+    async def abandon(self, group: Group) -> None:
+        """Stop a group's live updates without a final report (shutdown mid-send)."""
         if group._task is not None:
             group._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await group._task
             group._task = None
+
+    async def finish(self, group: Group) -> None:
+        """Stop live updates, write the final state, and list failures in the thread."""
+        await self.abandon(group)
         await self.refresh(group)
         if group.channel is None or group.root_ts is None:
             return

@@ -35,6 +35,15 @@ class RuntimeOptions:
     report_interval: float = 1.0
     directory_ttl: float = 300.0
     recover: bool = True
+    shutdown_grace: float = 5.0  # for acked Slack actions to record their requests
+    max_in_flight_grace: float = 20.0
+
+
+def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
+    """How long shutdown waits for provider calls already made: up to the longest timeout, so
+    they end sent or failed rather than unknown (capped: a deploy should not hang)."""
+    longest = max((p.timeout_seconds for p in settings.providers.values()), default=0.0)
+    return min(longest, options.max_in_flight_grace)
 
 
 @dataclass
@@ -89,6 +98,7 @@ async def open_runtime(
             try:
                 yield runtime
             finally:
-                await service.stop()
+                await service.drain_listeners(within=options.shutdown_grace)
+                await service.stop(grace=_in_flight_grace(settings, options))
     finally:
         await store.close()

@@ -87,19 +87,19 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ids.RETRY_FAILED)
     async def on_retry_failed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await after_ack(retry(deps, body, respond, "failed"))
+        await after_ack(deps, retry(deps, body, respond, "failed"))
 
     @app.action(ids.RETRY_UNKNOWN)
     async def on_retry_unknown(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await after_ack(retry(deps, body, respond, "unknown"))
+        await after_ack(deps, retry(deps, body, respond, "unknown"))
 
     @app.action(ids.CONFIRM_SEND)
     async def on_confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await after_ack(confirm(deps, body, respond))
+        await after_ack(deps, confirm(deps, body, respond))
 
     @app.action(ids.CANCEL_SEND)
     async def on_cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        await after_ack(cancel(deps, body, respond))
+        await after_ack(deps, cancel(deps, body, respond))

@@ -152,7 +152,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         handler = CommandHandler(deps, body, respond)
         if not (body.get("text") or "").strip():
             # Opening the modal cannot wait its turn: the trigger_id expires 3 s after the command.
-            await after_ack(handler.run(client))
+            await after_ack(deps, handler.run(client))
             return
         async with deps.after_ack_slots:
-            await after_ack(handler.run(client))
+            await after_ack(deps, handler.run(client))

@@ -31,9 +31,16 @@ ACK_SEEN_DELAY = 0.05
 T = TypeVar("T")
 
 
-async def after_ack(work: Awaitable[T]) -> T:
+async def after_ack(deps: Deps, work: Awaitable[T]) -> T:
     """Run the work that follows an ``ack()``; on failure, let Bolt see the ack, then re-raise
-    so the one error handler below logs it and tells the person."""
+    so the one error handler below logs it and tells the person.
+
+    The task is tracked so a shutdown waits for it: Slack has its ack and will not retry, so
+    work dropped here would be a request the person was told about and that never happened.
+    """
+    task = asyncio.current_task()
+    if task is not None:
+        deps.service.track_listener(task)
     try:
         return await work
     except Exception:

@@ -67,11 +67,11 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        await after_ack(open_broadcast(deps, body, client))
+        await after_ack(deps, open_broadcast(deps, body, client))
 
     @app.message_shortcut(ids.MESSAGE_SHORTCUT)
     async def on_message_shortcut(
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        await after_ack(open_from_message(deps, body, client))
+        await after_ack(deps, open_from_message(deps, body, client))

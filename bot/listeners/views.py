@@ -107,7 +107,7 @@ async def submit_send(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> None:
     surface = "shortcut" if origin.surface == "shortcut" else "modal"
     where = Origin(surface, user, slack_channel=origin.slack_channel, thread_ts=origin.thread_ts)
     key = f"view:{view['id']}"
-    await after_ack(service.submit([plan], where, idempotency_key=key, confirmed=True))
+    await after_ack(deps, service.submit([plan], where, idempotency_key=key, confirmed=True))
 
 
 async def submit_broadcast(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -134,7 +134,7 @@ async def submit_broadcast(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> N
     await ack()
     origin = Origin("broadcast", user, report_channel=preset.announce_in, title=preset.title)
     key = f"view:{view['id']}"
-    await after_ack(service.submit(plans, origin, idempotency_key=key, confirmed=True))
+    await after_ack(deps, service.submit(plans, origin, idempotency_key=key, confirmed=True))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -144,12 +144,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
     ) -> None:
         await ack()
-        await after_ack(rebuild_send_modal(deps, body, client))
+        await after_ack(deps, rebuild_send_modal(deps, body, client))
 
     @app.action(ids.PRESET_ACTION)
     async def on_preset_change(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         await ack()
-        await after_ack(rebuild_broadcast_modal(deps, body, client))
+        await after_ack(deps, rebuild_broadcast_modal(deps, body, client))
 
     @app.view(ids.SEND_MODAL)
     async def on_send_submit(ack: AsyncAck, body: dict[str, Any]) -> None:

@@ -114,7 +114,19 @@ _V1 = (
     "CREATE INDEX receipts_parked_by_age ON receipts (received_at) WHERE matched = 0",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "requests, recipients, attempts, receipts", _V1),)
+# v2: when the final report (summary and failure list) was written to Slack, so a crash between
+# the last outcome and the report is finished on restart instead of losing the failure list.
+_V2 = (
+    "ALTER TABLE requests ADD COLUMN reported_at TEXT",
+    "UPDATE requests SET reported_at = COALESCE(finished_at, updated_at)"
+    " WHERE state IN ('done', 'cancelled')",
+    "CREATE INDEX requests_unreported ON requests (state) WHERE reported_at IS NULL",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "requests, recipients, attempts, receipts", _V1),
+    Migration(2, "requests.reported_at", _V2),
+)
 
 
 def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:

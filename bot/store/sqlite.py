@@ -112,6 +112,25 @@ class SQLiteStore(SQLiteConnection):
 
         await self._write(body)
 
+    async def mark_reported(self, request_ids: Sequence[str]) -> None:
+        """The final report of these requests is in Slack (or there is nowhere to report)."""
+
+        async def body(db: aiosqlite.Connection) -> None:
+            await db.executemany(
+                "UPDATE requests SET reported_at = ? WHERE request_id = ?",
+                [(self._now(), request_id) for request_id in request_ids],
+            )
+
+        await self._write(body)
+
+    async def unreported_requests(self) -> list[RequestRecord]:
+        """Finished requests whose final report was never written (a crash in between)."""
+        rows = await self._read(
+            "SELECT * FROM requests WHERE state = 'done' AND reported_at IS NULL"
+            " ORDER BY created_at, rowid"
+        )
+        return [request_record(row) for row in rows]
+
     async def unfinished_requests(self) -> list[RequestRecord]:
         rows = await self._read(
             "SELECT * FROM requests WHERE state IN ('held', 'accepted', 'sending')"

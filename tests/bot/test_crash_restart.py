@@ -170,11 +170,6 @@ async def test_kill_9_at_an_arbitrary_moment_never_sends_twice_and_loses_nobody(
     assert await second.stop() == 0  # and this one stops cleanly on SIGTERM
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: SendService._send sets DONE before Reporter.finish posts the failure list, and "
-    "recover() skips done requests, so a crash in between loses the list and its Retry button",
-)
 async def test_kill_9_while_the_failure_list_is_posted_posts_it_after_restart(
     rig: CrashRig,
 ) -> None:

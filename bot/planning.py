@@ -1,0 +1,92 @@
+"""Turning what a person asked for into Plans: who they are (cached user groups), policy, and
+the provider's own local checks — all before anything is recorded or sent.
+
+Why apart from the service: these steps are pure but for the cached directory, and the listeners
+need them *before* deciding what to answer Slack (inline modal errors go in the ack).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from bot.directory import Directory, DirectoryError
+from bot.dispatch import Dispatcher, Plan
+from bot.policy import Rejection, Sender, plan_send, usergroups_that_matter
+from bot.requests import SendRequest, new_request_id
+from config import Settings
+from providers.base import InvalidMessage, Message
+
+log = logging.getLogger(__name__)
+
+
+class Planner:
+    """Plans sends for the SendService (its base class)."""
+
+    def __init__(
+        self, settings: Settings, dispatcher: Dispatcher, directory: Directory | None = None
+    ) -> None:
+        self.settings = settings
+        self.dispatcher = dispatcher
+        self.directory = directory
+
+    async def sender(self, user_id: str, slack_channel: str | None) -> Sender:
+        groups = usergroups_that_matter(self.settings)
+        if not groups or self.directory is None:
+            return Sender(user_id, frozenset(), slack_channel)
+        try:
+            mine = await self.directory.groups_of(user_id, groups)
+        except DirectoryError as exc:
+            log.warning("user group lookup failed", extra={"user": user_id})
+            return Sender(user_id, frozenset(), slack_channel, note=str(exc))
+        return Sender(user_id, mine, slack_channel)
+
+    def plan(self, request: SendRequest, sender: Sender | None) -> Plan:
+        plan = plan_send(self.settings, request, sender=sender, request_id=new_request_id())
+        self._validate(plan)
+        return plan
+
+    def _validate(self, plan: Plan) -> None:
+        try:
+            self.dispatcher.validate(plan)
+        except InvalidMessage as exc:
+            field = "media_url" if plan.message.media_url and "link" in exc.reason else "text"
+            if plan.message.template_id and "template" in exc.reason:
+                field = "template_id"
+            raise Rejection(f"{exc}.", field=field) from None
+
+    def plan_broadcast(
+        self,
+        preset: str,
+        severity: str,
+        text: str,
+        channels: Sequence[str],
+        sender: Sender,
+        sender_name: str,
+    ) -> list[Plan]:
+        broadcast = self.settings.broadcasts.get(preset)
+        if broadcast is None:
+            raise Rejection(f"There is no broadcast preset `{preset}`.", field="preset")
+        if not broadcast.allows_sender(sender.user_id, sender.usergroups):
+            raise Rejection(
+                f"You are not allowed to use the {broadcast.title} broadcast. Ask a bridge admin "
+                "to add you to its allowed_senders." + (f" {sender.note}" if sender.note else ""),
+                field="preset",
+            )
+        if severity not in broadcast.severities:
+            raise Rejection(
+                f"Pick a severity: {', '.join(broadcast.severities)}.", field="severity"
+            )
+        if not text.strip():
+            raise Rejection("The message is empty. Write what is happening.", field="text")
+        chosen = [c for c in broadcast.channels if c in channels]
+        if not chosen:
+            raise Rejection("Pick at least one channel to send to.", field="channels")
+        body = broadcast.render(severity=severity, text=text.strip(), sender=sender_name)
+        plans = []
+        for name in chosen:
+            request = SendRequest(channel=name, message=Message(text=body))
+            plan = plan_send(self.settings, request, sender=None, request_id=new_request_id())
+            self._validate(plan)
+            plans.append(plan)
+        return plans
