@@ -27,9 +27,9 @@ class AccountLimiter:
     def __init__(self, rate_per_minute: int | None, *, headroom: float = RATE_HEADROOM) -> None:
         self.rate_per_minute = rate_per_minute
         # Requests go out one at a time on a schedule of one slot per interval. A wake-up that
-        # comes late is made up from the next slot, by at most half an interval: so the event
+        # comes late is made up from the next slot, by at most a quarter interval: so the event
         # loop's lateness is not lost on every request (the pace holds at the set rate), yet
-        # two requests are never closer than half an interval and an idle account banks
+        # two requests are never closer than 3/4 of an interval and an idle account banks
         # nothing - no burst for the provider's sliding window to count against us.
         self._interval = 60.0 / (rate_per_minute * headroom) if rate_per_minute else 0.0
         self._next_slot = 0.0
@@ -70,7 +70,7 @@ class AccountLimiter:
                     await asyncio.sleep(slot - now)
                 if self.paused_for > 0:  # a 429 arrived while we waited for the slot
                     continue
-                self._next_slot = max(slot, loop.time() - self._interval / 2) + self._interval
+                self._next_slot = max(slot, loop.time() - self._interval / 4) + self._interval
                 return
 
 

@@ -212,3 +212,20 @@ def failure_blocks(
     if buttons:
         blocks.append({"type": "actions", "block_id": "retry", "elements": buttons})
     return blocks
+
+
+def mark_retried(
+    blocks: Sequence[Block], action_id: str, which: str, new_request_id: str, user_id: str
+) -> list[Block]:
+    """The failure list after a Retry click: that button gone, a line saying who retried as what."""
+    updated: list[Block] = []
+    for block in blocks:
+        if block.get("type") == "actions":
+            kept = [e for e in block.get("elements", []) if e.get("action_id") != action_id]
+            if kept:
+                updated.append({**block, "elements": kept})
+            continue
+        updated.append(block)
+    note = f":repeat: <@{user_id}> sent the {which} recipients again as `{new_request_id}`"
+    updated.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+    return updated

@@ -6,11 +6,14 @@ a double click or a click on a stale prompt never sends twice; here we only say 
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, Literal
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, ids
+from bot import blocks, ids, summary
 from bot.deps import Deps
 from bot.listeners.errors import after_ack
 from bot.policy import Rejection
@@ -37,18 +40,44 @@ async def retry(
     body: dict[str, Any],
     respond: AsyncRespond,
     which: Literal["failed", "unknown"],
+    client: AsyncWebClient,
 ) -> None:
     request_id = _value(body)
+    user = body["user"]["id"]
     try:
-        submission = await deps.service.retry(request_id, which, body["user"]["id"])
+        submission = await deps.service.retry(request_id, which, user)
     except Rejection as exc:
         await _tell(respond, exc.message)
         return
-    if not submission.created:
+    if submission.created:
+        await _mark_retried(body, client, which, submission.group_id, user)
+    else:
         await _tell(
             respond,
             f"The {which} recipients of {request_id} were already sent again as "
             f"{submission.group_id}; nothing new was sent.",
+        )
+
+
+async def _mark_retried(
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    which: Literal["failed", "unknown"],
+    new_request_id: str,
+    user: str,
+) -> None:
+    """The failure list now says who sent them again, and that button is gone: the thread tells
+    the truth and nobody clicks a retry that already happened."""
+    container = body.get("container") or {}
+    message = body.get("message") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if not (channel and ts and message.get("blocks")):
+        return
+    action_id = ids.RETRY_FAILED if which == "failed" else ids.RETRY_UNKNOWN
+    updated = summary.mark_retried(message["blocks"], action_id, which, new_request_id, user)
+    with contextlib.suppress(SlackApiError):  # the retry itself went ahead regardless
+        await client.chat_update(
+            channel=channel, ts=ts, text=message.get("text") or "", blocks=updated
         )
 
 
@@ -85,14 +114,18 @@ async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> Non
 
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ids.RETRY_FAILED)
-    async def on_retry_failed(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_retry_failed(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
-        await after_ack(deps, retry(deps, body, respond, "failed"))
+        await after_ack(deps, retry(deps, body, respond, "failed", client))
 
     @app.action(ids.RETRY_UNKNOWN)
-    async def on_retry_unknown(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+    async def on_retry_unknown(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+    ) -> None:
         await ack()
-        await after_ack(deps, retry(deps, body, respond, "unknown"))
+        await after_ack(deps, retry(deps, body, respond, "unknown", client))
 
     @app.action(ids.CONFIRM_SEND)
     async def on_confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 
 from bot import ids
+from bot.sandbox import payloads
 from bot.sandbox.records import PostedMessage
-from tests.bot.bridge_kit import CAROL, INCIDENTS, Bridge
-from tests.bot.slack_steps import deliveries, slash
+from tests.bot.bridge_kit import ALICE, CAROL, INCIDENTS, Bridge
+from tests.bot.slack_steps import deliveries, send, slash
 
 NUMBERS = {"254712345678", "254798765432"}
 
@@ -42,14 +43,24 @@ async def test_retry_failed_clicked_twice_sends_once(bridge: Bridge) -> None:
     await send_with_one_failed(bridge)
     message = await failure_message(bridge, ids.RETRY_FAILED)
     before = len(bridge.slack.responses)
-    assert (await bridge.user.click(message.ts, ids.RETRY_FAILED))[0] == 200
-    assert (await bridge.user.click(message.ts, ids.RETRY_FAILED))[0] == 200
+    # A double click: both clicks are on the message as it was, before the bridge updates it.
+    first, second = (
+        payloads.block_actions_message(
+            bridge.slack, message.ts, ids.RETRY_FAILED, channel=INCIDENTS, user=ALICE
+        )
+        for _ in range(2)
+    )
+    assert await send(bridge, first) == 200
+    assert await send(bridge, second) == 200
     await bridge.slack.wait_for(lambda s: len(deliveries(bridge)) == 2)
     note = await bridge.slack.wait_for(lambda s: s.responses[before:])
     assert "already sent again" in note[0].body["text"]
     await bridge.idle()
     assert len(deliveries(bridge)) == 2
     assert sorted(deliveries(bridge)) == sorted(NUMBERS)
+    # The failure list now says who retried as what, and its Retry button is gone.
+    assert ids.RETRY_FAILED not in repr(message.blocks)
+    assert "sent the failed recipients again as" in repr(message.blocks)
 
 
 async def test_unknown_is_not_retried_without_its_own_button(bridge: Bridge) -> None:
