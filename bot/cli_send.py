@@ -149,7 +149,7 @@ async def run_send(
     async with open_accounts(configs) as accounts:
         service = SendService(settings, store, Dispatcher(accounts, recorder=store), None)
         try:
-            plan = service.plan(request, None)
+            plan = service.plan(request, None, surface="cli")
         except Rejection as exc:
             err.write(f"error: {exc.message}\nNothing was sent.\n")
             return 2

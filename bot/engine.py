@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot import metrics
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, DispatchStopped, Plan
 from bot.planning import Planner
@@ -123,6 +124,8 @@ class SendEngine(Planner):
             recipients=sum(r.total for r in records),
             held=records[0].state is RequestState.HELD,
         )
+        outcome = "duplicate" if not created else "held" if held else "accepted"
+        metrics.REQUESTS.labels(origin.surface, outcome).inc()
         if created and not held and not inline:
             await self._start(records, plans)
         return submission

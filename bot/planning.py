@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from bot import metrics
 from bot.directory import Directory, DirectoryError
 from bot.dispatch import Dispatcher, Plan
 from bot.policy import Rejection, Sender, plan_send, usergroups_that_matter
@@ -41,9 +42,14 @@ class Planner:
             return Sender(user_id, frozenset(), slack_channel, note=str(exc))
         return Sender(user_id, mine, slack_channel)
 
-    def plan(self, request: SendRequest, sender: Sender | None) -> Plan:
-        plan = plan_send(self.settings, request, sender=sender, request_id=new_request_id())
-        self._validate(plan)
+    def plan(self, request: SendRequest, sender: Sender | None, *, surface: str = "slash") -> Plan:
+        """Policy and the provider's local checks; a Rejection is counted by surface."""
+        try:
+            plan = plan_send(self.settings, request, sender=sender, request_id=new_request_id())
+            self._validate(plan)
+        except Rejection:
+            metrics.REQUESTS.labels(surface, "rejected").inc()
+            raise
         return plan
 
     def _validate(self, plan: Plan) -> None:
@@ -56,6 +62,21 @@ class Planner:
             raise Rejection(f"{exc}.", field=field) from None
 
     def plan_broadcast(
+        self,
+        preset: str,
+        severity: str,
+        text: str,
+        channels: Sequence[str],
+        sender: Sender,
+        sender_name: str,
+    ) -> list[Plan]:
+        try:
+            return self._broadcast_plans(preset, severity, text, channels, sender, sender_name)
+        except Rejection:
+            metrics.REQUESTS.labels("broadcast", "rejected").inc()
+            raise
+
+    def _broadcast_plans(
         self,
         preset: str,
         severity: str,

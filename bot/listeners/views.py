@@ -95,7 +95,8 @@ async def submit_send(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> None:
     service = deps.service
     sender = await service.sender(user, origin.slack_channel)
     try:
-        plan = service.plan(form.request(), sender)
+        surface = "shortcut" if origin.surface == "shortcut" else "modal"
+        plan = service.plan(form.request(), sender, surface=surface)
     except Rejection as exc:
         await ack(response_action="errors", errors={block_for_field(view, exc.field): exc.message})
         return
