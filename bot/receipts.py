@@ -27,11 +27,10 @@ from providers.receipts import (
     NoReceipts,
     ReceiptBatch,
     ReceiptRejected,
-    authenticate_kaleyra,
     authenticate_talkntalk,
-    kaleyra_events,
     talkntalk_events,
 )
+from providers.receipts_kaleyra import authenticate_kaleyra, kaleyra_events
 from providers.talkntalk import TalkNTalkConfig
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,8 @@ from providers.receipts import (
     NoReceipts,
     ReceiptStatus,
     Unauthenticated,
-    authenticate_kaleyra,
-    kaleyra_events,
 )
+from providers.receipts_kaleyra import authenticate_kaleyra, kaleyra_events
 
 SECRET = "kal-callback-secret-42"
 
