@@ -180,12 +180,10 @@ class Demo:
         emulators = self.world.emulators
         for delivery in emulators.talkntalk.deliveries:
             body = delivery.payload if isinstance(delivery.payload, dict) else {}
-            who = (
-                mask_address("+" + delivery.recipient.lstrip("+"))
-                if delivery.recipient[0].isdigit()
-                else delivery.recipient
-            )
-            kind = "WhatsApp group" if delivery.recipient.endswith("@g.us") else "SMS"
+            address = delivery.recipient
+            group = address.endswith("@g.us")
+            who = address if group else mask_address("+" + address.lstrip("+"))
+            kind = "WhatsApp group" if group else "SMS"
             self.say(f"  {kind:<15} {who:<26} {body.get('message', '')}")
 
 

@@ -25,6 +25,7 @@ from bot.sandbox.records import (
     ResponseTarget,
     Trigger,
 )
+from bot.sandbox.socket_mode import SocketAck, SocketHub
 
 T = TypeVar("T")
 
@@ -58,6 +59,7 @@ class SlackState:
     """Everything a test may set or read about the sandbox Slack workspace."""
 
     bot_token: str = "xoxb-sandbox-0000000000-token"
+    app_token: str = "xapp-1-A0CHATOPS1-0000000000-sandbox"  # Socket Mode (apps.connections.open)
     team_id: str = "T0ACME0001"
     team_domain: str = "acme-ops"
     team_name: str = "Acme Ops"
@@ -90,6 +92,7 @@ class SlackState:
     failures: deque[Failure] = field(default_factory=deque)
     trigger_ttl: float = TRIGGER_TTL
     clock: Callable[[], float] = time.monotonic
+    socket: SocketHub = field(default_factory=SocketHub)
     _counter: int = 0
     _view_order: list[str] = field(default_factory=list)
 
@@ -144,6 +147,17 @@ class SlackState:
         token = secrets.token_urlsafe(18)
         self.response_targets[token] = ResponseTarget(channel, user, message_ts, thread_ts)
         return f"{base.rstrip('/')}/hooks/{kind}/{self.team_id}/77{n:011d}/{token}"
+
+    # --- Socket Mode (see socket_mode.py) ------------------------------------------------------
+
+    @property
+    def socket_acks(self) -> list[SocketAck]:
+        """Every ack frame the app sent back over the socket, with its latency from the push."""
+        return self.socket.acks
+
+    async def socket_send(self, kind: str, payload: dict[str, Any], **options: Any) -> str:
+        """Push an envelope (``slash_commands``, ``interactive``, ``events_api``); its id."""
+        return await self.socket.send(kind, payload, **options)
 
     # --- faults -----------------------------------------------------------------------------
 
