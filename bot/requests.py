@@ -138,7 +138,11 @@ def _is_recipient(part: str) -> bool:
         return True
     if lowered.endswith("@g.us"):
         return True
-    return bool(_PHONE_PART.match(part)) and sum(c.isdigit() for c in part) >= 7
+    if not _PHONE_PART.match(part):
+        return False
+    # A leading + is always meant as a number, so a mistyped one ("+2547") is refused with a
+    # reason instead of being sent as text to the channel's whole list.
+    return part.startswith("+") or sum(c.isdigit() for c in part) >= 7
 
 
 def _recipients_in(token: str) -> list[str] | None:

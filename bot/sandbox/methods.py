@@ -291,7 +291,18 @@ def conversations_info(state: SlackState, args: dict[str, Any]) -> dict[str, Any
     }
 
 
+def apps_connections_open(state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    """A Socket Mode WebSocket URL (the app token was checked by the transport)."""
+    if state.base_url is None:
+        raise SlackError("internal_error")
+    return {"url": state.socket.issue_url(state.base_url, state.app_id)}
+
+
+# Methods Slack answers only for an app-level token (xapp-); every other one needs the bot token.
+APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
+
 METHODS: dict[str, Method] = {
+    "apps.connections.open": apps_connections_open,
     "auth.test": auth_test,
     "chat.postMessage": chat_post_message,
     "chat.update": chat_update,

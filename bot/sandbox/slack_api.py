@@ -18,7 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.methods import METHODS, SlackError
+from bot.sandbox.methods import APP_TOKEN_METHODS, METHODS, SlackError
+from bot.sandbox.socket_mode import SOCKET_PATH, serve_socket
 from bot.sandbox.state import ApiCall, Ephemeral, ResponsePost, ResponseTarget, SlackState
 from providers.emulators.common import RunningServer, serve
 
@@ -56,6 +57,17 @@ def _token(request: web.Request, args: dict[str, Any]) -> str | None:
     return str(token) if token else None
 
 
+def _auth_error(state: SlackState, method: str, token: str) -> str | None:
+    """Like Slack, a known kind of token used where the other kind is needed is told apart."""
+    expected = state.app_token if method in APP_TOKEN_METHODS else state.bot_token
+    if token == expected:
+        return None
+    is_app = token.startswith("xapp-")
+    if token.startswith(("xoxb-", "xoxp-", "xapp-")) and is_app != expected.startswith("xapp-"):
+        return "not_allowed_token_type"
+    return "invalid_auth"
+
+
 async def _api(request: web.Request) -> web.Response:
     state = request.app[SLACK_STATE]
     method = request.match_info["method"]
@@ -81,9 +93,10 @@ async def _api(request: web.Request) -> web.Response:
     if token is None:
         call.error = "not_authed"
         return _answer({"ok": False, "error": "not_authed"})
-    if token != state.bot_token:
-        call.error = "invalid_auth"
-        return _answer({"ok": False, "error": "invalid_auth"})
+    error = _auth_error(state, method, token)
+    if error is not None:
+        call.error = error
+        return _answer({"ok": False, "error": error})
     failure = state.take_failure(method)
     if failure is not None:
         call.error = failure.error
@@ -163,6 +176,15 @@ async def _hook(request: web.Request) -> web.Response:
     return web.Response(status=200, text="ok")
 
 
+async def _socket(request: web.Request) -> web.StreamResponse:
+    state = request.app[SLACK_STATE]
+    return await serve_socket(request, state.socket, state.app_id)
+
+
+async def _close_sockets(app: web.Application) -> None:
+    await app[SLACK_STATE].socket.close_all()
+
+
 def create_slack_app(state: SlackState | None = None) -> web.Application:
     """The sandbox Slack as an aiohttp app.
 
@@ -173,6 +195,8 @@ def create_slack_app(state: SlackState | None = None) -> web.Application:
     app[SLACK_STATE] = state or SlackState()
     app.router.add_route("POST", "/api/{method}", _api)
     app.router.add_route("GET", "/api/{method}", _api)
+    app.router.add_get(SOCKET_PATH, _socket)  # Socket Mode: the URL apps.connections.open gives
+    app.on_shutdown.append(_close_sockets)
     app.router.add_post(r"/hooks/{kind:commands|actions|app}/{team}/{id}/{token}", _hook)
     return app
 

@@ -232,3 +232,10 @@ def test_strip_quotes_removes_only_one_pair() -> None:
     assert strip_quotes('""hi""') == '""hi""'  # the quote appears inside: kept
     assert strip_quotes("“hi”") == "hi"
     assert strip_quotes("'") == "'"
+
+
+def test_a_short_number_with_a_plus_is_read_as_a_number_so_it_is_refused_not_sent_as_text() -> None:
+    # "+2547" is a mistyped number, not the start of a message to the channel's whole list.
+    assert parse_command("customers +2547 hello") == Send(
+        channel="customers", to=("+2547",), text="hello"
+    )
