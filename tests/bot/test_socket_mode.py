@@ -1,0 +1,226 @@
+"""``python -m bot socket`` end to end: a real child process in Socket Mode against the sandbox.
+
+SPEC "Command line": Socket Mode needs SLACK_APP_TOKEN and also serves the HTTP endpoints on $PORT;
+"Slack must get its acknowledgement within 3 seconds"; "a request that Slack retries is sent
+once". The sandbox Slack (Web API + the WebSocket of apps.connections.open) and the provider
+emulators run in the test process; the bridge connects to them as it would to Slack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot import ids
+from bot.sandbox import SlackSandbox, payloads, start_slack_sandbox
+from bot.sandbox.socket_mode import SocketAck, envelope_payload
+from bot.sandbox.world import KEYS, world_env
+from providers.emulators.suite import EmulatorSuite, start_suite
+from tests.bot.bridge_kit import ALICE, BOB, CONFIG, INCIDENTS
+from tests.bot.crash_kit import REPO, BridgeProcess, eventually, free_port
+
+ACK_WITHIN = 3.0  # seconds: Slack's deadline for every ack
+ONCALL = ["254712345678", "254798765432"]
+NOC_GROUP = "120363410923125768@g.us"
+
+
+@dataclass
+class SocketRig:
+    """Slack and the providers in the test process; the bridge as ``python -m bot socket``."""
+
+    tmp: Path
+    slack: SlackSandbox
+    emulators: EmulatorSuite
+    port: int = field(default_factory=free_port)
+    child: BridgeProcess | None = None
+
+    def env(self) -> dict[str, str]:
+        """Socket Mode needs no signing secret: there is no HTTP request to sign."""
+        env = {
+            **os.environ,
+            **world_env(self.emulators, self.slack, self.tmp / "bridge.db"),
+            "SLACK_APP_TOKEN": self.slack.state.app_token,
+            "PORT": str(self.port),
+            "LOG_LEVEL": "WARNING",
+        }
+        env.pop("SLACK_SIGNING_SECRET")
+        return env
+
+    async def start(self) -> BridgeProcess:
+        config = self.tmp / "bridge.yaml"
+        config.write_text(CONFIG, encoding="utf-8")
+        log = self.tmp / "bridge.log"
+        with log.open("wb") as out:
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "--config", str(config), "socket",
+                env=self.env(), cwd=REPO, stdout=out, stderr=asyncio.subprocess.STDOUT,
+            )  # fmt: skip
+        self.child = BridgeProcess(proc, f"http://127.0.0.1:{self.port}", log)
+        await self.child.healthy()
+        await self.slack.state.socket.connection(timeout=10)
+        return self.child
+
+    async def push(self, kind: str, body: bytes, **options: Any) -> tuple[str, SocketAck]:
+        """Deliver what a person did (built for HTTP by ``payloads``) as an envelope; its ack."""
+        state = self.slack.state
+        envelope_id = await state.socket_send(kind, envelope_payload(body), **options)
+        ack = await state.socket.wait_ack(envelope_id, timeout=ACK_WITHIN + 2)
+        assert ack.latency is not None
+        assert ack.latency < ACK_WITHIN, f"acked after {ack.latency:.2f} s"
+        return envelope_id, ack
+
+    def deliveries(self) -> list[str]:
+        return sorted(d.recipient for d in self.emulators.talkntalk.deliveries)
+
+    def roots(self) -> list[Any]:
+        return [
+            m
+            for m in self.slack.state.messages.get(INCIDENTS, [])
+            if m.user is None and not m.is_reply
+        ]
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[SocketRig]:
+    emulators = await start_suite(
+        talkntalk_key=KEYS["TALKNTALK_API_KEY"],
+        autokonnect_key=KEYS["AUTOKONNECT_API_KEY"],
+        kaleyra_key=KEYS["KALEYRA_API_KEY"],
+    )
+    slack = await start_slack_sandbox()
+    slack.state.usergroups["S0SRE1234"] = [BOB]
+    running = SocketRig(tmp_path, slack, emulators)
+    try:
+        yield running
+    finally:
+        if running.child is not None:
+            await running.child.kill()
+        await slack.close()
+        await emulators.close()
+
+
+def slash_body(rig: SocketRig, text: str) -> bytes:
+    return payloads.slash_command(rig.slack.state, "/send", text, user=ALICE, channel=INCIDENTS)
+
+
+async def test_socket_mode_connects_serves_http_and_sends_a_slash_command(rig: SocketRig) -> None:
+    child = await rig.start()
+    state = rig.slack.state
+    [opened] = state.calls_to("apps.connections.open")  # with the app token, through SLACK_API_URL
+    assert opened.error is None
+    assert state.socket.opened == 1
+    async with aiohttp.ClientSession() as http:
+        async with http.get(child.url + "/healthz") as response:
+            assert response.status == 200
+            assert (await response.json())["ok"] is True
+        async with http.post(child.url + "/slack/events", data=b"command=/send") as response:
+            assert response.status in (404, 405)  # no signature to check: not served at all
+
+    _, ack = await rig.push("slash_commands", slash_body(rig, "oncall-sms Disk full"))
+    assert ack.payload is None  # an empty ack; the answer follows through the response_url
+
+    await eventually(lambda: len(rig.deliveries()) == 2, 10, "2 SMS at TalkNTalk")
+    assert rig.deliveries() == ONCALL
+    assert {d.payload["message"] for d in rig.emulators.talkntalk.deliveries} == {"Disk full"}
+    root = await state.wait_for(lambda s: rig.roots())
+    assert len(root) == 1
+    assert "oncall-sms" in root[0].text + repr(root[0].blocks)
+    reply = await state.wait_for(lambda s: [r for r in s.responses if "Queued" in str(r.body)])
+    assert reply[0].body.get("response_type") == "ephemeral"
+    assert state.socket.stray == []
+
+
+async def test_broadcast_shortcut_and_modal_submission_over_the_socket(rig: SocketRig) -> None:
+    await rig.start()
+    state = rig.slack.state
+    body = payloads.global_shortcut(state, ids.BROADCAST_SHORTCUT, user=ALICE)
+    _, ack = await rig.push("interactive", body)
+    assert ack.payload is None
+    await state.wait_for(lambda s: s.calls_to("views.open"))
+    assert state.calls_to("views.open")[0].error is None  # the trigger was still fresh
+    view = state.last_view()
+    assert view is not None
+    assert view["callback_id"] == ids.BROADCAST_MODAL
+
+    # An invalid submission is answered inline, in the ack frame's payload.
+    nothing = {
+        f"{ids.SEVERITY_BLOCK}.oncall": "SEV2",
+        ids.TEXT_BLOCK: "x",
+        f"{ids.CHANNELS_BLOCK}.oncall": [],
+    }
+    _, ack = await rig.push("interactive", payloads.view_submission(state, view["id"], nothing))
+    assert ack.payload == {
+        "response_action": "errors",
+        "errors": {f"{ids.CHANNELS_BLOCK}.oncall": "Pick at least one channel to send to."},
+    }
+
+    values = {
+        f"{ids.SEVERITY_BLOCK}.oncall": "SEV1",
+        ids.TEXT_BLOCK: "Checkout is down",
+        f"{ids.CHANNELS_BLOCK}.oncall": ["oncall-sms", "noc-group"],
+    }
+    _, ack = await rig.push("interactive", payloads.view_submission(state, view["id"], values))
+    assert ack.payload is None  # closes the modal
+    await eventually(lambda: len(rig.deliveries()) == 3, 10, "3 messages at TalkNTalk")
+    assert rig.deliveries() == sorted([*ONCALL, NOC_GROUP])
+    expected = "[SEV1] Checkout is down (from alice)"
+    assert {d.payload["message"] for d in rig.emulators.talkntalk.deliveries} == {expected}
+    await state.wait_for(lambda s: rig.roots())  # announce_in: C0INCIDENT
+
+
+async def test_an_envelope_delivered_twice_is_sent_once(rig: SocketRig) -> None:
+    """Slack redelivers an envelope whose ack it did not get; the same frame arrives again."""
+    await rig.start()
+    state = rig.slack.state
+    body = slash_body(rig, "oncall-sms Disk full")
+    envelope_id, _ = await rig.push("slash_commands", body)
+    await rig.push("slash_commands", body, envelope_id=envelope_id)
+    assert [a.envelope_id for a in state.socket_acks] == [envelope_id, envelope_id]
+
+    answers = await state.wait_for(lambda s: s.responses if len(s.responses) >= 2 else None)
+    texts = [str(r.body.get("text")) for r in answers]
+    assert sum("nothing new was sent" in t for t in texts) == 1, texts
+    await eventually(lambda: len(rig.deliveries()) == 2, 10, "2 SMS at TalkNTalk")
+    await asyncio.sleep(0.3)  # nothing more arrives late
+    assert rig.deliveries() == ONCALL
+    assert len(rig.emulators.talkntalk.requests) == 2
+    assert len(rig.roots()) == 1
+
+
+async def test_socket_mode_without_app_token_exits_naming_the_variable(tmp_path: Path) -> None:
+    config = tmp_path / "bridge.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    env = {
+        **os.environ,
+        **KEYS,
+        "TNT_URL": "http://127.0.0.1:9",
+        "AK_URL": "http://127.0.0.1:9",
+        "KAL_URL": "http://127.0.0.1:9",
+        "SLACK_BOT_TOKEN": "xoxb-sandbox-0000000000-token",
+        "BRIDGE_DB": str(tmp_path / "bridge.db"),
+        "PORT": str(free_port()),
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "socket",
+        env=env, cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        _, err = await asyncio.wait_for(proc.communicate(), 15)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.returncode == 1
+    message = err.decode()
+    assert "SLACK_APP_TOKEN" in message
+    assert "xapp-" in message
+    assert "Basic Information" in message  # where to get it
