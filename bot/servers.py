@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 
-from bot.env import BridgeEnv
+from bot.env import BridgeEnv, EnvError
 from bot.web import SLOT, build_web_app
 from config import Settings
 
@@ -23,20 +25,53 @@ def run_http(settings: Settings, env: BridgeEnv) -> None:
     web.run_app(app, port=env.port, print=None, access_log=None)
 
 
+# apps.connections.open errors that no retry can cure: the app token itself is wrong.
+_BAD_APP_TOKEN = {"invalid_auth", "not_allowed_token_type", "not_authed", "token_revoked"}
+
+
+async def _first_socket_url(handler: AsyncSocketModeHandler) -> None:
+    """Ask for the WebSocket URL once before connecting, so a wrong app token stops the start
+    with a clear error (slack_sdk would otherwise retry it forever while /healthz says ok)."""
+    try:
+        handler.client.wss_uri = await handler.client.issue_new_wss_url()
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error in _BAD_APP_TOKEN:
+            raise EnvError(
+                f"Slack refused SLACK_APP_TOKEN ({error}). Use an app-level token (xapp-…) with "
+                "the connections:write scope, from the app's Basic Information page."
+            ) from None
+        raise
+
+
 async def run_socket(settings: Settings, env: BridgeEnv) -> None:
-    """Socket Mode: events arrive over a WebSocket; webhooks and metrics still served on PORT."""
+    """Socket Mode: events arrive over a WebSocket; webhooks and metrics still served on PORT.
+
+    SIGTERM and SIGINT stop it gracefully, as ``serve`` stops: the socket closes first (no new
+    events), then the runtime lets acked work record its requests.
+    """
     env.require_socket()
     assert env.slack_app_token is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
     app = build_web_app(settings, env, slack_http=False)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    handler: AsyncSocketModeHandler | None = None
     try:
         await web.TCPSite(runner, port=env.port).start()
         runtime = app[SLOT].runtime
         assert runtime is not None
         handler = AsyncSocketModeHandler(runtime.app, env.slack_app_token)
         log.info("socket mode connecting", extra={"port": env.port})
-        await handler.connect_async()  # type: ignore[no-untyped-call]
-        await asyncio.Event().wait()
+        await _first_socket_url(handler)
+        connecting = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]
+        await stop.wait()
+        connecting.cancel()
+        log.info("socket mode stopping")
     finally:
+        if handler is not None:
+            await handler.close_async()  # type: ignore[no-untyped-call]
         await runner.cleanup()

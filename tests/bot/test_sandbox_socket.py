@@ -145,7 +145,7 @@ async def test_slack_sdk_client_connects_acks_and_reconnects_on_disconnect(
 
     client.socket_mode_request_listeners.append(on_request)  # type: ignore[arg-type]
     try:
-        await asyncio.wait_for(client.connect(), 5)
+        await asyncio.wait_for(client.connect(), 5)  # type: ignore[no-untyped-call]
         first = await state.socket_send("interactive", {"type": "shortcut"})
         assert (await state.socket.wait_ack(first)).payload == {"seen": "interactive"}
         await state.socket.disconnect()  # Slack: {"type": "disconnect", "reason": ...}
@@ -154,4 +154,4 @@ async def test_slack_sdk_client_connects_acks_and_reconnects_on_disconnect(
         second = await state.socket_send("slash_commands", {"command": "/send", "text": ""})
         assert (await state.socket.wait_ack(second)).payload == {"seen": "slash_commands"}
     finally:
-        await client.close()
+        await client.close()  # type: ignore[no-untyped-call]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from bot.sandbox.socket_mode import SocketAck, envelope_payload
 from bot.sandbox.world import KEYS, world_env
 from providers.emulators.suite import EmulatorSuite, start_suite
 from tests.bot.bridge_kit import ALICE, BOB, CONFIG, INCIDENTS
-from tests.bot.crash_kit import REPO, BridgeProcess, eventually, free_port
+from tests.bot.crash_kit import REPO, BridgeProcess, eventually, free_port, snapshot
 
 ACK_WITHIN = 3.0  # seconds: Slack's deadline for every ack
 ONCALL = ["254712345678", "254798765432"]
@@ -42,31 +43,41 @@ class SocketRig:
     port: int = field(default_factory=free_port)
     child: BridgeProcess | None = None
 
-    def env(self) -> dict[str, str]:
+    def env(self, app_token: str | None = None) -> dict[str, str]:
         """Socket Mode needs no signing secret: there is no HTTP request to sign."""
         env = {
             **os.environ,
-            **world_env(self.emulators, self.slack, self.tmp / "bridge.db"),
-            "SLACK_APP_TOKEN": self.slack.state.app_token,
+            **world_env(self.emulators, self.slack, self.db),
+            "SLACK_APP_TOKEN": app_token or self.slack.state.app_token,
             "PORT": str(self.port),
             "LOG_LEVEL": "WARNING",
         }
         env.pop("SLACK_SIGNING_SECRET")
         return env
 
-    async def start(self) -> BridgeProcess:
+    @property
+    def db(self) -> Path:
+        return self.tmp / "bridge.db"
+
+    async def launch(self, app_token: str | None = None) -> BridgeProcess:
+        """``python -m bot --config … socket`` as a child process, not waited for."""
         config = self.tmp / "bridge.yaml"
         config.write_text(CONFIG, encoding="utf-8")
         log = self.tmp / "bridge.log"
         with log.open("wb") as out:
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "--config", str(config), "socket",
-                env=self.env(), cwd=REPO, stdout=out, stderr=asyncio.subprocess.STDOUT,
+                env=self.env(app_token), cwd=REPO, stdout=out, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
         self.child = BridgeProcess(proc, f"http://127.0.0.1:{self.port}", log)
-        await self.child.healthy()
-        await self.slack.state.socket.connection(timeout=10)
         return self.child
+
+    async def start(self) -> BridgeProcess:
+        """Launched, healthy on PORT and connected to the sandbox's socket."""
+        child = await self.launch()
+        await child.healthy()
+        await self.slack.state.socket.connection(timeout=10)
+        return child
 
     async def push(self, kind: str, body: bytes, **options: Any) -> tuple[str, SocketAck]:
         """Deliver what a person did (built for HTTP by ``payloads``) as an envelope; its ack."""
@@ -193,6 +204,36 @@ async def test_an_envelope_delivered_twice_is_sent_once(rig: SocketRig) -> None:
     assert rig.deliveries() == ONCALL
     assert len(rig.emulators.talkntalk.requests) == 2
     assert len(rig.roots()) == 1
+
+
+async def test_bridge_reconnects_when_slack_recycles_the_connection(rig: SocketRig) -> None:
+    """Slack sends ``disconnect`` before it recycles a connection; the app opens a new one."""
+    await rig.start()
+    state = rig.slack.state
+    await state.socket.disconnect()
+    await state.wait_for(lambda s: s.socket.opened == 2 and len(s.socket.connections) == 1)
+    assert len(state.calls_to("apps.connections.open")) == 2
+    await rig.push("slash_commands", slash_body(rig, "oncall-sms Disk full"))
+    await eventually(lambda: len(rig.deliveries()) == 2, 10, "2 SMS at TalkNTalk")
+
+
+async def test_sigterm_closes_the_socket_and_keeps_what_was_acked(rig: SocketRig) -> None:
+    """A deploy sends SIGTERM: the bridge stops as ``serve`` does, after recording acked work."""
+    child = await rig.start()
+    await rig.push("slash_commands", slash_body(rig, "oncall-sms Disk full"))
+    child.proc.send_signal(signal.SIGTERM)  # right after the ack
+    assert await asyncio.wait_for(child.proc.wait(), 10) == 0, child.tail()
+    assert rig.slack.state.socket.connections == []
+    assert len((await snapshot(rig.db)).requests) == 1  # acked, so recorded before the exit
+    assert "Unclosed" not in child.tail()
+
+
+async def test_a_refused_app_token_stops_the_start_with_a_clear_error(rig: SocketRig) -> None:
+    child = await rig.launch(app_token="xapp-1-A0CHATOPS1-0000000000-revoked")
+    assert await asyncio.wait_for(child.proc.wait(), 15) == 1, child.tail()
+    assert "Slack refused SLACK_APP_TOKEN (invalid_auth)" in child.tail()
+    assert "xapp-1-A0CHATOPS1-0000000000-revoked" not in child.tail()  # no secret in the log
+    assert [c.error for c in rig.slack.state.calls_to("apps.connections.open")] == ["invalid_auth"]
 
 
 async def test_socket_mode_without_app_token_exits_naming_the_variable(tmp_path: Path) -> None:
