@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
 from bot.deps import Deps
 from bot.respond import shared_session_middleware
 from config import Settings
+
+
+class _InjectedClientNotice(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN is unused when a client is given: that is our design (the
+    client carries the token and SLACK_API_URL), so the warning would only alarm operators."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOG = get_bolt_logger(AsyncApp)
+_BOLT_LOG.addFilter(_InjectedClientNotice())
 
 
 def create_app(
