@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from bot.dispatch import Plan
@@ -20,6 +21,9 @@ from bot.store.base import RecipientRecord, RecipientStatus, RequestRecord, Requ
 from providers.base import Recipient
 
 log = logging.getLogger(__name__)
+
+# A held send must be confirmed within this long; later, its prompt is stale and refused.
+CONFIRM_WITHIN = timedelta(minutes=15)
 
 __all__ = ["Origin", "RequestStatus", "SendService", "Submission"]
 
@@ -46,6 +50,16 @@ class SendService(SendEngine):
         records = await self._group(group_id)
         if records[0].user_id != user_id:
             raise Rejection(f"Only <@{records[0].user_id}> can confirm this send.")
+        age = datetime.now(UTC) - records[0].created_at
+        if records[0].state is RequestState.HELD and age > CONFIRM_WITHIN:
+            # An old prompt would page people with news that may no longer be true.
+            for r in records:
+                await self.store.transition(r.request_id, RequestState.HELD, RequestState.CANCELLED)
+            minutes = int(CONFIRM_WITHIN.total_seconds() // 60)
+            raise Rejection(
+                f"This confirmation is over {minutes} minutes old, so nothing was sent. "
+                "Run the command again if the message still holds."
+            )
         moved = [
             r
             for r in records

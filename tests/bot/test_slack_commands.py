@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -218,3 +219,19 @@ async def test_send_clicked_after_cancel_sends_nothing(bridge: Bridge) -> None:
     await settle(bridge, responses=2)
     assert prompt.text == "Cancelled — nothing was sent."
     await nothing_sent(bridge)
+
+
+async def test_send_clicked_on_a_stale_confirmation_sends_nothing_and_says_why(
+    bridge: Bridge, tmp_path: Path
+) -> None:
+    prompt = await slash(bridge, "everyone-sms Office closed today")
+    # The prompt sat unanswered for 20 minutes (aged in the record, as time would).
+    with sqlite3.connect(tmp_path / "bridge.db") as db:
+        db.execute("UPDATE requests SET created_at = '2020-01-01T00:00:00.000000Z'")
+    before = len(bridge.slack.responses)
+    assert await send(bridge, click_ephemeral_body(bridge, prompt, ids.CONFIRM_SEND)) == 200
+    note = await bridge.slack.wait_for(lambda s: s.responses[before:])
+    assert "over 15 minutes old, so nothing was sent" in str(note[0].body["text"])
+    await nothing_sent(bridge)
+    [request] = await bridge.runtime.store.recent_requests(None)
+    assert request.state.value == "cancelled"
