@@ -32,6 +32,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class TextFormatter(logging.Formatter):
+    """The plain format, with any ``extra=`` fields as ``key=value`` so context is never lost."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = [
+            f"{key}={value}"
+            for key, value in record.__dict__.items()
+            if key not in _STANDARD and not key.startswith("_")
+        ]
+        return line + (" " + " ".join(extras) if extras else "")
+
+
 def configure(env: dict[str, str] | None = None) -> None:
     env = dict(os.environ) if env is None else env
     level = env.get("LOG_LEVEL", "INFO").upper()
@@ -39,7 +55,7 @@ def configure(env: dict[str, str] | None = None) -> None:
     if env.get("LOG_FORMAT", "").lower() == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level if level in logging.getLevelNamesMapping() else "INFO")
