@@ -170,6 +170,9 @@ async def run_send(
             out.flush()
             if bar is not None:
                 bar.advance()
+        record = await store.get_request(request_id)
+    if record is not None and record.provider_count is not None:
+        out.write(f"The provider queued it for {record.provider_count} people.\n")
     sent = counts[OutcomeStatus.SENT]
     failed = counts[OutcomeStatus.FAILED]
     unknown = counts[OutcomeStatus.UNKNOWN]

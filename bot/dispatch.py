@@ -68,6 +68,8 @@ class Recorder(Protocol):
 
     async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None: ...
 
+    async def batch_accepted(self, request_id: str, recipients_count: int) -> None: ...
+
 
 class NullRecorder:
     """For callers with nowhere to record (benchmarks)."""
@@ -78,6 +80,9 @@ class NullRecorder:
         return None
 
     async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
+        return None
+
+    async def batch_accepted(self, request_id: str, recipients_count: int) -> None:
         return None
 
 
@@ -254,6 +259,8 @@ class Dispatcher:
                 elapsed = time.monotonic() - started
                 metrics.PROVIDER_LATENCY.labels(account.name, result_kind).observe(elapsed)
                 metrics.PROVIDER_ATTEMPTS.labels(account.name, result_kind).inc()
+        if result.recipients_count is not None:
+            await self.recorder.batch_accepted(plan.request_id, result.recipients_count)
         return [o.model_copy(update={"attempts": attempt_no}) for o in result.outcomes]
 
     def _pause_too_long(self, exc: BaseException | None) -> bool:

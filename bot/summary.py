@@ -111,7 +111,12 @@ def _status_line(view: RequestView, with_name: bool) -> str:
     name = f"*{record.channel}* " if with_name else ""
     state = {RequestState.CANCELLED: " — cancelled, nothing was sent"}.get(record.state, "")
     bar = progress_bar(view.done, record.total)
-    return f"{_state_emoji(view)} {name}`{bar}` {_tally(view)}{state}"
+    queued = (
+        f" · the provider queued it for {record.provider_count} people"
+        if record.provider_count is not None
+        else ""
+    )
+    return f"{_state_emoji(view)} {name}`{bar}` {_tally(view)}{queued}{state}"
 
 
 def root_blocks(views: Sequence[RequestView], title: str | None = None) -> list[Block]:

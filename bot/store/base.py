@@ -138,6 +138,7 @@ class RequestRecord:
     title: str | None
     response_url: str | None
     total: int  # number of recipients
+    provider_count: int | None = None  # people the provider says it queued (AutoKonnect tags)
 
     @property
     def finished(self) -> bool:
@@ -242,6 +243,8 @@ class Store(Protocol):
     async def unfinished_requests(self) -> list[RequestRecord]: ...
 
     async def mark_reported(self, request_ids: Sequence[str]) -> None: ...
+
+    async def batch_accepted(self, request_id: str, recipients_count: int) -> None: ...
 
     async def unreported_requests(self) -> list[RequestRecord]: ...
 

@@ -123,9 +123,14 @@ _V2 = (
     "CREATE INDEX requests_unreported ON requests (state) WHERE reported_at IS NULL",
 )
 
+# v3: how many people the provider itself said it queued the message for (AutoKonnect expands
+# contact tags and dedupes numbers on its side, so our own count can be far from the truth).
+_V3 = ("ALTER TABLE requests ADD COLUMN provider_count INTEGER",)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "requests, recipients, attempts, receipts", _V1),
     Migration(2, "requests.reported_at", _V2),
+    Migration(3, "requests.provider_count", _V3),
 )
 
 

@@ -123,6 +123,18 @@ class SQLiteStore(SQLiteConnection):
 
         await self._write(body)
 
+    async def batch_accepted(self, request_id: str, recipients_count: int) -> None:
+        """Add the provider's own count of people one accepted batch was queued for."""
+
+        async def body(db: aiosqlite.Connection) -> None:
+            await db.execute(
+                "UPDATE requests SET provider_count = COALESCE(provider_count, 0) + ?"
+                " WHERE request_id = ?",
+                (recipients_count, request_id),
+            )
+
+        await self._write(body)
+
     async def unreported_requests(self) -> list[RequestRecord]:
         """Finished requests whose final report was never written (a crash in between)."""
         rows = await self._read(

@@ -76,6 +76,7 @@ def request_record(row: sqlite3.Row) -> RequestRecord:
         title=row["title"],
         response_url=row["response_url"],
         total=int(row["total"]),
+        provider_count=row["provider_count"],
     )
 
 
