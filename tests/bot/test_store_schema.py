@@ -133,3 +133,26 @@ async def test_a_closed_store_refuses_work_and_closing_twice_is_harmless(tmp_pat
     await store.close()
     with pytest.raises(Exception, match="not open"):
         await store.get_request("R1")
+
+
+async def test_a_v1_record_upgrades_in_place_and_its_old_sends_count_as_reported(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "bridge.db"
+    async with SQLiteStore(path, migrations=MIGRATIONS[:1]):
+        pass  # a send record written by the first release
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO requests (request_id, created_at, updated_at, finished_at, surface,"
+            " channel, account, route, message, state, total) VALUES ('ROLD', ?, ?, ?, 'slash',"
+            " 'oncall-sms', 'tnt', '{\"service\": \"sms\"}', '{\"text\": \"hi\"}', 'done', 0)",
+            ("2026-01-01T00:00:00.000000Z",) * 3,
+        )
+    async with SQLiteStore(path) as store:
+        old = await store.get_request("ROLD")
+        assert old is not None
+        assert old.provider_count is None
+        # Finished before v2 existed: its report was written then, not owed now.
+        assert await store.unreported_requests() == []
+    assert user_version(path) == latest_version()
+    assert {"reported_at", "provider_count"} <= columns(path, "requests")
