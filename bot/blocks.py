@@ -247,14 +247,15 @@ def rejected_text(message: str) -> str:
     return f"{message} Nothing was sent."
 
 
-def confirm_prompt_text(recipients: int, channel: str) -> str:
-    return f"This sends to {recipients} people through {channel}. Send?"
+def confirm_prompt_text(who: str, channel: str) -> str:
+    return f"This sends to {who} through {channel}. Send?"
 
 
-def confirm_prompt_blocks(group_id: str, recipients: int, channel: str) -> list[Block]:
-    """The question a held send asks its sender (over ``defaults.confirm_over`` recipients)."""
+def confirm_prompt_blocks(group_id: str, who: str, channel: str) -> list[Block]:
+    """The question a held send asks its sender (over ``defaults.confirm_over`` recipients, or
+    to a contact tag); ``who`` is ``policy.audience``'s words."""
     return [
-        section(f":warning: This sends to *{recipients}* people through `{channel}`. Send?"),
+        section(f":warning: This sends to *{who}* through `{channel}`. Send?"),
         {
             "type": "actions",
             "block_id": "confirm_send",

@@ -265,7 +265,8 @@ def send_modal(
         blocks.append(_numbers_block(chosen, form))
     blocks.append(
         confirm_block(
-            form.confirmed, f"Needed only when a send reaches more than {confirm_over} people."
+            form.confirmed,
+            f"Needed when a send reaches more than {confirm_over} people, or a contact tag.",
         )
     )
     return modal_view(ids.SEND_MODAL, "Send a message", blocks, origin)

@@ -18,7 +18,7 @@ from bot import metrics
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, DispatchStopped, Plan
 from bot.planning import Planner
-from bot.policy import Rejection
+from bot.policy import Rejection, needs_confirmation
 from bot.report import Group, Reporter
 from bot.store.base import NewRequest, RequestRecord, RequestState, Store, Surface
 from config import Settings
@@ -87,8 +87,7 @@ class SendEngine(Planner):
         """Record the request(s) durably, then start them unless held for confirmation.
 
         ``hold=False`` records without starting (the caller sends inline)."""
-        total = sum(len(p.recipients) for p in plans)
-        held = not confirmed and total > self.settings.defaults.confirm_over
+        held = not confirmed and needs_confirmation(plans, self.settings.defaults.confirm_over)
         inline = hold is False
         if inline:
             held = False

@@ -14,7 +14,7 @@ from bot.requests import SendRequest, recipient_ref
 from config import ResolvedChannel, Settings
 from config.numbers import InvalidNumber, normalize_address
 from providers import REGISTRY
-from providers.base import MEDIA_TYPES, Message, MessageType, Recipient
+from providers.base import MEDIA_TYPES, Message, MessageType, Recipient, RecipientKind
 
 
 @dataclass(frozen=True)
@@ -173,3 +173,26 @@ def plan_send(
         message=request.message,
         recipients=recipients,
     )
+
+
+def audience(plans: Iterable[Plan]) -> str:
+    """Who a send reaches, in words: "12 people", or the tags whose size only the provider knows."""
+    people = 0
+    tags: list[str] = []
+    for plan in plans:
+        for recipient in plan.recipients:
+            if recipient.kind is RecipientKind.TAG:
+                tags.append(recipient.address.removeprefix("tag:"))
+            else:
+                people += 1
+    if not tags:
+        return f"{people} {'person' if people == 1 else 'people'}"
+    tagged = f"everyone tagged {', '.join(tags)} in AutoKonnect"
+    return f"{people} {'person' if people == 1 else 'people'} and {tagged}" if people else tagged
+
+
+def needs_confirmation(plans: Iterable[Plan], confirm_over: int) -> bool:
+    """Over ``confirm_over`` recipients — or any contact tag, whose size we cannot know (one tag
+    can be thousands of customers), so it is never sent without a second look."""
+    recipients = [r for plan in plans for r in plan.recipients]
+    return len(recipients) > confirm_over or any(r.kind is RecipientKind.TAG for r in recipients)

@@ -17,7 +17,7 @@ from bot.blocks_modal import send_modal
 from bot.blocks_state import ModalOrigin, SendForm
 from bot.deps import Deps
 from bot.listeners.errors import after_ack
-from bot.policy import Rejection, Sender, usable_channels
+from bot.policy import Rejection, Sender, audience, usable_channels
 from bot.requests import (
     Command,
     Help,
@@ -133,10 +133,8 @@ class CommandHandler:
         elif submission.held:
             await _ephemeral(
                 self.respond,
-                blocks.confirm_prompt_text(submission.recipients, plan.channel),
-                blocks.confirm_prompt_blocks(
-                    submission.group_id, submission.recipients, plan.channel
-                ),
+                blocks.confirm_prompt_text(audience([plan]), plan.channel),
+                blocks.confirm_prompt_blocks(submission.group_id, audience([plan]), plan.channel),
             )
         else:
             text = blocks.queued_text(submission.group_id, submission.recipients, plan.channel)

@@ -24,8 +24,9 @@ from bot.blocks_state import (
     read_send_form,
 )
 from bot.deps import Deps
+from bot.dispatch import Plan
 from bot.listeners.errors import after_ack
-from bot.policy import Rejection, Sender, usable_channels
+from bot.policy import Rejection, Sender, audience, needs_confirmation, usable_channels
 from bot.service import Origin
 from config import ResolvedBroadcast
 
@@ -46,8 +47,8 @@ def usable_presets(deps: Deps, sender: Sender) -> list[ResolvedBroadcast]:
     ]
 
 
-def confirm_error(recipients: int) -> str:
-    return f"This sends to {recipients} people — tick to confirm."
+def confirm_error(plans: list[Plan]) -> str:
+    return f"This sends to {audience(plans)} — tick to confirm."
 
 
 async def _update(client: AsyncWebClient, view: dict[str, Any], new: dict[str, Any]) -> None:
@@ -100,9 +101,8 @@ async def submit_send(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> None:
     except Rejection as exc:
         await ack(response_action="errors", errors={block_for_field(view, exc.field): exc.message})
         return
-    count = len(plan.recipients)
-    if count > deps.settings.defaults.confirm_over and not form.confirmed:
-        await ack(response_action="errors", errors={ids.CONFIRM_BLOCK: confirm_error(count)})
+    if needs_confirmation([plan], deps.settings.defaults.confirm_over) and not form.confirmed:
+        await ack(response_action="errors", errors={ids.CONFIRM_BLOCK: confirm_error([plan])})
         return
     await ack()
     surface = "shortcut" if origin.surface == "shortcut" else "modal"
@@ -128,9 +128,8 @@ async def submit_broadcast(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> N
     except Rejection as exc:
         await ack(response_action="errors", errors={block_for_field(view, exc.field): exc.message})
         return
-    count = sum(len(p.recipients) for p in plans)
-    if count > deps.settings.defaults.confirm_over and not form.confirmed:
-        await ack(response_action="errors", errors={ids.CONFIRM_BLOCK: confirm_error(count)})
+    if needs_confirmation(plans, deps.settings.defaults.confirm_over) and not form.confirmed:
+        await ack(response_action="errors", errors={ids.CONFIRM_BLOCK: confirm_error(plans)})
         return
     await ack()
     origin = Origin("broadcast", user, report_channel=preset.announce_in, title=preset.title)

@@ -150,12 +150,12 @@ def test_rejection_text_says_nothing_was_sent() -> None:
 
 
 def test_confirm_prompt_has_send_and_cancel_with_the_group_id() -> None:
-    prompt = valid(blocks.confirm_prompt_blocks("R7K2M9QXA", 250, "oncall-sms"))
+    prompt = valid(blocks.confirm_prompt_blocks("R7K2M9QXA", "250 people", "oncall-sms"))
     buttons = prompt[1]["elements"]
     assert [b["action_id"] for b in buttons] == [ids.CONFIRM_SEND, ids.CANCEL_SEND]
     assert buttons[0]["style"] == "primary"
     assert {b["value"] for b in buttons} == {"R7K2M9QXA"}
-    assert blocks.confirm_prompt_text(250, "oncall-sms") == (
+    assert blocks.confirm_prompt_text("250 people", "oncall-sms") == (
         "This sends to 250 people through oncall-sms. Send?"
     )
 

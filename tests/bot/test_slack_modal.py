@@ -196,3 +196,19 @@ async def test_closing_the_modal_is_acknowledged(bridge: Bridge) -> None:
     status, ack = await bridge.user.cancel(view["id"])
     assert (status, ack) == (200, None)
     await nothing_sent(bridge)
+
+
+async def test_a_contact_tag_needs_the_box_ticked_whatever_the_count(bridge: Bridge) -> None:
+    view = await open_modal(bridge)
+    view = await choose(bridge, view["id"], ids.CHANNEL_ACTION, "customers")
+    status, ack = await bridge.user.submit(view["id"], {ids.TEXT_BLOCK: "Your order shipped"})
+    assert ack == {
+        "response_action": "errors",
+        "errors": {
+            ids.CONFIRM_BLOCK: "This sends to everyone tagged 42 in AutoKonnect — tick to confirm."
+        },
+    }
+    await nothing_sent(bridge)
+    status, ack = await bridge.user.submit(view["id"], {ids.CONFIRM_BLOCK: [ids.CONFIRM_VALUE]})
+    assert (status, ack) == (200, None)
+    await bridge.slack.wait_for(lambda s: len(bridge.emulators.autokonnect.deliveries) == 3)
