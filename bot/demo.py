@@ -18,71 +18,13 @@ from bot.dispatch import RetryPolicy
 from bot.runtime import RuntimeOptions
 from bot.sandbox.state import SlackState
 from bot.sandbox.transcript import render_channel
-from bot.sandbox.world import World, start_world
+from bot.sandbox.world import SANDBOX_CONFIG, World, start_world
 from config.numbers import mask_address
 from providers.emulators.common import Fault
 
 ALICE = "U0ALICE001"
 BOB = "U0BOB00002"
 INCIDENTS = "C0INCIDENT"
-
-DEMO_CONFIG = """\
-defaults:
-  country: KE
-  confirm_over: 10
-providers:
-  tnt:
-    type: talkntalk
-    api_key: ${TALKNTALK_API_KEY}
-    base_url: ${TNT_URL}
-  ak:
-    type: autokonnect
-    api_key: ${AUTOKONNECT_API_KEY}
-    base_url: ${AK_URL}
-  kal:
-    type: kaleyra
-    api_key: ${KALEYRA_API_KEY}
-    sid: HXAP16XXXXXX97IN
-    base_url: ${KAL_URL}
-contacts:
-  oncall: ["+254712345678", "0798 765 432"]
-senders:
-  sre: [U0ALICE001, usergroup:S0SRE1234]
-channels:
-  oncall-sms:
-    provider: tnt
-    service: sms
-    sender_id: ACME
-    to: [oncall]
-    allowed_senders: [sre]
-    slack_channels: [C0INCIDENT]
-  field-techs:
-    provider: tnt
-    service: sms
-    sender_id: ACME
-    allowed_senders: [sre]
-    allow_adhoc: true
-  noc-group:
-    provider: tnt
-    service: whatsapp_group
-    session_id: 3fa85f64-5717-4562-b3fc-2c963f66afa6
-    to: ["120363410923125768@g.us"]
-    allowed_senders: [sre]
-  customers:
-    provider: ak
-    service: waba
-    waba_id: "123"
-    to: ["tag:42"]
-    allowed_senders: [sre]
-broadcasts:
-  oncall:
-    title: On-call broadcast
-    channels: [oncall-sms, noc-group]
-    template: "[{severity}] {text} (from {sender})"
-    severities: [SEV1, SEV2, SEV3]
-    allowed_senders: [sre]
-    announce_in: C0INCIDENT
-"""
 
 
 class DemoFailed(Exception):
@@ -113,9 +55,9 @@ class Demo:
         self.say("▶ alice types /send alone: the send modal opens")
         await self.alice.slash("/send", "")
         view: dict[str, Any] = await self.slack.wait_for(lambda s: s.last_view())
-        self.say("  she picks field-techs, adds three numbers and writes the message")
+        self.say("  she picks sms-adhoc, adds three numbers and writes the message")
         updates = len(self.slack.calls_to("views.update"))
-        await self.alice.choose(view["id"], ids.CHANNEL_ACTION, "field-techs")
+        await self.alice.choose(view["id"], ids.CHANNEL_ACTION, "sms-adhoc")
         await self.slack.wait_for(lambda s: len(s.calls_to("views.update")) > updates)
         # The provider refuses the first request for lack of balance: one recipient fails.
         self.world.emulators.talkntalk.inject(
@@ -191,7 +133,7 @@ async def run_demo(out: TextIO = sys.stdout) -> int:
     options = RuntimeOptions(retry=RetryPolicy(base_delay=0.05), report_interval=0.2)
     with tempfile.TemporaryDirectory(prefix="bridge-demo-") as workdir:
         world = await start_world(
-            Path(workdir), DEMO_CONFIG, options=options, usergroups={"S0SRE1234": [BOB]}
+            Path(workdir), SANDBOX_CONFIG, options=options, usergroups={"S0SRE1234": [BOB]}
         )
         demo = Demo(world, out)
         try:

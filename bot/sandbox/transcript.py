@@ -196,6 +196,7 @@ EMOJI = {
     ":grey_question:": "❔",
     ":rotating_light:": "🚨",
     ":no_entry_sign:": "🚫",
+    ":repeat:": "🔁",
 }
 
 

@@ -26,6 +26,90 @@ KEYS = {
     "KALEYRA_API_KEY": "kal-sandbox-key-SECRET-3",
 }
 
+# The sandbox workspace's bridge config: the demo and the end-to-end tests use it. Numbers,
+# session, WABA and SID are ones the emulators know; ${TNT_URL} etc. come from ``world_env``.
+SANDBOX_CONFIG = """\
+defaults:
+  country: KE
+  confirm_over: 10
+  max_recipients: 50
+
+providers:
+  tnt:
+    type: talkntalk
+    api_key: ${TALKNTALK_API_KEY}
+    base_url: ${TNT_URL}
+    timeout_seconds: 2
+  ak:
+    type: autokonnect
+    api_key: ${AUTOKONNECT_API_KEY}
+    base_url: ${AK_URL}
+    timeout_seconds: 2
+  kal:
+    type: kaleyra
+    api_key: ${KALEYRA_API_KEY}
+    sid: HXAP16XXXXXX97IN
+    base_url: ${KAL_URL}
+    timeout_seconds: 2
+
+contacts:
+  oncall: ["+254712345678", "0798 765 432"]
+  everyone: ["+254700000001", "+254700000002", "+254700000003", "+254700000004",
+             "+254700000005", "+254700000006", "+254700000007", "+254700000008",
+             "+254700000009", "+254700000010", "+254700000011", "+254700000012"]
+
+senders:
+  sre: [U0ALICE001, usergroup:S0SRE1234]
+
+channels:
+  oncall-sms:
+    provider: tnt
+    service: sms
+    sender_id: ACME
+    to: [oncall]
+    allowed_senders: [sre]
+    slack_channels: [C0INCIDENT]
+  sms-adhoc:
+    provider: tnt
+    service: sms
+    allowed_senders: [sre]
+    allow_adhoc: true
+  everyone-sms:
+    provider: tnt
+    service: sms
+    to: [everyone]
+    allowed_senders: [sre]
+  noc-group:
+    provider: tnt
+    service: whatsapp_group
+    session_id: 3fa85f64-5717-4562-b3fc-2c963f66afa6
+    to: ["120363410923125768@g.us"]
+    allowed_senders: [sre]
+  customers:
+    provider: ak
+    service: waba
+    waba_id: "123"
+    to: ["tag:42"]
+    allowed_senders: [sre]
+    allow_adhoc: true
+    message_types: [text, template, image, document]
+  india-wa:
+    provider: kal
+    service: whatsapp
+    from: "+919000000001"
+    allowed_senders: [U0ALICE001]
+    allow_adhoc: true
+
+broadcasts:
+  oncall:
+    title: On-call broadcast
+    channels: [oncall-sms, noc-group]
+    template: "[{severity}] {text} (from {sender})"
+    severities: [SEV1, SEV2, SEV3]
+    allowed_senders: [sre]
+    announce_in: C0INCIDENT
+"""
+
 
 @dataclass
 class World:

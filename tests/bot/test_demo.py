@@ -13,7 +13,7 @@ async def test_demo_runs_the_three_flows_and_prints_the_channel() -> None:
     text = out.getvalue()
     assert "Demo finished: every flow ended as expected." in text
     assert "sent 2/2 · failed 0" in text  # the slash command
-    assert "1 failed* on *field-techs*" in text  # the modal send, with its failure listed
+    assert "1 failed* on *sms-adhoc*" in text  # the modal send, with its failure listed
     assert "a retry of request" in text  # Retry failed
     assert "On-call broadcast* by @alice to *oncall-sms*, *noc-group*" in text
     assert "[SEV1] Checkout is down in eu-west (from alice)" in text
