@@ -18,4 +18,4 @@ lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 bench: install
-	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/dispatch.py && $(BIN)/python bench/ack.py && $(BIN)/python bench/faults.py
