@@ -22,6 +22,8 @@ from bot.store.base import RecipientStatus, Store
 
 log = logging.getLogger(__name__)
 
+FINAL_ATTEMPTS = 4  # for the final summary, on top of slack_sdk's own rate-limit retries
+
 
 @dataclass
 class Group:
@@ -136,25 +138,34 @@ class Reporter:
             await self.refresh(group)
             await asyncio.sleep(self._min_interval)
 
-    async def refresh(self, group: Group) -> None:
-        """Re-render the root message from the send record now."""
+    async def refresh(self, group: Group, *, final: bool = False) -> None:
+        """Re-render the root message from the send record now.
+
+        ``final``: the last word on a send must land, so Slack's rate limit is waited out a few
+        more times than slack_sdk's own retries (a live update can simply skip a beat)."""
         if group.channel is None or group.root_ts is None:
             return
-        views = await self._views(group)
-        if not views:
-            return
-        try:
-            await self._client.chat_update(
-                channel=group.channel,
-                ts=group.root_ts,
-                text=summary.root_text(views, group.title),
-                blocks=summary.root_blocks(views, group.title),
-            )
-        except SlackApiError as exc:
-            log.warning(
-                "could not update the summary",
-                extra={"group": group.group_id, "error": exc.response.get("error")},
-            )
+        for attempt in range(FINAL_ATTEMPTS if final else 1):
+            views = await self._views(group)
+            if not views:
+                return
+            try:
+                await self._client.chat_update(
+                    channel=group.channel,
+                    ts=group.root_ts,
+                    text=summary.root_text(views, group.title),
+                    blocks=summary.root_blocks(views, group.title),
+                )
+                return
+            except SlackApiError as exc:
+                error = exc.response.get("error")
+                log.warning(
+                    "could not update the summary",
+                    extra={"group": group.group_id, "error": error, "attempt": attempt + 1},
+                )
+                if error != "ratelimited":
+                    return
+                await asyncio.sleep(_retry_after(exc))
 
     async def abandon(self, group: Group) -> None:
         """Stop a group's live updates without a final report (shutdown mid-send)."""
@@ -167,7 +178,7 @@ class Reporter:
     async def finish(self, group: Group) -> None:
         """Stop live updates, write the final state, and list failures in the thread."""
         await self.abandon(group)
-        await self.refresh(group)
+        await self.refresh(group, final=True)
         if group.channel is None or group.root_ts is None:
             return
         thread = group.thread_ts or group.root_ts
@@ -199,3 +210,12 @@ class Reporter:
             await self._client.chat_postMessage(
                 channel=group.channel, thread_ts=group.thread_ts or group.root_ts, text=text
             )
+
+
+def _retry_after(exc: SlackApiError, ceiling: float = 30.0) -> float:
+    """Slack's Retry-After in seconds (1 when absent or unreadable), capped."""
+    headers = getattr(exc.response, "headers", None) or {}
+    try:
+        return min(float(headers.get("Retry-After", 1)), ceiling)
+    except (TypeError, ValueError):
+        return 1.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,7 +103,8 @@ async def _api(request: web.Request) -> web.Response:
         call.error = failure.error
         headers = {}
         if failure.retry_after is not None:
-            headers["Retry-After"] = f"{failure.retry_after:g}"
+            # Slack sends whole seconds (slack_sdk's retry handler parses it with int()).
+            headers["Retry-After"] = str(math.ceil(failure.retry_after))
         return _answer({"ok": False, "error": failure.error}, failure.status, headers)
     try:
         result = handler(state, args)
