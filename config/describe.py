@@ -9,7 +9,7 @@ from collections.abc import Iterable
 
 from config.numbers import mask_address
 from config.settings import ResolvedBroadcast, ResolvedChannel, Senders, Settings
-from providers import REGISTRY, AnyProviderConfig, KaleyraConfig
+from providers import REGISTRY, AnyProviderConfig, AutoKonnectConfig, KaleyraConfig
 from providers.autokonnect import DEFAULT_BASE_URL as AUTOKONNECT_URL
 from providers.base import MessageType
 from providers.talkntalk import DEFAULT_BASE_URL as TALKNTALK_URL
@@ -41,6 +41,15 @@ def _rate(account: AnyProviderConfig) -> str:
         return f"{account.rate_per_minute}/min"
     default = REGISTRY[account.type].default_rate_per_minute
     return f"{default}/min (default)" if default else "no rate limit set"
+
+
+def _receipts(name: str, account: AnyProviderConfig) -> str:
+    """Whether delivery receipts can arrive, and where the provider must post them."""
+    if isinstance(account, AutoKonnectConfig):
+        return "receipts: none (AutoKonnect returns no message id and defines no callback)"
+    if account.webhook_secret is None:
+        return "receipts: off (set webhook_secret to accept them)"
+    return f"receipts: on at /webhooks/{name}"
 
 
 def _recipients(addresses: tuple[str, ...]) -> str:
@@ -125,6 +134,7 @@ def describe(settings: Settings) -> str:
             f"  {'':<{width + type_width}}{_rate(account)}, timeout "
             f"{account.timeout_seconds:g}s, up to {account.max_concurrency} requests at once"
         )
+        lines.append(f"  {'':<{width + type_width}}{_receipts(name, account)}")
     lines += ["", "Channels"]
     for channel in settings.channels.values():
         lines += _channel(channel)

@@ -68,3 +68,16 @@ def test_secret_is_not_in_the_settings_repr(tmp_path: Path) -> None:
 def test_wrong_type_for_api_key_does_not_echo_it(tmp_path: Path) -> None:
     found = problems(tmp_path, CHANNEL.replace("${TNT_KEY}", "[1234567890]"))
     assert all("1234567890" not in str(p) for p in found)
+
+
+def test_describe_says_where_receipts_arrive_without_showing_the_webhook_secret(
+    tmp_path: Path,
+) -> None:
+    text = CHANNEL.replace(
+        "    api_key: ${TNT_KEY}\n", "    api_key: ${TNT_KEY}\n    webhook_secret: ${HOOK}\n"
+    )
+    shown = describe(load(tmp_path, text, {**ENV, "HOOK": "hook-secret-0004"}))
+    assert "receipts: on at /webhooks/tnt" in shown
+    assert "receipts: none (AutoKonnect returns no message id" in shown
+    assert "receipts: off (set webhook_secret to accept them)" in shown  # kal
+    assert "hook-secret-0004" not in shown
