@@ -1,17 +1,24 @@
 """Slack user-group membership, cached, so policy can stay pure and Slack is not asked each time.
 
-Why a TTL: membership changes rarely and `usergroups.users.list` is rate-limited; five minutes of
-staleness is the price of a send that does not wait on Slack.
+Why stale-while-revalidate: a modal must open within 3 s of the command (its trigger expires),
+so a lookup should never wait on Slack once a group is known. Past the TTL the cached members
+are still answered at once while a refresh runs behind; only a cache far past its TTL (Slack
+unreachable for a long while) or a group never seen makes the caller wait. The groups that
+matter are warmed at start-up.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import time
 from collections.abc import Callable, Iterable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+
+log = logging.getLogger(__name__)
 
 MISSING_SCOPE = (
     "The bridge cannot read Slack user groups (it lacks the usergroups:read scope). "
@@ -31,42 +38,83 @@ class Directory:
         client: AsyncWebClient,
         *,
         ttl: float = 300.0,
+        max_stale: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._ttl = ttl
+        self._max_stale = 4 * ttl if max_stale is None else max_stale
         self._clock = clock
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
 
     async def members(self, usergroup: str) -> frozenset[str]:
         cached = self._members.get(usergroup)
-        if cached is not None and self._clock() - cached[0] < self._ttl:
-            return cached[1]
+        if cached is not None:
+            age = self._clock() - cached[0]
+            if age < self._ttl:
+                return cached[1]
+            if age < self._max_stale:
+                self._refresh_behind(usergroup)
+                return cached[1]
+        return await self._fetch(usergroup)
+
+    async def groups_of(self, user_id: str, usergroups: Iterable[str]) -> frozenset[str]:
+        groups = sorted(set(usergroups))
+        found = await asyncio.gather(*(self.members(g) for g in groups))
+        return frozenset(g for g, members in zip(groups, found, strict=True) if user_id in members)
+
+    async def warm(self, usergroups: Iterable[str]) -> None:
+        """Fetch these groups now (start-up), so no Slack action waits on a first lookup."""
+        for group in sorted(set(usergroups)):
+            try:
+                await self._fetch(group)
+            except DirectoryError as exc:
+                log.warning("could not warm a user group", extra={"usergroup": group, "why": exc})
+
+    async def close(self) -> None:
+        """Cancel refreshes still running (shutdown)."""
+        for task in list(self._refreshing.values()):
+            task.cancel()
+        await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+
+    async def settle(self) -> None:
+        """Wait for background refreshes (tests)."""
+        await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+
+    def _refresh_behind(self, usergroup: str) -> None:
+        if usergroup in self._refreshing:
+            return
+
+        async def refresh() -> None:
+            try:
+                with contextlib.suppress(DirectoryError):  # the stale answer stands meanwhile
+                    await self._fetch(usergroup)
+            finally:
+                self._refreshing.pop(usergroup, None)
+
+        self._refreshing[usergroup] = asyncio.create_task(refresh())
+
+    async def _fetch(self, usergroup: str) -> frozenset[str]:
         lock = self._locks.setdefault(usergroup, asyncio.Lock())
         async with lock:
             cached = self._members.get(usergroup)
             if cached is not None and self._clock() - cached[0] < self._ttl:
-                return cached[1]
+                return cached[1]  # someone else fetched it while we waited
             try:
                 response = await self._client.usergroups_users_list(usergroup=usergroup)
             except SlackApiError as exc:
                 error = exc.response.get("error") if exc.response is not None else None
                 if error == "missing_scope":
                     raise DirectoryError(MISSING_SCOPE) from None
-                if error == "no_such_subteam":
-                    members: frozenset[str] = frozenset()  # a deleted group allows nobody
-                else:
+                if error != "no_such_subteam":
                     raise DirectoryError(
                         f"Slack did not list the members of user group {usergroup} ({error}). "
                         "Try again in a minute."
                     ) from None
+                members: frozenset[str] = frozenset()  # a deleted group allows nobody
             else:
                 members = frozenset(str(u) for u in response.get("users") or ())
             self._members[usergroup] = (self._clock(), members)
             return members
-
-    async def groups_of(self, user_id: str, usergroups: Iterable[str]) -> frozenset[str]:
-        groups = sorted(set(usergroups))
-        found = await asyncio.gather(*(self.members(g) for g in groups))
-        return frozenset(g for g, members in zip(groups, found, strict=True) if user_id in members)

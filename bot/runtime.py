@@ -6,6 +6,7 @@ Why one place: `serve`, `socket`, the demo and the end-to-end tests must run the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from bot.deps import Deps
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, RetryPolicy
 from bot.env import BridgeEnv
+from bot.policy import usergroups_that_matter
 from bot.report import Reporter
 from bot.service import SendService
 from bot.store.sqlite import SQLiteStore
@@ -91,13 +93,24 @@ async def open_runtime(
             directory = Directory(client, ttl=options.directory_ttl)
             service = SendService(settings, store, dispatcher, reporter, directory)
             deps = Deps(settings=settings, service=service, command=env.command)
-            app = create_app(settings, deps, client=client, signing_secret=env.slack_signing_secret)
+            app = create_app(
+                settings,
+                deps,
+                client=client,
+                signing_secret=env.slack_signing_secret,
+                http_session=http,
+            )
             runtime = Runtime(settings, env, store, accounts, client, service, app)
             if options.recover:
                 await service.recover()
+            # In the background: start-up must not wait on Slack, and a failure only means the
+            # first lookup of a group waits for it instead.
+            warming = asyncio.create_task(directory.warm(usergroups_that_matter(settings)))
             try:
                 yield runtime
             finally:
+                warming.cancel()
+                await directory.close()
                 await service.drain_listeners(within=options.shutdown_grace)
                 await service.stop(grace=_in_flight_grace(settings, options))
     finally:
