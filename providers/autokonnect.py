@@ -25,12 +25,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
-import aiohttp
-
+from providers.adapter import HttpAdapter
 from providers.base import (
     MEDIA_TYPES,
     AuthFailed,
-    InvalidMessage,
     Message,
     MessageType,
     NotFound,
@@ -46,7 +44,7 @@ from providers.base import (
     Service,
     SessionUnavailable,
 )
-from providers.http import ErrorRule, ErrorTable, Reply, client_timeout, join_url, post_json
+from providers.http import ErrorRule, ErrorTable, Reply, join_url, post_json
 
 DEFAULT_BASE_URL = "https://app.autokonnect.co.ke"
 
@@ -131,11 +129,12 @@ def error_code(reply: Reply) -> str | None:
     return None
 
 
-class AutoKonnect:
+class AutoKonnect(HttpAdapter[AutoKonnectConfig]):
     """Adapter for one AutoKonnect account: all numbers and tags go in ONE request."""
 
     type_name: ClassVar[str] = "autokonnect"
     display_name: ClassVar[str] = "AutoKonnect"
+    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
     services: ClassVar[frozenset[Service]] = frozenset({Service.WABA})
     message_types: ClassVar[Mapping[Service, frozenset[MessageType]]] = {
         Service.WABA: frozenset(MessageType),
@@ -143,16 +142,6 @@ class AutoKonnect:
     max_recipients_per_call: ClassVar[int] = 1000  # the bridge's cap; the doc sets none
     text_limit: ClassVar[Mapping[Service, int]] = {}
     default_rate_per_minute: ClassVar[int | None] = None  # "depend on your WABA tier settings"
-
-    def __init__(self, config: AutoKonnectConfig, session: aiohttp.ClientSession) -> None:
-        """``session`` is shared and owned by the caller; the adapter never opens or closes it."""
-        self._config = config
-        self._session = session
-        self._base_url = str(config.base_url) if config.base_url else DEFAULT_BASE_URL
-        self._timeout = client_timeout(config)
-
-    def __repr__(self) -> str:
-        return f"AutoKonnect(base_url={self._base_url!r})"
 
     @classmethod
     def route_problems(cls, route: Route) -> list[str]:
@@ -165,31 +154,28 @@ class AutoKonnect:
             problems.append("sender_id, session_id and from are not AutoKonnect settings")
         return problems
 
-    def _reject(self, reason: str) -> InvalidMessage:
-        return InvalidMessage(reason, provider=self.display_name)
-
     def validate(self, route: Route, message: Message, recipients: Sequence[Recipient]) -> None:
         """Reject locally what AutoKonnect (or WhatsApp behind it) would refuse; no I/O."""
         problems = self.route_problems(route)
         if problems:
-            raise self._reject("; ".join(problems))
+            raise self._invalid("; ".join(problems))
         self._validate_recipients(recipients)
         problem = _content_problem(message)
         if problem:
-            raise self._reject(problem)
+            raise self._invalid(problem)
 
     def _validate_recipients(self, recipients: Sequence[Recipient]) -> None:
         if not recipients:
-            raise self._reject("no recipients — give at least one phone number or contact tag")
+            raise self._invalid("no recipients — give at least one phone number or contact tag")
         if len(recipients) > self.max_recipients_per_call:
-            raise self._reject(
+            raise self._invalid(
                 f"{len(recipients)} recipients in one call — split into batches of at most "
                 f"{self.max_recipients_per_call}"
             )
         for recipient in recipients:
             problem = _recipient_problem(recipient)
             if problem:
-                raise self._reject(f"recipient {_label(recipient)} {problem}")
+                raise self._invalid(f"recipient {_label(recipient)} {problem}")
 
     def payload(self, message: Message, recipients: Sequence[Recipient]) -> dict[str, Any]:
         """The documented request body; assumes ``validate`` passed."""

@@ -21,13 +21,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, Self
 from urllib.parse import quote
 
-import aiohttp
 from pydantic import Field, SecretStr, model_validator
 
+from providers.adapter import HttpAdapter
 from providers.base import (
     AuthFailed,
     InsufficientBalance,
-    InvalidMessage,
     Message,
     MessageType,
     NotFound,
@@ -43,7 +42,7 @@ from providers.base import (
     SendResult,
     Service,
 )
-from providers.http import ErrorRule, ErrorTable, Reply, client_timeout, join_url, post_json
+from providers.http import ErrorRule, ErrorTable, Reply, join_url, post_json
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +214,7 @@ def _message_id(reply: Reply) -> str | None:
     return match.group(1) if match else None
 
 
-class Kaleyra:
+class Kaleyra(HttpAdapter[KaleyraConfig]):
     """Adapter for one Kaleyra account; one recipient per request so each gets its message id."""
 
     type_name: ClassVar[str] = "kaleyra"
@@ -241,16 +240,12 @@ class Kaleyra:
             problems.append("sender_id, session_id and waba_id are not Kaleyra settings")
         return problems
 
-    def __init__(self, config: KaleyraConfig, session: aiohttp.ClientSession) -> None:
-        self._config = config
-        self._session = session  # shared and owned by the caller
-        self._timeout = client_timeout(config)
+    def base_url_for(self, config: KaleyraConfig) -> str:
+        """The pod's documented domain, or the configured base_url."""
+        return config.api_base()
 
     def __repr__(self) -> str:
-        return f"Kaleyra(sid={self._config.sid!r}, base={self._config.api_base()!r})"
-
-    def _invalid(self, reason: str) -> InvalidMessage:
-        return InvalidMessage(reason, provider=self.display_name)
+        return f"Kaleyra(sid={self._config.sid!r}, base={self._base_url!r})"
 
     def validate(self, route: Route, message: Message, recipients: Sequence[Recipient]) -> None:
         """Reject locally what Kaleyra would reject, or what would break callback matching."""
@@ -325,7 +320,7 @@ class Kaleyra:
         )
         reply = await post_json(
             self._session,
-            join_url(self._config.api_base(), path),
+            join_url(self._base_url, path),
             provider=self.display_name,
             payload=self.request_body(message, recipient),
             headers={"api-key": self._config.api_key.get_secret_value()},  # + JSON content type

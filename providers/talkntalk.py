@@ -8,12 +8,11 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
-import aiohttp
 from pydantic import Field, SecretStr
 
+from providers.adapter import HttpAdapter
 from providers.base import (
     MEDIA_TYPES,
-    InvalidMessage,
     Message,
     MessageType,
     Outcome,
@@ -27,7 +26,7 @@ from providers.base import (
     SendResult,
     Service,
 )
-from providers.http import Reply, client_timeout, join_url, post_json
+from providers.http import Reply, join_url, post_json
 from providers.talkntalk_errors import ERRORS, error_code, error_detail
 
 DEFAULT_BASE_URL = "https://api.talkntalk.africa"
@@ -61,11 +60,12 @@ class TalkNTalkConfig(ProviderAccountConfig):
     )
 
 
-class TalkNTalk:
+class TalkNTalk(HttpAdapter[TalkNTalkConfig]):
     """Adapter for one TalkNTalk account; one recipient per request, as every endpoint takes."""
 
     type_name: ClassVar[str] = "talkntalk"
     display_name: ClassVar[str] = "TalkNTalk"
+    default_base_url: ClassVar[str] = DEFAULT_BASE_URL
     services: ClassVar[frozenset[Service]] = frozenset(
         {Service.SMS, Service.WHATSAPP, Service.WHATSAPP_GROUP}
     )
@@ -105,18 +105,6 @@ class TalkNTalk:
         if route.waba_id or route.from_number:
             problems.append("waba_id and from are not TalkNTalk settings")
         return problems
-
-    def __init__(self, config: TalkNTalkConfig, session: aiohttp.ClientSession) -> None:
-        self._config = config
-        self._session = session
-        self._base_url = str(config.base_url) if config.base_url else DEFAULT_BASE_URL
-        self._timeout = client_timeout(config)
-
-    def __repr__(self) -> str:
-        return f"TalkNTalk(base_url={self._base_url!r})"
-
-    def _invalid(self, reason: str) -> InvalidMessage:
-        return InvalidMessage(reason, provider=self.display_name)
 
     def validate(self, route: Route, message: Message, recipients: Sequence[Recipient]) -> None:
         """Reject locally what TalkNTalk would reject, so a bad message costs no request."""

@@ -1,0 +1,37 @@
+"""What every HTTP adapter shares: its account's config, the caller's session, the timeouts and
+base URL derived from that config, and how a local refusal is raised."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Generic, TypeVar
+
+import aiohttp
+
+from providers.base import InvalidMessage, ProviderAccountConfig
+from providers.http import client_timeout
+
+C = TypeVar("C", bound=ProviderAccountConfig)
+
+
+class HttpAdapter(Generic[C]):
+    """Base of the adapters. The session is shared and owned by the caller: never opened or
+    closed here. The repr shows where requests go, never the key."""
+
+    display_name: ClassVar[str]
+    default_base_url: ClassVar[str] = ""
+
+    def __init__(self, config: C, session: aiohttp.ClientSession) -> None:
+        self._config = config
+        self._session = session
+        self._timeout = client_timeout(config)
+        self._base_url = self.base_url_for(config)
+
+    def base_url_for(self, config: C) -> str:
+        """The configured base_url, else the provider's documented one."""
+        return str(config.base_url) if config.base_url else self.default_base_url
+
+    def __repr__(self) -> str:
+        return f"{self.display_name}(base_url={self._base_url!r})"
+
+    def _invalid(self, reason: str) -> InvalidMessage:
+        return InvalidMessage(reason, provider=self.display_name)
