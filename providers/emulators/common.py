@@ -13,6 +13,7 @@ benchmark or a soak test can be replayed); queued faults always come first.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import random
 import time
@@ -32,10 +33,21 @@ class Fault:
 
     ``process=True`` means the emulator first accepts the message (it "reaches the phone") and
     then misbehaves — the ambiguous case a bridge must never retry on its own.
+
+    ``raw`` answers those exact bytes (``repeat`` times over, streamed, so a huge body costs no
+    memory) with ``status`` (default 200) and ``content_type``: a reply no JSON encoder would
+    write, such as invalid UTF-8 or a gateway's HTML page.
     """
 
     status: int | None = None
     body: Any = None
+    raw: bytes | None = None
+    content_type: str = "application/json"
+    repeat: int = 1
+    # What the emulator managed to write of ``raw`` before the client hung up, and whether it
+    # has stopped writing: a test reads these to see that a client did not read a body whole.
+    written: int = 0
+    finished: bool = False
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     hang: bool = False
@@ -204,10 +216,30 @@ async def _misbehave(request: web.Request, fault: Fault) -> web.StreamResponse |
         if transport is not None:
             transport.abort()
         raise asyncio.CancelledError  # aiohttp treats this as a dropped client; nothing is written
+    if fault.raw is not None:
+        return await _raw_reply(request, fault, fault.raw)
     if fault.status is not None:
         body = fault.body if fault.body is not None else {}
         return json_response(fault.status, body, fault.headers)
     return None
+
+
+async def _raw_reply(request: web.Request, fault: Fault, raw: bytes) -> web.StreamResponse:
+    """Stream ``raw`` ``repeat`` times: the reply's size is the client's problem, not ours."""
+    response = web.StreamResponse(
+        status=fault.status or 200, headers={"Content-Type": fault.content_type, **fault.headers}
+    )
+    response.content_length = len(raw) * max(0, fault.repeat)
+    try:
+        await response.prepare(request)
+        for _ in range(max(0, fault.repeat)):
+            await response.write(raw)
+            fault.written += len(raw)
+    except ConnectionResetError:
+        pass  # the client stopped reading, as a careful one should
+    finally:
+        fault.finished = True
+    return response
 
 
 def rate_limited(request: web.Request, body: Any) -> web.Response | None:
@@ -223,10 +255,13 @@ def rate_limited(request: web.Request, body: Any) -> web.Response | None:
 
 
 async def _control_fault(request: web.Request) -> web.Response:
+    """The fault as JSON; ``raw`` is given base64-encoded, as JSON cannot hold any bytes."""
     data = await request.json()
     try:
+        if isinstance(data.get("raw"), str):
+            data["raw"] = base64.b64decode(data["raw"], validate=True)
         fault = Fault(**data)
-    except TypeError as exc:
+    except (TypeError, ValueError) as exc:
         return web.json_response({"ok": False, "error": str(exc)}, status=400)
     request.app[STATE_KEY].inject(fault)
     return web.json_response({"ok": True})
