@@ -3,12 +3,13 @@ base URL derived from that config, and how a local refusal is raised."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any, ClassVar, Generic, TypeVar
 
 import aiohttp
 
 from providers.base import InvalidMessage, ProviderAccountConfig
-from providers.http import client_timeout
+from providers.http import Reply, client_timeout, join_url, post_json
 
 C = TypeVar("C", bound=ProviderAccountConfig)
 
@@ -32,6 +33,21 @@ class HttpAdapter(Generic[C]):
 
     def __repr__(self) -> str:
         return f"{self.display_name}(base_url={self._base_url!r})"
+
+    async def _post(
+        self, path: str, payload: Mapping[str, Any], headers: Mapping[str, str]
+    ) -> Reply:
+        """One JSON POST to ``path`` under the base URL; the reply comes back with this account's
+        key masked in it, so nothing the adapter keeps of it can hold the key."""
+        return await post_json(
+            self._session,
+            join_url(self._base_url, path),
+            provider=self.display_name,
+            payload=payload,
+            headers=headers,
+            timeout=self._timeout,
+            secrets=(self._config.api_key.get_secret_value(),),
+        )
 
     def _invalid(self, reason: str) -> InvalidMessage:
         return InvalidMessage(reason, provider=self.display_name)

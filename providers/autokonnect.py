@@ -44,7 +44,7 @@ from providers.base import (
     Service,
     SessionUnavailable,
 )
-from providers.http import ErrorRule, ErrorTable, Reply, join_url, post_json
+from providers.http import ErrorRule, ErrorTable, Reply
 
 DEFAULT_BASE_URL = "https://app.autokonnect.co.ke"
 
@@ -211,7 +211,6 @@ class AutoKonnect(HttpAdapter[AutoKonnectConfig]):
         ``provider_message_id=None``."""
         self.validate(route, message, recipients)
         waba = quote(route.waba_id or "", safe="")
-        url = join_url(self._base_url, f"/api/v1/whatsapp/{waba}/messages")
         payload = self.payload(message, recipients)
         log.debug(
             "AutoKonnect send: waba=%s type=%s recipients=%d",
@@ -219,13 +218,9 @@ class AutoKonnect(HttpAdapter[AutoKonnectConfig]):
             message.type.value,
             len(recipients),
         )
-        reply = await post_json(
-            self._session,
-            url,
-            provider=self.display_name,
-            payload=payload,
-            headers={"Authorization": f"Bearer {self._config.api_key.get_secret_value()}"},
-            timeout=self._timeout,
+        key = self._config.api_key.get_secret_value()
+        reply = await self._post(
+            f"/api/v1/whatsapp/{waba}/messages", payload, {"Authorization": f"Bearer {key}"}
         )
         if not reply.ok:
             raise ERRORS.error_for(reply, error_code(reply))

@@ -13,7 +13,8 @@ The error tree (every error carries ``reason`` for a person, the provider's ``co
     ├── AmbiguousError            kind=ambiguous: the message may have gone; never retried alone
     │   ├── ProviderTimeout       no answer after the request was sent
     │   ├── ConnectionDropped     connection closed mid-exchange
-    │   └── ProviderServerError   5xx (except where a doc gives a 5xx a definite meaning)
+    │   ├── ProviderServerError   5xx (except where a doc gives a 5xx a definite meaning)
+    │   └── UnreadableReply       a 2xx whose body is not text or too long to read
     └── PermanentError            kind=permanent: sending again will fail the same way
         ├── InvalidMessage        caught locally before any request (``status`` is None)
         ├── AuthFailed            401/403: key, SID or account wrong
@@ -228,6 +229,11 @@ class ConnectionDropped(AmbiguousError):
 
 class ProviderServerError(AmbiguousError):
     pass
+
+
+class UnreadableReply(AmbiguousError):
+    """The provider answered, but its words cannot be read: whether it took the message is
+    unknown, so it is never sent again on its own."""
 
 
 class PermanentError(ProviderError):

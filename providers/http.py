@@ -2,7 +2,9 @@
 
 Why here: the split between "never left" (safe to retry) and "may have gone" (ambiguous) must be
 made the same way for every provider, and exception texts from aiohttp can carry URLs, so reasons
-are composed here from known words only.
+are composed here from known words only. It is also where a provider's bytes enter the bridge:
+they are read up to a cap, decoded without ever raising, and the account's key is masked in them
+before any adapter, log line or store sees them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import email.utils
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,12 +30,20 @@ from providers.base import (
     ProviderTimeout,
     RateLimited,
     RequestRejected,
+    UnreadableReply,
 )
+from providers.redaction import Redactor
+
+# How much of a reply is read. A success body is a small JSON object; an error body is read only
+# for its code and a line of the provider's words. Anything longer is not buffered.
+SUCCESS_BODY_LIMIT = 64 * 1024
+ERROR_BODY_LIMIT = 4 * 1024
 
 
 @dataclass(frozen=True)
 class Reply:
-    """An HTTP answer: status, headers, the JSON body when it is JSON, and the raw text."""
+    """An HTTP answer: status, headers, the JSON body when it is JSON, and the text ("" when it
+    could not be read). Every field is already redacted of the account's key."""
 
     status: int
     headers: Mapping[str, str]
@@ -132,8 +142,11 @@ async def post_json(
     payload: Mapping[str, Any],
     headers: Mapping[str, str],
     timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp applies it per phase
+    secrets: Sequence[str],
 ) -> Reply:
-    """POST JSON once. Transport failures become ConnectFailed (never left) or ambiguous errors."""
+    """POST JSON once. Transport failures become ConnectFailed (never left) or ambiguous errors;
+    a 2xx whose body cannot be read becomes UnreadableReply. ``secrets`` are masked in the reply.
+    """
     started = time.monotonic()
     try:
         async with session.post(
@@ -143,9 +156,12 @@ async def post_json(
             timeout=timeout,
             allow_redirects=False,
         ) as response:
-            text = await response.text()
-            reply_headers = {k: v for k, v in response.headers.items()}
             status = response.status
+            reply_headers = {k: v for k, v in response.headers.items()}
+            ok = 200 <= status < 300
+            limit = SUCCESS_BODY_LIMIT if ok else ERROR_BODY_LIMIT
+            raw, complete = await read_bounded(response.content, limit)
+            charset = response.charset
     except aiohttp.ConnectionTimeoutError:
         raise ConnectFailed(
             "could not connect in time — nothing was sent", provider=provider
@@ -167,12 +183,50 @@ async def post_json(
         ) from None
     except asyncio.CancelledError:
         raise
-    body: Any
+    redactor = Redactor(secrets)
+    elapsed = time.monotonic() - started
+    reply_headers = redactor.headers(reply_headers)
+    text = _decode(raw, charset) if complete else None
+    if text is None:
+        if ok:
+            why = "not valid text" if complete else f"over {limit // 1024} KiB, too long"
+            raise UnreadableReply(
+                f"the provider's reply could not be read ({why}) — the message may have gone "
+                "out; check with the recipient before sending again",
+                provider=provider,
+                status=status,
+            )
+        return Reply(status, reply_headers, None, "", elapsed)  # the status alone classifies it
+    return Reply(status, reply_headers, _parse(text, redactor), redactor.text(text), elapsed)
+
+
+async def read_bounded(stream: aiohttp.StreamReader, limit: int) -> tuple[bytes, bool]:
+    """At most ``limit`` bytes of a body, and whether that was all of it."""
+    data = bytearray()
+    while len(data) <= limit:
+        chunk = await stream.read(limit + 1 - len(data))
+        if not chunk:
+            return bytes(data), True
+        data += chunk
+    return bytes(data[:limit]), False
+
+
+def _decode(raw: bytes, charset: str | None) -> str | None:
+    """The body as text in its declared charset (UTF-8, JSON's, by default); None if it is not."""
     try:
-        body = json.loads(text) if text.strip() else None
-    except json.JSONDecodeError:
-        body = None
-    return Reply(status, reply_headers, body, text, time.monotonic() - started)
+        return raw.decode(charset or "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return None
+
+
+def _parse(text: str, redactor: Redactor) -> Any:
+    """The redacted JSON value of a body, or None when it is not JSON (or absurdly deep)."""
+    if not text.strip():
+        return None
+    try:
+        return redactor.value(json.loads(text))
+    except (ValueError, RecursionError):  # JSONDecodeError, or an int over Python's digit limit
+        return None
 
 
 def join_url(base: str, path: str) -> str:

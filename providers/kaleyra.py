@@ -42,7 +42,7 @@ from providers.base import (
     SendResult,
     Service,
 )
-from providers.http import ErrorRule, ErrorTable, Reply, join_url, post_json
+from providers.http import ErrorRule, ErrorTable, Reply
 
 log = logging.getLogger(__name__)
 
@@ -166,16 +166,12 @@ def _error_code(body: Any) -> str | None:
     """The code of an error body: top-level ``code``, else ``error.code``, else ``error``."""
     if not isinstance(body, dict):
         return None
-    code = body.get("code")
-    if isinstance(code, str) and code.strip():
-        return code.strip()
     error = body.get("error")
-    if isinstance(error, dict):
-        code = error.get("code")
-        if isinstance(code, str) and code.strip():
+    nested = error.get("code") if isinstance(error, dict) else None
+    for code in (body.get("code"), nested, error):
+        # A code is a short word ("RBC001", "WA-401"): anything else is not kept or logged.
+        if isinstance(code, str) and _CODE_WORD.fullmatch(code.strip()):
             return code.strip()
-    if isinstance(error, str) and _CODE_WORD.fullmatch(error.strip()):
-        return error.strip()
     return None
 
 
@@ -318,13 +314,10 @@ class Kaleyra(HttpAdapter[KaleyraConfig]):
             f"/v2/{quote(self._config.sid, safe='')}/whatsapp/"
             f"{quote(route.from_number, safe='+')}/messages"
         )
-        reply = await post_json(
-            self._session,
-            join_url(self._base_url, path),
-            provider=self.display_name,
-            payload=self.request_body(message, recipient),
-            headers={"api-key": self._config.api_key.get_secret_value()},  # + JSON content type
-            timeout=self._timeout,
+        reply = await self._post(
+            path,
+            self.request_body(message, recipient),
+            {"api-key": self._config.api_key.get_secret_value()},  # + JSON content type
         )
         if not reply.ok:
             raise error_for(reply)

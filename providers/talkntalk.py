@@ -26,7 +26,7 @@ from providers.base import (
     SendResult,
     Service,
 )
-from providers.http import Reply, join_url, post_json
+from providers.http import Reply
 from providers.talkntalk_errors import ERRORS, error_code, error_detail
 
 DEFAULT_BASE_URL = "https://api.talkntalk.africa"
@@ -205,14 +205,7 @@ class TalkNTalk(HttpAdapter[TalkNTalkConfig]):
         recipient = recipients[0]
         path, body, id_field = self._request(route, message, recipient)
         key = self._config.api_key.get_secret_value()
-        reply = await post_json(
-            self._session,
-            join_url(self._base_url, path),
-            provider=self.display_name,
-            payload=body,
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=self._timeout,
-        )
+        reply = await self._post(path, body, {"Authorization": f"Bearer {key}"})
         log.debug(
             "TalkNTalk %s answered HTTP %s in %.3fs", route.service, reply.status, reply.elapsed
         )
@@ -243,14 +236,12 @@ class TalkNTalk(HttpAdapter[TalkNTalkConfig]):
         return SendResult(outcomes=[outcome])
 
     def _error(self, service: Service, reply: Reply) -> ProviderError:
-        """The typed error, with the provider's own words when it gave some (key redacted)."""
+        """The typed error, with the provider's own words when it gave some (the reply came
+        redacted from ``_post``, so they are cut short only after the key was masked)."""
         error = ERRORS[service].error_for(reply, error_code(reply.body))
         detail = error_detail(reply.body)
         if not detail:
             return error
-        key = self._config.api_key.get_secret_value()
-        if key:
-            detail = detail.replace(key, "***")
         return type(error)(
             f"{error.reason} (TalkNTalk said: {detail})",
             provider=error.provider,
