@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import traceback
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -42,6 +43,11 @@ log = logging.getLogger(__name__)
 
 class DispatchStopped(Exception):
     """The dispatcher stopped taking new batches (shutdown); the rest stay pending for restart."""
+
+
+class AdapterFailed(AmbiguousError):
+    """An adapter raised something other than a ProviderError (a bug) after the attempt was
+    recorded: the request may have gone out, so its recipients are unknown, never in flight."""
 
 
 _WORKER_DONE = object()
@@ -255,6 +261,24 @@ class Dispatcher:
                     },
                 )
                 raise
+            except Exception as exc:
+                result_kind = AdapterFailed.kind.value
+                log.error(
+                    "provider adapter failed unexpectedly; its recipients are unknown",
+                    extra={
+                        "request_id": plan.request_id,
+                        "account": account.name,
+                        "attempt": attempt_no,
+                        # The type and where, not the message: it may quote a provider's reply.
+                        "error": type(exc).__name__,
+                        "where": _where(exc),
+                    },
+                )
+                raise AdapterFailed(
+                    "the bridge could not finish this call to the provider — the message may "
+                    "have gone out; check with the recipient before sending again",
+                    provider=account.provider.display_name,
+                ) from None
             finally:
                 elapsed = time.monotonic() - started
                 metrics.PROVIDER_LATENCY.labels(account.name, result_kind).observe(elapsed)
@@ -288,6 +312,15 @@ class Dispatcher:
             initial=self.retry.base_delay, max=self.retry.max_delay, jitter=self.retry.base_delay
         )
         return float(backoff(state))
+
+
+def _where(exc: BaseException) -> str:
+    """``file.py:line`` of the innermost frame, so a bug can be found without a traceback."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "?"
+    frame = frames[-1]
+    return f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
 
 
 def _outcomes(
