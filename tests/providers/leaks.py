@@ -56,8 +56,8 @@ def echo_body(key: str) -> dict[str, Any]:
     return {
         "detail": "x" * 140 + " " + key,
         "message": "y" * 140 + " Invalid key " + key.upper(),
-        "code": key,
-        "error_code": key.lower(),
+        "code": key.lower(),
+        "error_code": key.upper(),
         "error": {"code": key, "message": "z" * 300 + key.swapcase(), "key": key},
         "extra": {"api_key": key, "echo": [key, key.upper(), key.lower()]},
         "success": False,
