@@ -77,10 +77,14 @@ class ErrorTable:
     by_status: Mapping[int, ErrorRule] = field(default_factory=dict)
 
     def error_for(self, reply: Reply, code: str | None) -> ProviderError:
-        """The typed error for a non-2xx reply (429 always carries Retry-After)."""
+        """The typed error for a non-2xx reply (429 always carries Retry-After).
+
+        A documented 5xx meaning is the provider's own JSON answer; a 5xx with no JSON body came
+        from something in front of it (a gateway's HTML page), so it gets the generic, ambiguous
+        reading instead."""
         retry_after = parse_retry_after(reply.headers.get("Retry-After"))
         rule = self.by_code.get(code) if code else None
-        if rule is None:
+        if rule is None and (reply.status < 500 or reply.body is not None):
             rule = self.by_status.get(reply.status)
         if rule is None:
             rule = _generic_rule(reply.status)

@@ -32,6 +32,7 @@ from tests.bot.dispatch_kit import (
     KALEYRA,
     SMS,
     WABA,
+    WHATSAPP,
     ak_config,
     emulators,
     kal_config,
@@ -128,3 +129,19 @@ async def test_a_huge_error_reply_is_classified_by_status_and_not_read_whole(
     assert err.value.status == 503
     await finished_writing(fault)
     assert fault.written < CHUNK * HUGE, "the whole body was read"
+
+
+async def test_a_gateways_html_502_on_whatsapp_is_unknown_not_whatsapps_rejection(
+    emulators: EmulatorSuite,
+) -> None:
+    # TalkNTalk documents its own 502 (a JSON answer) as "WhatsApp rejected the message"; a
+    # proxy's HTML page in front of it says nothing of the kind, and the message may have gone.
+    emulators.talkntalk.inject(raw=HTML_502, status=502, content_type="text/html; charset=utf-8")
+    config = tnt_config(emulators.url("talkntalk"), timeout_seconds=5)
+    async with open_accounts({"tnt": config}) as accounts:
+        target = Target(accounts["tnt"].provider, WHATSAPP, emulators.talkntalk)
+        with pytest.raises(ProviderError) as err:
+            await target.send()
+
+    assert isinstance(err.value, ProviderServerError)
+    assert err.value.kind is ErrorKind.AMBIGUOUS
