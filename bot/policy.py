@@ -15,7 +15,7 @@ from config import ResolvedChannel, Settings
 from config.numbers import InvalidNumber, normalize_address
 from providers import REGISTRY
 from providers.base import MEDIA_TYPES, Message, MessageType, Recipient, RecipientKind, Service
-from providers.sms_parts import too_many_parts
+from providers.sms_parts import count, too_many_parts
 
 
 @dataclass(frozen=True)
@@ -200,6 +200,14 @@ def audience(plans: Iterable[Plan]) -> str:
         return f"{people} {'person' if people == 1 else 'people'}"
     tagged = f"everyone tagged {', '.join(tags)} in AutoKonnect"
     return f"{people} {'person' if people == 1 else 'people'} and {tagged}" if people else tagged
+
+
+def sms_note(plans: Iterable[Plan]) -> str | None:
+    """What each person's SMS costs, e.g. "SMS: 2 parts, GSM-7"; None when no plan is an SMS."""
+    for plan in plans:
+        if plan.route.service is Service.SMS and plan.message.type is MessageType.TEXT:
+            return f"SMS: {count(plan.message.text or '').explain()}"
+    return None
 
 
 def needs_confirmation(plans: Iterable[Plan], confirm_over: int) -> bool:

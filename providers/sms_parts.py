@@ -83,6 +83,11 @@ class SmsCount:
         noun = "part" if self.parts == 1 else "parts"
         return f"{self.parts} {noun}, {self.encoding.value}"
 
+    def explain(self) -> str:
+        """E.g. ``3 parts, UCS-2 because of '’' at position 3``."""
+        noun = "part" if self.parts == 1 else "parts"
+        return f"{self.parts} {noun}, {self.why_ucs2()}"
+
     def why_ucs2(self) -> str:
         """E.g. ``UCS-2 because of '’' at position 12``; just the encoding for GSM-7."""
         if self.forced_by is None or self.forced_at is None:
