@@ -231,11 +231,18 @@ def history_blocks(statuses: Sequence[Any], command: str) -> list[Block]:
 # --- after a send is accepted -------------------------------------------------------------------
 
 
-def queued_text(request_id: str, recipients: int, channel: str, where: str = "this channel") -> str:
+def queued_text(
+    request_id: str,
+    recipients: int,
+    channel: str,
+    where: str = "this channel",
+    sms: str | None = None,
+) -> str:
     people = "recipient" if recipients == 1 else "recipients"
     return (
         f"Queued {request_id} to {recipients} {people} of `{channel}`. "
-        f"Results will be posted in {where}."
+        + (f"{sms}, to each. " if sms else "")
+        + f"Results will be posted in {where}."
     )
 
 
@@ -247,15 +254,19 @@ def rejected_text(message: str) -> str:
     return f"{message} Nothing was sent."
 
 
-def confirm_prompt_text(who: str, channel: str) -> str:
-    return f"This sends to {who} through {channel}. Send?"
+def confirm_prompt_text(who: str, channel: str, sms: str | None = None) -> str:
+    cost = f" ({sms}, to each)" if sms else ""
+    return f"This sends to {who} through {channel}{cost}. Send?"
 
 
-def confirm_prompt_blocks(group_id: str, who: str, channel: str) -> list[Block]:
+def confirm_prompt_blocks(
+    group_id: str, who: str, channel: str, sms: str | None = None
+) -> list[Block]:
     """The question a held send asks its sender (over ``defaults.confirm_over`` recipients, or
-    to a contact tag); ``who`` is ``policy.audience``'s words."""
+    to a contact tag); ``who`` is ``policy.audience``'s words, ``sms`` ``policy.sms_note``'s."""
+    cost = f" ({sms}, to each)" if sms else ""
     return [
-        section(f":warning: This sends to *{who}* through `{channel}`. Send?"),
+        section(f":warning: This sends to *{who}* through `{channel}`{cost}. Send?"),
         {
             "type": "actions",
             "block_id": "confirm_send",

@@ -24,7 +24,8 @@ from bot.blocks import (
 )
 from bot.blocks_state import ModalOrigin, SendForm
 from config import ResolvedChannel
-from providers.base import MEDIA_TYPES, MessageType
+from providers.base import MEDIA_TYPES, MessageType, Service
+from providers.sms_parts import CONCAT_PART, SINGLE_PART, count
 
 View = dict[str, Any]
 
@@ -39,6 +40,7 @@ TYPE_LABELS = {
     MessageType.TEMPLATE: "Template",
 }
 CONFIRM_LABEL = "I'm sending to many people"
+SMS_PARTS_BLOCK = "sms_parts"
 
 
 def input_block(
@@ -217,6 +219,26 @@ def _message_fields(kind: MessageType, form: SendForm) -> list[Block]:
     ]
 
 
+def sms_parts_block(channel: ResolvedChannel, text: str) -> Block:
+    """A line under an SMS's text with its parts and encoding. Why only as built: Slack sends
+    nothing while a person types, so it is recounted when the view is rebuilt and on Send."""
+    limit = channel.max_sms_parts
+    if text:
+        line = (
+            f"SMS so far: {count(text).explain()} ({len(text)} characters); at most {limit} "
+            f"{'part' if limit == 1 else 'parts'}. Counted again when you press Send."
+        )
+    else:
+        table = SINGLE_PART if limit == 1 else CONCAT_PART
+        line = (
+            f"SMS: a part holds {SINGLE_PART['GSM-7']} GSM-7 characters, or "
+            f"{SINGLE_PART['UCS-2']} once one is outside GSM-7 (’ “ — or an emoji); at most "
+            f"{limit} {'part' if limit == 1 else 'parts'} ({limit * table['GSM-7']} or "
+            f"{limit * table['UCS-2']} characters)."
+        )
+    return {"type": "context", "block_id": SMS_PARTS_BLOCK, "elements": [plain(line)]}
+
+
 def _numbers_block(channel: ResolvedChannel, form: SendForm) -> Block:
     n = len(channel.recipients)
     instead = (
@@ -261,6 +283,8 @@ def send_modal(
         ),
         *_message_fields(kind, form),
     ]
+    if chosen.service is Service.SMS and kind is MessageType.TEXT:
+        blocks.append(sms_parts_block(chosen, form.text))
     if chosen.allow_adhoc:
         blocks.append(_numbers_block(chosen, form))
     blocks.append(

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from bot.accounts import open_accounts
 from bot.dispatch import Dispatcher
-from bot.policy import Rejection
+from bot.policy import Rejection, sms_note
 from bot.requests import SendRequest
 from bot.service import Origin, SendService
 from bot.store.base import Store
@@ -159,6 +159,9 @@ async def run_send(
             f"Request {request_id}: {plan.message.type.value} to {total} recipient(s) "
             f"through {plan.channel}\n"
         )
+        sms = sms_note([plan])
+        if sms:
+            out.write(f"{sms}, to each\n")
         out.flush()
         bar = ProgressBar(total, err) if err.isatty() and total > 1 else None
         counts = dict.fromkeys(OutcomeStatus, 0)

@@ -102,7 +102,18 @@ class Planner:
             plans = []
             for name in chosen:
                 request = SendRequest(channel=name, message=Message(text=body))
-                plan = plan_send(self.settings, request, sender=None, request_id=new_request_id())
+                try:
+                    plan = plan_send(
+                        self.settings, request, sender=None, request_id=new_request_id()
+                    )
+                except Rejection as exc:
+                    if exc.field != "text":
+                        raise
+                    raise Rejection(
+                        f"{exc.message} That is the text as sent, with the preset's template "
+                        f"around yours: {broadcast.template}",
+                        field="text",
+                    ) from None
                 self._validate(plan)
                 plans.append(plan)
             return plans

@@ -14,7 +14,8 @@ from bot.requests import SendRequest, recipient_ref
 from config import ResolvedChannel, Settings
 from config.numbers import InvalidNumber, normalize_address
 from providers import REGISTRY
-from providers.base import MEDIA_TYPES, Message, MessageType, Recipient, RecipientKind
+from providers.base import MEDIA_TYPES, Message, MessageType, Recipient, RecipientKind, Service
+from providers.sms_parts import count, too_many_parts
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,15 @@ def check_message(channel: ResolvedChannel, message: Message) -> None:
         )
 
 
+def check_sms_parts(channel: ResolvedChannel, message: Message) -> None:
+    """An SMS is billed per part, per recipient: refuse more than the channel's max_sms_parts."""
+    if channel.service is not Service.SMS or message.type is not MessageType.TEXT:
+        return
+    problem = too_many_parts(message.text or "", channel.max_sms_parts, channel.name)
+    if problem is not None:
+        raise Rejection(problem, field="text")
+
+
 def resolve_recipients(
     settings: Settings, channel: ResolvedChannel, adhoc: Iterable[str]
 ) -> tuple[str, ...]:
@@ -153,6 +163,7 @@ def plan_send(
     """Every check a send goes through, from Slack or the terminal; raises Rejection."""
     channel = authorize(settings, request.channel, sender)
     check_message(channel, request.message)
+    check_sms_parts(channel, request.message)
     addresses = resolve_recipients(settings, channel, request.to)
     cap = settings.defaults.max_recipients
     if len(addresses) > cap:
@@ -189,6 +200,14 @@ def audience(plans: Iterable[Plan]) -> str:
         return f"{people} {'person' if people == 1 else 'people'}"
     tagged = f"everyone tagged {', '.join(tags)} in AutoKonnect"
     return f"{people} {'person' if people == 1 else 'people'} and {tagged}" if people else tagged
+
+
+def sms_note(plans: Iterable[Plan]) -> str | None:
+    """What each person's SMS costs, e.g. "SMS: 2 parts, GSM-7"; None when no plan is an SMS."""
+    for plan in plans:
+        if plan.route.service is Service.SMS and plan.message.type is MessageType.TEXT:
+            return f"SMS: {count(plan.message.text or '').explain()}"
+    return None
 
 
 def needs_confirmation(plans: Iterable[Plan], confirm_over: int) -> bool:

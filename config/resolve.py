@@ -110,6 +110,12 @@ class _Resolver:
                 (*base, "allow_adhoc"),
                 "a whatsapp_group channel sends to its groups only: set allow_adhoc: false",
             )
+        if ch.max_sms_parts is not None and ch.service is not Service.SMS:
+            add(
+                (*base, "max_sms_parts"),
+                f"only sms channels are counted in SMS parts; {ch.service.value} has its own "
+                "text limits: remove max_sms_parts here",
+            )
         if account is None:
             return None
         return ResolvedChannel(
@@ -124,6 +130,7 @@ class _Resolver:
             slack_channels=slack_channels,
             allow_adhoc=ch.allow_adhoc,
             allowed_senders=tuple(ch.allowed_senders),
+            max_sms_parts=ch.max_sms_parts or self.defaults.max_sms_parts,
         )
 
     def recipients(self, base: KeyPath, ch: ChannelConfig) -> tuple[str, ...]:

@@ -22,6 +22,8 @@ NAME_HINT = (
     "letter or digit (at most 64), e.g. oncall-sms"
 )
 
+DEFAULT_MAX_SMS_PARTS = 6  # ~900 plain characters, ~400 with a curly quote or emoji
+
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 
 PROVIDER_CONFIGS: tuple[type[TalkNTalkConfig | AutoKonnectConfig | KaleyraConfig], ...] = (
@@ -58,6 +60,13 @@ class DefaultsConfig(BaseModel):
     )
     max_recipients: int = Field(
         default=1000, ge=1, description="Hard cap on the recipients of one request."
+    )
+    max_sms_parts: int = Field(
+        default=DEFAULT_MAX_SMS_PARTS,
+        ge=1,
+        le=255,
+        description="An SMS longer than this many billable parts is refused (160 GSM-7 or 70 "
+        "UCS-2 characters make one part; 153 / 67 each once split).",
     )
 
     @field_validator("country")
@@ -104,6 +113,9 @@ class ChannelConfig(BaseModel):
     message_types: list[str] | None = Field(
         default=None,
         description="Message types allowed; omitted: all the provider supports for the service.",
+    )
+    max_sms_parts: int | None = Field(
+        default=None, ge=1, le=255, description="sms channels: overrides defaults.max_sms_parts."
     )
 
 

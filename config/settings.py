@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from config.schema import BridgeConfig, DefaultsConfig
+from config.schema import DEFAULT_MAX_SMS_PARTS, BridgeConfig, DefaultsConfig
 from providers import AnyProviderConfig
 from providers.base import MessageType, Route, Service
 
@@ -49,6 +49,7 @@ class ResolvedChannel:
     slack_channels: tuple[str, ...] | None  # None: anywhere
     allow_adhoc: bool
     allowed_senders: tuple[str, ...]  # as written (group names, ids), for display
+    max_sms_parts: int = DEFAULT_MAX_SMS_PARTS  # sms channels: the channel's own, else defaults'
 
     @property
     def service(self) -> Service:

@@ -17,7 +17,7 @@ from bot.blocks_modal import send_modal
 from bot.blocks_state import ModalOrigin, SendForm
 from bot.deps import Deps
 from bot.listeners.errors import after_ack
-from bot.policy import Rejection, Sender, audience, usable_channels
+from bot.policy import Rejection, Sender, audience, sms_note, usable_channels
 from bot.requests import (
     Command,
     Help,
@@ -131,13 +131,16 @@ class CommandHandler:
         if not submission.created:
             await _ephemeral(self.respond, blocks.already_queued_text(submission.group_id))
         elif submission.held:
+            who, sms = audience([plan]), sms_note([plan])
             await _ephemeral(
                 self.respond,
-                blocks.confirm_prompt_text(audience([plan]), plan.channel),
-                blocks.confirm_prompt_blocks(submission.group_id, audience([plan]), plan.channel),
+                blocks.confirm_prompt_text(who, plan.channel, sms),
+                blocks.confirm_prompt_blocks(submission.group_id, who, plan.channel, sms),
             )
         else:
-            text = blocks.queued_text(submission.group_id, submission.recipients, plan.channel)
+            text = blocks.queued_text(
+                submission.group_id, submission.recipients, plan.channel, sms=sms_note([plan])
+            )
             await _ephemeral(self.respond, text)
 
 

@@ -26,7 +26,14 @@ from bot.blocks_state import (
 from bot.deps import Deps
 from bot.dispatch import Plan
 from bot.listeners.errors import after_ack
-from bot.policy import Rejection, Sender, audience, needs_confirmation, usable_channels
+from bot.policy import (
+    Rejection,
+    Sender,
+    audience,
+    needs_confirmation,
+    sms_note,
+    usable_channels,
+)
 from bot.service import Origin
 from config import ResolvedBroadcast
 
@@ -48,7 +55,10 @@ def usable_presets(deps: Deps, sender: Sender) -> list[ResolvedBroadcast]:
 
 
 def confirm_error(plans: list[Plan]) -> str:
-    return f"This sends to {audience(plans)} — tick to confirm."
+    sms = sms_note(plans)
+    return (
+        f"This sends to {audience(plans)}{f' ({sms}, to each)' if sms else ''} — tick to confirm."
+    )
 
 
 async def _update(client: AsyncWebClient, view: dict[str, Any], new: dict[str, Any]) -> None:

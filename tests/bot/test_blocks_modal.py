@@ -9,7 +9,7 @@ import pytest
 
 from bot import ids
 from bot.blocks_broadcast import broadcast_modal, broadcast_not_allowed
-from bot.blocks_modal import send_modal
+from bot.blocks_modal import SMS_PARTS_BLOCK, send_modal
 from bot.blocks_state import (
     BroadcastForm,
     ModalOrigin,
@@ -69,6 +69,7 @@ def test_first_channel_is_preselected_and_text_fields_shown(settings: Settings) 
         ids.CHANNEL_BLOCK,
         f"{ids.TYPE_BLOCK}.{first}",
         ids.TEXT_BLOCK,
+        SMS_PARTS_BLOCK,  # the first channel is an SMS one
         ids.CONFIRM_BLOCK,
     ]
     assert block(view, ids.TEXT_BLOCK)["label"]["text"] == "Message"

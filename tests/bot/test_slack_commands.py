@@ -81,7 +81,8 @@ async def test_text_to_a_channel_is_queued_and_sent_to_its_recipients(bridge: Br
     reply = await slash(bridge, 'oncall-sms   "Disk full on db-1"')
     assert reply.text.startswith("Queued R")
     assert reply.text.endswith(
-        "to 2 recipients of `oncall-sms`. Results will be posted in this channel."
+        "to 2 recipients of `oncall-sms`. SMS: 1 part, GSM-7, to each. "
+        "Results will be posted in this channel."
     )
     request_id = reply.text.split()[1]
     await bridge.idle()
@@ -186,7 +187,9 @@ async def test_a_type_the_channel_does_not_take_is_refused(tmp_path: Path) -> No
 
 async def test_a_large_send_waits_for_confirmation_then_sends_once(bridge: Bridge) -> None:
     prompt = await slash(bridge, "everyone-sms Office closed today")
-    assert prompt.text == "This sends to 12 people through everyone-sms. Send?"
+    assert prompt.text == (
+        "This sends to 12 people through everyone-sms (SMS: 1 part, GSM-7, to each). Send?"
+    )
     await bridge.idle()
     assert provider_requests(bridge) == 0  # held: nothing before the click
     # A double click: both clicks leave before Slack replaces the prompt.

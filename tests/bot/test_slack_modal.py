@@ -170,7 +170,11 @@ async def test_over_confirm_over_needs_the_box_ticked(bridge: Bridge) -> None:
     status, ack = await bridge.user.submit(view["id"], {ids.TEXT_BLOCK: "Office closed"})
     assert ack == {
         "response_action": "errors",
-        "errors": {ids.CONFIRM_BLOCK: "This sends to 12 people — tick to confirm."},
+        "errors": {
+            ids.CONFIRM_BLOCK: (
+                "This sends to 12 people (SMS: 1 part, GSM-7, to each) — tick to confirm."
+            )
+        },
     }
     await nothing_sent(bridge)
     status, ack = await bridge.user.submit(view["id"], {ids.CONFIRM_BLOCK: [ids.CONFIRM_VALUE]})
