@@ -28,10 +28,6 @@ from providers.base import Outcome, OutcomeStatus, Recipient
 log = logging.getLogger(__name__)
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Origin:
     """Who asked, from where, and where the results go."""
@@ -69,7 +65,7 @@ class SendEngine(Planner):
         reporter: Reporter | None,
         directory: Directory | None = None,
         *,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__(settings, dispatcher, directory)
         self.store = store
