@@ -170,6 +170,7 @@ class SendService(SendEngine):
         )
 
     async def _may_see(self, record: RequestRecord, user_id: str | None) -> bool:
+        """Requester or allowed sender; not tied to slack_channels, as the answer is private."""
         if user_id is None or record.user_id == user_id:
             return True
         channel = self.settings.channels.get(record.channel)
