@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from bot import metrics
@@ -63,9 +64,12 @@ class SendEngine(Planner):
         dispatcher: Dispatcher,
         reporter: Reporter | None,
         directory: Directory | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__(settings, dispatcher, directory)
         self.store = store
+        self.clock = clock  # "now" for the ages of prompts and buttons (the store's own clock)
         self.reporter = reporter
         self._running: set[asyncio.Task[None]] = set()
         self._listeners: set[asyncio.Task[Any]] = set()

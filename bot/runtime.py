@@ -7,9 +7,10 @@ Why one place: `serve`, `socket`, the demo and the end-to-end tests must run the
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
@@ -26,6 +27,7 @@ from bot.policy import usergroups_that_matter
 from bot.report import Reporter
 from bot.service import SendService
 from bot.store.sqlite import SQLiteStore
+from bot.store.sqlite_rows import utcnow
 from config import Settings
 
 
@@ -39,6 +41,9 @@ class RuntimeOptions:
     recover: bool = True
     shutdown_grace: float = 5.0  # for acked Slack actions to record their requests
     max_in_flight_grace: float = 20.0
+    # What "now" is for the store's timestamps and the ages the service judges (how old a
+    # confirmation or a Retry is): tests move it instead of sleeping.
+    clock: Callable[[], datetime] = utcnow
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
@@ -83,7 +88,7 @@ async def open_runtime(
     settings: Settings, env: BridgeEnv, options: RuntimeOptions | None = None
 ) -> AsyncIterator[Runtime]:
     options = options or RuntimeOptions()
-    store = SQLiteStore(env.db_path)
+    store = SQLiteStore(env.db_path, clock=options.clock)
     await store.open()
     try:
         async with open_accounts(settings.providers) as accounts, slack_session() as http:
@@ -91,7 +96,9 @@ async def open_runtime(
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
             reporter = Reporter(client, store, min_interval=options.report_interval, session=http)
             directory = Directory(client, ttl=options.directory_ttl)
-            service = SendService(settings, store, dispatcher, reporter, directory)
+            service = SendService(
+                settings, store, dispatcher, reporter, directory, clock=options.clock
+            )
             deps = Deps(settings=settings, service=service, command=env.command)
             app = create_app(
                 settings,

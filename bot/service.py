@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Literal
 
 from bot.dispatch import Plan
@@ -18,6 +18,7 @@ from bot.engine import Origin, SendEngine, Submission
 from bot.policy import Rejection, authorize
 from bot.requests import new_request_id, recipient_ref
 from bot.store.base import RecipientRecord, RecipientStatus, RequestRecord, RequestState
+from config.schema import format_duration
 from providers.base import Recipient
 
 log = logging.getLogger(__name__)
@@ -46,11 +47,24 @@ class SendService(SendEngine):
             raise Rejection(f"There is no request {group_id}.")
         return records
 
-    async def confirm(self, group_id: str, user_id: str) -> Submission:
+    async def _authorize_again(
+        self, records: Iterable[RequestRecord], user_id: str, slack_channel: str | None
+    ) -> None:
+        """A button acts as a fresh send would: for the person clicking, under the config in
+        force now, from the Slack channel they click in — never on what was true back then."""
+        sender = await self.sender(user_id, slack_channel)
+        for record in records:
+            try:
+                authorize(self.settings, record.channel, sender)
+            except Rejection as exc:
+                raise Rejection(f"Nothing was sent. {exc.message}") from None
+
+    async def confirm(self, group_id: str, user_id: str, slack_channel: str | None) -> Submission:
+        """Send a held request: only its requester, and only while they may still send there."""
         records = await self._group(group_id)
         if records[0].user_id != user_id:
             raise Rejection(f"Only <@{records[0].user_id}> can confirm this send.")
-        age = datetime.now(UTC) - records[0].created_at
+        age = self.clock() - records[0].created_at
         if records[0].state is RequestState.HELD and age > CONFIRM_WITHIN:
             # An old prompt would page people with news that may no longer be true.
             for r in records:
@@ -60,6 +74,7 @@ class SendService(SendEngine):
                 f"This confirmation is over {minutes} minutes old, so nothing was sent. "
                 "Run the command again if the message still holds."
             )
+        await self._authorize_again(records, user_id, slack_channel)
         moved = [
             r
             for r in records
@@ -73,6 +88,8 @@ class SendService(SendEngine):
         return Submission(group_id, tuple(r.request_id for r in records), bool(moved), total)
 
     async def cancel(self, group_id: str, user_id: str) -> bool:
+        """Only the requester cancels; not re-authorized, since cancelling never sends anything
+        (and a prompt left alone expires after CONFIRM_WITHIN anyway)."""
         records = await self._group(group_id)
         if records[0].user_id != user_id:
             raise Rejection(f"Only <@{records[0].user_id}> can cancel this send.")
@@ -83,14 +100,27 @@ class SendService(SendEngine):
         return any(results)
 
     async def retry(
-        self, request_id: str, which: Literal["failed", "unknown"], user_id: str
+        self,
+        request_id: str,
+        which: Literal["failed", "unknown"],
+        user_id: str,
+        slack_channel: str | None,
     ) -> Submission:
-        """A new request to the failed (or unknown) recipients, reported in the same thread."""
-        record = await self.store.get_request(request_id)
-        if record is None:
-            raise Rejection(f"There is no request {request_id}.")
-        if record.user_id != user_id:
-            authorize(self.settings, record.channel, await self.sender(user_id, None))
+        """A new request to the failed (or unknown) recipients, reported in the same thread.
+
+        Anyone who could send to the channel from where they click may retry (the requester is
+        checked too: they may have left the group); a button older than retry_max_age is refused,
+        since its recipients may no longer need the message."""
+        record = await self._record(request_id)
+        await self._authorize_again([record], user_id, slack_channel)
+        max_age = self.settings.defaults.retry_max_age
+        if self.clock() - record.created_at > max_age:
+            raise Rejection(
+                f"This Retry is over {format_duration(max_age)} old, so nothing was sent: "
+                f"{request_id} went out {record.created_at:%Y-%m-%d %H:%M} UTC. If its "
+                f"recipients still need the message, run the command again for "
+                f"`{record.channel}`. (How long Retry lasts is defaults.retry_max_age.)"
+            )
         status = RecipientStatus.FAILED if which == "failed" else RecipientStatus.UNKNOWN
         targets = await self.store.recipients(request_id, [status])
         if not targets:
@@ -124,9 +154,14 @@ class SendService(SendEngine):
 
     # --- reading ------------------------------------------------------------------------------
 
-    async def status(self, request_id: str) -> RequestStatus | None:
+    async def status(self, request_id: str, user_id: str | None) -> RequestStatus | None:
+        """One request, for its requester or an allowed sender of its channel (config now);
+        ``user_id=None`` is the terminal, which sees all.
+
+        Anyone else gets None, the same answer as for an id that does not exist: a stranger
+        cannot even learn that the id is real (safer than "you can't see this request")."""
         record = await self.store.get_request(request_id.strip().upper())
-        if record is None:
+        if record is None or not await self._may_see(record, user_id):
             return None
         return RequestStatus(
             record,
@@ -134,7 +169,18 @@ class SendService(SendEngine):
             await self.store.recipients(record.request_id),
         )
 
+    async def _may_see(self, record: RequestRecord, user_id: str | None) -> bool:
+        """Requester or allowed sender; not tied to slack_channels, as the answer is private."""
+        if user_id is None or record.user_id == user_id:
+            return True
+        channel = self.settings.channels.get(record.channel)
+        if channel is None:
+            return False
+        sender = await self.sender(user_id, None)
+        return channel.allows_sender(sender.user_id, sender.usergroups)
+
     async def history(self, user_id: str | None, limit: int = 10) -> list[RequestStatus]:
+        """The asker's own recent requests only (all of them for the terminal, ``None``)."""
         records = await self.store.recent_requests(user_id, limit)
         return [RequestStatus(r, await self.store.counts(r.request_id), []) for r in records]
 

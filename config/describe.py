@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from config.numbers import mask_address
+from config.schema import format_duration
 from config.settings import ResolvedBroadcast, ResolvedChannel, Senders, Settings
 from providers import REGISTRY, AnyProviderConfig, AutoKonnectConfig, KaleyraConfig
 from providers.autokonnect import DEFAULT_BASE_URL as AUTOKONNECT_URL
@@ -122,7 +123,8 @@ def describe(settings: Settings) -> str:
         f"{_plural(len(settings.channels), 'channel')}, "
         f"{_plural(len(settings.broadcasts), 'broadcast')}",
         f"defaults: country {d.country}, confirm over {d.confirm_over} recipients, "
-        f"at most {d.max_recipients} per request",
+        f"at most {d.max_recipients} per request, Retry buttons for "
+        f"{format_duration(d.retry_max_age)}",
         "",
         "Provider accounts",
     ]

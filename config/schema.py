@@ -7,11 +7,22 @@ Schema published for editors is generated from ``BridgeConfig``.
 
 from __future__ import annotations
 
+import re
 import typing
+from datetime import timedelta
 from typing import Annotated
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    WithJsonSchema,
+    field_validator,
+)
 
 from providers import AnyProviderConfig, AutoKonnectConfig, KaleyraConfig, TalkNTalkConfig
 from providers.base import Service
@@ -45,6 +56,43 @@ def _secret_fields() -> frozenset[str]:
 
 SECRET_FIELDS = _secret_fields()
 
+DURATION_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*[smhd]\s*$"
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_DURATION = timedelta(days=365)
+
+
+def _parse_duration(value: object) -> timedelta:
+    """``24h``, ``90m``, ``2d``, ``30s``: a unit is required, so nobody guesses what 24 means.
+
+    The value is not echoed back: it may have come from an environment variable."""
+    if isinstance(value, timedelta):
+        return value
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if not re.fullmatch(DURATION_PATTERN, text):
+        raise ValueError("expected a duration with a unit, e.g. 24h, 90m or 2d")
+    seconds = float(text[:-1].strip()) * _SECONDS[text[-1]]
+    if not 0 < seconds <= MAX_DURATION.total_seconds():
+        raise ValueError("expected a duration above zero and at most 365d, e.g. 24h")
+    return timedelta(seconds=seconds)
+
+
+def format_duration(duration: timedelta) -> str:
+    """The largest whole unit, as the file writes it: 24h, 90m, 2d (a day reads as 24h)."""
+    seconds = int(duration.total_seconds())
+    for unit in ("d", "h", "m"):
+        size = _SECONDS[unit]
+        if seconds % size == 0 and seconds // size >= (2 if unit == "d" else 1):
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_parse_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["24h", "90m"]}),
+]
+
 
 class DefaultsConfig(BaseModel):
     """Values that apply to every channel."""
@@ -67,6 +115,14 @@ class DefaultsConfig(BaseModel):
         le=255,
         description="An SMS longer than this many billable parts is refused (160 GSM-7 or 70 "
         "UCS-2 characters make one part; 153 / 67 each once split).",
+    )
+    retry_max_age: Duration = Field(
+        default="24h",
+        validate_default=True,
+        description=(
+            "A Retry button older than this is refused (its people may no longer need the "
+            "message); write a unit, e.g. 24h, 90m, 2d."
+        ),
     )
 
     @field_validator("country")

@@ -25,6 +25,16 @@ def _value(body: dict[str, Any]) -> str:
     return str(actions[0].get("value") or "")
 
 
+def _clicked_in(body: dict[str, Any]) -> str | None:
+    """The Slack channel the click came from: a button is checked as a send from there."""
+    for part, key in (("channel", "id"), ("container", "channel_id")):
+        section = body.get(part)
+        found = section.get(key) if isinstance(section, dict) else None
+        if isinstance(found, str) and found:
+            return found
+    return None
+
+
 async def _tell(respond: AsyncRespond, text: str) -> None:
     """An ephemeral note beside the message clicked (the message itself is left alone)."""
     await respond(text=text, response_type="ephemeral", replace_original=False)
@@ -45,7 +55,7 @@ async def retry(
     request_id = _value(body)
     user = body["user"]["id"]
     try:
-        submission = await deps.service.retry(request_id, which, user)
+        submission = await deps.service.retry(request_id, which, user, _clicked_in(body))
     except Rejection as exc:
         await _tell(respond, exc.message)
         return
@@ -81,19 +91,20 @@ async def _mark_retried(
         )
 
 
-async def _state(deps: Deps, group_id: str) -> RequestState | None:
-    status = await deps.service.status(group_id)
+async def _state(deps: Deps, group_id: str, user: str) -> RequestState | None:
+    status = await deps.service.status(group_id, user)
     return status.record.state if status is not None else None
 
 
 async def confirm(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
     group_id = _value(body)
+    user = body["user"]["id"]
     try:
-        submission = await deps.service.confirm(group_id, body["user"]["id"])
+        submission = await deps.service.confirm(group_id, user, _clicked_in(body))
     except Rejection as exc:
         await _tell(respond, exc.message)
         return
-    if not submission.created and await _state(deps, group_id) is RequestState.CANCELLED:
+    if not submission.created and await _state(deps, group_id, user) is RequestState.CANCELLED:
         await _replace(respond, blocks.CANCELLED_TEXT)
         return
     await _replace(respond, blocks.SENDING_TEXT)
@@ -101,12 +112,13 @@ async def confirm(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> No
 
 async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> None:
     group_id = _value(body)
+    user = body["user"]["id"]
     try:
-        cancelled = await deps.service.cancel(group_id, body["user"]["id"])
+        cancelled = await deps.service.cancel(group_id, user)
     except Rejection as exc:
         await _tell(respond, exc.message)
         return
-    if cancelled or await _state(deps, group_id) is RequestState.CANCELLED:
+    if cancelled or await _state(deps, group_id, user) is RequestState.CANCELLED:
         await _replace(respond, blocks.CANCELLED_TEXT)
     else:
         await _replace(respond, f"Too late to cancel: {group_id} is already being sent.")

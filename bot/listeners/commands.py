@@ -70,7 +70,7 @@ class CommandHandler:
         service = self.deps.service
         name = self.deps.command
         if isinstance(command, Status):
-            status = await service.status(command.request_id)
+            status = await service.status(command.request_id, self.user)
             if status is None:
                 await _ephemeral(
                     self.respond, blocks.unknown_request_text(command.request_id, name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,12 @@ def test_every_problem_is_collected_in_one_error_sorted_by_line(tmp_path: Path) 
 def test_default_path_follows_bridge_config() -> None:
     assert config.default_path({}) == Path("config/bridge.yaml")
     assert config.default_path({"BRIDGE_CONFIG": "/etc/bridge.yaml"}) == Path("/etc/bridge.yaml")
+
+
+def test_retry_max_age_is_a_duration_with_a_unit(tmp_path: Path) -> None:
+    assert load(tmp_path, CHANNEL).defaults.retry_max_age == timedelta(hours=24)
+    text = "defaults:\n  retry_max_age: 90m\n" + CHANNEL
+    assert load(tmp_path, text).defaults.retry_max_age == timedelta(minutes=90)
+    problem = one(tmp_path, "defaults:\n  retry_max_age: 24\n" + CHANNEL)
+    assert (problem.line, problem.path) == (2, "defaults.retry_max_age")
+    assert problem.message == "expected a duration with a unit, e.g. 24h, 90m or 2d"
