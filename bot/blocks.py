@@ -2,7 +2,9 @@
 
 Pure functions from settings and records to JSON-ready dicts; no I/O, so every reply can be
 tested on its own. Modals live in ``bot.blocks_modal``; reading a modal's state in
-``bot.blocks_state``. Numbers are always masked (``config.numbers.mask_address``).
+``bot.blocks_state``. Numbers are always masked (``config.numbers.mask_address``). Every mrkdwn
+text is ``bot.mrkdwn.Mrkdwn`` (user parts escaped) and every text is cut by ``bot.mrkdwn.fit`` at
+its field's limit, so no reply can mention anyone or be refused by Slack for its size.
 """
 
 from __future__ import annotations
@@ -11,14 +13,26 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from bot import ids
+from bot.mrkdwn import (
+    Block,
+    Limit,
+    Mrkdwn,
+    button,
+    context,
+    escape,
+    join,
+    md,
+    mrkdwn,
+    option,
+    plain,
+    section,
+)
 from config import ResolvedChannel, mask_address
 from providers import REGISTRY
 from providers.base import MessageType
 
-Block = dict[str, Any]
-
-MAX_MESSAGE_BLOCKS = 50  # Slack's limit for a message
-MAX_SECTION_TEXT = 3000
+MAX_MESSAGE_BLOCKS = int(Limit.MESSAGE_BLOCKS)
+MAX_SECTION_TEXT = int(Limit.TEXT)
 SHOWN_RECIPIENTS = 3  # how many masked addresses a channel's line shows
 SHOWN_STATUS_LINES = 25
 
@@ -35,35 +49,7 @@ STATUS_WORDS = {
 TYPE_ORDER = tuple(MessageType)
 
 
-# --- small element helpers (shared with bot.blocks_modal) --------------------------------------
-
-
-def plain(text: str, limit: int = 3000) -> dict[str, Any]:
-    return {"type": "plain_text", "text": _cut(text, limit), "emoji": True}
-
-
-def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": _cut(text, MAX_SECTION_TEXT)}
-
-
-def section(text: str) -> Block:
-    return {"type": "section", "text": mrkdwn(text)}
-
-
-def context(text: str) -> Block:
-    return {"type": "context", "elements": [mrkdwn(text)]}
-
-
-def option(text: str, value: str, description: str | None = None) -> dict[str, Any]:
-    opt: dict[str, Any] = {"text": plain(text, 75), "value": value}
-    if description:
-        opt["description"] = plain(description, 75)
-    return opt
-
-
-def _cut(text: str, limit: int) -> str:
-    """Slack rejects over-long text; a visible ellipsis is better than a failed reply."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+__all__ = ["Block", "button", "context", "mrkdwn", "option", "plain", "section"]
 
 
 def provider_name(channel: ResolvedChannel) -> str:
@@ -76,155 +62,185 @@ def type_names(types: Iterable[MessageType]) -> list[str]:
     return [t.value for t in TYPE_ORDER if t in chosen]
 
 
-def masked_preview(addresses: Sequence[str], shown: int = SHOWN_RECIPIENTS) -> str:
-    """``+2547•••678, +2547•••432 and 5 more``."""
-    head = ", ".join(f"`{mask_address(a)}`" for a in addresses[:shown])
+def plain_preview(addresses: Sequence[str], shown: int = SHOWN_RECIPIENTS) -> str:
+    """``masked_preview`` for plain_text fields (hints): no code spans, nothing escaped."""
     rest = len(addresses) - shown
-    return head + (f" and {rest} more" if rest > 0 else "")
+    more = f" and {rest} more" if rest > 0 else ""
+    return ", ".join(mask_address(a) for a in addresses[:shown]) + more
+
+
+def masked_preview(addresses: Sequence[str], shown: int = SHOWN_RECIPIENTS) -> Mrkdwn:
+    """``+2547•••678, +2547•••432 and 5 more``."""
+    head = join(", ", (md("`{}`", mask_address(a)) for a in addresses[:shown]))
+    rest = len(addresses) - shown
+    return md("{}{}", head, md(" and {} more", rest) if rest > 0 else "")
 
 
 # --- help and list ------------------------------------------------------------------------------
 
 
-def _channel_names(channels: Sequence[ResolvedChannel]) -> str:
+def _channel_names(channels: Sequence[ResolvedChannel]) -> Mrkdwn:
     if not channels:
-        return "none here. Ask a bridge admin to add you to a channel's `allowed_senders`."
-    return ", ".join(f"`{c.name}`" for c in channels)
+        return md("none here. Ask a bridge admin to add you to a channel's `allowed_senders`.")
+    return join(", ", (md("`{}`", c.name) for c in channels))
 
 
 def help_blocks(command: str, channels: Sequence[ResolvedChannel]) -> list[Block]:
     """Every form of the command, and the channels this person may use from here."""
-    c = command
-    usage = "\n".join(
-        [
-            f"• `{c}` — open the send form",
-            f"• `{c} <channel> <message>` — send to the channel's own recipients",
-            f"• `{c} <channel> +254712345678,+254700000001 <message>` — send to these numbers "
-            "instead (only channels that take numbers of your own)",
-            f"• `{c} list` — the channels you can use here and who they reach",
-            f"• `{c} status <request-id>` — how an earlier send went",
-            f"• `{c} history` — your recent sends",
-            f"• `{c} help` — this help",
-        ]
-    )
+    lines = [
+        "• `{c}` — open the send form",
+        "• `{c} &lt;channel&gt; &lt;message&gt;` — send to the channel's own recipients",
+        "• `{c} &lt;channel&gt; +254712345678,+254700000001 &lt;message&gt;` — send to these "
+        "numbers instead (only channels that take numbers of your own)",
+        "• `{c} list` — the channels you can use here and who they reach",
+        "• `{c} status &lt;request-id&gt;` — how an earlier send went",
+        "• `{c} history` — your recent sends",
+        "• `{c} help` — this help",
+    ]
+    usage = join("\n", (md(line, c=command) for line in lines))
     return [
-        section(f"*How to send with {c}*\n{usage}"),
-        section(f"*Channels you can use here:* {_channel_names(channels)}"),
+        section(md("*How to send with {}*\n{}", command, usage)),
+        section(md("*Channels you can use here:* {}", _channel_names(channels))),
         context(
-            f'Quote the message if it starts with a long number: `{c} oncall-sms "5000000 users '
-            f'affected"`. `help`, `list`, `status` and `history` are always commands, never '
-            "channel names."
+            md(
+                'Quote the message if it starts with a long number: `{} oncall-sms "5000000 '
+                'users affected"`. `help`, `list`, `status` and `history` are always commands, '
+                "never channel names.",
+                command,
+            )
         ),
     ]
 
 
-def help_text(command: str, channels: Sequence[ResolvedChannel]) -> str:
-    return f"How to use {command}. Channels you can use here: " + (
-        ", ".join(c.name for c in channels) or "none"
-    )
+def help_text(command: str, channels: Sequence[ResolvedChannel]) -> Mrkdwn:
+    names = join(", ", (c.name for c in channels)) if channels else md("none")
+    return md("How to use {}. Channels you can use here: {}", command, names)
 
 
-def channel_line(channel: ResolvedChannel) -> str:
+def channel_line(channel: ResolvedChannel) -> Mrkdwn:
     """One channel as ``/send list`` shows it."""
     n = len(channel.recipients)
     reaches = (
-        f"reaches {n}: {masked_preview(channel.recipients)}"
+        md("reaches {}: {}", n, masked_preview(channel.recipients))
         if n
-        else "no recipients of its own (give numbers)"
+        else md("no recipients of its own (give numbers)")
     )
     adhoc = "you may add numbers" if channel.allow_adhoc else "its own recipients only"
-    types = ", ".join(type_names(channel.message_types))
-    return (
-        f"*{channel.name}* — {provider_name(channel)} {channel.service.value}\n"
-        f"{reaches} · {adhoc} · types: {types}"
+    return md(
+        "*{}* — {} {}\n{} · {} · types: {}",
+        channel.name,
+        provider_name(channel),
+        channel.service.value,
+        reaches,
+        adhoc,
+        ", ".join(type_names(channel.message_types)),
     )
 
 
 def list_blocks(command: str, channels: Sequence[ResolvedChannel]) -> list[Block]:
     if not channels:
-        return [section(f"*Channels you can use here:* {_channel_names(channels)}")]
-    blocks: list[Block] = [section(f"*Channels you can use here* ({len(channels)})")]
+        return [section(md("*Channels you can use here:* {}", _channel_names(channels)))]
+    blocks: list[Block] = [section(md("*Channels you can use here* ({})", len(channels)))]
     room = MAX_MESSAGE_BLOCKS - 2
     blocks += [section(channel_line(c)) for c in channels[:room]]
     if len(channels) > room:
-        blocks.append(context(f"…and {len(channels) - room} more."))
+        blocks.append(context(md("…and {} more.", len(channels) - room)))
     else:
-        blocks.append(context(f"Send with `{command} <channel> <message>`."))
+        blocks.append(context(md("Send with `{} &lt;channel&gt; &lt;message&gt;`.", command)))
     return blocks
 
 
-def list_text(channels: Sequence[ResolvedChannel]) -> str:
-    return "Channels you can use here: " + (", ".join(c.name for c in channels) or "none")
+def list_text(channels: Sequence[ResolvedChannel]) -> Mrkdwn:
+    names = join(", ", (c.name for c in channels)) if channels else md("none")
+    return md("Channels you can use here: {}", names)
 
 
 # --- status and history -------------------------------------------------------------------------
 
 
-def counts_line(counts: dict[str, int], total: int | None = None) -> str:
+def counts_line(counts: dict[str, int], total: int | None = None) -> Mrkdwn:
     """``sent 2 · failed 1 (of 3)``; the store's counts may carry a ``total`` of their own."""
-    parts = [f"{STATUS_WORDS[s]} {counts[s]}" for s in STATUS_ORDER if counts.get(s)]
-    parts += [f"{k} {v}" for k, v in counts.items() if k not in STATUS_WORDS and k != "total" and v]
-    line = " · ".join(parts) or "no recipients"
-    return f"{line} (of {total})" if total is not None else line
+    parts = [md("{} {}", STATUS_WORDS[s], counts[s]) for s in STATUS_ORDER if counts.get(s)]
+    parts += [
+        md("{} {}", k, v) for k, v in counts.items() if k not in STATUS_WORDS and k != "total" and v
+    ]
+    line = join(" · ", parts) if parts else md("no recipients")
+    return md("{} (of {})", line, total) if total is not None else line
 
 
-def _what(record: Any) -> str:
-    kind = record.message.type.value
-    return f"{kind} to `{record.channel}`"
+def _what(record: Any) -> Mrkdwn:
+    return md("{} to `{}`", record.message.type.value, record.channel)
 
 
-def _when(record: Any) -> str:
+def _who(user_id: str | None, nobody: str) -> Mrkdwn:
+    """A mention of the Slack user who sent (an id from Slack, escaped all the same)."""
+    return md("<@{}>", user_id) if user_id else escape(nobody)
+
+
+def _when(record: Any) -> Mrkdwn:
     stamp = int(record.created_at.timestamp())
     fallback = record.created_at.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{stamp}^{{date_short_pretty}} {{time}}|{fallback}>"
+    return md("<!date^{}^{{date_short_pretty}} {{time}}|{}>", stamp, fallback)
 
 
 def status_blocks(status: Any) -> list[Block]:
     """``status``: a ``bot.service.RequestStatus`` (record, counts, recipients)."""
     record = status.record
-    who = f"<@{record.user_id}>" if record.user_id else "the terminal"
-    head = (
-        f"*{record.request_id}* — {_what(record)} by {who}, {_when(record)} · "
-        f"*{record.state.value}*\n{counts_line(status.counts, record.total)}"
+    head = md(
+        "*{}* — {} by {}, {} · *{}*\n{}",
+        record.request_id,
+        _what(record),
+        _who(record.user_id, "the terminal"),
+        _when(record),
+        record.state.value,
+        counts_line(status.counts, record.total),
     )
     blocks: list[Block] = [section(head)]
     lines = []
     for r in status.recipients[:SHOWN_STATUS_LINES]:
         word = STATUS_WORDS.get(r.status.value, r.status.value)
-        reason = f": {r.reason}" if r.reason and r.status.value in ("failed", "unknown") else ""
-        lines.append(f"`{mask_address(r.address)}` — {word}{reason}")
+        failed = r.reason and r.status.value in ("failed", "unknown")
+        reason = md(": {}", r.reason) if failed else ""
+        lines.append(md("`{}` — {}{}", mask_address(r.address), word, reason))
     if lines:
-        blocks.append(section("\n".join(lines)))
+        blocks.append(section(join("\n", lines)))
     hidden = len(status.recipients) - SHOWN_STATUS_LINES
     if hidden > 0:
-        blocks.append(context(f"…and {hidden} more recipients."))
+        blocks.append(context(md("…and {} more recipients.", hidden)))
     return blocks
 
 
-def status_text(status: Any) -> str:
+def status_text(status: Any) -> Mrkdwn:
     record = status.record
-    return f"{record.request_id}: {record.state.value}, {counts_line(status.counts, record.total)}"
+    counts = counts_line(status.counts, record.total)
+    return md("{}: {}, {}", record.request_id, record.state.value, counts)
 
 
-def unknown_request_text(request_id: str, command: str) -> str:
-    return (
-        f"There is no request `{request_id}`. Request ids look like `R7K2M9QXA`; "
-        f"`{command} history` lists yours."
+def unknown_request_text(request_id: str, command: str) -> Mrkdwn:
+    return md(
+        "There is no request `{}`. Request ids look like `R7K2M9QXA`; `{} history` lists yours.",
+        request_id,
+        command,
     )
 
 
 def history_blocks(statuses: Sequence[Any], command: str) -> list[Block]:
     """``statuses``: ``bot.service.RequestStatus`` for this person's recent requests."""
     if not statuses:
-        return [section("You have not sent anything through the bridge yet.")]
+        return [section(md("You have not sent anything through the bridge yet."))]
     lines = [
-        f"`{s.record.request_id}` · {_what(s.record)} · {_when(s.record)} · "
-        f"{counts_line(s.counts, s.record.total)}"
+        md(
+            "`{}` · {} · {} · {}",
+            s.record.request_id,
+            _what(s.record),
+            _when(s.record),
+            counts_line(s.counts, s.record.total),
+        )
         for s in statuses
     ]
     return [
-        section("*Your recent sends*\n" + "\n".join(lines)),
-        context(f"Details: `{command} status <request-id>`."),
+        section(md("*Your recent sends*\n{}", join("\n", lines))),
+        context(md("Details: `{} status &lt;request-id&gt;`.", command)),
     ]
 
 
@@ -237,26 +253,32 @@ def queued_text(
     channel: str,
     where: str = "this channel",
     sms: str | None = None,
-) -> str:
+) -> Mrkdwn:
     people = "recipient" if recipients == 1 else "recipients"
-    return (
-        f"Queued {request_id} to {recipients} {people} of `{channel}`. "
-        + (f"{sms}, to each. " if sms else "")
-        + f"Results will be posted in {where}."
+    cost = md("{}, to each. ", sms) if sms else ""
+    return md(
+        "Queued {} to {} {} of `{}`. {}Results will be posted in {}.",
+        request_id,
+        recipients,
+        people,
+        channel,
+        cost,
+        where,
     )
 
 
-def already_queued_text(request_id: str) -> str:
-    return f"Already queued as {request_id}; nothing new was sent."
+def already_queued_text(request_id: str) -> Mrkdwn:
+    return md("Already queued as {}; nothing new was sent.", request_id)
 
 
 def rejected_text(message: str) -> str:
+    """``message`` is a ``Rejection``'s own words, which may mention people (``<@U…>``)."""
     return f"{message} Nothing was sent."
 
 
-def confirm_prompt_text(who: str, channel: str, sms: str | None = None) -> str:
-    cost = f" ({sms}, to each)" if sms else ""
-    return f"This sends to {who} through {channel}{cost}. Send?"
+def confirm_prompt_text(who: str, channel: str, sms: str | None = None) -> Mrkdwn:
+    cost = md(" ({}, to each)", sms) if sms else ""
+    return md("This sends to {} through {}{}. Send?", who, channel, cost)
 
 
 def confirm_prompt_blocks(
@@ -266,24 +288,13 @@ def confirm_prompt_blocks(
     to a contact tag); ``who`` is ``policy.audience``'s words, ``sms`` ``policy.sms_note``'s."""
     cost = f" ({sms}, to each)" if sms else ""
     return [
-        section(f":warning: This sends to *{who}* through `{channel}`{cost}. Send?"),
+        section(md(":warning: This sends to *{}* through `{}`{}. Send?", who, channel, cost)),
         {
             "type": "actions",
             "block_id": "confirm_send",
             "elements": [
-                {
-                    "type": "button",
-                    "action_id": ids.CONFIRM_SEND,
-                    "text": plain("Send", 75),
-                    "style": "primary",
-                    "value": group_id,
-                },
-                {
-                    "type": "button",
-                    "action_id": ids.CANCEL_SEND,
-                    "text": plain("Cancel", 75),
-                    "value": group_id,
-                },
+                button(ids.CONFIRM_SEND, "Send", group_id, style="primary"),
+                button(ids.CANCEL_SEND, "Cancel", group_id),
             ],
         },
     ]

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot import ids
-from bot.blocks import Block, context, option, section
 from bot.blocks_modal import (
     MAX_CHECKBOXES,
     MAX_OPTIONS,
@@ -25,29 +24,34 @@ from bot.blocks_modal import (
     text_element,
 )
 from bot.blocks_state import BroadcastForm, ModalOrigin
+from bot.mrkdwn import Block, Limit, Mrkdwn, context, join, md, option, section
 from config import ResolvedBroadcast, ResolvedChannel
 
 
-def _who(allowed: Sequence[str]) -> str:
-    def one(entry: str) -> str:
-        if entry.startswith("usergroup:"):
-            return f"<!subteam^{entry.removeprefix('usergroup:')}>"
-        if entry[:1] in ("U", "W") and entry.isupper():
-            return f"<@{entry}>"
-        return f"`{entry}`"
+def _who(allowed: Sequence[str]) -> Mrkdwn:
+    """Whom to ask: Slack users and user groups from config as mentions (ids escaped all the
+    same), sender group names as code."""
 
-    return ", ".join(one(a) for a in allowed) or "nobody yet"
+    def one(entry: str) -> Mrkdwn:
+        if entry.startswith("usergroup:"):
+            return md("<!subteam^{}>", entry.removeprefix("usergroup:"))
+        if entry[:1] in ("U", "W") and entry.isupper():
+            return md("<@{}>", entry)
+        return md("`{}`", entry)
+
+    return join(", ", (one(a) for a in allowed)) if allowed else md("nobody yet")
 
 
 def broadcast_not_allowed(presets: Sequence[ResolvedBroadcast]) -> View:
     """What someone who may use no preset sees instead of the broadcast modal."""
     if not presets:
-        text = "No on-call broadcast is set up. A bridge admin adds one under `broadcasts`."
+        text = md("No on-call broadcast is set up. A bridge admin adds one under `broadcasts`.")
     else:
-        lines = "\n".join(f"• *{p.title}*: {_who(p.allowed_senders)}" for p in presets)
-        text = (
+        lines = join("\n", (md("• *{}*: {}", p.title, _who(p.allowed_senders)) for p in presets))
+        text = md(
             "You are not allowed to send an on-call broadcast. Ask one of these people, or a "
-            f"bridge admin to add you to the preset's `allowed_senders`:\n{lines}"
+            "bridge admin to add you to the preset's `allowed_senders`:\n{}",
+            lines,
         )
     return notice_modal("On-call broadcast", text)
 
@@ -78,7 +82,7 @@ def broadcast_modal(
             )
         )
     else:
-        blocks.append(section(f"*{preset.title}*"))
+        blocks.append(section(md("*{}*", preset.title)))
     severities = [option(s, s) for s in preset.severities[:MAX_OPTIONS]]
     severity = form.severity if form.severity in preset.severities else None
     blocks.append(
@@ -96,7 +100,10 @@ def broadcast_modal(
         )
     )
     chosen = [c for c in (form.channels or preset.channels) if c in preset.channels]
-    opts = [option(c, c, reach(channels[c]) if c in channels else None) for c in preset.channels]
+    opts = [
+        option(c, c, reach(channels[c]) if c in channels else None)
+        for c in preset.channels[:MAX_OPTIONS]
+    ]
     kind = "checkboxes" if len(opts) <= MAX_CHECKBOXES else "multi_static_select"
     element: dict[str, Any] = {"type": kind, "action_id": ids.CHANNELS_ACTION, "options": opts}
     if chosen:
@@ -107,7 +114,7 @@ def broadcast_modal(
         text=form.text.strip() or "…your message…",
         sender=sender_name,
     )
-    blocks.append({**context(f"Preview: {preview}"), "block_id": ids.PREVIEW_BLOCK})
+    blocks.append({**context(md("Preview: {}", preview)), "block_id": ids.PREVIEW_BLOCK})
     total = broadcast_total(preset.channels, channels)
     blocks.append(
         confirm_block(
@@ -117,4 +124,6 @@ def broadcast_modal(
         )
     )
     origin = ModalOrigin(surface="broadcast", preset=preset.name)
-    return modal_view(ids.BROADCAST_MODAL, preset.title[:24] or "On-call broadcast", blocks, origin)
+    return modal_view(
+        ids.BROADCAST_MODAL, preset.title[: Limit.VIEW_TITLE] or "On-call broadcast", blocks, origin
+    )

@@ -13,16 +13,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot import ids
-from bot.blocks import (
-    Block,
-    masked_preview,
-    option,
-    plain,
-    provider_name,
-    section,
-    type_names,
-)
+from bot.blocks import plain_preview, provider_name, type_names
 from bot.blocks_state import ModalOrigin, SendForm
+from bot.mrkdwn import Block, Limit, Mrkdwn, md, option, plain, section
 from config import ResolvedChannel
 from providers.base import MEDIA_TYPES, MessageType, Service
 from providers.sms_parts import CONCAT_PART, SINGLE_PART, count
@@ -55,14 +48,14 @@ def input_block(
     block: Block = {
         "type": "input",
         "block_id": block_id,
-        "label": plain(label, 2000),
+        "label": plain(label, Limit.FIELD),
         "element": element,
         "optional": optional,
     }
     if dispatch:
         block["dispatch_action"] = True
     if hint:
-        block["hint"] = plain(hint, 2000)
+        block["hint"] = plain(hint, Limit.FIELD)
     return block
 
 
@@ -80,7 +73,7 @@ def text_element(
     if value:
         element["initial_value"] = value
     if placeholder:
-        element["placeholder"] = plain(placeholder, 150)
+        element["placeholder"] = plain(placeholder, Limit.PLACEHOLDER)
     return element
 
 
@@ -98,21 +91,21 @@ def modal_view(callback_id: str, title: str, blocks: list[Block], origin: ModalO
     return {
         "type": "modal",
         "callback_id": callback_id,
-        "title": plain(title, 24),
-        "submit": plain("Send", 24),
-        "close": plain("Cancel", 24),
+        "title": plain(title, Limit.VIEW_TITLE),
+        "submit": plain("Send", Limit.VIEW_TITLE),
+        "close": plain("Cancel", Limit.VIEW_TITLE),
         "private_metadata": origin.encode(),
         "blocks": blocks,
     }
 
 
-def notice_modal(title: str, text: str) -> View:
+def notice_modal(title: str, text: Mrkdwn) -> View:
     """A modal with only a message and a Close button (nothing to submit)."""
     return {
         "type": "modal",
         "callback_id": ids.NOTICE_MODAL,
-        "title": plain(title, 24),
-        "close": plain("Close", 24),
+        "title": plain(title, Limit.VIEW_TITLE),
+        "close": plain("Close", Limit.VIEW_TITLE),
         "blocks": [section(text)],
     }
 
@@ -148,12 +141,12 @@ def _channel_block(channels: Sequence[ResolvedChannel], chosen: ResolvedChannel)
         for c in channels[:MAX_OPTIONS]
     ]
     hint = f"{provider_name(chosen)} {chosen.service.value}; " + (
-        f"reaches {len(chosen.recipients)}: {masked_preview(chosen.recipients)}".replace("`", "")
+        f"reaches {len(chosen.recipients)}: {plain_preview(chosen.recipients)}"
         if chosen.recipients
         else "no recipients of its own: give numbers below"
     )
     element = select_element(ids.CHANNEL_ACTION, options, chosen.name)
-    element["placeholder"] = plain("Pick a channel", 150)
+    element["placeholder"] = plain("Pick a channel", Limit.PLACEHOLDER)
     return input_block(ids.CHANNEL_BLOCK, "Channel", element, hint=hint, dispatch=True)
 
 
@@ -265,9 +258,11 @@ def send_modal(
     if not channels:
         return notice_modal(
             "Send a message",
-            "There is no bridge channel you may use from here. Ask a bridge admin to add you "
-            "(or one of your user groups) to a channel's `allowed_senders`, or run the command "
-            "in a Slack channel the bridge channel allows.",
+            md(
+                "There is no bridge channel you may use from here. Ask a bridge admin to add you "
+                "(or one of your user groups) to a channel's `allowed_senders`, or run the command "
+                "in a Slack channel the bridge channel allows."
+            ),
         )
     chosen = next((c for c in channels if c.name == form.channel), channels[0])
     types = modal_types(chosen) or [MessageType.TEXT]

@@ -3,6 +3,10 @@
 Why throttled: a 10,000-recipient send produces outcomes far faster than Slack accepts
 ``chat.update``; about one update a second per root message keeps the thread live and within
 Slack's rate limits, and the final state is always written. A Slack error never stops a send.
+
+Why fallbacks: a report must reach someone. Blocks fit Slack's limits by construction, but if
+Slack still refuses them (``invalid_blocks``, ``msg_too_long``) the same report goes as plain
+text; and if that is refused too, the sender is told directly (their response_url, else a DM).
 """
 
 from __future__ import annotations
@@ -18,11 +22,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot import summary
+from bot.mrkdwn import Mrkdwn, md
 from bot.store.base import RecipientStatus, Store
 
 log = logging.getLogger(__name__)
 
 FINAL_ATTEMPTS = 4  # for the final summary, on top of slack_sdk's own rate-limit retries
+# Errors about a message's content: the same report as plain text may still land.
+CONTENT_ERRORS = frozenset(
+    {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long"}
+)
+
+
+def _error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") if exc.response is not None else "error")
 
 
 @dataclass
@@ -71,42 +84,75 @@ class Reporter:
             return
         if group.root_ts is None:
             views = await self._views(group)
+            if not views:
+                return
             try:
-                response = await self._client.chat_postMessage(
-                    channel=group.channel,
-                    thread_ts=group.thread_ts,
-                    text=summary.root_text(views, group.title),
-                    blocks=summary.root_blocks(views, group.title),
-                    unfurl_links=False,
+                group.root_ts = await self._post(
+                    group.channel,
+                    group.thread_ts,
+                    summary.root_text(views, group.title),
+                    summary.root_blocks(views, group.title),
                 )
             except SlackApiError as exc:
-                await self._tell_sender(group, exc)
+                await self._tell_sender(group, _error(exc), views[0].record.user_id)
                 return
-            group.root_ts = str(response["ts"])
             for request_id in group.request_ids:
                 await self._store.set_report(request_id, group.channel, group.root_ts)
         if live:
             group._task = asyncio.create_task(self._live(group))
 
-    async def _tell_sender(self, group: Group, exc: SlackApiError) -> None:
-        error = exc.response.get("error") if exc.response is not None else "error"
-        log.warning(
-            "could not post the root message", extra={"group": group.group_id, "error": error}
-        )
-        if group.response_url is None:
-            return
-        hint = (
-            " Invite the app to this channel with `/invite`." if error == "not_in_channel" else ""
-        )
-        text = (
-            f"I could not post the results here ({error}).{hint} The send went ahead: "
-            f"`/send status {group.group_id}` shows it."
-        )
+    async def _post(
+        self, channel: str, thread_ts: str | None, text: Mrkdwn, blocks: list[summary.Block]
+    ) -> str:
+        """Post ``blocks``; if Slack refuses their content, ``text`` alone. The message's ts."""
         try:
-            hook = AsyncWebhookClient(group.response_url, session=self._session)
-            await hook.send(text=text, response_type="ephemeral")
-        except Exception:  # the send itself goes on; this was only a courtesy note
-            log.warning("could not reach the response_url either", extra={"group": group.group_id})
+            response = await self._client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, unfurl_links=False
+            )
+        except SlackApiError as exc:
+            if _error(exc) not in CONTENT_ERRORS:
+                raise
+            log.warning(
+                "Slack refused the blocks; posting plain text", extra={"error": _error(exc)}
+            )
+            response = await self._client.chat_postMessage(
+                channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False
+            )
+        return str(response["ts"])
+
+    async def _tell_sender(
+        self, group: Group, error: str, user_id: str | None, what: str = "the results"
+    ) -> None:
+        """The report could not be posted: say so to the sender, through the response_url if
+        there is one (a slash command), else in a direct message (a modal has none)."""
+        log.warning("could not post the report", extra={"group": group.group_id, "error": error})
+        hint = " Invite the app to the channel with `/invite`." if error == "not_in_channel" else ""
+        where = md("here") if group.response_url else md("in <#{}>", group.channel)
+        text = md(
+            "I could not post {} {} ({}).{} The send went ahead: `/send status {}` shows it.",
+            what,
+            where,
+            error,
+            hint,
+            group.group_id,
+        )
+        if group.response_url is not None:
+            try:
+                hook = AsyncWebhookClient(group.response_url, session=self._session)
+                response = await hook.send(text=text, response_type="ephemeral")
+                if response.status_code == 200:
+                    return
+            except Exception:  # a courtesy note; the direct message below is the last resort
+                log.warning("could not reach the response_url", extra={"group": group.group_id})
+        if user_id is None:
+            return
+        try:
+            await self._client.chat_postMessage(channel=user_id, text=text, unfurl_links=False)
+        except SlackApiError as exc:
+            log.warning(
+                "could not tell the sender either",
+                extra={"group": group.group_id, "error": _error(exc)},
+            )
 
     async def refresh_soon(self, group: Group) -> None:
         """Refresh a finished group's root message, at most once per interval (receipts)."""
@@ -150,15 +196,10 @@ class Reporter:
             if not views:
                 return
             try:
-                await self._client.chat_update(
-                    channel=group.channel,
-                    ts=group.root_ts,
-                    text=summary.root_text(views, group.title),
-                    blocks=summary.root_blocks(views, group.title),
-                )
+                await self._update(group.channel, group.root_ts, views, group.title)
                 return
             except SlackApiError as exc:
-                error = exc.response.get("error")
+                error = _error(exc)
                 log.warning(
                     "could not update the summary",
                     extra={"group": group.group_id, "error": error, "attempt": attempt + 1},
@@ -166,6 +207,21 @@ class Reporter:
                 if error != "ratelimited":
                     return
                 await asyncio.sleep(_retry_after(exc))
+
+    async def _update(
+        self, channel: str, ts: str, views: list[summary.RequestView], title: str | None
+    ) -> None:
+        """Update the root; if Slack refuses the blocks' content, the text alone (``blocks=[]``
+        removes the old blocks, which would show stale counts)."""
+        text = summary.root_text(views, title)
+        try:
+            await self._client.chat_update(
+                channel=channel, ts=ts, text=text, blocks=summary.root_blocks(views, title)
+            )
+        except SlackApiError as exc:
+            if _error(exc) not in CONTENT_ERRORS:
+                raise
+            await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=[])
 
     async def abandon(self, group: Group) -> None:
         """Stop a group's live updates without a final report (shutdown mid-send)."""
@@ -190,17 +246,13 @@ class Reporter:
             unknown = await self._store.recipients(request_id, [RecipientStatus.UNKNOWN])
             if not failed and not unknown:
                 continue
+            text = summary.failure_text(record, failed, unknown)
             blocks = summary.failure_blocks(record, failed, unknown)
-            text = f"{len(failed)} failed, {len(unknown)} unknown on {record.channel}"
             try:
-                await self._client.chat_postMessage(
-                    channel=group.channel, thread_ts=thread, text=text, blocks=blocks
-                )
+                await self._post(group.channel, thread, text, blocks)
             except SlackApiError as exc:
-                log.warning(
-                    "could not post the failure list",
-                    extra={"request_id": request_id, "error": exc.response.get("error")},
-                )
+                what = f"the failure list of {request_id}"
+                await self._tell_sender(group, _error(exc), record.user_id, what)
 
     async def note(self, group: Group, text: str) -> None:
         """A plain reply in the group's thread (internal errors, recovery notices)."""

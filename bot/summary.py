@@ -1,7 +1,9 @@
 """Pure Block Kit for result reports: the root message, its progress bar, and the failure list.
 
 Why pure: the reporter re-renders the whole summary from the send record on every update, so a
-restart, a receipt or a retry all produce the same truthful picture.
+restart, a receipt or a retry all produce the same truthful picture. Every text is ``Mrkdwn``
+built with ``bot.mrkdwn.md`` (user text, provider reasons and config names escaped), cut by
+``bot.mrkdwn.fit``, so a summary can neither mention anyone nor exceed a Slack limit.
 """
 
 from __future__ import annotations
@@ -12,6 +14,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import ids
+from bot.mrkdwn import (
+    Limit,
+    Mrkdwn,
+    button,
+    confirm_dialog,
+    context,
+    escape,
+    fit,
+    join,
+    md,
+    section,
+    split_lines,
+)
 from bot.store.base import RecipientRecord, RecipientStatus, RequestRecord, RequestState
 from config.numbers import mask_address
 from providers.base import MEDIA_TYPES, MessageType
@@ -19,7 +34,8 @@ from providers.base import MEDIA_TYPES, MessageType
 Block = dict[str, Any]
 BAR_WIDTH = 16
 MAX_LISTED_PER_REASON = 10
-QUOTE_LIMIT = 600
+QUOTE_LIMIT = 600  # of the message's text, escaped
+URL_LIMIT = 300  # of a media URL, escaped: enough to recognise it, not a page of it
 
 
 @dataclass(frozen=True)
@@ -48,21 +64,20 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
     return "█" * filled + "░" * (width - filled)
 
 
-def _message_line(record: RequestRecord) -> str:
+def _message_line(record: RequestRecord) -> Mrkdwn:
+    """The message quoted: escaped first, then cut, so no entity is split and no link forged."""
     message = record.message
-    text = (message.text or "").strip()
-    if len(text) > QUOTE_LIMIT:
-        text = text[: QUOTE_LIMIT - 1] + "…"
-    quoted = "\n".join("> " + line for line in text.splitlines()) if text else ""
+    text = fit(escape((message.text or "").strip()), QUOTE_LIMIT)
+    quoted = join("\n", (md("> {}", line) for line in split_lines(text)))
     if message.type in MEDIA_TYPES:
-        head = f"> _{message.type.value}_ {message.media_url or ''}"
-        return head + ("\n" + quoted if quoted else "")
+        url = fit(escape(message.media_url or ""), URL_LIMIT)
+        head = md("> _{}_ {}", message.type.value, url)
+        return md("{}\n{}", head, quoted) if quoted else head
     if message.type is MessageType.TEMPLATE:
-        return f"> _template {message.template_id}_" + (
-            f" ({message.language})" if message.language else ""
-        )
+        language = md(" ({})", message.language) if message.language else ""
+        return md("> _template {}_{}", message.template_id, language)
     if message.type is MessageType.INTERACTIVE:
-        return "> _interactive message_"
+        return md("> _interactive message_")
     return quoted
 
 
@@ -93,75 +108,104 @@ def _state_emoji(view: RequestView) -> str:
     return ":warning:"
 
 
-def headline(views: Sequence[RequestView], title: str | None) -> str:
+def _who(user_id: str | None, nobody: str) -> Mrkdwn:
+    return md("<@{}>", user_id) if user_id else escape(nobody)
+
+
+def headline(views: Sequence[RequestView], title: str | None) -> Mrkdwn:
     first = views[0].record
-    who = f"<@{first.user_id}>" if first.user_id else "A terminal user"
+    who = _who(first.user_id, "A terminal user")
     total = sum(v.record.total for v in views)
     if title:
-        names = ", ".join(f"*{v.record.channel}*" for v in views)
-        return f":rotating_light: *{title}* by {who} to {names} — {total} recipient(s)"
+        names = join(", ", (md("*{}*", v.record.channel) for v in views))
+        return md(":rotating_light: *{}* by {} to {} — {} recipient(s)", title, who, names, total)
     verb = "sent" if first.finished else "is sending"
-    kind = "a retry of" if first.parent_request_id else f"a {first.message.type.value}"
-    tail = f" request {first.parent_request_id}" if first.parent_request_id else ""
-    return f"{who} {verb} {kind}{tail} to *{first.channel}* — {total} recipient(s)"
+    if first.parent_request_id:
+        kind = md("a retry of request {}", first.parent_request_id)
+    else:
+        kind = md("a {}", first.message.type.value)
+    return md("{} {} {} to *{}* — {} recipient(s)", who, verb, kind, first.channel, total)
 
 
-def _status_line(view: RequestView, with_name: bool) -> str:
+def _status_line(view: RequestView, with_name: bool) -> Mrkdwn:
     record = view.record
-    name = f"*{record.channel}* " if with_name else ""
+    name = md("*{}* ", record.channel) if with_name else ""
     state = {RequestState.CANCELLED: " — cancelled, nothing was sent"}.get(record.state, "")
     bar = progress_bar(view.done, record.total)
     queued = (
-        f" · the provider queued it for {record.provider_count} people"
+        md(" · the provider queued it for {} people", record.provider_count)
         if record.provider_count is not None
         else ""
     )
-    return f"{_state_emoji(view)} {name}`{bar}` {_tally(view)}{queued}{state}"
+    return md("{} {}`{}` {}{}{}", _state_emoji(view), name, bar, _tally(view), queued, state)
 
 
 def root_blocks(views: Sequence[RequestView], title: str | None = None) -> list[Block]:
     """The root message: who sent what where, live counts per channel, and the request ids."""
     first = views[0].record
-    blocks: list[Block] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": headline(views, title)}}
-    ]
+    blocks: list[Block] = [section(headline(views, title))]
     quote = _message_line(first)
     if quote:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": quote}})
-    lines = [_status_line(v, with_name=len(views) > 1) for v in views]
-    blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
-    ids_text = " · ".join(f"`{v.record.request_id}`" for v in views)
+        blocks.append(section(quote))
+    blocks.append(section(join("\n", (_status_line(v, len(views) > 1) for v in views))))
+    ids_text = join(" · ", (md("`{}`", v.record.request_id) for v in views))
     blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"Request {ids_text} · details: `/send status {first.request_id}`",
-                }
-            ],
-        }
+        context(md("Request {} · details: `/send status {}`", ids_text, first.request_id))
     )
     return blocks
 
 
-def root_text(views: Sequence[RequestView], title: str | None = None) -> str:
-    """The notification / fallback text of the root message."""
-    tallies = "; ".join(f"{v.record.channel}: {_tally(v)}" for v in views)
-    return f"{headline(views, title)} — {tallies}".replace("*", "")
+def root_text(views: Sequence[RequestView], title: str | None = None) -> Mrkdwn:
+    """The notification text of the root message, and all of it when Slack refuses the blocks."""
+    tallies = join("; ", (md("{}: {}", v.record.channel, _tally(v)) for v in views))
+    text = md(
+        "{} — {} · details: `/send status {}`", headline(views, title), tallies, ids_of(views)
+    )
+    return fit(text, Limit.MESSAGE_TEXT)
 
 
-def _by_reason(records: Sequence[RecipientRecord]) -> list[str]:
+def ids_of(views: Sequence[RequestView]) -> Mrkdwn:
+    return join(", ", (v.record.request_id for v in views))
+
+
+def _by_reason(records: Sequence[RecipientRecord]) -> list[Mrkdwn]:
     groups: dict[str, list[RecipientRecord]] = defaultdict(list)
     for record in records:
         groups[record.reason or "no reason given by the provider"].append(record)
     lines = []
     for reason, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
-        shown = ", ".join(mask_address(m.address) for m in members[:MAX_LISTED_PER_REASON])
+        shown = join(", ", (mask_address(m.address) for m in members[:MAX_LISTED_PER_REASON]))
         more = len(members) - MAX_LISTED_PER_REASON
-        extra = f" and {more} more" if more > 0 else ""
-        lines.append(f"• {shown}{extra} — {reason}")
+        extra = md(" and {} more", more) if more > 0 else ""
+        lines.append(md("• {}{} — {}", shown, extra, reason))
     return lines
+
+
+def _failed_text(record: RequestRecord, failed: Sequence[RecipientRecord]) -> Mrkdwn:
+    head = md(":x: *{} failed* on *{}*:", len(failed), record.channel)
+    return join("\n", [head, *_by_reason(failed)])
+
+
+def _unknown_text(record: RequestRecord, unknown: Sequence[RecipientRecord]) -> Mrkdwn:
+    head = md(
+        ":grey_question: *{} unknown* on *{}* — the provider may have received these; they are "
+        "not retried on their own so nobody gets it twice:",
+        len(unknown),
+        record.channel,
+    )
+    return join("\n", [head, *_by_reason(unknown)])
+
+
+def failure_text(
+    record: RequestRecord,
+    failed: Sequence[RecipientRecord],
+    unknown: Sequence[RecipientRecord],
+) -> Mrkdwn:
+    """The failure list as one text: the notification, and all of it when blocks are refused."""
+    parts = [_failed_text(record, failed)] if failed else []
+    parts += [_unknown_text(record, unknown)] if unknown else []
+    parts.append(md("Details: `/send status {}`", record.request_id))
+    return fit(join("\n", parts), Limit.MESSAGE_TEXT)
 
 
 def failure_blocks(
@@ -172,47 +216,27 @@ def failure_blocks(
     """The thread reply listing failures and unknowns, with Retry buttons."""
     blocks: list[Block] = []
     if failed:
-        text = f":x: *{len(failed)} failed* on *{record.channel}*:\n" + "\n".join(
-            _by_reason(failed)
-        )
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})
+        blocks.append(section(_failed_text(record, failed)))
     if unknown:
-        text = (
-            f":grey_question: *{len(unknown)} unknown* on *{record.channel}* — the provider may "
-            "have received these; they are not retried on their own so nobody gets it twice:\n"
-            + "\n".join(_by_reason(unknown))
-        )
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}})
+        blocks.append(section(_unknown_text(record, unknown)))
     buttons: list[Block] = []
     if failed:
-        buttons.append(
-            {
-                "type": "button",
-                "action_id": ids.RETRY_FAILED,
-                "text": {"type": "plain_text", "text": f"Retry failed ({len(failed)})"},
-                "style": "primary",
-                "value": record.request_id,
-            }
-        )
+        label = f"Retry failed ({len(failed)})"
+        buttons.append(button(ids.RETRY_FAILED, label, record.request_id, style="primary"))
     if unknown:
+        dialog = confirm_dialog(
+            "Send again?",
+            md(
+                "These {} people may already have the message. Sending again may give them a "
+                "second copy.",
+                len(unknown),
+            ),
+            "Send again",
+            "Don't send",
+        )
+        label = f"Send again to unknown ({len(unknown)})…"
         buttons.append(
-            {
-                "type": "button",
-                "action_id": ids.RETRY_UNKNOWN,
-                "text": {"type": "plain_text", "text": f"Send again to unknown ({len(unknown)})…"},
-                "style": "danger",
-                "value": record.request_id,
-                "confirm": {
-                    "title": {"type": "plain_text", "text": "Send again?"},
-                    "text": {
-                        "type": "mrkdwn",
-                        "text": f"These {len(unknown)} people may already have the message. "
-                        "Sending again may give them a second copy.",
-                    },
-                    "confirm": {"type": "plain_text", "text": "Send again"},
-                    "deny": {"type": "plain_text", "text": "Don't send"},
-                },
-            }
+            button(ids.RETRY_UNKNOWN, label, record.request_id, style="danger", confirm=dialog)
         )
     if buttons:
         blocks.append({"type": "actions", "block_id": "retry", "elements": buttons})
@@ -231,6 +255,6 @@ def mark_retried(
                 updated.append({**block, "elements": kept})
             continue
         updated.append(block)
-    note = f":repeat: <@{user_id}> sent the {which} recipients again as `{new_request_id}`"
-    updated.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
-    return updated
+    note = md(":repeat: <@{}> sent the {} recipients again as `{}`", user_id, which, new_request_id)
+    updated.append(context(note))
+    return updated[: Limit.MESSAGE_BLOCKS]

@@ -33,6 +33,7 @@ def block_problems(blocks: Iterable[Any], max_blocks: int, pointer: str) -> list
             continue
         block_id = block.get("block_id")
         if isinstance(block_id, str):
+            problems += _too_long(block_id, 255, f"{where}/block_id")
             if block_id in seen:
                 problems.append(f"[ERROR] duplicate block_id [json-pointer:{where}/block_id]")
             seen.add(block_id)
@@ -46,11 +47,20 @@ def _too_long(value: str, limit: int, where: str) -> list[str]:
     return []
 
 
+def _text(obj: Any, limit: int, where: str) -> list[str]:
+    """A text object: not empty (Slack: "must be more than 0 characters"), not over ``limit``."""
+    if not isinstance(obj, dict):
+        return []
+    if not _text_of(obj):
+        return [f"[ERROR] must be more than 0 characters [json-pointer:{where}/text]"]
+    return _too_long(_text_of(obj), limit, f"{where}/text")
+
+
 def _one_block(block: dict[str, Any], where: str) -> list[str]:
     kind = block["type"]
     problems: list[str] = []
     if kind == "section":
-        problems += _too_long(_text_of(block.get("text")), 3000, f"{where}/text/text")
+        problems += _text(block.get("text"), 3000, f"{where}/text")
         fields = block.get("fields") or []
         if len(fields) > 10:
             problems.append(f"[ERROR] no more than 10 items allowed [json-pointer:{where}/fields]")
@@ -60,8 +70,20 @@ def _one_block(block: dict[str, Any], where: str) -> list[str]:
             problems.append(f"[ERROR] must provide text or fields [json-pointer:{where}]")
     elif kind == "header":
         problems += _too_long(_text_of(block.get("text")), 150, f"{where}/text/text")
-    elif kind == "context" and len(block.get("elements") or []) > 10:
-        problems.append(f"[ERROR] no more than 10 items allowed [json-pointer:{where}/elements]")
+    elif kind == "context":
+        elements = block.get("elements") or []
+        if len(elements) > 10:
+            problems.append(
+                f"[ERROR] no more than 10 items allowed [json-pointer:{where}/elements]"
+            )
+        for j, element in enumerate(elements):
+            if element.get("type") in ("mrkdwn", "plain_text"):
+                problems += _text(element, 3000, f"{where}/elements/{j}")
+    elif kind == "input":
+        problems += _text(block.get("label"), 2000, f"{where}/label")
+        problems += _text(block.get("hint"), 2000, f"{where}/hint")
+        if isinstance(block.get("element"), dict):
+            problems += _element(block["element"], f"{where}/element")
     elif kind == "actions":
         elements = block.get("elements") or []
         if len(elements) > 25:
@@ -78,8 +100,21 @@ def _one_block(block: dict[str, Any], where: str) -> list[str]:
 def _element(element: dict[str, Any], where: str) -> list[str]:
     problems: list[str] = []
     if element.get("type") == "button":
-        problems += _too_long(_text_of(element.get("text")), 75, f"{where}/text/text")
+        problems += _text(element.get("text"), 75, f"{where}/text")
         problems += _too_long(str(element.get("value", "")), 2000, f"{where}/value")
+    confirm = element.get("confirm")
+    if isinstance(confirm, dict):
+        for key, limit in (("title", 100), ("text", 300), ("confirm", 30), ("deny", 30)):
+            problems += _text(confirm.get(key), limit, f"{where}/confirm/{key}")
+    problems += _text(element.get("placeholder"), 150, f"{where}/placeholder")
+    options = element.get("options") or []
+    if len(options) > 100:
+        problems.append(f"[ERROR] no more than 100 items allowed [json-pointer:{where}/options]")
+    for j, opt in enumerate(options):
+        if isinstance(opt, dict):
+            problems += _text(opt.get("text"), 75, f"{where}/options/{j}/text")
+            problems += _text(opt.get("description"), 75, f"{where}/options/{j}/description")
+            problems += _too_long(str(opt.get("value", "")), 150, f"{where}/options/{j}/value")
     problems += _too_long(str(element.get("action_id", "")), 255, f"{where}/action_id")
     return problems
 

@@ -32,9 +32,9 @@ def test_help_shows_every_form_with_the_configured_command(settings: Settings) -
     shown = text_of(valid(blocks.help_blocks("/page", usable_channels(settings, ALICE))))
     for form in (
         "`/page`",
-        "`/page <channel> <message>`",
+        "`/page &lt;channel&gt; &lt;message&gt;`",  # escaped: shown as typed, not parsed
         "`/page list`",
-        "`/page status <request-id>`",
+        "`/page status &lt;request-id&gt;`",
         "`/page history`",
         "`/page help`",
         "+254712345678,+254700000001",

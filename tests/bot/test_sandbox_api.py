@@ -124,6 +124,57 @@ async def test_post_message_with_an_overlong_section_is_invalid_blocks(
     assert "3001" in err.response["response_metadata"]["messages"][0]
 
 
+@pytest.mark.parametrize(
+    ("block", "pointer"),
+    [
+        ({"type": "context", "elements": [{"type": "mrkdwn", "text": "x" * 3001}]}, "elements/0"),
+        ({"type": "section", "text": {"type": "mrkdwn", "text": ""}}, "/text/text"),
+        ({"type": "section", "text": {"type": "mrkdwn", "text": "x"}, "block_id": "b" * 256}, "id"),
+        (
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "a",
+                        "text": {"type": "plain_text", "text": "Retry"},
+                        "value": "R1",
+                        "confirm": {
+                            "title": {"type": "plain_text", "text": "t"},
+                            "text": {"type": "mrkdwn", "text": "x" * 301},
+                            "confirm": {"type": "plain_text", "text": "y"},
+                            "deny": {"type": "plain_text", "text": "n"},
+                        },
+                    }
+                ],
+            },
+            "confirm/text",
+        ),
+        (
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "static_select",
+                        "action_id": "s",
+                        "options": [
+                            {"text": {"type": "plain_text", "text": "o"}, "value": "v" * 151}
+                        ],
+                    }
+                ],
+            },
+            "options/0/value",
+        ),
+    ],
+)
+async def test_post_message_beyond_any_block_kit_limit_is_invalid_blocks(
+    client: AsyncWebClient, block: dict[str, object], pointer: str
+) -> None:
+    err = await slack_error(client.chat_postMessage(channel="C0INCIDENT", text="t", blocks=[block]))
+    assert err.response["error"] == "invalid_blocks"
+    assert pointer in err.response["response_metadata"]["messages"][0]
+
+
 async def test_update_edits_in_place_and_keeps_history(
     client: AsyncWebClient, sandbox: SlackSandbox
 ) -> None:

@@ -35,8 +35,8 @@ from tests.bot.slack_steps import (
 async def test_help_lists_usage_and_the_channels_usable_here(bridge: Bridge) -> None:
     reply = await slash(bridge, "help")
     shown = reply.text + repr(reply.blocks)
-    assert "`/send <channel> <message>`" in shown
-    assert "`/send status <request-id>`" in shown
+    assert "`/send &lt;channel&gt; &lt;message&gt;`" in shown
+    assert "`/send status &lt;request-id&gt;`" in shown
     assert "`oncall-sms`" in shown
     await nothing_sent(bridge)
 
