@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,8 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import SlackSandbox, SlackState, start_slack_sandbox
-
-PAYLOADS = Path("/work/shared/slack-payloads")
+from tests.fixtures import slack_payload
 
 
 @pytest.fixture
@@ -31,7 +29,7 @@ def client(sandbox: SlackSandbox) -> AsyncWebClient:
 
 
 def modal() -> dict[str, Any]:
-    view: dict[str, Any] = json.loads((PAYLOADS / "views_open_modal.json").read_text())
+    view: dict[str, Any] = slack_payload("views_open_modal.json")
     return view
 
 
