@@ -4,8 +4,8 @@
 # path breaks on a user's machine. Usage: .ci/check_paths.sh [REPO_DIR] (default: this repo).
 set -euo pipefail
 repo="${1:-$(dirname "$0")/..}"
-# An absolute /work/, /root/, /home/ or /Users/ path (not one inside a URL such as
-# https://host/home/), or a ../shared sibling folder. Written so that this file does not match.
+# An absolute path under work, root, home or Users (not a path inside a URL), or a "shared"
+# folder beside the checkout. Spelled so that this file does not match itself.
 pattern='(^|[^A-Za-z0-9_.-])/(work|root|home|Users)/|\.\./shared'
 status=0
 hits="$(git -C "$repo" grep -nIE -e "$pattern" -- .)" || status=$?
