@@ -11,7 +11,7 @@ import asyncio
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -92,6 +92,7 @@ class SlackState:
     failures: deque[Failure] = field(default_factory=deque)
     trigger_ttl: float = TRIGGER_TTL
     clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # how per-method latency waits
     socket: SocketHub = field(default_factory=SocketHub)
     _counter: int = 0
     _view_order: list[str] = field(default_factory=list)

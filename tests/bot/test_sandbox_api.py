@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -13,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import SlackSandbox, SlackState, start_slack_sandbox
+from tests.clocks import HeldSleep
 from tests.fixtures import slack_payload
 
 
@@ -350,13 +350,22 @@ async def test_an_injected_error_hits_only_its_method(
 async def test_per_method_latency_delays_only_that_method(
     client: AsyncWebClient, sandbox: SlackSandbox
 ) -> None:
+    import asyncio
+
+    held = HeldSleep()
+    sandbox.state.sleep = held
     sandbox.state.set_latency("views.open", 0.3)
-    started = time.monotonic()
-    await client.auth_test()
-    assert time.monotonic() - started < 0.3
-    started = time.monotonic()
-    await client.views_open(trigger_id=sandbox.state.issue_trigger(), view=modal())
-    assert time.monotonic() - started >= 0.3
+    opening = asyncio.create_task(
+        client.views_open(trigger_id=sandbox.state.issue_trigger(), view=modal())
+    )
+    await asyncio.wait_for(held.waiting.wait(), 10)
+    await client.auth_test()  # answered while views.open is still held
+    assert held.asked == [0.3]
+    assert not opening.done()
+    assert [c.method for c in sandbox.state.calls] == ["auth.test"]
+    held.release()
+    assert (await opening)["ok"]
+    assert [c.method for c in sandbox.state.calls] == ["auth.test", "views.open"]
 
 
 async def test_wait_for_returns_once_the_message_appears(
