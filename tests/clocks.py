@@ -10,6 +10,8 @@ which order, not on how fast the machine happened to be.
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable
 
 
 class VirtualClock:
@@ -32,6 +34,36 @@ class VirtualClock:
         self.sleeps.append(seconds)
         self.now += max(0.0, seconds)
         await asyncio.sleep(0)  # still a suspension point, as the real sleep is
+
+
+class HeldClock(VirtualClock):
+    """A virtual clock whose sleeps wait for ``release()``; then time moves to their end."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        super().__init__(start)
+        self._released = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        until = self.now + max(0.0, seconds)
+        await self._released.wait()
+        self.now = max(self.now, until)
+
+    def release(self) -> None:
+        self._released.set()
+
+
+async def wait_until(
+    condition: Callable[[], object],
+    timeout: float = 10.0,  # noqa: ASYNC109 - a polling deadline
+    what: str = "condition",
+) -> None:
+    """Poll ``condition`` until it holds; a generous deadline, so only a real hang fails it."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what} not reached within {timeout:g} s")
+        await asyncio.sleep(0.01)
 
 
 class HeldSleep:
