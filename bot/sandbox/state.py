@@ -251,7 +251,7 @@ class SlackState:
     async def wait_for(
         self,
         predicate: Callable[[SlackState], T | None],
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for polling, not for one awaited call
+        timeout: float = 10.0,  # noqa: ASYNC109 - a deadline for polling, not for one awaited call
         interval: float = 0.01,
     ) -> T:
         """Poll until ``predicate(state)`` is truthy and return its value; TimeoutError if not."""
@@ -268,7 +268,7 @@ class SlackState:
         self,
         channel: str,
         containing: str,
-        timeout: float = 5.0,  # noqa: ASYNC109 - see wait_for
+        timeout: float = 10.0,  # noqa: ASYNC109 - see wait_for
     ) -> PostedMessage:
         """Wait for a message in ``channel`` whose text or blocks contain ``containing``."""
 

@@ -192,6 +192,6 @@ async def test_kill_9_while_the_failure_list_is_posted_posts_it_after_restart(
     rig.slack.state.set_latency("chat.postMessage", 0)
 
     await rig.start_bridge()
-    reply = await rig.slack.state.wait_for_message(INCIDENTS, "5 failed", timeout=3)
+    reply = await rig.slack.state.wait_for_message(INCIDENTS, "5 failed", timeout=15)
     assert reply.thread_ts == root_of(rig).ts
     assert max(rig.delivered().values()) == 1

@@ -374,11 +374,10 @@ async def test_wait_for_returns_once_the_message_appears(
     import asyncio
 
     async def later() -> None:
-        await asyncio.sleep(0.05)
         await client.chat_postMessage(channel="C0INCIDENT", text="Broadcast #42 done")
 
-    task = asyncio.create_task(later())
-    msg = await sandbox.state.wait_for_message("C0INCIDENT", "#42", timeout=2)
+    task = asyncio.create_task(later())  # runs once the wait below has started
+    msg = await sandbox.state.wait_for_message("C0INCIDENT", "#42", timeout=10)
     await task
     assert msg.text == "Broadcast #42 done"
     with pytest.raises(TimeoutError):

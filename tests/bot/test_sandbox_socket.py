@@ -80,12 +80,12 @@ async def test_socket_says_hello_relays_envelopes_and_records_acks(sandbox: Slac
     state = sandbox.state
     url = (await open_connection(sandbox, state.app_token))["url"]
     async with aiohttp.ClientSession() as http, http.ws_connect(url) as ws:
-        hello = await ws.receive_json(timeout=2)
+        hello = await ws.receive_json(timeout=10)
         assert hello["type"] == "hello"
         assert hello["connection_info"] == {"app_id": state.app_id}
         [reference] = slack_payload("socket_mode_envelopes.json")[:1]
         envelope_id = await state.socket_send("slash_commands", reference["payload"])
-        frame = await ws.receive_json(timeout=2)
+        frame = await ws.receive_json(timeout=10)
         assert set(frame) == set(reference) - {"retry_attempt", "retry_reason"}
         assert frame["envelope_id"] == envelope_id
         assert (frame["type"], frame["accepts_response_payload"]) == ("slash_commands", True)
@@ -106,7 +106,7 @@ async def test_a_websocket_url_works_once(sandbox: SlackSandbox) -> None:
     url = (await open_connection(sandbox, sandbox.state.app_token))["url"]
     async with aiohttp.ClientSession() as http:
         async with http.ws_connect(url) as ws:
-            assert (await ws.receive_json(timeout=2))["type"] == "hello"
+            assert (await ws.receive_json(timeout=10))["type"] == "hello"
         with pytest.raises(aiohttp.WSServerHandshakeError) as raised:
             await http.ws_connect(url)
         assert raised.value.status == 401
