@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol
 
 import aiohttp
 
@@ -21,11 +22,39 @@ from providers.base import Provider, RateLimited
 RATE_HEADROOM = 0.97
 
 
+class Clock(Protocol):
+    """What the limiter reads time from and waits with; tests pass one they move by hand."""
+
+    def time(self) -> float: ...
+
+    async def sleep(self, seconds: float) -> None: ...
+
+
+class LoopClock:
+    """The running event loop's clock: what the bridge uses."""
+
+    def time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+LOOP_CLOCK = LoopClock()
+
+
 class AccountLimiter:
     """Even pacing at the account's rate, and a shared pause after a 429 until its Retry-After."""
 
-    def __init__(self, rate_per_minute: int | None, *, headroom: float = RATE_HEADROOM) -> None:
+    def __init__(
+        self,
+        rate_per_minute: int | None,
+        *,
+        headroom: float = RATE_HEADROOM,
+        clock: Clock = LOOP_CLOCK,
+    ) -> None:
         self.rate_per_minute = rate_per_minute
+        self.clock = clock
         # Requests go out one at a time on a schedule of one slot per interval. A wake-up that
         # comes late is made up from the next slot, by at most a quarter interval: so the event
         # loop's lateness is not lost on every request (the pace holds at the set rate), yet
@@ -38,12 +67,11 @@ class AccountLimiter:
 
     @property
     def paused_for(self) -> float:
-        return max(0.0, self._paused_until - asyncio.get_running_loop().time())
+        return max(0.0, self._paused_until - self.clock.time())
 
     def pause(self, seconds: float) -> None:
         """Hold every request of this account for ``seconds`` (a 429's Retry-After)."""
-        loop = asyncio.get_running_loop()
-        self._paused_until = max(self._paused_until, loop.time() + seconds)
+        self._paused_until = max(self._paused_until, self.clock.time() + seconds)
 
     async def acquire(self, max_pause: float | None = None) -> None:
         """Wait until a request may go out: after any pause, and at the account's pace.
@@ -58,19 +86,18 @@ class AccountLimiter:
                     f"the account is paused for {wait:.0f} s after a 429", retry_after=wait
                 )
             if wait > 0:
-                await asyncio.sleep(wait)
+                await self.clock.sleep(wait)
                 continue
             if not self._interval:
                 return
             async with self._turn:
-                loop = asyncio.get_running_loop()
-                now = loop.time()
+                now = self.clock.time()
                 slot = max(now, self._next_slot)
                 if slot > now:
-                    await asyncio.sleep(slot - now)
+                    await self.clock.sleep(slot - now)
                 if self.paused_for > 0:  # a 429 arrived while we waited for the slot
                     continue
-                self._next_slot = max(slot, loop.time() - self._interval / 4) + self._interval
+                self._next_slot = max(slot, self.clock.time() - self._interval / 4) + self._interval
                 return
 
 
@@ -95,6 +122,8 @@ def rate_for(config: AnyProviderConfig, provider: Provider) -> int | None:
 @asynccontextmanager
 async def open_accounts(
     configs: Mapping[str, AnyProviderConfig],
+    *,
+    clock: Clock = LOOP_CLOCK,
 ) -> AsyncIterator[dict[str, Account]]:
     """Open one ClientSession per account for the duration of the block, and close them all."""
     sessions: list[aiohttp.ClientSession] = []
@@ -110,7 +139,7 @@ async def open_accounts(
             accounts[name] = Account(
                 name=name,
                 provider=provider,
-                limiter=AccountLimiter(rate_for(config, provider)),
+                limiter=AccountLimiter(rate_for(config, provider), clock=clock),
                 slots=asyncio.Semaphore(config.max_concurrency),
                 max_concurrency=config.max_concurrency,
             )

@@ -1,9 +1,10 @@
 """Raw request bodies Slack posts to ``/slack/events`` when a person types or clicks.
 
 Why: the app must be driven through its real parser and signature check, with bodies shaped like
-``/work/shared/slack-payloads`` (slash commands as form fields, everything else as a
-``payload=<JSON>`` form field). Builders take the sandbox state so every trigger_id is one the
-sandbox will exchange in ``views.open`` and every response_url points back at the sandbox.
+the reference payloads in ``tests/fixtures/slack-payloads`` (slash commands as form fields,
+everything else as a ``payload=<JSON>`` form field). Builders take the sandbox state so every
+trigger_id is one the sandbox will exchange in ``views.open`` and every response_url points back
+at the sandbox.
 Clicks and choices in a modal also update the sandbox's copy of ``view.state``, as Slack does.
 """
 

@@ -11,7 +11,6 @@ JSON bodies for most methods, form bodies or GET query strings for others; all a
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 from dataclasses import dataclass
@@ -74,7 +73,7 @@ async def _api(request: web.Request) -> web.Response:
     method = request.match_info["method"]
     delay = state.latency.get(method, state.latency.get("*", 0.0))
     if delay:
-        await asyncio.sleep(delay)
+        await state.sleep(delay)
     try:
         args = await _read_args(request)
     except (SlackError, json.JSONDecodeError, UnicodeDecodeError):

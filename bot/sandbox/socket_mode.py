@@ -5,7 +5,7 @@ client. That client calls ``apps.connections.open`` with the app token (``method
 WebSocket to the URL it gets back (``GET /socket?ticket=…`` on the sandbox server, served here),
 waits for ``hello``, then answers every envelope with ``{"envelope_id", "payload"?}``. A test
 pushes envelopes with ``await state.socket_send(type, payload)`` and reads ``state.socket_acks``.
-Frame shapes follow ``/work/shared/slack-payloads/socket_mode_*.json``.
+Frame shapes follow ``tests/fixtures/slack-payloads/socket_mode_*.json``.
 """
 
 from __future__ import annotations

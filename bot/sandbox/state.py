@@ -11,7 +11,7 @@ import asyncio
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -92,6 +92,7 @@ class SlackState:
     failures: deque[Failure] = field(default_factory=deque)
     trigger_ttl: float = TRIGGER_TTL
     clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # how per-method latency waits
     socket: SocketHub = field(default_factory=SocketHub)
     _counter: int = 0
     _view_order: list[str] = field(default_factory=list)
@@ -250,7 +251,7 @@ class SlackState:
     async def wait_for(
         self,
         predicate: Callable[[SlackState], T | None],
-        timeout: float = 5.0,  # noqa: ASYNC109 - a deadline for polling, not for one awaited call
+        timeout: float = 10.0,  # noqa: ASYNC109 - a deadline for polling, not for one awaited call
         interval: float = 0.01,
     ) -> T:
         """Poll until ``predicate(state)`` is truthy and return its value; TimeoutError if not."""
@@ -267,7 +268,7 @@ class SlackState:
         self,
         channel: str,
         containing: str,
-        timeout: float = 5.0,  # noqa: ASYNC109 - see wait_for
+        timeout: float = 10.0,  # noqa: ASYNC109 - see wait_for
     ) -> PostedMessage:
         """Wait for a message in ``channel`` whose text or blocks contain ``containing``."""
 

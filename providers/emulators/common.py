@@ -93,6 +93,10 @@ class EmulatorState:
     chaos: list[tuple[float, Fault]] = field(default_factory=list)
     chaos_seed: int | None = None
     chaos_applied: int = 0  # requests answered by a chaos fault
+    # The clock the rate window and recorded requests read, and how delays wait: replaceable so
+    # a test drives them by hand instead of depending on how fast a loaded machine runs.
+    clock: Callable[[], float] = field(default=time.monotonic, repr=False)
+    sleep: Callable[[float], Awaitable[None]] = field(default=asyncio.sleep, repr=False)
     _window: deque[float] = field(default_factory=deque)
     _rng: random.Random = field(default_factory=random.Random, repr=False)
 
@@ -176,10 +180,11 @@ async def record(request: web.Request) -> tuple[RecordedRequest, Any]:
         body: Any = json.loads(raw) if raw else None
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
+    state = request.app[STATE_KEY]
     rec = RecordedRequest(
-        request.method, request.path, dict(request.headers), body, raw, time.monotonic()
+        request.method, request.path, dict(request.headers), body, raw, state.clock()
     )
-    request.app[STATE_KEY].requests.append(rec)
+    state.requests.append(rec)
     return rec, body
 
 
@@ -193,9 +198,9 @@ async def apply_fault_before(
     """Latency, rate limit and faults that happen before the message is processed."""
     state = request.app[STATE_KEY]
     if state.latency:
-        await asyncio.sleep(state.latency)
+        await state.sleep(state.latency)
     if fault is not None and fault.delay:
-        await asyncio.sleep(fault.delay)
+        await state.sleep(fault.delay)
     if fault is not None and not fault.process:
         return await _misbehave(request, fault)
     return None
@@ -245,7 +250,7 @@ async def _raw_reply(request: web.Request, fault: Fault, raw: bytes) -> web.Stre
 def rate_limited(request: web.Request, body: Any) -> web.Response | None:
     """A 429 with Retry-After when the emulator's own rate limit is exceeded."""
     state = request.app[STATE_KEY]
-    if state.over_rate(time.monotonic()):
+    if state.over_rate(state.clock()):
         state.throttled += 1
         return json_response(429, body, {"Retry-After": f"{state.retry_after:g}"})
     return None

@@ -129,6 +129,23 @@ async def snapshot(path: Path) -> Snapshot:
     return await asyncio.to_thread(read_db, path)
 
 
+async def snapshot_when(
+    path: Path,
+    probe: Callable[[Snapshot], bool],
+    timeout: float = 10.0,  # noqa: ASYNC109 - a polling deadline
+    what: str = "condition",
+) -> Snapshot:
+    """Poll the send record until ``probe`` holds; TimeoutError naming ``what`` if it never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        snap = await snapshot(path)
+        if probe(snap):
+            return snap
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"{what} not reached within {timeout:g} s")
+        await asyncio.sleep(0.02)
+
+
 # --- a bridge as a child process ------------------------------------------------------------
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.accounts import open_accounts
+from bot.accounts import LOOP_CLOCK, Clock, open_accounts
 from bot.dispatch import Dispatcher, Plan, RetryPolicy
 from providers import AnyProviderConfig, AutoKonnectConfig, KaleyraConfig, TalkNTalkConfig
 from providers.base import Message, MessageType, Outcome, OutcomeStatus, Recipient, Route, Service
@@ -127,11 +127,12 @@ async def emulators() -> AsyncIterator[EmulatorSuite]:
 
 @asynccontextmanager
 async def dispatcher(
-    configs: Mapping[str, AnyProviderConfig], **kwargs: Any
+    configs: Mapping[str, AnyProviderConfig], *, clock: Clock = LOOP_CLOCK, **kwargs: Any
 ) -> AsyncIterator[Dispatcher]:
-    """A Dispatcher over freshly opened accounts, with FAST retries unless told otherwise."""
+    """A Dispatcher over freshly opened accounts, with FAST retries unless told otherwise;
+    ``clock`` is the accounts' limiter clock (the event loop's unless a test passes its own)."""
     kwargs.setdefault("retry", FAST)
-    async with open_accounts(configs) as accounts:
+    async with open_accounts(configs, clock=clock) as accounts:
         yield Dispatcher(accounts, **kwargs)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -28,8 +29,10 @@ from tests.bot.crash_kit import (
     Snapshot,
     eventually,
     snapshot,
+    snapshot_when,
     start_rig,
 )
+from tests.clocks import SignalledSleep
 
 TEXT = "crowd-sms Water main burst on Ngong Rd; avoid the area until 18:00"
 NUMBERS = {n.lstrip("+") for n in CROWD}
@@ -130,7 +133,9 @@ async def test_kill_9_with_two_requests_in_flight_sends_the_rest_once_after_rest
     first = await rig.start_bridge()
     request_id = await started_send(rig)
     await eventually(lambda: len(tnt.requests) >= 7, what="two requests hanging at the provider")
-    await asyncio.sleep(0.3)  # let the fifth outcome commit
+    await snapshot_when(
+        rig.db, lambda s: Counter(s.status().values())["sent"] == 5, what="five sent, recorded"
+    )
     updates_before_kill = len(rig.slack.state.calls_to("chat.update"))
 
     assert await first.kill() == -signal.SIGKILL
@@ -177,14 +182,16 @@ async def test_kill_9_while_the_failure_list_is_posted_posts_it_after_restart(
     first = await rig.start_bridge()
     request_id = await started_send(rig)
     await rig.slack.state.wait_for(lambda s: s.calls_to("chat.postMessage"))  # the root is up
+    held = SignalledSleep()
+    rig.slack.state.sleep = held
     rig.slack.state.set_latency("chat.postMessage", 10)  # the failure list will hang
     snap = await finished(rig, request_id)
     assert sorted(snap.status().values()) == ["failed"] * 5 + ["sent"] * 15
-    await asyncio.sleep(0.3)  # the bridge is now waiting on chat.postMessage for the list
+    await asyncio.wait_for(held.waiting.wait(), 10)  # the bridge waits on chat.postMessage
     assert await first.kill() == -signal.SIGKILL
     rig.slack.state.set_latency("chat.postMessage", 0)
 
     await rig.start_bridge()
-    reply = await rig.slack.state.wait_for_message(INCIDENTS, "5 failed", timeout=3)
+    reply = await rig.slack.state.wait_for_message(INCIDENTS, "5 failed", timeout=15)
     assert reply.thread_ts == root_of(rig).ts
     assert max(rig.delivered().values()) == 1

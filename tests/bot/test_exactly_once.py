@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import ids
+from bot import ids, metrics
 from bot.sandbox import payloads
 from tests.bot.bridge_kit import ALICE, CONFIG, FAST, INCIDENTS, Bridge, start_bridge
 from tests.bot.crash_kit import restart_in_process
@@ -43,6 +43,12 @@ async def restart(bridge: Bridge, tmp_path: Path, *, wait: bool = True) -> None:
         await bridge.idle()
     bridge.world = await restart_in_process(bridge.world, tmp_path, FAST, wait=wait)
     bridge.user = bridge.world.user(ALICE, INCIDENTS)
+
+
+def duplicates(surface: str) -> float:
+    """How many submissions the bridge has recognised as one it already had (its metric)."""
+    labels = {"surface": surface, "outcome": "duplicate"}
+    return metrics.REGISTRY.get_sample_value("bridge_requests_total", labels) or 0.0
 
 
 def slash_body(bridge: Bridge, text: str) -> bytes:
@@ -109,8 +115,10 @@ async def test_slash_command_retried_into_a_bridge_restarted_mid_send_sends_once
     # resumes the rest.
     await restart(bridge, tmp_path, wait=False)
     resumed_from = len(tnt.requests)
+    before = len(bridge.slack.responses)
     assert await send(bridge, body, retry_num=2) == 200
-    await asyncio.sleep(0.2)
+    [text] = await notes(bridge, before)  # the retry is answered: it was seen as the same request
+    assert "nothing new was sent" in text
     await bridge.idle()  # the resumed send has finished
     [request] = await bridge.runtime.store.recent_requests(None)
     assert request.state.value == "done"
@@ -165,8 +173,10 @@ async def test_view_submission_retried_after_a_restart_sends_once(
     assert await send(bridge, body) == 200
     await bridge.slack.wait_for(lambda s: len(deliveries(bridge)) >= 2)
     await restart(bridge, tmp_path)
+    seen = duplicates("modal")
     assert await send(bridge, body, retry_num=1) == 200
-    await asyncio.sleep(0.2)
+    # A modal has no response_url to answer on: wait until the bridge has counted the retry.
+    await bridge.slack.wait_for(lambda _: duplicates("modal") > seen, timeout=10)
     await bridge.idle()
     assert sorted(deliveries(bridge)) == ONCALL
     assert len(roots(bridge)) == 1

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -14,8 +12,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import SlackSandbox, SlackState, start_slack_sandbox
-
-PAYLOADS = Path("/work/shared/slack-payloads")
+from tests.clocks import HeldSleep
+from tests.fixtures import slack_payload
 
 
 @pytest.fixture
@@ -31,7 +29,7 @@ def client(sandbox: SlackSandbox) -> AsyncWebClient:
 
 
 def modal() -> dict[str, Any]:
-    view: dict[str, Any] = json.loads((PAYLOADS / "views_open_modal.json").read_text())
+    view: dict[str, Any] = slack_payload("views_open_modal.json")
     return view
 
 
@@ -403,13 +401,22 @@ async def test_an_injected_error_hits_only_its_method(
 async def test_per_method_latency_delays_only_that_method(
     client: AsyncWebClient, sandbox: SlackSandbox
 ) -> None:
+    import asyncio
+
+    held = HeldSleep()
+    sandbox.state.sleep = held
     sandbox.state.set_latency("views.open", 0.3)
-    started = time.monotonic()
-    await client.auth_test()
-    assert time.monotonic() - started < 0.3
-    started = time.monotonic()
-    await client.views_open(trigger_id=sandbox.state.issue_trigger(), view=modal())
-    assert time.monotonic() - started >= 0.3
+    opening = asyncio.create_task(
+        client.views_open(trigger_id=sandbox.state.issue_trigger(), view=modal())
+    )
+    await asyncio.wait_for(held.waiting.wait(), 10)
+    await client.auth_test()  # answered while views.open is still held
+    assert held.asked == [0.3]
+    assert not opening.done()
+    assert [c.method for c in sandbox.state.calls] == ["auth.test"]
+    held.release()
+    assert (await opening)["ok"]
+    assert [c.method for c in sandbox.state.calls] == ["auth.test", "views.open"]
 
 
 async def test_wait_for_returns_once_the_message_appears(
@@ -418,11 +425,10 @@ async def test_wait_for_returns_once_the_message_appears(
     import asyncio
 
     async def later() -> None:
-        await asyncio.sleep(0.05)
         await client.chat_postMessage(channel="C0INCIDENT", text="Broadcast #42 done")
 
-    task = asyncio.create_task(later())
-    msg = await sandbox.state.wait_for_message("C0INCIDENT", "#42", timeout=2)
+    task = asyncio.create_task(later())  # runs once the wait below has started
+    msg = await sandbox.state.wait_for_message("C0INCIDENT", "#42", timeout=10)
     await task
     assert msg.text == "Broadcast #42 done"
     with pytest.raises(TimeoutError):

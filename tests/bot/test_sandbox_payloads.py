@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -14,12 +13,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.sandbox import SlackSandbox, start_slack_sandbox
 from bot.sandbox import payloads as p
-
-REF = Path("/work/shared/slack-payloads")
+from tests.fixtures import slack_payload
 
 
 def ref(name: str) -> Any:
-    return json.loads((REF / name).read_text())
+    return slack_payload(name)
 
 
 def keys(obj: Any, prefix: str = "") -> set[str]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 from slack_sdk.signature import Clock, SignatureVerifier
 
 from bot.sandbox.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from tests.fixtures import slack_payload
 
-VECTOR = json.loads(Path("/work/shared/slack-payloads/signing_test_vector.json").read_text())
+VECTOR = slack_payload("signing_test_vector.json")
 
 
 def test_sign_matches_slacks_published_example() -> None:

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 from bot.sandbox.records import Ephemeral
 from bot.sandbox.state import SlackState
 from bot.sandbox.transcript import mrkdwn, render_channel, render_thread
+from tests.fixtures import slack_payload
 
-BUTTON_MESSAGE = json.loads(
-    Path("/work/shared/slack-payloads/block_actions_message_button.json").read_text()
-)["message"]
+BUTTON_MESSAGE = slack_payload("block_actions_message_button.json")["message"]
 
 
 def small_thread() -> tuple[SlackState, str]:

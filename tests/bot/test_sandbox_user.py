@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,12 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.sandbox import SlackSandbox, SlackUser, send_to_app, start_slack_sandbox
 from bot.sandbox.transcript import render_channel
 from providers.emulators.common import RunningServer, serve
+from tests.fixtures import slack_payload
 
 SECRET = "sandbox-signing-secret"
-MODAL = json.loads(Path("/work/shared/slack-payloads/views_open_modal.json").read_text())
-RESULT_BLOCKS = json.loads(
-    Path("/work/shared/slack-payloads/block_actions_message_button.json").read_text()
-)["message"]["blocks"]
+MODAL = slack_payload("views_open_modal.json")
+RESULT_BLOCKS = slack_payload("block_actions_message_button.json")["message"]["blocks"]
 
 
 def bolt_app(sandbox: SlackSandbox, modal: dict[str, Any]) -> AsyncApp:

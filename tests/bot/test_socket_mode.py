@@ -26,11 +26,25 @@ from bot.sandbox.socket_mode import SocketAck, envelope_payload
 from bot.sandbox.world import KEYS, world_env
 from providers.emulators.suite import EmulatorSuite, start_suite
 from tests.bot.bridge_kit import ALICE, BOB, CONFIG, INCIDENTS
-from tests.bot.crash_kit import REPO, BridgeProcess, eventually, free_port, snapshot
+from tests.bot.crash_kit import (
+    REPO,
+    BridgeProcess,
+    Snapshot,
+    eventually,
+    free_port,
+    snapshot,
+    snapshot_when,
+)
 
 ACK_WITHIN = 3.0  # seconds: Slack's deadline for every ack
 ONCALL = ["254712345678", "254798765432"]
 NOC_GROUP = "120363410923125768@g.us"
+
+
+def settled(snap: Snapshot) -> bool:
+    return bool(snap.requests) and all(
+        r["state"] in ("done", "cancelled") and r["reported_at"] for r in snap.requests
+    )
 
 
 @dataclass
@@ -200,7 +214,9 @@ async def test_an_envelope_delivered_twice_is_sent_once(rig: SocketRig) -> None:
     texts = [str(r.body.get("text")) for r in answers]
     assert sum("nothing new was sent" in t for t in texts) == 1, texts
     await eventually(lambda: len(rig.deliveries()) == 2, 10, "2 SMS at TalkNTalk")
-    await asyncio.sleep(0.3)  # nothing more arrives late
+    # Once every recorded request is done and reported, nothing more can go out late.
+    snap = await snapshot_when(rig.db, settled, what="every request done and reported")
+    assert len(snap.requests) == 1
     assert rig.deliveries() == ONCALL
     assert len(rig.emulators.talkntalk.requests) == 2
     assert len(rig.roots()) == 1

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 
 from providers.emulators.common import Fault
 from providers.emulators.talkntalk import TalkNTalkState, create_app
+from tests.clocks import HeldSleep, VirtualClock
 from tests.conftest import StartApp
 
 KEY = "test-key"
@@ -114,27 +114,36 @@ async def test_drop_closes_the_connection_with_no_answer_and_no_server_noise(
     assert noisy == []  # aiohttp logs the abort at DEBUG ("premature client disconnection")
 
 
-async def test_delay_slows_the_answer_then_processes_normally(emu: Emu) -> None:
+async def test_delay_holds_the_answer_then_processes_normally(emu: Emu) -> None:
+    held = HeldSleep()
+    emu.state.sleep = held
     emu.state.inject(delay=0.3)
-    started = time.monotonic()
-    status, _, _ = await emu.send()
+    sending = asyncio.create_task(emu.send())
+    await asyncio.wait_for(held.waiting.wait(), 10)
+    assert held.asked == [0.3]
+    assert not sending.done()
+    assert emu.state.deliveries == []  # delayed before it is processed
+    held.release()
+    status, _, _ = await sending
     assert status == 201
-    assert time.monotonic() - started >= 0.3
+    assert len(emu.state.deliveries) == 1
 
 
 async def test_delay_combines_with_a_status(emu: Emu) -> None:
+    clock = VirtualClock()
+    emu.state.sleep = clock.sleep
     emu.state.inject(delay=0.2, status=504)
-    started = time.monotonic()
     assert (await emu.send())[0] == 504
-    assert time.monotonic() - started >= 0.2
+    assert clock.sleeps == [0.2]
 
 
 async def test_latency_applies_to_every_request(emu: Emu) -> None:
+    clock = VirtualClock()
+    emu.state.sleep = clock.sleep
     emu.state.latency = 0.15
-    started = time.monotonic()
     await emu.send()
     await emu.send()
-    assert time.monotonic() - started >= 0.3
+    assert clock.sleeps == [0.15, 0.15]
 
 
 # --- sliding-window rate limit -------------------------------------------------------------------
@@ -151,16 +160,19 @@ async def test_rate_limit_answers_429_with_retry_after_past_the_limit(emu: Emu) 
 
 
 async def test_rate_limit_window_slides_rather_than_resetting(emu: Emu) -> None:
+    clock = VirtualClock(start=0.0)
+    emu.state.clock = clock
     emu.state.rate_limit = 2
     emu.state.rate_window = 1.0
     assert (await emu.send())[0] == 201  # t=0
-    await asyncio.sleep(0.6)
+    clock.advance(0.6)
     assert (await emu.send())[0] == 201  # t=0.6
     assert (await emu.send())[0] == 429  # two in the last second
-    await asyncio.sleep(0.5)
+    clock.advance(0.5)
     assert (await emu.send())[0] == 201  # t=1.1: the t=0 one left the window
     assert (await emu.send())[0] == 429  # t=0.6 and t=1.1 still in it (a fixed window would reset)
     assert emu.state.throttled == 2
+    assert [r.at for r in emu.state.requests] == [0.0, 0.6, 0.6, 1.1, 1.1]
 
 
 async def test_no_rate_limit_by_default(emu: Emu) -> None:
