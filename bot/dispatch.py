@@ -172,7 +172,7 @@ class Dispatcher:
 
     @staticmethod
     def _batches(account: Account, recipients: Sequence[Recipient]) -> list[tuple[Recipient, ...]]:
-        size = max(1, account.provider.max_recipients_per_call)
+        size = max(1, account.provider.batch_size)
         return [tuple(recipients[i : i + size]) for i in range(0, len(recipients), size)]
 
     async def _worker(

@@ -1,6 +1,9 @@
 """Logging set-up from LOG_LEVEL and LOG_FORMAT (``json``: one JSON object a line).
 
-Secrets never reach a log record in the first place; this module only shapes the output.
+Secrets never reach a log record in the first place; this module shapes the output, keeps
+third-party loggers (which print SQL parameters and request bodies: whole phone numbers and
+message text) at WARNING whatever LOG_LEVEL says, and, as a second line of defence, blots the
+values of secret-named environment variables out of the tracebacks JSON lines carry.
 """
 
 from __future__ import annotations
@@ -8,14 +11,47 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import sys
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from config.secrets import SECRET_NAME
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
+# Libraries that log what they carry at DEBUG (aiosqlite: SQL and parameters; slack_sdk and
+# aiohttp.client: request bodies; asyncio: slow callbacks with their arguments).
+THIRD_PARTY = ("aiosqlite", "slack_sdk", "slack_bolt", "aiohttp.client", "asyncio", "websockets")
+_PHONE = re.compile(r"(?<![\w.])\+?\d{6,12}(\d{3})(?![\w.])")  # 9-15 digits: E.164
+
+
+def secret_values(env: Mapping[str, str]) -> tuple[str, ...]:
+    """Values of secret-named environment variables, longest first (see config.secrets)."""
+    found = {v for k, v in env.items() if SECRET_NAME.search(k.upper()) and len(v) >= 6}
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """Secrets (any letter case) out, then phone-like digit runs masked to their last three."""
+    for secret in secrets:
+        text = re.sub(re.escape(secret), "•••", text, flags=re.IGNORECASE)
+    return _PHONE.sub(lambda m: "•••" + m.group(1), text)
+
+
+def quiet_third_party(level: int) -> None:
+    """Third-party loggers at WARNING or above, whatever LOG_LEVEL says (see THIRD_PARTY)."""
+    for name in THIRD_PARTY:
+        logging.getLogger(name).setLevel(max(logging.WARNING, level))
+
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line, with any ``extra=`` fields beside the message."""
+    """One JSON object per line, with any ``extra=`` fields beside the message; a traceback is
+    kept whole in ``exc_info`` (scrubbed), since a JSON line is all an operator gets."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets = tuple(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
         data: dict[str, Any] = {
@@ -29,6 +65,9 @@ class JsonFormatter(logging.Formatter):
                 data[key] = value
         if record.exc_info:
             data["exc_type"] = record.exc_info[0].__name__ if record.exc_info[0] else None
+            data["exc_info"] = scrub(self.formatException(record.exc_info), self.secrets)
+        if record.stack_info:
+            data["stack_info"] = scrub(self.formatStack(record.stack_info), self.secrets)
         return json.dumps(data, default=str)
 
 
@@ -53,9 +92,10 @@ def configure(env: dict[str, str] | None = None) -> None:
     level = env.get("LOG_LEVEL", "INFO").upper()
     handler = logging.StreamHandler(sys.stderr)
     if env.get("LOG_FORMAT", "").lower() == "json":
-        handler.setFormatter(JsonFormatter())
+        handler.setFormatter(JsonFormatter(secret_values(env)))
     else:
         handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level if level in logging.getLevelNamesMapping() else "INFO")
+    quiet_third_party(root.level)

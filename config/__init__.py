@@ -14,11 +14,17 @@ from pathlib import Path
 import yaml
 
 from config.describe import describe
-from config.loader import PositionLoader, secret_issues
+from config.loader import (
+    MAX_FILE_BYTES,
+    LoadAborted,
+    PositionLoader,
+    too_big,
+)
 from config.numbers import InvalidNumber, mask_address, normalize_address, normalize_number
-from config.problems import ConfigError, Problem, Reporter
+from config.problems import ConfigError, Problem, Reporter, yaml_problem
 from config.resolve import resolve
 from config.schema import SECRET_FIELDS, BridgeConfig, BroadcastConfig, ChannelConfig
+from config.secrets import misplaced_secrets, secret_issues
 from config.settings import ResolvedBroadcast, ResolvedChannel, Senders, Settings
 from config.validation import validate
 
@@ -38,7 +44,9 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     report = Reporter(shown, {})
     try:
-        text = source.read_text(encoding="utf-8")
+        with source.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         report.add((), "no such file: copy config/bridge.example.yaml there, or pass --config")
         raise report.error() from None
@@ -46,25 +54,27 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         report.add((), f"cannot read the file ({reason})")
         raise report.error() from None
+    if len(raw) > MAX_FILE_BYTES:
+        report.add((), too_big())
+        raise report.error()
 
-    loader = PositionLoader(text, env, SECRET_FIELDS)
     try:
+        loader = PositionLoader(text, env, SECRET_FIELDS)
         doc = loader.load_document()
-    except yaml.MarkedYAMLError as exc:
-        # Only the parser's phrases, never its snippet of the line: it could hold a secret.
-        mark = exc.problem_mark or exc.context_mark
-        what = "; ".join(p for p in (exc.context, exc.problem) if p)
-        if "\\t" in what or "\t" in what:
-            what += " (indent with spaces, not tabs)"
-        line = mark.line + 1 if mark is not None else None
-        report.add((), f"not valid YAML: {what}", line=line)
+    except LoadAborted as exc:
+        report.add(exc.issue.path, exc.issue.message, line=exc.issue.line)
+        raise report.error() from None
+    except RecursionError:  # a backstop: the loader's own limits should come first
+        report.add((), "the file nests too deeply or an alias refers to itself: simplify it")
         raise report.error() from None
     except yaml.YAMLError as exc:
-        report.add((), f"not valid YAML: {type(exc).__name__}")
+        message, line = yaml_problem(exc, text)
+        report.add((), message, line=line)
         raise report.error() from None
 
     report.positions = doc.positions
-    for issue in [*doc.issues, *secret_issues(doc, SECRET_FIELDS)]:
+    misplaced = misplaced_secrets(doc, SECRET_FIELDS, env)
+    for issue in [*doc.issues, *secret_issues(doc, SECRET_FIELDS), *misplaced]:
         report.add(issue.path, issue.message, line=issue.line)
     parts = validate(doc.data, report)
     settings = resolve(parts, report, source)

@@ -5,6 +5,10 @@ key path of every value: it records the line of each mapping key and sequence it
 pydantic's error locations and our own resolution errors can point at a line. Keys are always the
 text written (``on:`` stays ``"on"``, never ``True``). Secrets live only in the environment: a
 secret field written literally is a problem, and its value never appears in a message.
+
+Hostile files are bounded here: nesting deeper than ``MAX_DEPTH`` and aliases that refer to
+themselves or expand past ``MAX_ALIAS_VALUES`` ("billion laughs") abort with one ``LoadAborted``
+issue instead of a RecursionError or gigabytes of memory. The file size cap is in ``load``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,10 @@ from config.problems import KeyPath
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
 _BOOL_TAG = "tag:yaml.org,2002:bool"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+MAX_FILE_BYTES = 1 << 20  # a real config is a few KiB
+MAX_DEPTH = 32  # a real config nests four or five levels
+MAX_ALIAS_VALUES = 10_000  # values reached again through *aliases and <<: merges
 _REF = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
 
@@ -42,6 +50,16 @@ class Issue:
     message: str
 
 
+@dataclass(frozen=True)
+class Reference:
+    """One ``${VAR}`` in the file: where, and whether that field is a secret one."""
+
+    path: KeyPath
+    line: int
+    var: str
+    secret_field: bool
+
+
 @dataclass
 class Document:
     """What the loader found: the data, where each key is, and what went wrong."""
@@ -51,6 +69,29 @@ class Document:
     origins: dict[KeyPath, tuple[Origin, str | None]] = field(default_factory=dict)
     issues: list[Issue] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)
+    refs: list[Reference] = field(default_factory=list)
+
+
+class LoadAborted(Exception):
+    """The file cannot be built safely; ``issue`` says where and how to fix it."""
+
+    def __init__(self, issue: Issue) -> None:
+        super().__init__(issue.message)
+        self.issue = issue
+
+
+_SELF_ALIAS = (
+    "an alias refers to itself (the value would contain itself forever): "
+    "remove the *alias that points into its own &anchor"
+)
+_EXPANDS = (
+    f"aliases expand to more than {MAX_ALIAS_VALUES} values (a 'billion laughs' file?): "
+    "write the values out, or nest fewer *aliases inside anchors"
+)
+_TOO_DEEP = (
+    f"the file is nested deeper than {MAX_DEPTH} levels: a bridge config needs about five; "
+    "check the indentation and brackets"
+)
 
 
 class PositionLoader(yaml.SafeLoader):
@@ -63,6 +104,11 @@ class PositionLoader(yaml.SafeLoader):
         self.env = env
         self.secret_fields = secret_fields
         self.doc = Document(data=None, positions={(): 1})
+        self._depth = 0
+        self._building: set[int] = set()  # ids of the nodes on the current build path
+        self._built: set[int] = set()
+        self._flattening: set[int] = set()
+        self._reused = 0
 
     def is_secret(self, path: KeyPath) -> bool:
         return len(path) == 3 and path[0] == "providers" and path[2] in self.secret_fields
@@ -80,7 +126,62 @@ class PositionLoader(yaml.SafeLoader):
     def _issue(self, path: KeyPath, line: int, message: str) -> None:
         self.doc.issues.append(Issue(path, line, message))
 
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
+        """PyYAML composes recursively: refuse depth before Python's stack runs out."""
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise LoadAborted(Issue((), self._next_line(), _TOO_DEEP))
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def _next_line(self) -> int:
+        event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
+        return event.start_mark.line + 1 if event.start_mark is not None else 1
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """``<<:`` merges, refusing one that includes itself or copies too many keys."""
+        if id(node) in self._flattening:
+            raise LoadAborted(Issue((), node.start_mark.line + 1, _SELF_ALIAS))
+        self._flattening.add(id(node))
+        try:
+            total = len(node.value)
+            for key_node, value_node in node.value:
+                if key_node.tag != _MERGE_TAG:
+                    continue
+                subs = value_node.value if isinstance(value_node, yaml.SequenceNode) else []
+                for sub in subs if subs else [value_node]:
+                    if isinstance(sub, yaml.MappingNode):
+                        self.flatten_mapping(sub)
+                        total += len(sub.value)
+            if total > MAX_ALIAS_VALUES:
+                raise LoadAborted(Issue((), node.start_mark.line + 1, _EXPANDS))
+            super().flatten_mapping(node)
+        finally:
+            self._flattening.discard(id(node))
+
     def _build(self, node: yaml.Node, path: KeyPath) -> Any:
+        """One node, refusing self-reference, runaway expansion and depth (see the docstring)."""
+        key = id(node)
+        line = node.start_mark.line + 1
+        if key in self._building:
+            raise LoadAborted(Issue(path, line, _SELF_ALIAS))
+        if len(path) > MAX_DEPTH:
+            raise LoadAborted(Issue(path, line, _TOO_DEEP))
+        if key in self._built:
+            self._reused += 1
+            if self._reused > MAX_ALIAS_VALUES:
+                top = path[:1]  # the key whose value exploded; deeper paths are noise
+                raise LoadAborted(Issue(top, self.doc.positions.get(top, line), _EXPANDS))
+        self._built.add(key)
+        self._building.add(key)
+        try:
+            return self._build_node(node, path)
+        finally:
+            self._building.discard(key)
+
+    def _build_node(self, node: yaml.Node, path: KeyPath) -> Any:
         if isinstance(node, yaml.MappingNode):
             return self._build_mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -165,6 +266,7 @@ class PositionLoader(yaml.SafeLoader):
                 return ""
             var, default = parsed.group(1), parsed.group(2)
             refs.append(default)
+            self.doc.refs.append(Reference(path, line, var, self.is_secret(path)))
             value = self.env.get(var)
             if value:
                 return value
@@ -188,27 +290,9 @@ class PositionLoader(yaml.SafeLoader):
         return result, Origin.MIXED, None
 
 
-def secret_issues(doc: Document, secret_fields: frozenset[str]) -> list[Issue]:
-    """A secret field must be exactly ``${VAR}``: not literal, not mixed, no default in the file."""
-    issues: list[Issue] = []
-    providers = doc.data.get("providers") if isinstance(doc.data, dict) else None
-    if not isinstance(providers, dict):
-        return issues
-    for name, account in providers.items():
-        if not isinstance(account, dict):
-            continue
-        kind = account.get("type")
-        prefix = str(kind if isinstance(kind, str) and kind.isidentifier() else name)
-        for key in sorted(secret_fields & account.keys()):
-            path: KeyPath = ("providers", name, key)
-            origin, _default = doc.origins.get(path, (Origin.LITERAL, None))
-            if origin is Origin.ENV:
-                continue
-            var = re.sub(r"[^A-Z0-9_]", "_", f"{prefix}_{key}".upper())
-            if origin is Origin.ENV_DEFAULT:
-                what = f"{key} must come from the environment alone: drop the default from the file"
-            else:
-                what = f"{key} must come from the environment"
-            line = doc.positions.get(path, 1)
-            issues.append(Issue(path, line, f"{what}: write {key}: ${{{var}}}"))
-    return issues
+def too_big() -> str:
+    """The problem for a file over ``MAX_FILE_BYTES`` (it is not read further)."""
+    return (
+        f"the file is larger than {MAX_FILE_BYTES >> 20} MiB: a bridge config is a few KiB; "
+        "check that --config names the config file"
+    )

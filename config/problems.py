@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import yaml
+
 PathPart = str | int
 KeyPath = tuple[PathPart, ...]
 Positions = Mapping[KeyPath, int]
@@ -87,3 +89,28 @@ class Reporter:
         unique = list(dict.fromkeys(clean))
         unique.sort(key=lambda p: (p.line is None, p.line or 0))
         return ConfigError(unique)
+
+
+_CONTROL_NAMES = {0: "NUL", 7: "BEL", 8: "BS", 0x1B: "ESC", 0x7F: "DEL"}
+
+
+def yaml_problem(exc: yaml.YAMLError, text: str) -> tuple[str, int | None]:
+    """A YAML error as (message, line), in the parser's phrases but never its snippet of the
+    line (it could hold a secret)."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1])
+        name = _CONTROL_NAMES.get(code)
+        kind = "control character" if code < 0x20 or 0x7F <= code < 0xA0 else "character"
+        what = f"{kind} U+{code:04X}" + (f" ({name})" if name else "")
+        line = text.count("\n", 0, exc.position) + 1
+        fix = f"delete it, or inside double quotes write it as the escape \\x{code:02X}"
+        if code > 0xFF:
+            fix = f"delete it, or inside double quotes write it as the escape \\u{code:04X}"
+        return f"not valid YAML: {what} is not allowed in YAML: {fix}", line
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        what = "; ".join(p for p in (exc.context, exc.problem) if p)
+        if "\\t" in what or "\t" in what:
+            what += " (indent with spaces, not tabs)"
+        return f"not valid YAML: {what}", (mark.line + 1 if mark is not None else None)
+    return f"not valid YAML: {type(exc).__name__}", None

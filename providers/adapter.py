@@ -20,6 +20,7 @@ class HttpAdapter(Generic[C]):
 
     display_name: ClassVar[str]
     default_base_url: ClassVar[str] = ""
+    max_recipients_per_call: ClassVar[int]
 
     def __init__(self, config: C, session: aiohttp.ClientSession) -> None:
         self._config = config
@@ -30,6 +31,11 @@ class HttpAdapter(Generic[C]):
     def base_url_for(self, config: C) -> str:
         """The configured base_url, else the provider's documented one."""
         return str(config.base_url) if config.base_url else self.default_base_url
+
+    @property
+    def batch_size(self) -> int:
+        """Recipients per call for this account; accounts may configure fewer."""
+        return self.max_recipients_per_call
 
     def __repr__(self) -> str:
         return f"{self.display_name}(base_url={self._base_url!r})"

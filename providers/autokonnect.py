@@ -25,6 +25,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 from urllib.parse import quote, urlsplit
 
+from pydantic import Field
+
 from providers.adapter import HttpAdapter
 from providers.base import (
     MEDIA_TYPES,
@@ -52,10 +54,11 @@ log = logging.getLogger(__name__)
 
 
 class AutoKonnectConfig(ProviderAccountConfig):
-    """An AutoKonnect company account. The doc sets no batch size; the adapter caps a call at
-    ``AutoKonnect.max_recipients_per_call`` recipients."""
+    """An AutoKonnect company account. The doc sets no batch size: ``max_batch`` lets an account
+    send fewer per call than the bridge's ceiling, ``AutoKonnect.max_recipients_per_call``."""
 
     type: Literal["autokonnect"]
+    max_batch: int = Field(default=1000, ge=1, le=1000)
 
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -140,6 +143,12 @@ class AutoKonnect(HttpAdapter[AutoKonnectConfig]):
         Service.WABA: frozenset(MessageType),
     }
     max_recipients_per_call: ClassVar[int] = 1000  # the bridge's cap; the doc sets none
+
+    @property
+    def batch_size(self) -> int:
+        """The account's ``max_batch``, never above the bridge's ceiling."""
+        return min(self.max_recipients_per_call, self._config.max_batch)
+
     text_limit: ClassVar[Mapping[Service, int]] = {}
     default_rate_per_minute: ClassVar[int | None] = None  # "depend on your WABA tier settings"
 

@@ -292,6 +292,11 @@ class Provider(Protocol):
     text_limit: ClassVar[Mapping[Service, int]]  # hard limits; longer is rejected, not cut
     default_rate_per_minute: ClassVar[int | None]
 
+    @property
+    def batch_size(self) -> int:
+        """Recipients the dispatcher puts in one call: at most ``max_recipients_per_call``."""
+        ...
+
     @classmethod
     def route_problems(cls, route: Route) -> list[str]:
         """What is missing or wrong in a channel's route, for config validation (empty: fine)."""

@@ -5,6 +5,8 @@ them to the HTTP route. Readings chosen where the docs are silent or vague:
 
 * TalkNTalk signs the *body* only, so the event name is taken from the signed body's ``event``
   and the ``X-TalkNTalk-Event`` header is used only when the body has none.
+* Receipts are deduplicated on a hash of the signed body: an unsigned header (a delivery id)
+  could be changed on every replay.
 * TalkNTalk's ``data.id`` may be a JSON integer while the send answered a string: ids are
   compared as text.
 * Kaleyra's callbacks are read in ``providers.receipts_kaleyra`` with the shared parts here.
@@ -29,8 +31,6 @@ from providers.talkntalk import TalkNTalkConfig
 
 TNT_SIGNATURE = "X-TalkNTalk-Signature"
 TNT_EVENT = "X-TalkNTalk-Event"
-# No doc names it; these are the spellings such delivery-id headers take.
-TNT_DELIVERY_HEADERS = ("X-TalkNTalk-Delivery", "X-TalkNTalk-Delivery-Id", "X-TalkNTalk-Event-Id")
 
 AUTOKONNECT_CANNOT = (
     "AutoKonnect cannot report delivery: its send API returns no message id and its docs define "
@@ -99,11 +99,28 @@ def header(headers: Mapping[str, str], name: str) -> str | None:
     return value.strip() if isinstance(value, str) else None
 
 
+def as_bytes(value: str) -> bytes:
+    """Text as the bytes it came from, never raising: headers and the environment carry
+    undecodable bytes as lone surrogates (``surrogateescape``), which plain ``encode()`` refuses.
+    """
+    try:
+        return value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that no byte produced: keep it comparable, unequal
+        return value.encode("utf-8", "backslashreplace")
+
+
+def same_secret(given: str | bytes, expected: str | bytes) -> bool:
+    """Constant-time equality of two credentials, whatever characters an attacker sends."""
+    left = given if isinstance(given, bytes) else as_bytes(given)
+    right = expected if isinstance(expected, bytes) else as_bytes(expected)
+    return hmac.compare_digest(left, right)
+
+
 def _secret(secret: SecretStr | None, account: str) -> bytes:
     value = secret.get_secret_value() if secret is not None else ""
     if not value.strip():
         raise NoReceipts(f"receipts not configured for {account}: set webhook_secret")
-    return value.encode()
+    return as_bytes(value)
 
 
 def _json_body(body: bytes) -> Any:
@@ -190,7 +207,7 @@ _TNT_FAILED_WORDS = {"failed": "could not be delivered", "expired": "expired und
 
 def talkntalk_signature(secret: str | bytes, body: bytes) -> str:
     """The hex HMAC-SHA256 of the raw body: what TalkNTalk puts in X-TalkNTalk-Signature."""
-    key = secret.encode() if isinstance(secret, str) else secret
+    key = as_bytes(secret) if isinstance(secret, str) else secret
     return hmac.new(key, body, hashlib.sha256).hexdigest()
 
 
@@ -201,8 +218,7 @@ def talkntalk_signature_ok(secret: str | bytes, body: bytes, signature: str | No
     given = signature.strip()
     if given[:7].lower() == "sha256=":
         given = given[7:]
-    expected = talkntalk_signature(secret, body)
-    return hmac.compare_digest(given.lower().encode(), expected.encode())
+    return same_secret(given.lower(), talkntalk_signature(secret, body))
 
 
 def authenticate_talkntalk(
@@ -215,6 +231,15 @@ def authenticate_talkntalk(
         raise Unauthenticated(f"{TNT_SIGNATURE} is missing")
     if not talkntalk_signature_ok(secret, body, signature):
         raise Unauthenticated(f"{TNT_SIGNATURE} does not match the body")
+
+
+def signed_event_key(body: bytes) -> str:
+    """The dedupe key of a signed receipt: a hash of exactly the bytes the signature covers.
+
+    Headers are not signed, so a key taken from one (a delivery id, the event name) lets a
+    captured receipt be replayed as "new" as often as the header is changed.
+    """
+    return "sha256:" + hashlib.sha256(body).hexdigest()
 
 
 def talkntalk_events(headers: Mapping[str, str], body: bytes) -> ReceiptBatch:
@@ -247,14 +272,13 @@ def talkntalk_events(headers: Mapping[str, str], body: bytes) -> ReceiptBatch:
         detail = plain(data.get("reason")) or plain(data.get("error"))
         reason = f"the network reported the message {phrase}" + (f" ({detail})" if detail else "")
         code = _code(data.get("error_code"), _dig(data, "error", "code"))
-    delivery = next((v for h in TNT_DELIVERY_HEADERS if (v := header(headers, h))), None)
     at = parse_time(payload.get("timestamp")) or parse_time(data.get("updated_at"))
     mobile = data.get("mobile")
     return ReceiptBatch(
         events=(
             StatusEvent(
                 status=status,
-                event_key=f"delivery:{delivery}" if delivery else f"{event}:{message_id}:{word}",
+                event_key=signed_event_key(body),
                 provider_message_id=message_id,
                 at=at,
                 reason=reason,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hmac
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -29,6 +28,7 @@ from providers.receipts import (
     header,
     parse_time,
     plain,
+    same_secret,
 )
 
 # --- Kaleyra (WhatsApp) -----------------------------------------------------------------------
@@ -63,15 +63,15 @@ def authenticate_kaleyra(
         given = _basic_credentials(header(headers, "Authorization"))
         if given is None:
             raise Unauthenticated("HTTP Basic credentials are missing")
-        user_ok = hmac.compare_digest(given[0], config.webhook_username.encode())
-        password_ok = hmac.compare_digest(given[1], secret)
+        user_ok = same_secret(given[0], config.webhook_username)
+        password_ok = same_secret(given[1], secret)
         if not (user_ok and password_ok):
             raise Unauthenticated("the HTTP Basic credentials are wrong")
         return
     value = header(headers, config.webhook_header)
     if not value:
         raise Unauthenticated(f"{config.webhook_header} is missing")
-    if not hmac.compare_digest(value.encode(), secret):
+    if not same_secret(value, secret):
         raise Unauthenticated(f"{config.webhook_header} is wrong")
 
 

@@ -67,6 +67,20 @@ async def test_autokonnect_over_1000_recipients_are_split_into_batches_of_1000(
     assert len({d.recipient for d in emulators.autokonnect.deliveries}) == 2500
 
 
+async def test_autokonnect_max_batch_sets_the_recipients_per_request(
+    emulators: EmulatorSuite,
+) -> None:
+    the_plan = plan("ak", WABA, numbers(5))
+    config = ak_config(emulators.url("autokonnect"), max_batch=2)
+    async with dispatcher({"ak": config}) as d:
+        outcomes = await d.run(the_plan)
+
+    assert by_status(outcomes) == {OutcomeStatus.SENT: 5}
+    sent = [r.body["phone_number"] for r in emulators.autokonnect.requests]
+    # A lone number goes as a string, several as a list.
+    assert sorted(len(p) if isinstance(p, list) else 1 for p in sent) == [1, 2, 2]
+
+
 # --- pace and concurrency -----------------------------------------------------------------------
 
 

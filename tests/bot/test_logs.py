@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
 from bot import logs
+
+
+@pytest.fixture(autouse=True)
+def _restore_library_levels() -> Iterator[None]:
+    """``configure`` sets third-party logger levels: give other tests theirs back."""
+    levels = {name: logging.getLogger(name).level for name in logs.THIRD_PARTY}
+    yield
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def emit(capsys: pytest.CaptureFixture[str], env: dict[str, str]) -> str:
@@ -40,3 +50,42 @@ def test_json_format_is_one_object_a_line(capsys: pytest.CaptureFixture[str]) ->
 
 def test_log_level_debug_shows_debug_lines(capsys: pytest.CaptureFixture[str]) -> None:
     assert "hidden at INFO" in emit(capsys, {"LOG_LEVEL": "debug"})
+
+
+def test_json_lines_keep_the_traceback_with_secrets_and_numbers_scrubbed(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    key = "tk_live_JsonTraceback-0106"
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    logs.configure({"LOG_FORMAT": "json", "TALKNTALK_API_KEY": key})
+    try:
+        try:
+            raise ValueError(f"refused {key.upper()} for +254712345678")
+        except ValueError:
+            logging.getLogger("bridge.test").exception("send crashed")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    [line] = capsys.readouterr().err.splitlines()
+    record = json.loads(line)
+    assert record["exc_type"] == "ValueError"
+    assert record["exc_info"].startswith("Traceback (most recent call last):")
+    assert "test_logs.py" in record["exc_info"]
+    assert "ValueError: refused ••• for •••678" in record["exc_info"]
+    assert key.lower() not in line.lower()
+    assert "254712345678" not in line
+
+
+def test_third_party_loggers_stay_at_warning_at_debug() -> None:
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    try:
+        logs.configure({"LOG_LEVEL": "DEBUG"})
+        assert logging.getLogger("bridge.test").isEnabledFor(logging.DEBUG)
+        for name in ("aiosqlite", "slack_sdk.web.async_base_client", "aiohttp.client", "asyncio"):
+            assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
+            assert logging.getLogger(name).isEnabledFor(logging.WARNING), name
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)

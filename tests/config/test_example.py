@@ -9,7 +9,7 @@ import pytest
 import config
 from config import Settings
 from config.describe import describe
-from config.jsonschema import REGENERATE, SCHEMA_PATH, render
+from config.jsonschema import ACCOUNT_FIELDS, REGENERATE, SCHEMA_PATH, render
 from providers import AutoKonnectConfig, KaleyraConfig, TalkNTalkConfig
 from providers.base import MessageType, Route, Service
 
@@ -34,6 +34,16 @@ def test_example_providers_resolve_with_keys_from_the_environment(settings: Sett
     assert tnt.api_key.get_secret_value() == "tnt-example-key-1"
     assert kal.api_base() == "https://api.in.kaleyra.io"
     assert settings.defaults.country == "KE"
+    assert ak.max_batch == 1000  # documented in the example, the schema and the README
+
+
+def test_every_account_key_the_schema_hints_at_is_a_real_field() -> None:
+    fields = {
+        name
+        for model in (TalkNTalkConfig, AutoKonnectConfig, KaleyraConfig)
+        for name in model.model_fields
+    }
+    assert set(ACCOUNT_FIELDS) <= fields
 
 
 def test_example_oncall_sms_reaches_the_oncall_list(settings: Settings) -> None:

@@ -81,3 +81,15 @@ def test_describe_says_where_receipts_arrive_without_showing_the_webhook_secret(
     assert "receipts: none (AutoKonnect returns no message id" in shown
     assert "receipts: off (set webhook_secret to accept them)" in shown  # kal
     assert "hook-secret-0004" not in shown
+
+
+@pytest.mark.parametrize("var", ["TNT_KEY", "SLACK_BOT_TOKEN", "KAL_WEBHOOK_SECRET"])
+def test_a_secret_variable_in_a_field_that_is_shown_is_refused_by_name(
+    tmp_path: Path, var: str
+) -> None:
+    # TNT_KEY is secret because api_key names it; the others by their names alone.
+    env = {**ENV, var: ENV.get(var, "xoxb-secret-value-0042")}
+    problem = one(tmp_path, CHANNEL + f"    sender_id: ${{{var}}}\n", env)
+    assert (problem.line, problem.path) == (19, "channels.ch.sender_id")
+    assert problem.message.startswith(f"${{{var}}} is a secret")
+    assert env[var] not in str(problem)

@@ -17,6 +17,7 @@ from providers.receipts import (
     authenticate_talkntalk,
     parse_time,
     plain,
+    signed_event_key,
     talkntalk_events,
     talkntalk_signature,
     talkntalk_signature_ok,
@@ -165,14 +166,15 @@ def test_failure_reason_never_carries_a_phone_number() -> None:
     assert event.reason.startswith("the network reported the message could not be delivered")
 
 
-def test_event_key_is_the_delivery_id_header_when_given() -> None:
-    (event,) = talkntalk_events({"X-TalkNTalk-Delivery": "dlv-1"}, body(status="sent")).events
-    assert event.event_key == "delivery:dlv-1"
-
-
-def test_event_key_without_a_delivery_id_is_event_id_and_status() -> None:
-    (event,) = talkntalk_events({}, body(id=7, status="delivered")).events
-    assert event.event_key == "sms.delivered:7:delivered"
+def test_event_key_is_the_signed_body_whatever_unsigned_headers_say() -> None:
+    raw = body(id=7, status="delivered")
+    keys = {
+        event.event_key
+        for headers in ({}, {"X-TalkNTalk-Delivery": "dlv-1"}, {"X-TalkNTalk-Event-Id": "e-2"})
+        for event in talkntalk_events(headers, raw).events
+    }
+    assert keys == {signed_event_key(raw)}
+    assert signed_event_key(body(id=7, status="failed")) not in keys
 
 
 def test_the_signed_body_names_the_event_not_the_unsigned_header() -> None:
