@@ -14,7 +14,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
-from bot import ingress, metrics, receipts
+from bot import ingress, metrics, receipts, slack_shapes
 from bot.env import BridgeEnv
 from bot.runtime import Runtime, RuntimeOptions, open_runtime
 from config import Settings
@@ -54,6 +54,8 @@ async def slack_events(request: web.Request) -> web.Response:
     except ingress.Unreadable as exc:
         # Signed by Slack yet unreadable: nothing to act on; a 200 so Slack does not retry it.
         log.warning("ignored a signed Slack request", extra={"why": str(exc)})
+        return web.Response(status=200)
+    if slack_shapes.refuse(body):
         return web.Response(status=200)
     bolt_request = ingress.bolt_request(raw, body, request.headers, request.query_string)
     bolt_response = await runtime.app.async_dispatch(bolt_request)

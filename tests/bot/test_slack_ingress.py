@@ -137,3 +137,15 @@ async def test_an_unverified_interaction_is_refused_too(
     await nothing_sent(bridge)
     assert recorder.posts == []
     assert bridge.slack.calls_to("views.open") == []
+
+
+async def test_a_body_that_is_not_utf8_is_refused_unless_signed(bridge: Bridge) -> None:
+    body = b"\xff\xfepayload=\xc3"
+    async with aiohttp.ClientSession() as http:
+        forged = {TIMESTAMP_HEADER: str(int(time.time())), SIGNATURE_HEADER: "v0=" + "0" * 64}
+        async with http.post(bridge.world.events_url, data=body, headers=forged) as response:
+            assert response.status == 401
+        signed = sign(SIGNING_SECRET, body)
+        async with http.post(bridge.world.events_url, data=body, headers=signed) as response:
+            assert response.status == 200  # Slack's, but nothing to act on
+    await nothing_sent(bridge)
