@@ -3,7 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test lint bench
+.PHONY: install demo test lint bench fuzz
 install: $(BIN)/python
 $(BIN)/python: pyproject.toml
 	$(PY) -m venv $(VENV) && $(BIN)/pip install -q -e '.[dev]' && touch $(BIN)/python
@@ -13,6 +13,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The fuzz suite run long (the normal test run uses a few examples of each).
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(BIN)/python -m pytest tests/fuzz -q
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy

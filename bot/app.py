@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners
 from bot.deps import Deps
+from bot.listeners import errors
 from bot.respond import shared_session_middleware
 from config import Settings
 
@@ -42,8 +43,10 @@ def create_app(
         signing_secret=signing_secret or "",
         request_verification_enabled=signing_secret is not None,
         process_before_response=False,
-        raise_error_for_unhandled_request=False,
+        # A request no listener takes goes to our error handler: one log line and a 200.
+        raise_error_for_unhandled_request=True,
     )
+    app.middleware(errors.remember_request)
     if http_session is not None:
         app.middleware(shared_session_middleware(http_session))
     listeners.register(app, deps)

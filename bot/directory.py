@@ -14,6 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -28,6 +29,16 @@ MISSING_SCOPE = (
 
 class DirectoryError(Exception):
     """Membership could not be looked up; the message says what an admin should do."""
+
+
+class MembershipPending(Exception):
+    """Slack did not answer within the caller's deadline; the lookup goes on behind (and fills
+    the cache), so the caller acks now and decides when ``groups_of`` answers without one."""
+
+
+# What a caller that must still ack or open a modal waits for a first lookup: well under
+# Slack's 3 s, leaving time for the ack or views.open itself.
+LOOKUP_WITHIN = 1.0
 
 
 class Directory:
@@ -48,6 +59,7 @@ class Directory:
         self._members: dict[str, tuple[float, frozenset[str]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._refreshing: dict[str, asyncio.Task[None]] = {}
+        self._lookups: set[asyncio.Future[list[frozenset[str]]]] = set()
 
     async def members(self, usergroup: str) -> frozenset[str]:
         cached = self._members.get(usergroup)
@@ -60,10 +72,27 @@ class Directory:
                 return cached[1]
         return await self._fetch(usergroup)
 
-    async def groups_of(self, user_id: str, usergroups: Iterable[str]) -> frozenset[str]:
+    async def groups_of(
+        self, user_id: str, usergroups: Iterable[str], *, within: float | None = None
+    ) -> frozenset[str]:
+        """Which of ``usergroups`` the user is in; MembershipPending if that takes over ``within``
+        seconds (the lookup is not cancelled: its answer is cached for the next call)."""
         groups = sorted(set(usergroups))
-        found = await asyncio.gather(*(self.members(g) for g in groups))
+        lookup = asyncio.ensure_future(asyncio.gather(*(self.members(g) for g in groups)))
+        self._lookups.add(lookup)
+        lookup.add_done_callback(self._lookup_done)
+        try:
+            found = await asyncio.wait_for(asyncio.shield(lookup), within)
+        except TimeoutError:
+            raise MembershipPending(
+                f"user groups of {user_id} not known within {within} s"
+            ) from None
         return frozenset(g for g, members in zip(groups, found, strict=True) if user_id in members)
+
+    def _lookup_done(self, task: asyncio.Future[list[frozenset[str]]]) -> None:
+        self._lookups.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a caller that gave up waiting never sees it
 
     async def warm(self, usergroups: Iterable[str]) -> None:
         """Fetch these groups now (start-up), so no Slack action waits on a first lookup."""
@@ -74,10 +103,11 @@ class Directory:
                 log.warning("could not warm a user group", extra={"usergroup": group, "why": exc})
 
     async def close(self) -> None:
-        """Cancel refreshes still running (shutdown)."""
-        for task in list(self._refreshing.values()):
+        """Cancel refreshes and lookups still running (shutdown)."""
+        running: list[asyncio.Future[Any]] = [*self._refreshing.values(), *self._lookups]
+        for task in running:
             task.cancel()
-        await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def settle(self) -> None:
         """Wait for background refreshes (tests)."""

@@ -71,20 +71,42 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+# C0 and C1 controls, DEL, and the Unicode line/paragraph separators: anything a terminal or a
+# log shipper could take for a new line or an escape sequence.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """``\\n``, ``\\x1b``… for control characters, so text from Slack cannot forge a log line."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 class TextFormatter(logging.Formatter):
-    """The plain format, with any ``extra=`` fields as ``key=value`` so context is never lost."""
+    """The plain format, with any ``extra=`` fields as ``key=value`` so context is never lost.
+
+    The message and the extras are one line whatever they contain (control characters escaped);
+    only a traceback, which the bridge itself writes, spans lines after it.
+    """
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+        record.message = escape_controls(record.getMessage())
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
         extras = [
-            f"{key}={value}"
+            escape_controls(f"{key}={value}")
             for key, value in record.__dict__.items()
             if key not in _STANDARD and not key.startswith("_")
         ]
-        return line + (" " + " ".join(extras) if extras else "")
+        if extras:
+            line += " " + " ".join(extras)
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
 
 
 def configure(env: dict[str, str] | None = None) -> None:

@@ -42,12 +42,15 @@ class Planner:
         self.dispatcher = dispatcher
         self.directory = directory
 
-    async def sender(self, user_id: str, slack_channel: str | None) -> Sender:
+    async def sender(
+        self, user_id: str, slack_channel: str | None, *, within: float | None = None
+    ) -> Sender:
+        """Who asks; with ``within``, MembershipPending if Slack's user groups take longer."""
         groups = usergroups_that_matter(self.settings)
         if not groups or self.directory is None:
             return Sender(user_id, frozenset(), slack_channel)
         try:
-            mine = await self.directory.groups_of(user_id, groups)
+            mine = await self.directory.groups_of(user_id, groups, within=within)
         except DirectoryError as exc:
             log.warning("user group lookup failed", extra={"user": user_id})
             return Sender(user_id, frozenset(), slack_channel, note=str(exc))

@@ -13,10 +13,32 @@ from typing import Any
 import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_bolt.context.respond.internals import _build_message
 from slack_bolt.response import BoltResponse
+from slack_sdk.models import JsonObject
 from slack_sdk.webhook import WebhookResponse
 from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+
+def _dicts(items: Sequence[Any]) -> list[Any]:
+    return [item.to_dict() if isinstance(item, JsonObject) else item for item in items]
+
+
+def build_message(
+    text: str = "",
+    blocks: Sequence[Any] | None = None,
+    attachments: Sequence[Any] | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """The response_url body ``respond`` posts: the text, non-empty block and attachment lists,
+    and every option given (built here, not by bolt's private helper, so a bolt upgrade cannot
+    change it)."""
+    message: dict[str, Any] = {"text": text}
+    if blocks:
+        message["blocks"] = _dicts(blocks)
+    if attachments:
+        message["attachments"] = _dicts(attachments)
+    message.update({key: value for key, value in options.items() if value is not None})
+    return message
 
 
 class SessionRespond(AsyncRespond):
@@ -42,9 +64,9 @@ class SessionRespond(AsyncRespond):
         if self.response_url is None:
             raise ValueError("respond is unsupported here as there is no response_url")
         if isinstance(text, dict):
-            message = _build_message(**text)
+            message = build_message(**text)
         else:
-            message = _build_message(
+            message = build_message(
                 text=text,
                 blocks=blocks,
                 attachments=attachments,

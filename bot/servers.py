@@ -9,7 +9,12 @@ import signal
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
+from bot import slack_shapes
 from bot.env import BridgeEnv, EnvError
 from bot.web import SLOT, build_web_app
 from config import Settings
@@ -25,11 +30,24 @@ def run_http(settings: Settings, env: BridgeEnv) -> None:
     web.run_app(app, port=env.port, print=None, access_log=None)
 
 
+class CheckedSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's handler, but an envelope the listeners cannot read is acked empty and logged in one
+    line (as /slack/events answers 200) instead of raising inside bolt."""
+
+    async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
+        assert isinstance(client, SocketModeClient)  # the client this handler made
+        payload = req.payload if isinstance(req.payload, dict) else {}
+        if slack_shapes.refuse(payload):
+            await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+            return
+        await super().handle(client, req)
+
+
 # apps.connections.open errors that no retry can cure: the app token itself is wrong.
 _BAD_APP_TOKEN = {"invalid_auth", "not_allowed_token_type", "not_authed", "token_revoked"}
 
 
-async def _first_socket_url(handler: AsyncSocketModeHandler) -> None:
+async def _first_socket_url(handler: CheckedSocketModeHandler) -> None:
     """Ask for the WebSocket URL once before connecting, so a wrong app token stops the start
     with a clear error (slack_sdk would otherwise retry it forever while /healthz says ok)."""
     try:
@@ -59,12 +77,12 @@ async def run_socket(settings: Settings, env: BridgeEnv) -> None:
     app = build_web_app(settings, env, slack_http=False)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    handler: AsyncSocketModeHandler | None = None
+    handler: CheckedSocketModeHandler | None = None
     try:
         await web.TCPSite(runner, port=env.port).start()
         runtime = app[SLOT].runtime
         assert runtime is not None
-        handler = AsyncSocketModeHandler(runtime.app, env.slack_app_token)
+        handler = CheckedSocketModeHandler(runtime.app, env.slack_app_token)
         log.info("socket mode connecting", extra={"port": env.port})
         await _first_socket_url(handler)
         connecting = asyncio.ensure_future(handler.connect_async())  # type: ignore[no-untyped-call]

@@ -16,6 +16,7 @@ from bot import blocks
 from bot.blocks_modal import send_modal
 from bot.blocks_state import ModalOrigin, SendForm
 from bot.deps import Deps
+from bot.listeners import pending
 from bot.listeners.errors import after_ack
 from bot.policy import Rejection, Sender, audience, sms_note, usable_channels
 from bot.requests import (
@@ -86,10 +87,11 @@ class CommandHandler:
                 self.respond, "Your recent sends", blocks.history_blocks(statuses, name)
             )
             return
-        sender = await service.sender(self.user, self.channel)
         if isinstance(command, OpenModal):
-            await self.open_modal(client, sender)
-        elif isinstance(command, Help):
+            await self.open_modal(client)
+            return
+        sender = await service.sender(self.user, self.channel)
+        if isinstance(command, Help):
             usable = usable_channels(self.deps.settings, sender)
             text = blocks.help_text(name, usable) + sender_note(sender)
             await _ephemeral(self.respond, text, blocks.help_blocks(name, usable))
@@ -100,15 +102,19 @@ class CommandHandler:
         elif isinstance(command, Send):
             await self.send(command, sender)
 
-    async def open_modal(self, client: AsyncWebClient, sender: Sender) -> None:
+    async def open_modal(self, client: AsyncWebClient) -> None:
         settings = self.deps.settings
-        view = send_modal(
-            usable_channels(settings, sender),
-            SendForm(),
-            ModalOrigin(surface="modal", slack_channel=self.channel),
-            settings.defaults.confirm_over,
-        )
-        await client.views_open(trigger_id=self.body["trigger_id"], view=view)
+
+        def build(sender: Sender) -> dict[str, Any]:
+            return send_modal(
+                usable_channels(settings, sender),
+                SendForm(),
+                ModalOrigin(surface="modal", slack_channel=self.channel),
+                settings.defaults.confirm_over,
+            )
+
+        trigger = self.body["trigger_id"]
+        await pending.open_modal(self.deps, client, trigger, self.user, self.channel, build)
 
     async def send(self, command: Send, sender: Sender) -> None:
         service = self.deps.service

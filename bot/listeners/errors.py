@@ -3,18 +3,24 @@
 Why here and not in each listener: listeners let errors rise (no catch-and-log); this handler logs
 what the request was (type, user, channel, callback or action id — never the message text, numbers
 or tokens) with a short reference, and tells the person only that something went wrong, with
-that reference, never a stack trace or an exception message.
+that reference, never a stack trace or an exception message. It cannot raise itself: Slack gets
+a 200 and one log line whatever the error, and nothing is left as an unretrieved task exception.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.response import BoltResponse
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
@@ -22,18 +28,33 @@ from bot.deps import Deps
 
 log = logging.getLogger("bot.listeners")
 
-# Bolt's runner polls every 10 ms for the ack; if the listener fails before that poll saw it, the
-# error path overwrites the ack with None and Bolt answers Slack 404 ("didn't call ack()")
-# although the person's request was acknowledged (slack_bolt 1.30, asyncio_runner.py).
-ACK_SEEN_DELAY = 0.05
-
-
 T = TypeVar("T")
 
 
-async def after_ack(deps: Deps, work: Awaitable[T]) -> T:
-    """Run the work that follows an ``ack()``; on failure, let Bolt see the ack, then re-raise
-    so the one error handler below logs it and tells the person.
+@dataclass(frozen=True)
+class _Current:
+    body: dict[str, Any]
+    context: AsyncBoltContext
+
+
+# The request a listener is serving: set by a middleware before bolt starts the listener's task
+# (which copies the context), read by after_ack to report a failure without bolt's error path.
+_CURRENT: contextvars.ContextVar[_Current | None] = contextvars.ContextVar(
+    "slack_request", default=None
+)
+
+
+async def remember_request(
+    body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+) -> None:
+    """Bolt middleware: make the request known to ``after_ack`` in the listener's task."""
+    _CURRENT.set(_Current(body, context))
+    await next()
+
+
+async def after_ack(deps: Deps, work: Awaitable[T]) -> T | None:
+    """Run the work that follows an ``ack()``; a failure is reported here (logged, the person
+    told) instead of rising into bolt, whose error path would overwrite an ack not yet seen.
 
     The task is tracked so a shutdown waits for it: Slack has its ack and will not retry, so
     work dropped here would be a request the person was told about and that never happened.
@@ -43,25 +64,39 @@ async def after_ack(deps: Deps, work: Awaitable[T]) -> T:
         deps.service.track_listener(task)
     try:
         return await work
-    except Exception:
-        await asyncio.sleep(ACK_SEEN_DELAY)
-        raise
+    except Exception as error:
+        current = _CURRENT.get()
+        body = current.body if current is not None else {}
+        await report(deps, error, body, current.context if current is not None else None)
+        return None
 
 
-def request_context(body: dict[str, Any]) -> dict[str, Any]:
-    """What kind of request failed, for the log line; no free text from the person."""
-    actions = body.get("actions") or []
-    view = body.get("view") or {}
-    user = body.get("user")
-    channel = body.get("channel")
+def _get(obj: Any, key: str) -> Any:
+    return obj.get(key) if isinstance(obj, dict) else None
+
+
+def _text(value: Any) -> str | None:
+    return value[:100] if isinstance(value, str) and value else None
+
+
+def request_context(body: Any) -> dict[str, Any]:
+    """What kind of request failed, for the log line; no free text from the person. Any shape."""
+    actions = _get(body, "actions")
+    first = actions[0] if isinstance(actions, list) and actions else None
+    view = _get(body, "view")
+    user = _get(body, "user")
+    channel = _get(body, "channel")
     fields = {
-        "slack_type": body.get("type") or ("slash_command" if "command" in body else None),
-        "command": body.get("command"),
-        "callback_id": body.get("callback_id") or view.get("callback_id"),
-        "action_id": actions[0].get("action_id") if actions else None,
-        "user": user.get("id") if isinstance(user, dict) else body.get("user_id"),
-        "channel": channel.get("id") if isinstance(channel, dict) else body.get("channel_id"),
-        "view_id": view.get("id"),
+        "slack_type": _text(_get(body, "type"))
+        or ("slash_command" if _get(body, "command") is not None else None),
+        "command": _text(_get(body, "command")),
+        "callback_id": _text(_get(body, "callback_id")) or _text(_get(view, "callback_id")),
+        "action_id": _text(_get(first, "action_id")),
+        "user": _text(_get(user, "id")) if isinstance(user, dict) else _text(_get(body, "user_id")),
+        "channel": _text(_get(channel, "id"))
+        if isinstance(channel, dict)
+        else _text(_get(body, "channel_id")),
+        "view_id": _text(_get(view, "id")),
     }
     return {k: v for k, v in fields.items() if v}
 
@@ -83,28 +118,52 @@ async def tell_user(
         await client.chat_postMessage(channel=user, text=text)
 
 
+async def report(
+    deps: Deps, error: BaseException, body: Any, context: AsyncBoltContext | None
+) -> None:
+    """Log the failure (one record, with its traceback) and tell the person; never raises."""
+    ref = secrets.token_hex(3).upper()
+    try:
+        where = request_context(body)
+        if isinstance(error, SlackApiError):  # Slack refused a call: its error code says why
+            slack_error = error.response.get("error") if error.response is not None else None
+            log.error(
+                "Slack request failed: Slack answered %s",
+                slack_error,
+                extra={"ref": ref, **where},
+            )
+        else:  # a bug: the traceback is what fixes it
+            log.error(
+                "Slack request failed: %s",
+                type(error).__name__,
+                extra={"ref": ref, **where},
+                exc_info=error,
+            )
+        if context is None or context.client is None:
+            return
+        text = blocks.ERROR_TEXT.format(ref=ref, command=deps.command)
+        await tell_user(context, context.client, text, where)
+    except Exception as exc:  # the handler of last resort must not raise
+        log.warning(
+            "could not tell the user about an error: %s",
+            type(exc).__name__,
+            extra={"ref": ref},
+        )
+
+
 def register(app: AsyncApp, deps: Deps) -> None:
     @app.error
     async def on_error(
         error: Exception,
         body: dict[str, Any],
         context: AsyncBoltContext,
-        client: AsyncWebClient,
-    ) -> None:
-        ref = secrets.token_hex(3).upper()
-        where = request_context(body)
-        log.error(
-            "Slack request failed: %s",
-            type(error).__name__,
-            extra={"ref": ref, **where},
-            exc_info=error,
-        )
-        text = blocks.ERROR_TEXT.format(ref=ref, command=deps.command)
-        try:
-            await tell_user(context, client, text, where)
-        except Exception as exc:  # the handler of last resort must not raise
-            log.warning(
-                "could not tell the user about an error: %s",
-                type(exc).__name__,
-                extra={"ref": ref},
-            )
+        response: BoltResponse | None,
+    ) -> BoltResponse | None:
+        if isinstance(error, BoltUnhandledRequestError):
+            # Nothing here listens for it (an old button, another app's id): nothing to do.
+            log.info("ignored a Slack request no listener takes", extra=request_context(body))
+        else:
+            await report(deps, error, body, context)
+        # Before the ack, Slack gets an empty 200 (a modal closes; the person was told); after
+        # it, bolt has already answered and takes no response from here.
+        return BoltResponse(status=200, body="") if response is not None else None

@@ -16,9 +16,10 @@ from bot.blocks_broadcast import broadcast_modal, broadcast_not_allowed
 from bot.blocks_modal import send_modal
 from bot.blocks_state import BroadcastForm, ModalOrigin, SendForm
 from bot.deps import Deps
+from bot.listeners import pending
 from bot.listeners.errors import after_ack
 from bot.listeners.views import usable_presets, user_name
-from bot.policy import usable_channels
+from bot.policy import Sender, usable_channels
 from bot.requests import unescape_slack
 
 MAX_PREFILL = 3000  # Slack's limit on a text input's initial_value
@@ -31,34 +32,39 @@ def prefill(text: str) -> str:
 
 
 async def open_broadcast(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
-    sender = await deps.service.sender(body["user"]["id"], None)
-    presets = usable_presets(deps, sender)
     settings = deps.settings
-    if presets:
-        view = broadcast_modal(
+
+    def build(sender: Sender) -> dict[str, Any]:
+        presets = usable_presets(deps, sender)
+        if not presets:
+            return broadcast_not_allowed(list(settings.broadcasts.values()))
+        return broadcast_modal(
             presets,
             BroadcastForm(),
             settings.channels,
             settings.defaults.confirm_over,
             user_name(body),
         )
-    else:
-        view = broadcast_not_allowed(list(settings.broadcasts.values()))
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    user = body["user"]["id"]
+    await pending.open_modal(deps, client, body["trigger_id"], user, None, build)
 
 
 async def open_from_message(deps: Deps, body: dict[str, Any], client: AsyncWebClient) -> None:
     channel = (body.get("channel") or {}).get("id")
     message = body.get("message") or {}
     thread_ts = message.get("thread_ts") or message.get("ts") or body.get("message_ts")
-    sender = await deps.service.sender(body["user"]["id"], channel)
-    view = send_modal(
-        usable_channels(deps.settings, sender),
-        SendForm(text=prefill(str(message.get("text") or ""))),
-        ModalOrigin(surface="shortcut", slack_channel=channel, thread_ts=thread_ts),
-        deps.settings.defaults.confirm_over,
-    )
-    await client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def build(sender: Sender) -> dict[str, Any]:
+        return send_modal(
+            usable_channels(deps.settings, sender),
+            SendForm(text=prefill(str(message.get("text") or ""))),
+            ModalOrigin(surface="shortcut", slack_channel=channel, thread_ts=thread_ts),
+            deps.settings.defaults.confirm_over,
+        )
+
+    user = body["user"]["id"]
+    await pending.open_modal(deps, client, body["trigger_id"], user, channel, build)
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -1,20 +1,22 @@
 """The modals: rebuild on a channel/type/preset change, check and submit, ack a close.
 
 Why submissions check before the ack: Slack shows inline errors only from the ack itself, so
-``plan`` (pure) runs first; the sender's usergroups were cached when the modal opened. The send
-happens after the ack, keyed by the view id so a double submit sends once.
+``plan`` (pure) runs first; the sender's usergroups were cached when the modal opened (if they
+are not known within LOOKUP_WITHIN, the ack comes first and the decision after: pending.py).
+The send happens after the ack, keyed by the view id so a double submit sends once.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
+from bot import blocks, ids
 from bot.blocks_broadcast import broadcast_modal
 from bot.blocks_modal import send_modal
 from bot.blocks_state import (
@@ -24,7 +26,9 @@ from bot.blocks_state import (
     read_send_form,
 )
 from bot.deps import Deps
+from bot.directory import LOOKUP_WITHIN, MembershipPending
 from bot.dispatch import Plan
+from bot.listeners import pending
 from bot.listeners.errors import after_ack
 from bot.policy import (
     Rejection,
@@ -34,7 +38,7 @@ from bot.policy import (
     sms_note,
     usable_channels,
 )
-from bot.service import Origin
+from bot.service import Origin, Submission
 from config import ResolvedBroadcast
 
 log = logging.getLogger(__name__)
@@ -98,53 +102,113 @@ async def rebuild_broadcast_modal(deps: Deps, body: dict[str, Any], client: Asyn
     await _update(client, view, new)
 
 
-async def submit_send(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> None:
+def _send_plan(deps: Deps, body: dict[str, Any], sender: Sender) -> Plan:
+    """The submitted send modal as a Plan; a Rejection names the field at fault."""
     view = body["view"]
-    user = body["user"]["id"]
     origin = ModalOrigin.decode(view.get("private_metadata"))
-    form = read_send_form(view)
-    service = deps.service
-    sender = await service.sender(user, origin.slack_channel)
-    try:
-        surface = "shortcut" if origin.surface == "shortcut" else "modal"
-        plan = service.plan(form.request(), sender, surface=surface)
-    except Rejection as exc:
-        await ack(response_action="errors", errors={block_for_field(view, exc.field): exc.message})
-        return
-    if needs_confirmation([plan], deps.settings.defaults.confirm_over) and not form.confirmed:
-        await ack(response_action="errors", errors={ids.CONFIRM_BLOCK: confirm_error([plan])})
-        return
-    await ack()
     surface = "shortcut" if origin.surface == "shortcut" else "modal"
+    form = read_send_form(view)
+    plan = deps.service.plan(form.request(), sender, surface=surface)
+    if needs_confirmation([plan], deps.settings.defaults.confirm_over) and not form.confirmed:
+        raise Rejection(confirm_error([plan]), field="confirm")
+    return plan
+
+
+async def _submit_send(deps: Deps, body: dict[str, Any], plan: Plan) -> Submission:
+    view = body["view"]
+    origin = ModalOrigin.decode(view.get("private_metadata"))
+    surface = "shortcut" if origin.surface == "shortcut" else "modal"
+    user = body["user"]["id"]
     where = Origin(surface, user, slack_channel=origin.slack_channel, thread_ts=origin.thread_ts)
     key = f"view:{view['id']}"
-    await after_ack(deps, service.submit([plan], where, idempotency_key=key, confirmed=True))
+    return await deps.service.submit([plan], where, idempotency_key=key, confirmed=True)
 
 
-async def submit_broadcast(deps: Deps, ack: AsyncAck, body: dict[str, Any]) -> None:
+async def submit_send(
+    deps: Deps, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+) -> None:
     view = body["view"]
-    user = body["user"]["id"]
-    form = read_broadcast_form(view)
-    service = deps.service
-    preset = deps.settings.broadcasts.get(form.preset or "")
-    sender = await service.sender(user, None)
+    origin = ModalOrigin.decode(view.get("private_metadata"))
     try:
-        if preset is None:
-            raise Rejection("Pick a broadcast.", field="preset")
-        chosen = form.channels if form.channels is not None else preset.channels
-        plans = service.plan_broadcast(
-            preset.name, form.severity or "", form.text, chosen, sender, user_name(body)
+        sender = await deps.service.sender(
+            body["user"]["id"], origin.slack_channel, within=LOOKUP_WITHIN
         )
-    except Rejection as exc:
-        await ack(response_action="errors", errors={block_for_field(view, exc.field): exc.message})
+    except MembershipPending:
+        await ack()  # the modal closes; the person hears the outcome by DM
+        await after_ack(deps, decide_later(deps, body, client, _send_plan, _submit_send))
         return
-    if needs_confirmation(plans, deps.settings.defaults.confirm_over) and not form.confirmed:
-        await ack(response_action="errors", errors={ids.CONFIRM_BLOCK: confirm_error(plans)})
+    try:
+        plan = _send_plan(deps, body, sender)
+    except Rejection as exc:
+        field = ids.CONFIRM_BLOCK if exc.field == "confirm" else block_for_field(view, exc.field)
+        await ack(response_action="errors", errors={field: exc.message})
         return
     await ack()
+    await after_ack(deps, _submit_send(deps, body, plan))
+
+
+async def decide_later(
+    deps: Deps,
+    body: dict[str, Any],
+    client: AsyncWebClient,
+    planner: Callable[[Deps, dict[str, Any], Sender], Any],
+    submitter: Callable[[Deps, dict[str, Any], Any], Awaitable[Submission]],
+) -> None:
+    """After the ack, once the user's groups are known: send if allowed, and say so by DM."""
+    user = body["user"]["id"]
+    origin = ModalOrigin.decode(body["view"].get("private_metadata"))
+    channel = origin.slack_channel if body["view"].get("callback_id") == ids.SEND_MODAL else None
+    sender = await deps.service.sender(user, channel)
+    try:
+        planned = planner(deps, body, sender)
+    except Rejection as exc:
+        await pending.tell(client, user, blocks.rejected_text(exc.message))
+        return
+    submission = await submitter(deps, body, planned)
+    await pending.tell(client, user, f"Checked and queued as {submission.group_id}.")
+
+
+def _broadcast_plans(deps: Deps, body: dict[str, Any], sender: Sender) -> list[Plan]:
+    form = read_broadcast_form(body["view"])
+    preset = deps.settings.broadcasts.get(form.preset or "")
+    if preset is None:
+        raise Rejection("Pick a broadcast.", field="preset")
+    chosen = form.channels if form.channels is not None else preset.channels
+    plans = deps.service.plan_broadcast(
+        preset.name, form.severity or "", form.text, chosen, sender, user_name(body)
+    )
+    if needs_confirmation(plans, deps.settings.defaults.confirm_over) and not form.confirmed:
+        raise Rejection(confirm_error(plans), field="confirm")
+    return plans
+
+
+async def _submit_broadcast(deps: Deps, body: dict[str, Any], plans: list[Plan]) -> Submission:
+    form = read_broadcast_form(body["view"])
+    preset = deps.settings.broadcasts[form.preset or ""]
+    user = body["user"]["id"]
     origin = Origin("broadcast", user, report_channel=preset.announce_in, title=preset.title)
-    key = f"view:{view['id']}"
-    await after_ack(deps, service.submit(plans, origin, idempotency_key=key, confirmed=True))
+    key = f"view:{body['view']['id']}"
+    return await deps.service.submit(plans, origin, idempotency_key=key, confirmed=True)
+
+
+async def submit_broadcast(
+    deps: Deps, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+) -> None:
+    view = body["view"]
+    try:
+        sender = await deps.service.sender(body["user"]["id"], None, within=LOOKUP_WITHIN)
+    except MembershipPending:
+        await ack()
+        await after_ack(deps, decide_later(deps, body, client, _broadcast_plans, _submit_broadcast))
+        return
+    try:
+        plans = _broadcast_plans(deps, body, sender)
+    except Rejection as exc:
+        field = ids.CONFIRM_BLOCK if exc.field == "confirm" else block_for_field(view, exc.field)
+        await ack(response_action="errors", errors={field: exc.message})
+        return
+    await ack()
+    await after_ack(deps, _submit_broadcast(deps, body, plans))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -162,12 +226,14 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await after_ack(deps, rebuild_broadcast_modal(deps, body, client))
 
     @app.view(ids.SEND_MODAL)
-    async def on_send_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await submit_send(deps, ack, body)
+    async def on_send_submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        await submit_send(deps, ack, body, client)
 
     @app.view(ids.BROADCAST_MODAL)
-    async def on_broadcast_submit(ack: AsyncAck, body: dict[str, Any]) -> None:
-        await submit_broadcast(deps, ack, body)
+    async def on_broadcast_submit(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        await submit_broadcast(deps, ack, body, client)
 
     @app.view_closed(ids.SEND_MODAL)
     @app.view_closed(ids.BROADCAST_MODAL)

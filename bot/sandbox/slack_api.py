@@ -74,6 +74,9 @@ async def _api(request: web.Request) -> web.Response:
     delay = state.latency.get(method, state.latency.get("*", 0.0))
     if delay:
         await state.sleep(delay)
+    held = state.holds.get(method)
+    if held is not None:
+        await held.wait()
     try:
         args = await _read_args(request)
     except (SlackError, json.JSONDecodeError, UnicodeDecodeError):

@@ -89,6 +89,7 @@ class SlackState:
     closed_views: set[str] = field(default_factory=set)
     triggers: dict[str, Trigger] = field(default_factory=dict)
     latency: dict[str, float] = field(default_factory=dict)  # method (or "*") -> seconds
+    holds: dict[str, asyncio.Event] = field(default_factory=dict)  # method -> released when set
     failures: deque[Failure] = field(default_factory=deque)
     trigger_ttl: float = TRIGGER_TTL
     clock: Callable[[], float] = time.monotonic
@@ -183,6 +184,16 @@ class SlackState:
                     self.failures.remove(failure)
                 return failure
         return None
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Keep every call of ``method`` waiting until the returned event is set: a Slack as slow
+        as a test needs, with no wall-clock sleep (``release`` or ``event.set()`` lets them go)."""
+        return self.holds.setdefault(method, asyncio.Event())
+
+    def release(self, method: str) -> None:
+        held = self.holds.pop(method, None)
+        if held is not None:
+            held.set()
 
     def set_latency(self, method: str, seconds: float) -> None:
         """Delay every call of ``method`` ("*" for all) by ``seconds``."""

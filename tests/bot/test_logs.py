@@ -89,3 +89,22 @@ def test_third_party_loggers_stay_at_warning_at_debug() -> None:
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+def test_a_newline_in_user_text_cannot_forge_a_plain_log_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A Slack user_id or text with control characters stays on its own line, escaped."""
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    logs.configure({})
+    forged = "U0ALICE001\n2026-01-01 00:00:00 ERROR bot.web: forged\r\x1b[2J"
+    try:
+        logging.getLogger("bridge.test").warning("from %s", forged, extra={"user": forged})
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    [line] = capsys.readouterr().err.splitlines()
+    assert "from U0ALICE001\\n2026-01-01 00:00:00 ERROR bot.web: forged\\r\\x1b[2J" in line
+    assert "user=U0ALICE001\\n2026" in line
+    assert "\x1b" not in line

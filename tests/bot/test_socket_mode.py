@@ -281,3 +281,17 @@ async def test_socket_mode_without_app_token_exits_naming_the_variable(tmp_path:
     assert "SLACK_APP_TOKEN" in message
     assert "xapp-" in message
     assert "Basic Information" in message  # where to get it
+
+
+async def test_slash_texts_that_look_like_other_formats_reach_the_listener(
+    rig: SocketRig,
+) -> None:
+    """Over the socket as over HTTP: a text saying "payload" or starting with "{" is answered."""
+    await rig.start()
+    state = rig.slack.state
+    texts = ["db payload too big", "payload=x", "{json", "a&b=c"]
+    for text in texts:
+        await rig.push("slash_commands", slash_body(rig, text))
+    answers = await state.wait_for(lambda s: s.responses if len(s.responses) >= 4 else None)
+    assert all(r.body.get("response_type") == "ephemeral" for r in answers)
+    assert len(answers) == len(texts)
