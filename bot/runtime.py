@@ -25,7 +25,7 @@ from bot.env import BridgeEnv
 from bot.policy import usergroups_that_matter
 from bot.report import Reporter
 from bot.service import SendService
-from bot.store.sqlite import SQLiteStore
+from bot.store import Store, open_store
 from config import Settings
 
 
@@ -52,7 +52,7 @@ def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
 class Runtime:
     settings: Settings
     env: BridgeEnv
-    store: SQLiteStore
+    store: Store
     accounts: dict[str, Account]
     client: AsyncWebClient
     service: SendService
@@ -83,7 +83,7 @@ async def open_runtime(
     settings: Settings, env: BridgeEnv, options: RuntimeOptions | None = None
 ) -> AsyncIterator[Runtime]:
     options = options or RuntimeOptions()
-    store = SQLiteStore(env.db_path)
+    store = open_store(env.db)
     await store.open()
     try:
         async with open_accounts(settings.providers) as accounts, slack_session() as http:
