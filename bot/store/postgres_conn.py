@@ -49,6 +49,8 @@ class PostgresConnection:
 
     kind = "postgresql"
 
+    # Settings may ride on the URL's query: ``postgresql://…/db?search_path=bridge`` keeps the
+    # tables in schema ``bridge`` (asyncpg passes unknown query parameters as server settings).
     def __init__(
         self,
         url: str,
@@ -58,7 +60,6 @@ class PostgresConnection:
         migrations: Sequence[Migration] = MIGRATIONS,
         pool_size: int = 10,
         timeout: float = 30.0,
-        server_settings: dict[str, str] | None = None,
     ) -> None:
         if not is_postgres_url(url):
             raise ValueError("a PostgreSQL store needs a postgresql:// or postgres:// URL")
@@ -68,7 +69,6 @@ class PostgresConnection:
         self._migrations = tuple(migrations)
         self._pool_size = pool_size
         self._timeout = timeout
-        self._server_settings = dict(server_settings or {})
         self._pool: asyncpg.Pool | None = None
         self._writes: set[asyncio.Future[Any]] = set()  # in progress (close waits for them)
 
@@ -87,7 +87,6 @@ class PostgresConnection:
                 max_size=self._pool_size,
                 timeout=self._timeout,  # to connect
                 command_timeout=self._timeout,  # every statement
-                server_settings=self._server_settings or None,
             )
         except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             raise StoreError(
