@@ -123,10 +123,10 @@ class PostgresConnection:
         await self.close()
 
     async def ping(self) -> bool:
-        """True if the database answers ``SELECT 1`` within the timeout."""
+        """True if the database answers ``SELECT 1`` within 5 s (a health check must not hang)."""
         try:
-            return bool(await self._value("SELECT 1"))
-        except (TimeoutError, StoreError, OSError, asyncpg.PostgresError):
+            return bool(await asyncio.wait_for(self._value("SELECT 1"), 5))
+        except (TimeoutError, StoreError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return False
 
     # -- plumbing ----------------------------------------------------------------------------

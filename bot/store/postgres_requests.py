@@ -27,7 +27,7 @@ _COLUMNS = (
 )
 _INSERT_REQUEST = (
     f"INSERT INTO requests ({_COLUMNS}) VALUES"
-    " ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10::jsonb, $11, $12, $13, $14, $15, $16,"
+    " ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,"
     " $17, $18, $19)"
 )
 _INSERT_RECIPIENTS = (

@@ -1,7 +1,7 @@
 """PostgreSQL rows <-> record types, and matching (and locking) recipients within a request.
 
 Timestamps are ``timestamptz`` (asyncpg returns them as aware UTC datetimes); route and message
-are ``jsonb`` (asyncpg passes JSON as text both ways, so pydantic reads and writes it).
+are JSON text written and read by pydantic, exactly as in SQLite (cast to ``jsonb`` to query them).
 """
 
 from __future__ import annotations

@@ -33,8 +33,8 @@ _V1 = (
         thread_ts         TEXT,
         channel           TEXT NOT NULL,
         account           TEXT NOT NULL,
-        route             JSONB NOT NULL,
-        message           JSONB NOT NULL,
+        route             TEXT NOT NULL,  -- JSON text, as in SQLite (jsonb refuses some text)
+        message           TEXT NOT NULL,
         state             TEXT NOT NULL DEFAULT 'accepted'
             CHECK (state IN ('held', 'accepted', 'sending', 'done', 'cancelled')),
         idempotency_key   TEXT UNIQUE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -261,3 +262,13 @@ async def test_outcomes_for_strangers_are_refused_after_the_rest_is_kept(
     assert (await store.counts("R1"))["sent"] == 1
     with pytest.raises(UnknownRequest):
         await store.attempt_started("R404", to, 1)
+
+
+async def test_any_message_text_is_stored_exactly(store: Store) -> None:
+    # JSON text on both backends: PostgreSQL's jsonb would refuse the escaped NUL.
+    text = "Ünïcode ✓ 'quoted' \"double\" \\ back\\slash \x00 nul 🚨"
+    request = replace(new_request("R1"), message=MESSAGE.model_copy(update={"text": text}))
+    await store.create_request(request, recipients("R1", 1), None)
+    record = await store.get_request("R1")
+    assert record is not None
+    assert record.message.text == text
