@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from bot import cli_history, cli_send, logs
 from bot.env import BridgeEnv, EnvError, read_env
-from bot.store import Store, open_store
+from bot.store import Store, StoreError, open_store
 from config import ConfigError, Settings, load
 from config.describe import describe
 
@@ -88,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(servers.run_socket(settings, env))
         else:
             raise AssertionError(f"unhandled command {args.command}")
-    except EnvError as exc:
+    except (EnvError, StoreError) as exc:  # a store that cannot open says why and what to do
         sys.stderr.write(f"error: {exc}\n")
         return 1
     except KeyboardInterrupt:
