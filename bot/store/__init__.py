@@ -11,6 +11,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from datetime import datetime
 
 from bot.store.base import (
     RESTARTED_REASON,
@@ -30,6 +32,7 @@ from bot.store.base import (
     UnknownRequest,
 )
 from bot.store.sqlite import DEFAULT_PATH, SQLiteStore, default_path
+from bot.store.sqlite_rows import utcnow
 from bot.store.target import is_postgres_url, redact_url
 
 __all__ = [
@@ -57,15 +60,20 @@ __all__ = [
 ]
 
 
-def open_store(target: str | os.PathLike[str] | None = None) -> Store:
+def open_store(
+    target: str | os.PathLike[str] | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> Store:
     """A store for ``target`` (default ``$BRIDGE_DB``, else ``var/bridge.db``); use ``async with``.
 
     A ``postgresql://`` (or ``postgres://``) URL is a PostgreSQL database; anything else is the
-    path of a SQLite file.
+    path of a SQLite file. ``clock`` (UTC now) is for tests and the demo that drive time.
     """
     chosen = target if target is not None else default_path()
+    now = clock or utcnow
     if is_postgres_url(chosen):
         from bot.store.postgres import PostgresStore  # the driver is loaded only when used
 
-        return PostgresStore(str(chosen))
-    return SQLiteStore(chosen)
+        return PostgresStore(str(chosen), clock=now)
+    return SQLiteStore(chosen, clock=now)

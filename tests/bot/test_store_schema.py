@@ -19,7 +19,7 @@ from bot.store.migrations import MIGRATIONS, Migration, latest_version
 from bot.store.postgres import PostgresStore
 from bot.store.postgres_schema import MIGRATIONS as PG_MIGRATIONS
 from tests.bot.store_backends import Backend
-from tests.bot.store_fixtures import new_request, recipients
+from tests.bot.store_fixtures import Clock, new_request, recipients
 
 TABLES = {"requests", "recipients", "attempts", "receipts"}
 
@@ -188,3 +188,10 @@ async def test_a_v1_record_upgrades_in_place_and_its_old_sends_count_as_reported
         assert await store.unreported_requests() == []
     assert await backend.version() == latest_version()
     assert {"reported_at", "provider_count"} <= await backend.columns("requests")
+
+
+async def test_open_store_passes_the_clock_to_either_backend(backend: Backend) -> None:
+    clock = Clock()
+    async with open_store(backend.target, clock=clock) as store:
+        record, _ = await store.create_request(new_request("R1"), recipients("R1", 1), None)
+    assert record.created_at == clock.now
