@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from bot import cli_history, cli_send, logs
 from bot.env import BridgeEnv, EnvError, read_env
-from bot.store.base import Store
-from bot.store.sqlite import SQLiteStore
+from bot.store import Store, StoreError, open_store
 from config import ConfigError, Settings, load
 from config.describe import describe
 
@@ -29,7 +28,7 @@ def _load(args: argparse.Namespace) -> Settings | None:
 
 
 async def _with_store(env: BridgeEnv, run: Callable[[Store], Awaitable[int]]) -> int:
-    async with SQLiteStore(env.db_path) as store:
+    async with open_store(env.db) as store:
         return await run(store)
 
 
@@ -89,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(servers.run_socket(settings, env))
         else:
             raise AssertionError(f"unhandled command {args.command}")
-    except EnvError as exc:
+    except (EnvError, StoreError) as exc:  # a store that cannot open says why and what to do
         sys.stderr.write(f"error: {exc}\n")
         return 1
     except KeyboardInterrupt:

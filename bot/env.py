@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+
+from bot.store.target import redact_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DB = "var/bridge.db"
@@ -21,13 +22,13 @@ class BridgeEnv:
     slack_app_token: str | None
     slack_api_url: str
     port: int
-    db_path: Path
+    db: str  # BRIDGE_DB: a SQLite path or a postgresql:// URL (may hold a password)
     command: str
 
     def __repr__(self) -> str:  # tokens never reach a log line through a repr
         return (
             f"BridgeEnv(slack_api_url={self.slack_api_url!r}, port={self.port}, "
-            f"db_path={str(self.db_path)!r}, command={self.command!r})"
+            f"db={redact_url(self.db)!r}, command={self.command!r})"
         )
 
     def require_http(self) -> None:
@@ -71,6 +72,6 @@ def read_env(environ: Mapping[str, str]) -> BridgeEnv:
         slack_app_token=environ.get("SLACK_APP_TOKEN") or None,
         slack_api_url=api_url,
         port=port,
-        db_path=Path(environ.get("BRIDGE_DB") or DEFAULT_DB),
+        db=environ.get("BRIDGE_DB") or DEFAULT_DB,
         command=command if command.startswith("/") else "/" + command,
     )

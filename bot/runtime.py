@@ -26,7 +26,7 @@ from bot.env import BridgeEnv
 from bot.policy import usergroups_that_matter
 from bot.report import Reporter
 from bot.service import SendService
-from bot.store.sqlite import SQLiteStore
+from bot.store import Store, open_store
 from bot.store.sqlite_rows import utcnow
 from config import Settings
 
@@ -57,7 +57,7 @@ def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
 class Runtime:
     settings: Settings
     env: BridgeEnv
-    store: SQLiteStore
+    store: Store
     accounts: dict[str, Account]
     client: AsyncWebClient
     service: SendService
@@ -88,7 +88,7 @@ async def open_runtime(
     settings: Settings, env: BridgeEnv, options: RuntimeOptions | None = None
 ) -> AsyncIterator[Runtime]:
     options = options or RuntimeOptions()
-    store = SQLiteStore(env.db_path, clock=options.clock)
+    store = open_store(env.db, clock=options.clock)
     await store.open()
     try:
         async with open_accounts(settings.providers) as accounts, slack_session() as http:

@@ -84,6 +84,7 @@ async def healthz(request: web.Request) -> web.Response:
             "config": str(runtime.settings.source),
             "channels": len(runtime.settings.channels),
             "providers": sorted(runtime.accounts),
+            "store": {"kind": runtime.store.kind, "reachable": await runtime.store.ping()},
         }
     )
 

@@ -65,3 +65,13 @@ async def start_app() -> AsyncIterator[StartApp]:
 
 def state_of(app: web.Application) -> EmulatorState:
     return app[STATE_KEY]
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line, not one per test, when the PostgreSQL store tests were skipped for want of a
+    server (tests/bot/store_backends.py)."""
+    from tests.bot.store_backends import HOW_TO_RUN
+
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any(HOW_TO_RUN in str(getattr(report, "longrepr", "")) for report in skipped):
+        terminalreporter.write_line(HOW_TO_RUN)

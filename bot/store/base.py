@@ -18,7 +18,8 @@ import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 from providers.base import Message, Outcome, Recipient, Route
 
@@ -87,6 +88,12 @@ class UnknownRecipients(StoreError, LookupError):
         super().__init__(f"request {request_id!r} has no recipient(s) with ref {shown}")
         self.request_id = request_id
         self.refs = tuple(refs)
+
+
+def raise_unmatched(request_id: str, unmatched: Sequence[Recipient]) -> None:
+    """After committing what matched: a caller that names strangers has a bug worth seeing."""
+    if unmatched:
+        raise UnknownRecipients(request_id, [r.ref or "(no ref)" for r in unmatched])
 
 
 class SchemaTooNew(StoreError):
@@ -202,9 +209,27 @@ class Store(Protocol):
     It also satisfies ``bot.dispatch.Recorder`` (``attempt_started``, ``outcomes_recorded``).
     """
 
+    @property
+    def kind(self) -> str:
+        """Which backend: ``sqlite`` or ``postgresql`` (shown by /healthz)."""
+        ...
+
     async def open(self) -> None: ...
 
     async def close(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...  # open()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...  # close()
+
+    async def ping(self) -> bool:
+        """True if the database answers now (for /healthz); never raises."""
+        ...
 
     async def create_request(
         self, record: NewRequest, recipients: Sequence[Recipient], idempotency_key: str | None

@@ -138,6 +138,13 @@ def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
     return max((m.version for m in migrations), default=0)
 
 
+def check_versions(migrations: Sequence[Migration]) -> None:
+    """Refuse a list a developer got wrong before it touches any database (either backend)."""
+    versions = [m.version for m in migrations]
+    if versions != sorted(set(versions)) or (versions and versions[0] < 1):
+        raise ValueError("migrations must have distinct versions from 1, in ascending order")
+
+
 async def schema_version(db: aiosqlite.Connection) -> int:
     async with db.execute("PRAGMA user_version") as cursor:
         row = await cursor.fetchone()
@@ -151,9 +158,7 @@ async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration] = MI
     ``BEGIN IMMEDIATE`` … ``COMMIT``, so two processes opening the same file at once do not
     both apply a step.
     """
-    versions = [m.version for m in migrations]
-    if versions != sorted(set(versions)) or (versions and versions[0] < 1):
-        raise ValueError("migrations must have distinct versions from 1, in ascending order")
+    check_versions(migrations)
     latest = latest_version(migrations)
     current = await schema_version(db)
     if current > latest:

@@ -24,8 +24,8 @@ from bot.store.base import (
     RequestRecord,
     RequestState,
     StoreError,
-    UnknownRecipients,
     UnknownRequest,
+    raise_unmatched,
 )
 from bot.store.sqlite_conn import DEFAULT_PATH, SQLiteConnection, default_path
 from bot.store.sqlite_rows import recipient_record, request_record
@@ -208,7 +208,7 @@ class SQLiteStore(SQLiteConnection):
         async def body(db: aiosqlite.Connection) -> list[Recipient]:
             return await sends.start_attempt(db, request_id, recipients, attempt, self._now())
 
-        _raise_unmatched(request_id, await self._write(body))
+        raise_unmatched(request_id, await self._write(body))
 
     async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
         """Written before an outcome is reported; receipts parked for it are applied with it."""
@@ -216,7 +216,7 @@ class SQLiteStore(SQLiteConnection):
         async def body(db: aiosqlite.Connection) -> list[Recipient]:
             return await sends.record_outcomes(db, request_id, outcomes, self._now())
 
-        _raise_unmatched(request_id, await self._write(body))
+        raise_unmatched(request_id, await self._write(body))
 
     async def recover(self, request_id: str) -> RecoveryResult:
         """After a crash: in flight -> unknown (may have gone out), and what is still pending."""
@@ -284,9 +284,3 @@ class SQLiteStore(SQLiteConnection):
             return await receipts.prune(db, self._parked_cutoff())
 
         return await self._write(body)
-
-
-def _raise_unmatched(request_id: str, unmatched: Sequence[Recipient]) -> None:
-    """After committing what matched: a caller that names strangers has a bug worth seeing."""
-    if unmatched:
-        raise UnknownRecipients(request_id, [r.ref or "(no ref)" for r in unmatched])

@@ -54,6 +54,8 @@ def _log_orphaned_failure(done: asyncio.Future[Any]) -> None:
 class SQLiteConnection:
     """Lifecycle and transactions; ``SQLiteStore`` adds the operations."""
 
+    kind = "sqlite"
+
     def __init__(
         self,
         path: str | os.PathLike[str] | None = None,
@@ -118,6 +120,13 @@ class SQLiteConnection:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    async def ping(self) -> bool:
+        """True if the file answers a query (for /healthz)."""
+        try:
+            return bool(await self._read("SELECT 1"))
+        except (StoreError, sqlite3.Error):
+            return False
 
     # -- plumbing ----------------------------------------------------------------------------
 

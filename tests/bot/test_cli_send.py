@@ -17,8 +17,10 @@ from tests.bot.test_cli_kit import (
     TNT_WA_PATH,
     assert_all_sent,
     bridge_yaml,
+    cli_env,
     emulators,
     only,
+    run_cli,
     send,
     send_all,
 )
@@ -186,3 +188,18 @@ async def test_send_exits_2_for_a_refused_request_and_sends_nothing(
         assert run.outcome_lines == []
     for state in (emulators.talkntalk, emulators.autokonnect, emulators.kaleyra):
         assert state.requests == []
+
+
+async def test_an_unreachable_database_is_refused_with_what_to_check(
+    bridge_yaml: Path, emulators: EmulatorSuite
+) -> None:
+    env = cli_env(BRIDGE_DB="postgresql://bridge:s3cret-pw@127.0.0.1:1/bridge")
+    run = await run_cli(
+        "--config", str(bridge_yaml), "send", "--channel", "sms", "--text", "x", env=env
+    )
+    assert run.code == 1
+    assert "cannot reach the send record" in run.err
+    assert "BRIDGE_DB" in run.err
+    assert "Traceback" not in run.err
+    assert "s3cret" not in run.err + run.out
+    assert emulators.talkntalk.requests == []

@@ -10,14 +10,14 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from pathlib import Path
 
 from bot.accounts import Account, open_accounts
 from bot.dispatch import Dispatcher, Plan, RetryPolicy
-from bot.store import RecipientStatus, SQLiteStore
+from bot.store import RecipientStatus
 from providers import TalkNTalkConfig
 from providers.emulators.common import Fault
 from providers.emulators.talkntalk import TalkNTalkState, create_app
+from tests.bot.store_backends import Backend
 from tests.bot.store_fixtures import ACCOUNT, MESSAGE, ROUTE, new_request, recipients
 from tests.conftest import StartApp
 
@@ -59,13 +59,13 @@ def plan_for(request_id: str, count: int) -> Plan:
 
 
 async def test_every_outcome_of_a_real_dispatch_is_recorded(
-    tmp_path: Path, start_app: StartApp
+    backend: Backend, start_app: StartApp
 ) -> None:
     state = TalkNTalkState()
     state.inject(status=429, headers={"Retry-After": "0"})  # not sent: retried, sent on try 2
     state.inject(status=500, process=True)  # sent, then an error: unknown, never retried
     plan = plan_for("R1", 20)
-    async with talkntalk(start_app, state) as account, SQLiteStore(tmp_path / "b.db") as store:
+    async with talkntalk(start_app, state) as account, backend.store() as store:
         await store.create_request(new_request("R1"), plan.recipients, None)
         dispatcher = Dispatcher({ACCOUNT: account}, recorder=store, retry=NO_BACKOFF)
         outcomes = await dispatcher.run(plan)
@@ -88,15 +88,14 @@ async def test_every_outcome_of_a_real_dispatch_is_recorded(
 
 
 async def test_a_send_killed_mid_flight_resumes_without_sending_anyone_twice(
-    tmp_path: Path, start_app: StartApp
+    backend: Backend, start_app: StartApp
 ) -> None:
-    path = tmp_path / "bridge.db"
     state = TalkNTalkState()
     state.inject(Fault(times=4))  # four ordinary sends...
     state.inject(hang=True, process=True)  # ...then one reaches the phone and never answers
     plan = plan_for("R1", 10)
     async with talkntalk(start_app, state) as account:
-        async with SQLiteStore(path) as store:
+        async with backend.store() as store:
             await store.create_request(new_request("R1"), plan.recipients, "slack:1")
             one_at_a_time = Dispatcher(
                 {ACCOUNT: account}, recorder=store, retry=NO_BACKOFF, workers_per_send=1
@@ -106,7 +105,7 @@ async def test_a_send_killed_mid_flight_resumes_without_sending_anyone_twice(
             sending.cancel()  # the worker dies here, with one request on the wire
             await asyncio.gather(sending, return_exceptions=True)
 
-        async with SQLiteStore(path) as store:  # the restart
+        async with backend.store() as store:  # the restart
             (unfinished,) = await store.unfinished_requests()
             result = await store.recover(unfinished.request_id)
             assert [r.idx for r in result.marked_unknown] == [4]

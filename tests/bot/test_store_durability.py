@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import sys
 from pathlib import Path
 
 import pytest
 
-from bot.store import RESTARTED_REASON, RecipientStatus, RequestState, SQLiteStore, StoreError
+from bot.store import RESTARTED_REASON, RecipientStatus, RequestState, StoreError
+from tests.bot.store_backends import Backend
 from tests.bot.store_fixtures import ACCOUNT, new_request, recipients, sent
 
 REPO = Path(__file__).resolve().parents[2]
@@ -18,11 +18,11 @@ S = RecipientStatus
 # Runs in a child process: records a request part-way, then dies without closing anything.
 CHILD = """
 import asyncio, os, signal, sys
-from bot.store import RecipientStatus, SQLiteStore
+from bot.store import RecipientStatus, open_store
 from tests.bot.store_fixtures import new_request, recipients, sent
 
-async def main(path: str, how: str) -> None:
-    store = SQLiteStore(path)
+async def main(target: str, how: str) -> None:
+    store = open_store(target)
     await store.open()
     to = recipients("RKILL", 10)
     await store.create_request(new_request("RKILL"), to, "slack:kill")
@@ -42,17 +42,16 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 
 
 @pytest.mark.parametrize("how", ["os_exit", "sigkill"])
-async def test_an_abrupt_end_keeps_every_committed_row(tmp_path: Path, how: str) -> None:
-    path = tmp_path / "bridge.db"
+async def test_an_abrupt_end_keeps_every_committed_row(backend: Backend, how: str) -> None:
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", CHILD, str(path), how,
+        sys.executable, "-c", CHILD, backend.target, how,
         cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(child.communicate(), timeout=60)
     assert out.decode().strip() == "committed", err.decode()
     assert child.returncode == (-9 if how == "sigkill" else 0)
 
-    async with SQLiteStore(path) as store:
+    async with backend.store() as store:
         counts = await store.counts("RKILL")
         assert (counts["sent"], counts["in_flight"], counts["pending"]) == (3, 2, 5)
         _, created = await store.create_request(
@@ -70,17 +69,16 @@ async def test_an_abrupt_end_keeps_every_committed_row(tmp_path: Path, how: str)
 
 
 async def test_recover_after_a_crash_marks_in_flight_unknown_and_lists_pending(
-    tmp_path: Path,
+    backend: Backend,
 ) -> None:
-    path = tmp_path / "bridge.db"
     to = recipients("R1", 6)
-    async with SQLiteStore(path) as store:
+    async with backend.store() as store:
         await store.create_request(new_request("R1"), to, None)
         await store.attempt_started("R1", to[:4], 1)
         await store.outcomes_recorded("R1", [sent(to[0], "m0")])
         await store.attempt_started("R1", to[1:3], 2)  # a retry of two of them
         # ... and the process dies here: no outcomes for 1-3, nothing at all for 4-5.
-    async with SQLiteStore(path) as store:
+    async with backend.store() as store:
         (unfinished,) = await store.unfinished_requests()
         assert unfinished.state is RequestState.SENDING
         result = await store.recover("R1")
@@ -100,14 +98,13 @@ async def test_recover_after_a_crash_marks_in_flight_unknown_and_lists_pending(
         ]
         assert [r.attempts for r in stored] == [1, 2, 2, 1, 0, 0]
         assert (await store.recover("R1")).marked_unknown == ()  # running it twice is harmless
-    with sqlite3.connect(path) as db:
-        attempts = db.execute("SELECT idx, attempt FROM attempts ORDER BY idx, attempt").fetchall()
+    attempts = await backend.fetch("SELECT idx, attempt FROM attempts ORDER BY idx, attempt")
     assert attempts == [(0, 1), (1, 1), (1, 2), (2, 1), (2, 2), (3, 1)]
 
 
-async def test_an_attempt_is_recorded_before_its_outcome(tmp_path: Path) -> None:
+async def test_an_attempt_is_recorded_before_its_outcome(backend: Backend) -> None:
     to = recipients("R1", 1)
-    async with SQLiteStore(tmp_path / "bridge.db") as store:
+    async with backend.store() as store:
         await store.create_request(new_request("R1"), to, None)
         await store.attempt_started("R1", to, 1)
         (recipient,) = await store.recipients("R1")
@@ -120,10 +117,9 @@ async def test_an_attempt_is_recorded_before_its_outcome(tmp_path: Path) -> None
         assert (recipient.status, recipient.provider_message_id) == (S.SENT, "m1")
 
 
-async def test_a_thousand_outcomes_from_fifty_tasks_are_all_kept(tmp_path: Path) -> None:
-    path = tmp_path / "bridge.db"
+async def test_a_thousand_outcomes_from_fifty_tasks_are_all_kept(backend: Backend) -> None:
     to = recipients("R1", 1000)
-    async with SQLiteStore(path) as store:
+    async with backend.store() as store:
         await store.create_request(new_request("R1"), to, None)
 
         async def worker(share: int) -> None:
@@ -132,20 +128,18 @@ async def test_a_thousand_outcomes_from_fifty_tasks_are_all_kept(tmp_path: Path)
                 await store.outcomes_recorded("R1", [sent(recipient, "m-" + recipient.ref)])
 
         await asyncio.gather(*(worker(i) for i in range(50)))
-    async with SQLiteStore(path) as store:
+    async with backend.store() as store:
         counts = await store.counts("R1")
         assert (counts["sent"], counts["total"]) == (1000, 1000)
         found = await store.find_recipient(ACCOUNT, provider_message_id="m-R1-999")
         assert found is not None
         assert found.idx == 999
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT COUNT(*) FROM attempts").fetchone()[0] == 1000
+    assert await backend.scalar("SELECT COUNT(*) FROM attempts") == 1000
 
 
-async def test_a_cancelled_caller_does_not_cancel_its_write(tmp_path: Path) -> None:
-    path = tmp_path / "bridge.db"
+async def test_a_cancelled_caller_does_not_cancel_its_write(backend: Backend) -> None:
     to = recipients("R1", 200)
-    async with SQLiteStore(path) as store:
+    async with backend.store() as store:
         await store.create_request(new_request("R1"), to, None)
         # The dispatch is torn down while its outcomes are being written: the messages went
         # out, so their record must land anyway.
@@ -154,15 +148,14 @@ async def test_a_cancelled_caller_does_not_cancel_its_write(tmp_path: Path) -> N
         writing.cancel()
         with pytest.raises(asyncio.CancelledError):
             await writing
-    async with SQLiteStore(path) as store:
+    async with backend.store() as store:
         assert (await store.counts("R1"))["sent"] == 200
 
 
-async def test_two_connections_to_one_file_still_make_one_request_per_key(
-    tmp_path: Path,
+async def test_two_connections_to_one_database_still_make_one_request_per_key(
+    backend: Backend,
 ) -> None:
-    path = tmp_path / "bridge.db"
-    async with SQLiteStore(path) as one, SQLiteStore(path) as two:
+    async with backend.store() as one, backend.store() as two:
         results = await asyncio.gather(
             *(
                 (one if i % 2 else two).create_request(
@@ -176,10 +169,11 @@ async def test_two_connections_to_one_file_still_make_one_request_per_key(
 
 
 async def test_one_failing_write_among_concurrent_ones_undoes_only_itself(
-    tmp_path: Path,
+    backend: Backend,
 ) -> None:
-    # Concurrent writes share a commit; each runs in its own savepoint.
-    async with SQLiteStore(tmp_path / "bridge.db") as store:
+    # SQLite: concurrent writes share a commit, each in its own savepoint. PostgreSQL: each is
+    # its own transaction.
+    async with backend.store() as store:
         results = await asyncio.gather(
             store.create_request(new_request("R1"), recipients("R1", 2), "a"),
             store.create_request(new_request("R1"), recipients("R1", 5), "b"),  # same id
@@ -190,3 +184,33 @@ async def test_one_failing_write_among_concurrent_ones_undoes_only_itself(
         assert [(await store.counts(r))["total"] for r in ("R1", "R2")] == [2, 3]
         _, created = await store.create_request(new_request("R3"), recipients("R3", 1), "b")
         assert created  # the failed write did not keep its key
+
+
+async def test_a_receipt_racing_its_outcome_on_another_connection_is_never_lost(
+    backend: Backend,
+) -> None:
+    # Two replicas: one records the send's outcome (with the provider's message id) while the
+    # other takes the delivery receipt for that id. Whichever commits first, the receipt must
+    # end applied — never parked with nobody left to claim it.
+    count = 150
+    to = recipients("R1", count)
+    async with backend.store() as sender, backend.store() as webhook:
+        await sender.create_request(new_request("R1"), to, None)
+        await sender.attempt_started("R1", to, 1)
+
+        async def one(recipient_idx: int) -> None:
+            recipient = to[recipient_idx]
+            await asyncio.gather(
+                sender.outcomes_recorded("R1", [sent(recipient, f"m-{recipient_idx}")]),
+                webhook.apply_status(
+                    ACCOUNT,
+                    provider_message_id=f"m-{recipient_idx}",
+                    status=S.DELIVERED,
+                    event_key=f"e-{recipient_idx}",
+                ),
+            )
+
+        await asyncio.gather(*(one(i) for i in range(count)))
+        counts = await sender.counts("R1")
+    assert counts["delivered"] == count, counts
+    assert await backend.scalar("SELECT COUNT(*) FROM receipts WHERE NOT matched") == 0

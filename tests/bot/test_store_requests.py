@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,23 +20,23 @@ from bot.store import (
     UnknownRecipients,
     UnknownRequest,
 )
+from bot.store.postgres import PostgresStore
 from providers.base import Recipient
+from tests.bot.store_backends import Backend
 from tests.bot.store_fixtures import MESSAGE, ROUTE, Clock, failed, new_request, recipients, sent
 
 
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    async with SQLiteStore(tmp_path / "bridge.db") as opened:
-        yield opened
+def test_each_store_is_a_store_and_the_dispatchers_recorder(tmp_path: Path) -> None:
+    for as_store in (
+        SQLiteStore(tmp_path / "x.db"),
+        PostgresStore("postgresql://nobody@127.0.0.1:1/none"),  # not opened: never connects
+    ):
+        typed: Store = as_store
+        as_recorder: Recorder = typed
+        assert as_recorder is as_store
 
 
-def test_the_sqlite_store_is_a_store_and_the_dispatchers_recorder(tmp_path: Path) -> None:
-    as_store: Store = SQLiteStore(tmp_path / "x.db")
-    as_recorder: Recorder = as_store
-    assert as_recorder is as_store
-
-
-async def test_a_request_is_recorded_with_every_recipient_pending(store: SQLiteStore) -> None:
+async def test_a_request_is_recorded_with_every_recipient_pending(store: Store) -> None:
     to = recipients("R1", 3)
     record, created = await store.create_request(new_request("R1"), to, "slack:trigger-1")
     assert created
@@ -51,12 +50,12 @@ async def test_a_request_is_recorded_with_every_recipient_pending(store: SQLiteS
     assert await store.get_request("R1") == record
 
 
-async def test_recipients_without_a_ref_get_one_from_the_request_id(store: SQLiteStore) -> None:
+async def test_recipients_without_a_ref_get_one_from_the_request_id(store: Store) -> None:
     await store.create_request(new_request("R1"), [Recipient(address="+254700000001")] * 2, None)
     assert [r.ref for r in await store.recipients("R1")] == ["R1-0", "R1-1"]
 
 
-async def test_the_same_idempotency_key_records_one_request(store: SQLiteStore) -> None:
+async def test_the_same_idempotency_key_records_one_request(store: Store) -> None:
     first, created = await store.create_request(new_request("R1"), recipients("R1", 2), "k")
     again, created_again = await store.create_request(new_request("R2"), recipients("R2", 5), "k")
     assert (created, created_again) == (True, False)
@@ -65,11 +64,10 @@ async def test_the_same_idempotency_key_records_one_request(store: SQLiteStore) 
     assert await store.recent_requests(None) == [first]
 
 
-async def test_the_idempotency_key_holds_across_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "bridge.db"
-    async with SQLiteStore(path) as store:
+async def test_the_idempotency_key_holds_across_a_restart(backend: Backend) -> None:
+    async with backend.store() as store:
         _first, _ = await store.create_request(new_request("R1"), recipients("R1", 2), "view:V1")
-    async with SQLiteStore(path) as store:
+    async with backend.store() as store:
         again, created = await store.create_request(
             new_request("R9"), recipients("R9", 2), "view:V1"
         )
@@ -77,7 +75,7 @@ async def test_the_idempotency_key_holds_across_a_restart(tmp_path: Path) -> Non
     assert again.request_id == "R1"
 
 
-async def test_concurrent_submits_with_one_key_become_one_request(store: SQLiteStore) -> None:
+async def test_concurrent_submits_with_one_key_become_one_request(store: Store) -> None:
     results = await asyncio.gather(
         *(
             store.create_request(new_request(f"R{i}"), recipients(f"R{i}", 3), "double-click")
@@ -89,13 +87,13 @@ async def test_concurrent_submits_with_one_key_become_one_request(store: SQLiteS
     assert len(await store.recent_requests(None, limit=50)) == 1
 
 
-async def test_without_a_key_every_submit_is_a_new_request(store: SQLiteStore) -> None:
+async def test_without_a_key_every_submit_is_a_new_request(store: Store) -> None:
     await store.create_request(new_request("R1"), recipients("R1", 1), None)
     await store.create_request(new_request("R2"), recipients("R2", 1), None)
     assert len(await store.recent_requests(None)) == 2
 
 
-async def test_a_broadcast_is_recorded_as_one_group_under_one_key(store: SQLiteStore) -> None:
+async def test_a_broadcast_is_recorded_as_one_group_under_one_key(store: Store) -> None:
     entries = [
         (
             new_request(rid, surface=Surface.BROADCAST, broadcast_id="RA", title="On-call"),
@@ -114,7 +112,7 @@ async def test_a_broadcast_is_recorded_as_one_group_under_one_key(store: SQLiteS
     assert [r.request_id for r in await store.group_requests("RB")] == ["RB"]
 
 
-async def test_a_broadcast_with_a_bad_entry_records_nothing(store: SQLiteStore) -> None:
+async def test_a_broadcast_with_a_bad_entry_records_nothing(store: Store) -> None:
     entries = [
         (new_request("RA", broadcast_id="RA"), recipients("RA", 2)),
         (new_request("RA", broadcast_id="RA"), recipients("RB", 1)),  # the same request id
@@ -125,7 +123,7 @@ async def test_a_broadcast_with_a_bad_entry_records_nothing(store: SQLiteStore) 
     assert (await store.create_requests(entries[:1], "k"))[1]  # the key was not taken either
 
 
-async def test_a_request_needs_recipients_and_a_fresh_id(store: SQLiteStore) -> None:
+async def test_a_request_needs_recipients_and_a_fresh_id(store: Store) -> None:
     with pytest.raises(ValueError, match="no recipients"):
         await store.create_request(new_request("R1"), [], None)
     await store.create_request(new_request("R1"), recipients("R1", 1), None)
@@ -133,7 +131,7 @@ async def test_a_request_needs_recipients_and_a_fresh_id(store: SQLiteStore) -> 
         await store.create_request(new_request("R1"), recipients("R1", 1), None)
 
 
-async def test_a_held_request_is_confirmed_or_cancelled_exactly_once(store: SQLiteStore) -> None:
+async def test_a_held_request_is_confirmed_or_cancelled_exactly_once(store: Store) -> None:
     await store.create_request(
         new_request("R1", state=RequestState.HELD), recipients("R1", 1), None
     )
@@ -156,7 +154,7 @@ async def test_a_held_request_is_confirmed_or_cancelled_exactly_once(store: SQLi
         await store.transition("R404", held, accepted)
 
 
-async def test_state_only_moves_forward(store: SQLiteStore) -> None:
+async def test_state_only_moves_forward(store: Store) -> None:
     await store.create_request(new_request("R1"), recipients("R1", 1), None)
     assert await store.set_state("R1", RequestState.SENDING) is RequestState.SENDING
     assert await store.set_state("R1", RequestState.ACCEPTED) is RequestState.SENDING
@@ -170,7 +168,7 @@ async def test_state_only_moves_forward(store: SQLiteStore) -> None:
         await store.set_state("R404", RequestState.DONE)
 
 
-async def test_unfinished_requests_are_the_held_accepted_and_sending(store: SQLiteStore) -> None:
+async def test_unfinished_requests_are_the_held_accepted_and_sending(store: Store) -> None:
     for rid, state in [("R1", RequestState.HELD), ("R2", RequestState.ACCEPTED)]:
         await store.create_request(new_request(rid, state=state), recipients(rid, 1), None)
     for rid in ("R3", "R4"):
@@ -180,7 +178,7 @@ async def test_unfinished_requests_are_the_held_accepted_and_sending(store: SQLi
     assert [r.request_id for r in await store.unfinished_requests()] == ["R1", "R2", "R3"]
 
 
-async def test_the_report_message_is_remembered(store: SQLiteStore) -> None:
+async def test_the_report_message_is_remembered(store: Store) -> None:
     await store.create_request(new_request("R1"), recipients("R1", 1), None)
     await store.set_report("R1", "C0INCIDENTS", "1714550400.000100")
     record = await store.get_request("R1")
@@ -190,9 +188,9 @@ async def test_the_report_message_is_remembered(store: SQLiteStore) -> None:
         await store.set_report("R404", "C1", "1.2")
 
 
-async def test_recent_requests_are_newest_first_and_per_user(tmp_path: Path) -> None:
+async def test_recent_requests_are_newest_first_and_per_user(backend: Backend) -> None:
     clock = Clock()
-    async with SQLiteStore(tmp_path / "bridge.db", clock=clock) as store:
+    async with backend.store(clock=clock) as store:
         for i, user in enumerate(["U1", "U2", "U1", None, "U1"]):
             clock.advance(minutes=1)
             await store.create_request(
@@ -213,7 +211,7 @@ async def test_recent_requests_are_newest_first_and_per_user(tmp_path: Path) -> 
         assert newest.created_at == clock.now
 
 
-async def test_counts_cover_every_status_and_the_total(store: SQLiteStore) -> None:
+async def test_counts_cover_every_status_and_the_total(store: Store) -> None:
     to = recipients("R1", 5)
     await store.create_request(new_request("R1"), to, None)
     await store.attempt_started("R1", to[:4], 1)
@@ -226,7 +224,7 @@ async def test_counts_cover_every_status_and_the_total(store: SQLiteStore) -> No
         await store.counts("R404")
 
 
-async def test_recipients_can_be_filtered_by_status(store: SQLiteStore) -> None:
+async def test_recipients_can_be_filtered_by_status(store: Store) -> None:
     to = recipients("R1", 4)
     await store.create_request(new_request("R1"), to, None)
     await store.outcomes_recorded("R1", [failed(to[1]), failed(to[3]), sent(to[0])])
@@ -239,28 +237,22 @@ async def test_recipients_can_be_filtered_by_status(store: SQLiteStore) -> None:
     assert await store.recipients("R1", []) == []
 
 
-async def test_ids_and_numbers_are_stored_but_no_provider_key(tmp_path: Path) -> None:
-    path = tmp_path / "bridge.db"
+async def test_ids_and_numbers_are_stored_but_no_provider_key(backend: Backend) -> None:
     record = NewRequest(
         request_id="R1", surface=Surface.CLI, user_id=None, channel="oncall-sms",
         account="tnt", route=ROUTE, message=MESSAGE,
     )  # fmt: skip
-    async with SQLiteStore(path) as store:
+    async with backend.store() as store:
         await store.create_request(record, recipients("R1", 1), None)
-    with sqlite3.connect(path) as db:
-        names = {
-            row[1]
-            for t in ("requests", "recipients")
-            for row in db.execute(f"PRAGMA table_info({t})")
-        }
-        route = db.execute("SELECT route FROM requests").fetchone()[0]
+    names = await backend.columns("requests") | await backend.columns("recipients")
+    route = str(await backend.scalar("SELECT route FROM requests"))
     assert not any("key" in n and n != "idempotency_key" for n in names)
     assert "api_key" not in route
     assert "ACME" in route
 
 
 async def test_outcomes_for_strangers_are_refused_after_the_rest_is_kept(
-    store: SQLiteStore,
+    store: Store,
 ) -> None:
     to = recipients("R1", 2)
     await store.create_request(new_request("R1"), to, None)
@@ -270,3 +262,13 @@ async def test_outcomes_for_strangers_are_refused_after_the_rest_is_kept(
     assert (await store.counts("R1"))["sent"] == 1
     with pytest.raises(UnknownRequest):
         await store.attempt_started("R404", to, 1)
+
+
+async def test_any_message_text_is_stored_exactly(store: Store) -> None:
+    # JSON text on both backends: PostgreSQL's jsonb would refuse the escaped NUL.
+    text = "Ünïcode ✓ 'quoted' \"double\" \\ back\\slash \x00 nul 🚨"
+    request = replace(new_request("R1"), message=MESSAGE.model_copy(update={"text": text}))
+    await store.create_request(request, recipients("R1", 1), None)
+    record = await store.get_request("R1")
+    assert record is not None
+    assert record.message.text == text

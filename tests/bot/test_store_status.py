@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from bot.store import RecipientStatus, SQLiteStore
+from bot.store import RecipientStatus, Store
 from bot.store.status import after_attempt, after_outcome, after_receipt
 from providers.base import Outcome, OutcomeStatus
+from tests.bot.store_backends import Backend
 from tests.bot.store_fixtures import ACCOUNT, Clock, failed, new_request, recipients, sent
 
 S = RecipientStatus
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[SQLiteStore]:
-    async with SQLiteStore(tmp_path / "bridge.db") as opened:
-        yield opened
 
 
 # --- the rules, on their own -------------------------------------------------------------------
@@ -77,18 +69,18 @@ def test_an_attempt_only_moves_undecided_recipients_in_flight(current: Recipient
 # --- in the store -------------------------------------------------------------------------------
 
 
-async def sent_request(store: SQLiteStore, count: int = 1) -> None:
+async def sent_request(store: Store, count: int = 1) -> None:
     to = recipients("R1", count)
     await store.create_request(new_request("R1"), to, None)
     await store.attempt_started("R1", to, 1)
     await store.outcomes_recorded("R1", [sent(r, f"msg-{r.ref}") for r in to])
 
 
-async def status_of(store: SQLiteStore, idx: int = 0) -> RecipientStatus:
+async def status_of(store: Store, idx: int = 0) -> RecipientStatus:
     return (await store.recipients("R1"))[idx].status
 
 
-async def test_receipts_move_a_message_to_delivered_then_read(store: SQLiteStore) -> None:
+async def test_receipts_move_a_message_to_delivered_then_read(store: Store) -> None:
     await sent_request(store)
     delivered = await store.apply_status(
         ACCOUNT, provider_message_id="msg-R1-0", status=S.DELIVERED, event_key="e1"
@@ -108,7 +100,7 @@ async def test_receipts_move_a_message_to_delivered_then_read(store: SQLiteStore
     assert (await store.counts("R1"))["read"] == 1
 
 
-async def test_a_failed_receipt_is_kept_with_the_providers_reason(store: SQLiteStore) -> None:
+async def test_a_failed_receipt_is_kept_with_the_providers_reason(store: Store) -> None:
     await sent_request(store, 2)
     await store.apply_status(
         ACCOUNT, ref="R1-0", status=S.FAILED, event_key="f1", reason="handset off", code="30003"
@@ -121,7 +113,7 @@ async def test_a_failed_receipt_is_kept_with_the_providers_reason(store: SQLiteS
     assert "could not be delivered" in second.reason
 
 
-async def test_a_failed_receipt_never_undoes_delivered(store: SQLiteStore) -> None:
+async def test_a_failed_receipt_never_undoes_delivered(store: Store) -> None:
     await sent_request(store)
     await store.apply_status(ACCOUNT, ref="R1-0", status=S.DELIVERED, event_key="d")
     applied = await store.apply_status(ACCOUNT, ref="R1-0", status=S.FAILED, event_key="f")
@@ -130,9 +122,8 @@ async def test_a_failed_receipt_never_undoes_delivered(store: SQLiteStore) -> No
     assert await status_of(store) is S.DELIVERED
 
 
-async def test_a_repeated_receipt_changes_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "bridge.db"
-    async with SQLiteStore(path) as store:
+async def test_a_repeated_receipt_changes_nothing(backend: Backend) -> None:
+    async with backend.store() as store:
         await sent_request(store)
         first = await store.apply_status(ACCOUNT, ref="R1-0", status=S.FAILED, event_key="evt-1")
         # The provider re-posts the same event; meanwhile the message was delivered.
@@ -141,11 +132,10 @@ async def test_a_repeated_receipt_changes_nothing(tmp_path: Path) -> None:
         assert first is not None
         assert again is None
         assert await status_of(store) is S.DELIVERED
-    with sqlite3.connect(path) as db:
-        assert db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0] == 2
+    assert await backend.scalar("SELECT COUNT(*) FROM receipts") == 2
 
 
-async def test_event_keys_are_per_account(store: SQLiteStore) -> None:
+async def test_event_keys_are_per_account(store: Store) -> None:
     await sent_request(store)
     assert await store.apply_status(ACCOUNT, ref="R1-0", status=S.DELIVERED, event_key="1")
     # Another account's event 1 is a different event (and here matches no message: parked).
@@ -154,7 +144,7 @@ async def test_event_keys_are_per_account(store: SQLiteStore) -> None:
 
 
 async def test_a_receipt_before_the_send_is_recorded_is_applied_when_it_lands(
-    store: SQLiteStore,
+    store: Store,
 ) -> None:
     to = recipients("R1", 1)
     await store.create_request(new_request("R1"), to, None)
@@ -172,7 +162,7 @@ async def test_a_receipt_before_the_send_is_recorded_is_applied_when_it_lands(
     assert await store.claim_parked(ACCOUNT, ["wamid.1"]) == []  # nothing left parked
 
 
-async def test_a_receipt_for_another_accounts_message_stays_parked(store: SQLiteStore) -> None:
+async def test_a_receipt_for_another_accounts_message_stays_parked(store: Store) -> None:
     await store.apply_status("kal", provider_message_id="msg-R1-0", status=S.READ, event_key="x")
     await sent_request(store)  # account tnt records msg-R1-0
     assert await status_of(store) is S.SENT
@@ -180,9 +170,9 @@ async def test_a_receipt_for_another_accounts_message_stays_parked(store: SQLite
     assert applied == []
 
 
-async def test_parked_receipts_expire_after_their_ttl(tmp_path: Path) -> None:
+async def test_parked_receipts_expire_after_their_ttl(backend: Backend) -> None:
     clock = Clock()
-    async with SQLiteStore(tmp_path / "b.db", clock=clock, parked_ttl=timedelta(hours=1)) as store:
+    async with backend.store(clock=clock, parked_ttl=timedelta(hours=1)) as store:
         await store.apply_status(
             ACCOUNT, provider_message_id="msg-R1-0", status=S.DELIVERED, event_key="old"
         )
@@ -198,7 +188,7 @@ async def test_parked_receipts_expire_after_their_ttl(tmp_path: Path) -> None:
 
 
 async def test_a_receipt_by_ref_before_the_response_is_not_undone_by_it(
-    store: SQLiteStore,
+    store: Store,
 ) -> None:
     to = recipients("R1", 1)
     await store.create_request(new_request("R1"), to, None)
@@ -212,7 +202,7 @@ async def test_a_receipt_by_ref_before_the_response_is_not_undone_by_it(
     assert (recipient.status, recipient.provider_message_id) == (S.DELIVERED, "kal-123")
 
 
-async def test_an_unknown_outcome_is_resolved_by_a_receipt(store: SQLiteStore) -> None:
+async def test_an_unknown_outcome_is_resolved_by_a_receipt(store: Store) -> None:
     to = recipients("R1", 1)
     await store.create_request(new_request("R1"), to, None)
     await store.attempt_started("R1", to, 1)
@@ -226,7 +216,7 @@ async def test_an_unknown_outcome_is_resolved_by_a_receipt(store: SQLiteStore) -
     assert (recipient.status, recipient.reason) == (S.SENT, None)
 
 
-async def test_outcomes_never_downgrade_and_fill_in_what_they_know(store: SQLiteStore) -> None:
+async def test_outcomes_never_downgrade_and_fill_in_what_they_know(store: Store) -> None:
     to = recipients("R1", 1)
     await store.create_request(new_request("R1"), to, None)
     await store.outcomes_recorded("R1", [sent(to[0], "m1", attempts=2)])
@@ -236,7 +226,7 @@ async def test_outcomes_never_downgrade_and_fill_in_what_they_know(store: SQLite
     assert (recipient.status, recipient.reason, recipient.attempts) == (S.READ, None, 2)
 
 
-async def test_find_recipient_by_message_id_or_ref_within_one_account(store: SQLiteStore) -> None:
+async def test_find_recipient_by_message_id_or_ref_within_one_account(store: Store) -> None:
     await sent_request(store, 2)
     by_id = await store.find_recipient(ACCOUNT, provider_message_id="msg-R1-1")
     by_ref = await store.find_recipient(ACCOUNT, ref="R1-1")
@@ -247,7 +237,7 @@ async def test_find_recipient_by_message_id_or_ref_within_one_account(store: SQL
     assert await store.find_recipient(ACCOUNT) is None
 
 
-async def test_a_receipt_must_say_something_a_receipt_can_say(store: SQLiteStore) -> None:
+async def test_a_receipt_must_say_something_a_receipt_can_say(store: Store) -> None:
     with pytest.raises(ValueError, match="cannot say"):
         await store.apply_status(ACCOUNT, ref="R1-0", status=S.IN_FLIGHT, event_key="x")
     with pytest.raises(ValueError, match="message id or a ref"):

@@ -25,6 +25,7 @@ async def test_healthz_says_the_config_is_loaded(bridge: Bridge) -> None:
     assert '"ok": true' in body
     assert str(bridge.settings.source) in body
     assert '"providers": ["ak", "kal", "tnt"]' in body
+    assert '"store": {"kind": "sqlite", "reachable": true}' in body
 
 
 async def test_metrics_count_requests_messages_and_provider_latency(bridge: Bridge) -> None:

@@ -1,0 +1,173 @@
+"""A pool of PostgreSQL connections for the send record: opening, migrations, transactions.
+
+Why asyncpg rather than psycopg 3: it is asyncio-native with its own pool, speaks the binary
+protocol with prepared statements cached per connection (the dispatcher writes a few statements
+per recipient, so round-trip cost is what matters), and ``asyncpg-stubs`` types it for
+``mypy --strict``. psycopg 3 would have served too; it adds a separate pool package and nothing
+this store needs.
+
+Each write is its own transaction on a pooled connection (PostgreSQL serialises concurrent writers
+itself, with the row and advisory locks the operations take). As with SQLite, a write returns only
+after its COMMIT, and a caller cancelled mid-write does not cancel the write: the message may
+already have gone, so its record must land. A transaction aborted by a deadlock or a serialization
+failure is run again from the start (nothing of it was committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+import asyncpg
+
+from bot.store import postgres_receipts as receipts
+from bot.store.base import StoreError
+from bot.store.migrations import Migration
+from bot.store.postgres_rows import Conn, utc
+from bot.store.postgres_schema import MIGRATIONS, migrate
+from bot.store.sqlite_rows import utcnow
+from bot.store.target import is_postgres_url, redact_url
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Tx = Callable[[Conn], Awaitable[T]]
+
+_RETRIES = 5  # a deadlock between two replicas is rare; five in a row is a bug worth seeing
+
+
+def _log_orphaned_failure(done: asyncio.Future[Any]) -> None:
+    if not done.cancelled() and (exc := done.exception()) is not None:
+        log.error("a send-record write failed after its caller was cancelled: %s", exc)
+
+
+class PostgresConnection:
+    """Lifecycle and transactions; ``PostgresStore`` adds the operations."""
+
+    kind = "postgresql"
+
+    # Settings may ride on the URL's query: ``postgresql://…/db?search_path=bridge`` keeps the
+    # tables in schema ``bridge`` (asyncpg passes unknown query parameters as server settings).
+    def __init__(
+        self,
+        url: str,
+        *,
+        parked_ttl: timedelta = timedelta(hours=24),
+        clock: Callable[[], datetime] = utcnow,
+        migrations: Sequence[Migration] = MIGRATIONS,
+        pool_size: int = 10,
+        timeout: float = 30.0,
+    ) -> None:
+        if not is_postgres_url(url):
+            raise ValueError("a PostgreSQL store needs a postgresql:// or postgres:// URL")
+        self.url = url
+        self.parked_ttl = parked_ttl
+        self._clock = clock
+        self._migrations = tuple(migrations)
+        self._pool_size = pool_size
+        self._timeout = timeout
+        self._pool: asyncpg.Pool | None = None
+        self._writes: set[asyncio.Future[Any]] = set()  # in progress (close waits for them)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({redact_url(self.url)!r}, open={self._pool is not None})"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        if self._pool is not None:
+            return
+        try:
+            pool = await asyncpg.create_pool(
+                self.url,
+                min_size=1,
+                max_size=self._pool_size,
+                timeout=self._timeout,  # to connect
+                command_timeout=self._timeout,  # every statement
+            )
+        except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
+            raise StoreError(
+                f"cannot reach the send record at {redact_url(self.url)}: {exc} — check that "
+                "PostgreSQL is running there and BRIDGE_DB names the right host, user and database"
+            ) from None
+        try:
+            async with pool.acquire(timeout=self._timeout) as conn:
+                await migrate(conn, self._migrations)
+        except BaseException:
+            await pool.close()
+            raise
+        self._pool = pool
+        await self._write(lambda conn: receipts.prune(conn, self._parked_cutoff()))
+
+    async def close(self) -> None:
+        """Finish every write in progress, then close (safe to call twice)."""
+        if self._writes:
+            await asyncio.gather(*self._writes, return_exceptions=True)
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await asyncio.wait_for(pool.close(), self._timeout)
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def ping(self) -> bool:
+        """True if the database answers ``SELECT 1`` within 5 s (a health check must not hang)."""
+        try:
+            return bool(await asyncio.wait_for(self._value("SELECT 1"), 5))
+        except (TimeoutError, StoreError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return False
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    def _pool_or_raise(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise StoreError("the send record is not open")
+        return self._pool
+
+    def _now(self) -> datetime:
+        return utc(self._clock())
+
+    def _parked_cutoff(self) -> datetime:
+        return utc(self._clock() - self.parked_ttl)
+
+    async def _write(self, body: Tx[T]) -> T:
+        """Run ``body`` in a committed transaction; it completes even if the caller is cancelled."""
+        task = asyncio.ensure_future(self._transaction(self._pool_or_raise(), body))
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_log_orphaned_failure)  # nobody is left to see an error
+            raise
+
+    async def _transaction(self, pool: asyncpg.Pool, body: Tx[T]) -> T:
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                async with pool.acquire(timeout=self._timeout) as conn, conn.transaction():
+                    return await body(conn)
+            except asyncpg.TransactionRollbackError:  # deadlock or serialization failure
+                if attempt == _RETRIES:
+                    raise
+                log.info("a send-record write met a concurrent one; running it again")
+        raise AssertionError("unreachable")
+
+    async def _read(self, sql: str, *args: object) -> list[asyncpg.Record]:
+        async with self._pool_or_raise().acquire(timeout=self._timeout) as conn:
+            return list(await conn.fetch(sql, *args))
+
+    async def _value(self, sql: str, *args: object) -> Any:
+        async with self._pool_or_raise().acquire(timeout=self._timeout) as conn:
+            return await conn.fetchval(sql, *args)

@@ -1,0 +1,134 @@
+"""Attempts, outcomes and crash recovery in PostgreSQL (the dispatcher's ``Recorder`` side).
+
+Same behaviour as ``sqlite_sends``. The recipients' rows are locked (``match_recipients``) before
+their new status is computed from the rules in ``bot.store.status``, so a receipt applied by
+another replica in between cannot be overwritten; recovery is one ``UPDATE … RETURNING``.
+
+Every function here runs inside the caller's write transaction and returns the recipients it could
+not match, so the caller commits what did match before reporting the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import asyncpg
+
+from bot.store import postgres_receipts as receipts
+from bot.store.base import RESTARTED_REASON, RecipientRecord, RecipientStatus, UnknownRequest
+from bot.store.postgres_requests import request_row
+from bot.store.postgres_rows import Conn, match_recipients, recipient_record
+from bot.store.status import after_attempt, after_outcome
+from providers.base import Outcome, Recipient
+
+
+async def start_attempt(
+    conn: Conn,
+    request_id: str,
+    recipients: Sequence[Recipient],
+    attempt: int,
+    now: datetime,
+) -> list[Recipient]:
+    """Mark the recipients in flight, log the attempt, and move the request to 'sending'."""
+    matches, unmatched = await match_recipients(conn, request_id, recipients)
+    if not matches:
+        await request_row(conn, request_id)  # raises UnknownRequest if that is why
+    await conn.executemany(
+        "UPDATE recipients SET status = $1, attempts = GREATEST(attempts, $2), updated_at = $3"
+        " WHERE request_id = $4 AND idx = $5",
+        [
+            (after_attempt(RecipientStatus(row["status"])).value, attempt, now, request_id, idx)
+            for idx, row in _by_idx(matches)
+        ],
+    )
+    await conn.execute(
+        "INSERT INTO attempts (request_id, idx, attempt, started_at)"
+        " SELECT $1, idx, $2, $3 FROM unnest($4::int[]) AS t (idx) ON CONFLICT DO NOTHING",
+        request_id,
+        attempt,
+        now,
+        [idx for idx, _ in _by_idx(matches)],
+    )
+    await conn.execute(
+        "UPDATE requests SET state = 'sending', updated_at = $1"
+        " WHERE request_id = $2 AND state = 'accepted'",
+        now,
+        request_id,
+    )
+    return unmatched
+
+
+def _by_idx(
+    matches: Sequence[tuple[Recipient, asyncpg.Record]],
+) -> list[tuple[int, asyncpg.Record]]:
+    """Each matched row once (a recipient named twice is one row), in idx order."""
+    return sorted({int(row["idx"]): row for _, row in matches}.items())
+
+
+async def record_outcomes(
+    conn: Conn, request_id: str, outcomes: Sequence[Outcome], now: datetime
+) -> list[Recipient]:
+    """Write each outcome (never over a receipt's verdict), then apply receipts parked for it."""
+    account = await conn.fetchval("SELECT account FROM requests WHERE request_id = $1", request_id)
+    if account is None:
+        raise UnknownRequest(request_id)
+    # Before any row lock, as a receipt takes it: the same order everywhere, so no deadlock.
+    await receipts.lock_account(conn, account, shared=True)
+    by_recipient = {o.recipient: o for o in outcomes}
+    matches, unmatched = await match_recipients(conn, request_id, list(by_recipient))
+    if not matches:
+        return unmatched
+    updates = []
+    for recipient, row in matches:
+        outcome = by_recipient[recipient]
+        current = RecipientStatus(row["status"])
+        new = after_outcome(current, RecipientStatus(outcome.status.value))
+        # The outcome's reason belongs to the outcome's status; a kept status keeps its own.
+        if new is not current:
+            details = (outcome.reason, outcome.code, outcome.http_status)
+        else:
+            details = (row["reason"], row["code"], row["http_status"])
+        updates.append(
+            (new.value, outcome.provider_message_id, *details, outcome.attempts, now,
+             request_id, row["idx"])
+        )  # fmt: skip
+    await conn.executemany(
+        "UPDATE recipients SET status = $1,"
+        " provider_message_id = COALESCE($2, provider_message_id), reason = $3, code = $4,"
+        " http_status = $5, attempts = GREATEST(attempts, $6), updated_at = $7"
+        " WHERE request_id = $8 AND idx = $9",
+        updates,
+    )
+    await receipts.claim(
+        conn,
+        account,
+        [o.provider_message_id for o in outcomes if o.provider_message_id],
+        [row["ref"] for _, row in matches],
+        now,
+    )
+    return unmatched
+
+
+async def recover(
+    conn: Conn, request_id: str, now: datetime
+) -> tuple[asyncpg.Record, list[RecipientRecord], list[RecipientRecord]]:
+    """In flight at a crash -> unknown (never re-sent); returns (request, those, still pending)."""
+    await request_row(conn, request_id)
+    marked = await conn.fetch(
+        "UPDATE recipients SET status = 'unknown', reason = $1, code = NULL, http_status = NULL,"
+        " updated_at = $2 WHERE request_id = $3 AND status = 'in_flight' RETURNING *",
+        RESTARTED_REASON,
+        now,
+        request_id,
+    )
+    pending = await conn.fetch(
+        "SELECT * FROM recipients WHERE request_id = $1 AND status = 'pending' ORDER BY idx",
+        request_id,
+    )
+    request = await request_row(conn, request_id)
+    return (
+        request,
+        sorted((recipient_record(row) for row in marked), key=lambda r: r.idx),
+        [recipient_record(row) for row in pending],
+    )
