@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 .PHONY: install demo test lint bench fuzz
 install: $(BIN)/python
 $(BIN)/python: pyproject.toml
-	$(PY) -m venv $(VENV) && $(BIN)/pip install -q -e '.[dev]' && touch $(BIN)/python
+	$(PY) -m venv $(VENV) && $(BIN)/pip install -q -e '.[dev]' -e ./sandbox && touch $(BIN)/python
 
 demo: install
 	$(BIN)/python -m bot demo

@@ -33,14 +33,13 @@ from aiohttp import web
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from bridge_sandbox.emulators.common import RunningServer, serve
+from bridge_sandbox.slack import payloads
+from bridge_sandbox.slack.signing import sign
+from bridge_sandbox.world import SIGNING_SECRET, World, start_world
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
-
-from bot.sandbox import payloads
-from bot.sandbox.signing import sign
-from bot.sandbox.world import SIGNING_SECRET, World, start_world
-from providers.emulators.common import RunningServer, serve
 
 ALICE, INCIDENTS, COMMAND = "U0ALICE001", "C0INCIDENT", "/send"
 ONCALL = ("254712345678", "254798765432")  # what the TalkNTalk emulator sees as `mobile`

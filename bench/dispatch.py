@@ -29,12 +29,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from bridge_sandbox.emulators.common import EmulatorState
+from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
+
 from bot.accounts import RATE_HEADROOM, open_accounts
 from bot.dispatch import Dispatcher, Plan
 from providers import AnyProviderConfig, AutoKonnectConfig, TalkNTalkConfig
 from providers.base import Message, OutcomeStatus, Recipient, Route, Service
-from providers.emulators.common import EmulatorState
-from providers.emulators.suite import EmulatorSuite, start_suite
 
 SCRIPT = Path(__file__).resolve()
 KEYS = {"talkntalk": "bench-tnt-key", "autokonnect": "bench-ak-key"}

@@ -28,6 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from bridge_sandbox.emulators.common import Fault, RunningServer, serve
+from bridge_sandbox.emulators.talkntalk import TalkNTalkState, create_app
+
 from bot.accounts import open_accounts
 from bot.dispatch import Dispatcher, RetryPolicy
 from bot.requests import SendRequest
@@ -35,8 +38,6 @@ from bot.service import Origin, SendService
 from bot.store.sqlite import SQLiteStore
 from config import load
 from providers.base import Message
-from providers.emulators.common import Fault, RunningServer, serve
-from providers.emulators.talkntalk import TalkNTalkState, create_app
 
 KEY = "bench-faults-tnt-key"
 CONFIG = """\

@@ -58,14 +58,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _demo() -> int:
+    """The demo runs on the loopback Slack and the emulators, which ship apart from the product
+    (the ``chatops-bridge-sandbox`` distribution in ``sandbox/``): say how to get them."""
+    try:
+        from bridge_sandbox.demo import run_demo
+    except ImportError:
+        sys.stderr.write(
+            "The demo needs the sandbox (loopback Slack and provider emulators): from a clone of "
+            "the repository, run: pip install -e ./sandbox\n"
+        )
+        return 2
+    logs.configure({"LOG_LEVEL": "ERROR"})
+    return asyncio.run(run_demo())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logs.configure()
     if args.command == "demo":
-        from bot.demo import run_demo
-
-        logs.configure({"LOG_LEVEL": "ERROR"})
-        return asyncio.run(run_demo())
+        return _demo()
     settings = _load(args)
     if settings is None:
         return 1

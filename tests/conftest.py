@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-
-from providers.emulators.common import STATE_KEY, EmulatorState, RunningServer, serve
+from bridge_sandbox.emulators.common import STATE_KEY, EmulatorState, RunningServer, serve
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex

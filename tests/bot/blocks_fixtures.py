@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bridge_sandbox.slack.blockkit import element_state, find_element
 
 import config
-from bot.sandbox.blockkit import element_state, find_element
 from config import Settings
 from tests.bot.bridge_kit import CONFIG, KEYS
 

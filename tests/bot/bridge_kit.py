@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from bridge_sandbox.emulators.suite import EmulatorSuite
+from bridge_sandbox.slack import PostedMessage, SlackState, SlackUser
+from bridge_sandbox.world import KEYS, SANDBOX_CONFIG, SIGNING_SECRET, World, start_world
 
 from bot.dispatch import RetryPolicy
 from bot.runtime import Runtime, RuntimeOptions
-from bot.sandbox import PostedMessage, SlackState, SlackUser
-from bot.sandbox.world import KEYS, SANDBOX_CONFIG, SIGNING_SECRET, World, start_world
 from config import Settings
-from providers.emulators.suite import EmulatorSuite
 
 __all__ = ["KEYS", "SIGNING_SECRET"]
 

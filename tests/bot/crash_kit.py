@@ -23,15 +23,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+from bridge_sandbox.emulators.common import RunningServer, serve
+from bridge_sandbox.emulators.talkntalk import TalkNTalkState, create_app
+from bridge_sandbox.slack import SlackSandbox, payloads, start_slack_sandbox
+from bridge_sandbox.slack.user import send_to_app
+from bridge_sandbox.world import KEYS, SIGNING_SECRET, World, world_env
 
 from bot.env import read_env
 from bot.runtime import RuntimeOptions
-from bot.sandbox import SlackSandbox, payloads, start_slack_sandbox
-from bot.sandbox.user import send_to_app
-from bot.sandbox.world import KEYS, SIGNING_SECRET, World, world_env
 from bot.web import SLOT, build_web_app
-from providers.emulators.common import RunningServer, serve
-from providers.emulators.talkntalk import TalkNTalkState, create_app
 
 REPO = Path(__file__).resolve().parents[2]
 ALICE = "U0ALICE001"

@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from bridge_sandbox.emulators.common import EmulatorState
+from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
+from bridge_sandbox.emulators.talkntalk import DEFAULT_SESSION
 
 from bot.accounts import LOOP_CLOCK, Clock, open_accounts
 from bot.dispatch import Dispatcher, Plan, RetryPolicy
 from providers import AnyProviderConfig, AutoKonnectConfig, KaleyraConfig, TalkNTalkConfig
 from providers.base import Message, MessageType, Outcome, OutcomeStatus, Recipient, Route, Service
-from providers.emulators.common import EmulatorState
-from providers.emulators.suite import EmulatorSuite, start_suite
-from providers.emulators.talkntalk import DEFAULT_SESSION
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,9 +13,10 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.sandbox.records import Ephemeral, PostedMessage
-from bot.sandbox.user import send_to_app
-from bot.sandbox.world import SIGNING_SECRET
+from bridge_sandbox.slack.records import Ephemeral, PostedMessage
+from bridge_sandbox.slack.user import send_to_app
+from bridge_sandbox.world import SIGNING_SECRET
+
 from tests.bot.bridge_kit import ALICE, INCIDENTS, Bridge
 
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
+from bridge_sandbox.slack.blockkit import MAX_MESSAGE_BLOCKS, block_problems
+
 from bot import blocks, ids
 from bot.policy import Sender, usable_channels
-from bot.sandbox.blockkit import MAX_MESSAGE_BLOCKS, block_problems
 from bot.store.base import RecipientStatus, RequestState
 from config import Settings
 from providers.base import Message, MessageType

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from bridge_sandbox.slack.blockkit import view_problems
 
 from bot import ids
 from bot.blocks_broadcast import broadcast_modal, broadcast_not_allowed
@@ -21,7 +22,6 @@ from bot.blocks_state import (
     template_components,
 )
 from bot.policy import Sender, usable_channels
-from bot.sandbox.blockkit import view_problems
 from config import ResolvedChannel, Settings
 from providers.base import MessageType
 from tests.bot.blocks_fixtures import block, block_ids, choose, settings

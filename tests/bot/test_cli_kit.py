@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bridge_sandbox.emulators.common import EmulatorState, RecordedRequest
+from bridge_sandbox.emulators.suite import EmulatorSuite
+from bridge_sandbox.emulators.talkntalk import DEFAULT_SESSION
 
-from providers.emulators.common import EmulatorState, RecordedRequest
-from providers.emulators.suite import EmulatorSuite
-from providers.emulators.talkntalk import DEFAULT_SESSION
 from tests.bot.dispatch_kit import (
     AK_KEY,
     GROUP,

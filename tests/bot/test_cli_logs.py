@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from providers.emulators.suite import EmulatorSuite
+from bridge_sandbox.emulators.suite import EmulatorSuite
+
 from tests.bot.test_cli_kit import assert_all_sent, bridge_yaml, cli_env, emulators, run_cli
 
 __all__ = ["bridge_yaml", "emulators"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from providers.emulators.suite import EmulatorSuite
+from bridge_sandbox.emulators.suite import EmulatorSuite
+
 from tests.bot.dispatch_kit import GROUP, TNT_KEY
 from tests.bot.test_cli_kit import (
     TNT_GROUP_PATH,

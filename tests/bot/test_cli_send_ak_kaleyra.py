@@ -6,7 +6,8 @@ import json
 import re
 from pathlib import Path
 
-from providers.emulators.suite import EmulatorSuite
+from bridge_sandbox.emulators.suite import EmulatorSuite
+
 from tests.bot.dispatch_kit import AK_KEY, KAL_FROM, KAL_KEY, KAL_SID
 from tests.bot.test_cli_kit import (
     AK_PATH,

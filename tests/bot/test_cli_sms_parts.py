@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from providers.emulators.suite import EmulatorSuite
+from bridge_sandbox.emulators.suite import EmulatorSuite
+
 from tests.bot.test_cli_kit import assert_all_sent, bridge_yaml, emulators, send
 
 __all__ = ["bridge_yaml", "emulators"]

@@ -16,11 +16,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from bridge_sandbox.emulators.common import Fault
+from bridge_sandbox.slack.records import PostedMessage
 
 from bot import ids
-from bot.sandbox.records import PostedMessage
 from bot.store.base import RESTARTED_REASON
-from providers.emulators.common import Fault
 from tests.bot.crash_kit import (
     CROWD,
     INCIDENTS,

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from bridge_sandbox.slack import SlackState, start_slack_sandbox
+from bridge_sandbox.slack.slack_api import SlackSandbox
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.directory import MISSING_SCOPE, Directory, DirectoryError
-from bot.sandbox import SlackState, start_slack_sandbox
-from bot.sandbox.slack_api import SlackSandbox
 from tests.bot.bridge_kit import BOB, start_bridge
 from tests.bot.slack_steps import nothing_sent, slash
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from bridge_sandbox.emulators.common import Fault
+from bridge_sandbox.emulators.suite import EmulatorSuite
 
 from bot.dispatch import Dispatcher
 from providers import AnyProviderConfig
 from providers.base import InvalidMessage, Message, MessageType, OutcomeStatus
-from providers.emulators.common import Fault
-from providers.emulators.suite import EmulatorSuite
 from tests.bot.dispatch_kit import (
     FAST,
     KALEYRA,

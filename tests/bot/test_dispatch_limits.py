@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Sequence
 
 import pytest
+from bridge_sandbox.emulators import talkntalk
+from bridge_sandbox.emulators.suite import EmulatorSuite
 
 from providers import AnyProviderConfig
 from providers.base import Outcome, OutcomeStatus, Recipient
-from providers.emulators import talkntalk
-from providers.emulators.suite import EmulatorSuite
 from tests.bot.dispatch_kit import (
     KALEYRA,
     SMS,

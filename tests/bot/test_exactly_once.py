@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from bridge_sandbox.slack import payloads
 
 from bot import ids, metrics
-from bot.sandbox import payloads
 from tests.bot.bridge_kit import ALICE, CONFIG, FAST, INCIDENTS, Bridge, start_bridge
 from tests.bot.crash_kit import restart_in_process
 from tests.bot.slack_steps import deliveries, roots, send

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from bridge_sandbox.emulators.suite import EmulatorSuite
 
-from providers.emulators.suite import EmulatorSuite
 from tests.bot.bridge_kit import CONFIG, Bridge, start_bridge
 from tests.bot.dispatch_kit import emulators
 from tests.bot.slack_steps import slash

@@ -12,12 +12,12 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from bridge_sandbox.slack.blockkit import MAX_MESSAGE_BLOCKS, block_problems, view_problems
 
 from bot import summary
 from bot.blocks import section, status_blocks
 from bot.blocks_broadcast import broadcast_not_allowed
 from bot.mrkdwn import Mrkdwn, escape, fit, join, md
-from bot.sandbox.blockkit import MAX_MESSAGE_BLOCKS, block_problems, view_problems
 from bot.store.base import RecipientRecord, RecipientStatus, RequestRecord, RequestState, Surface
 from providers.base import Message, MessageType
 

@@ -10,11 +10,11 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 from aiohttp import web
+from bridge_sandbox.emulators.common import serve
+from bridge_sandbox.slack import payloads
+from bridge_sandbox.slack.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from bridge_sandbox.world import SIGNING_SECRET
 
-from bot.sandbox import payloads
-from bot.sandbox.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from bot.sandbox.world import SIGNING_SECRET
-from providers.emulators.common import serve
 from tests.bot.bridge_kit import ALICE, INCIDENTS, Bridge
 from tests.bot.slack_steps import nothing_sent, slash
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge_sandbox.slack import payloads
+
 from bot import ids
-from bot.sandbox import payloads
 from tests.bot.bridge_kit import INCIDENTS, Bridge
 from tests.bot.slack_steps import deliveries, nothing_sent, roots, send
 

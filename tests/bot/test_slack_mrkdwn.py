@@ -11,8 +11,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from bridge_sandbox.emulators.common import Fault
+
 from bot import ids
-from providers.emulators.common import Fault
 from tests.bot.bridge_kit import ALICE, INCIDENTS, Bridge
 from tests.bot.slack_steps import deliveries, roots, slash
 

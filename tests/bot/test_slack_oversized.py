@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge_sandbox.emulators.common import Fault
+from bridge_sandbox.slack.blockkit import MAX_MESSAGE_BLOCKS, block_problems
+
 from bot import ids
-from bot.sandbox.blockkit import MAX_MESSAGE_BLOCKS, block_problems
-from providers.emulators.common import Fault
 from tests.bot.bridge_kit import ALICE, INCIDENTS, Bridge
 from tests.bot.slack_steps import deliveries, roots
 

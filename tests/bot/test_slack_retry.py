@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from bridge_sandbox.slack import payloads
+from bridge_sandbox.slack.records import PostedMessage
+
 from bot import ids
-from bot.sandbox import payloads
-from bot.sandbox.records import PostedMessage
 from tests.bot.bridge_kit import ALICE, CAROL, INCIDENTS, Bridge
 from tests.bot.slack_steps import deliveries, send, slash
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 import aiohttp
+from bridge_sandbox.slack import payloads
+from bridge_sandbox.slack.signing import sign
+from bridge_sandbox.slack.user import send_to_app
+from bridge_sandbox.world import SIGNING_SECRET
 
 from bot import ids
-from bot.sandbox import payloads
-from bot.sandbox.signing import sign
-from bot.sandbox.user import send_to_app
-from bot.sandbox.world import SIGNING_SECRET
 from tests.bot.bridge_kit import Bridge
 from tests.bot.slack_steps import deliveries, ephemeral_after, nothing_sent, roots
 

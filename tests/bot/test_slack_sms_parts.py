@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bridge_sandbox.slack import payloads
+
 from bot import ids
 from bot.blocks_modal import SMS_PARTS_BLOCK
-from bot.sandbox import payloads
 from tests.bot.bridge_kit import Bridge
 from tests.bot.slack_steps import deliveries, nothing_sent, provider_requests, slash
 

@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bridge_sandbox.slack import payloads
 
 from bot import ids
 from bot.listeners.pending import CHECKING_TEXT
-from bot.sandbox import payloads
 from tests.bot.bridge_kit import BOB, CAROL, FAST, Bridge, start_bridge
 from tests.bot.slack_steps import deliveries, send
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
+from bridge_sandbox.slack import SlackSandbox, payloads, start_slack_sandbox
+from bridge_sandbox.slack.socket_mode import SocketAck, envelope_payload
+from bridge_sandbox.world import KEYS, world_env
 
 from bot import ids
-from bot.sandbox import SlackSandbox, payloads, start_slack_sandbox
-from bot.sandbox.socket_mode import SocketAck, envelope_payload
-from bot.sandbox.world import KEYS, world_env
-from providers.emulators.suite import EmulatorSuite, start_suite
 from tests.bot.bridge_kit import ALICE, BOB, CONFIG, INCIDENTS
 from tests.bot.crash_kit import (
     REPO,

@@ -11,12 +11,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
+from bridge_sandbox.emulators.common import Fault
+from bridge_sandbox.emulators.talkntalk import TalkNTalkState, create_app
+
 from bot.accounts import Account, open_accounts
 from bot.dispatch import Dispatcher, Plan, RetryPolicy
 from bot.store import RecipientStatus
 from providers import TalkNTalkConfig
-from providers.emulators.common import Fault
-from providers.emulators.talkntalk import TalkNTalkState, create_app
 from tests.bot.store_backends import Backend
 from tests.bot.store_fixtures import ACCOUNT, MESSAGE, ROUTE, new_request, recipients
 from tests.conftest import StartApp

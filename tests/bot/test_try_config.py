@@ -7,10 +7,11 @@ import io
 from argparse import Namespace
 from pathlib import Path
 
+from bridge_sandbox.emulators.suite import start_suite
+
 import config
 from bot.cli_send import run_send
 from bot.store.sqlite import SQLiteStore
-from providers.emulators.suite import start_suite
 
 TRY = Path(config.__file__).with_name("emulators.yaml")
 KEYS = {

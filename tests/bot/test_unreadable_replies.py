@@ -14,12 +14,12 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.emulators.common import Fault
+from bridge_sandbox.emulators.suite import EmulatorSuite
 
 from bot.accounts import Account, AccountLimiter
 from bot.dispatch import Dispatcher
 from providers.base import Message, OutcomeStatus, Recipient, Route, SendResult
-from providers.emulators.common import Fault
-from providers.emulators.suite import EmulatorSuite
 from providers.talkntalk import TalkNTalk
 from tests.bot.crash_kit import read_db
 from tests.bot.dispatch_kit import (

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import aiohttp
+from bridge_sandbox.slack.signing import sign
+from bridge_sandbox.world import SIGNING_SECRET, World, start_world
 
-from bot.sandbox.signing import sign
-from bot.sandbox.world import SIGNING_SECRET, World, start_world
 from tests.bot.bridge_kit import CONFIG, FAST
 
 T = TypeVar("T")

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from bridge_sandbox.emulators.autokonnect import AutoKonnectState, create_app
+from bridge_sandbox.emulators.common import RecordedRequest
 
 from providers.autokonnect import AutoKonnect, AutoKonnectConfig
 from providers.base import Message, Recipient, Route, SendResult, Service
-from providers.emulators.autokonnect import AutoKonnectState, create_app
-from providers.emulators.common import RecordedRequest
 from tests.conftest import StartApp
 
 API_KEY = "ak-live-9f8e7d6c5b4a-SECRET"

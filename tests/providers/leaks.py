@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from bridge_sandbox.emulators.common import Fault
+from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 
-from providers.emulators.common import Fault
-from providers.emulators.suite import EmulatorSuite, start_suite
 from providers.redaction import MIN_FRAGMENT
 
 # Random-looking keys: no 8-character piece of them is an ordinary word ("dispatch", "sandbox-")

@@ -8,10 +8,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.emulators.common import RecordedRequest
+from bridge_sandbox.emulators.talkntalk import DEFAULT_SESSION, TalkNTalkState, create_app
 
 from providers.base import Message, MessageType, Recipient, Route, SendResult, Service
-from providers.emulators.common import RecordedRequest
-from providers.emulators.talkntalk import DEFAULT_SESSION, TalkNTalkState, create_app
 from providers.talkntalk import TalkNTalk, TalkNTalkConfig
 from tests.conftest import StartApp
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from bridge_sandbox.emulators.autokonnect import ERROR_MESSAGES
 
 from providers.autokonnect import AutoKonnectConfig
 from providers.base import (
@@ -27,7 +28,6 @@ from providers.base import (
     Service,
     SessionUnavailable,
 )
-from providers.emulators.autokonnect import ERROR_MESSAGES
 from tests.conftest import StartApp
 from tests.providers.autokonnect_kit import (
     API_KEY,

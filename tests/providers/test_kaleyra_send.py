@@ -11,6 +11,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.emulators.kaleyra import WA400, WA500, KaleyraState, create_app
 
 from providers.base import (
     AuthFailed,
@@ -29,7 +30,6 @@ from providers.base import (
     Route,
     Service,
 )
-from providers.emulators.kaleyra import WA400, WA500, KaleyraState, create_app
 from providers.kaleyra import Kaleyra, KaleyraConfig
 
 # Workaround until common.serve passes shutdown_timeout to AppRunner (aiohttp 3.14 deprecation).

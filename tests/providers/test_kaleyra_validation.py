@@ -7,10 +7,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.emulators.kaleyra import KaleyraState, create_app
 from pydantic import ValidationError
 
 from providers.base import InvalidMessage, Message, MessageType, Recipient, Route, Service
-from providers.emulators.kaleyra import KaleyraState, create_app
 from providers.kaleyra import Kaleyra, KaleyraConfig
 
 # Workaround until common.serve passes shutdown_timeout to AppRunner (aiohttp 3.14 deprecation).

@@ -8,11 +8,11 @@ import logging
 from dataclasses import dataclass
 
 import pytest
+from bridge_sandbox.emulators.common import EmulatorState
+from bridge_sandbox.emulators.suite import EmulatorSuite
 
 from providers import AnyProviderConfig
 from providers.base import ProviderError, Route
-from providers.emulators.common import EmulatorState
-from providers.emulators.suite import EmulatorSuite
 from providers.redaction import MASK, Redactor
 from tests.bot.dispatch_kit import (
     KALEYRA,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from bridge_sandbox.emulators.talkntalk import DEFAULT_SESSION
 
 from providers.base import (
     AuthFailed,
@@ -18,7 +19,6 @@ from providers.base import (
     Service,
     SessionUnavailable,
 )
-from providers.emulators.talkntalk import DEFAULT_SESSION
 from tests.providers.talkntalk_kit import (
     GROUP,
     SMS,

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from bridge_sandbox.emulators.common import EmulatorState, Fault
+from bridge_sandbox.emulators.suite import EmulatorSuite
 
 from bot.accounts import open_accounts
 from providers.base import (
@@ -26,8 +28,6 @@ from providers.base import (
     Route,
     SendResult,
 )
-from providers.emulators.common import EmulatorState, Fault
-from providers.emulators.suite import EmulatorSuite
 from tests.bot.dispatch_kit import (
     KALEYRA,
     SMS,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from providers.emulators import autokonnect, kaleyra, talkntalk
-from providers.emulators.common import RunningServer, serve
+from bridge_sandbox.emulators import autokonnect, kaleyra, talkntalk
+from bridge_sandbox.emulators.common import RunningServer, serve
 
 
 @dataclass

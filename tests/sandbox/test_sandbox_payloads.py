@@ -9,10 +9,10 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
+from bridge_sandbox.slack import SlackSandbox, start_slack_sandbox
+from bridge_sandbox.slack import payloads as p
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox, start_slack_sandbox
-from bot.sandbox import payloads as p
 from tests.fixtures import slack_payload
 
 

@@ -5,9 +5,9 @@ Why: the bridge must be exercised end to end with no network and no Slack accoun
 clicks send to the app), ``transcript`` (the channel as a person reads it).
 """
 
-from bot.sandbox.slack_api import SlackSandbox, create_slack_app, start_slack_sandbox
-from bot.sandbox.state import PostedMessage, SlackState
-from bot.sandbox.user import SlackUser, send_to_app
+from bridge_sandbox.slack.slack_api import SlackSandbox, create_slack_app, start_slack_sandbox
+from bridge_sandbox.slack.state import PostedMessage, SlackState
+from bridge_sandbox.slack.user import SlackUser, send_to_app
 
 __all__ = [
     "PostedMessage",

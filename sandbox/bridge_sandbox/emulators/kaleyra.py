@@ -18,8 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
-from providers.emulators import common
-from providers.emulators.common import Delivery, EmulatorState, json_response
+from bridge_sandbox.emulators import common
+from bridge_sandbox.emulators.common import Delivery, EmulatorState, json_response
 
 TEXT_LIMIT = 4096
 REF_LIMIT = 255

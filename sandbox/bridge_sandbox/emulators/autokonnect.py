@@ -23,8 +23,8 @@ from typing import Any
 
 from aiohttp import web
 
-from providers.emulators import common
-from providers.emulators.common import Delivery, EmulatorState, json_response
+from bridge_sandbox.emulators import common
+from bridge_sandbox.emulators.common import Delivery, EmulatorState, json_response
 
 PATH = "/api/v1/whatsapp/{waba_id}/messages"
 TYPES = frozenset(

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from bot.env import read_env
 from bot.runtime import Runtime, RuntimeOptions
-from bot.sandbox.slack_api import SlackSandbox, start_slack_sandbox
-from bot.sandbox.state import SlackState
-from bot.sandbox.user import SlackUser
 from bot.web import SLOT, build_web_app
+from bridge_sandbox.emulators.common import RunningServer, serve
+from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
+from bridge_sandbox.slack.slack_api import SlackSandbox, start_slack_sandbox
+from bridge_sandbox.slack.state import SlackState
+from bridge_sandbox.slack.user import SlackUser
 from config import Settings, load
-from providers.emulators.common import RunningServer, serve
-from providers.emulators.suite import EmulatorSuite, start_suite
 
 SIGNING_SECRET = "sandbox-signing-secret-0123456789"
 KEYS = {

@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
-from providers.emulators import common
-from providers.emulators.common import STATE_KEY, Delivery, EmulatorState, Fault
+from bridge_sandbox.emulators import common
+from bridge_sandbox.emulators.common import STATE_KEY, Delivery, EmulatorState, Fault
 
 DEFAULT_SESSION = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 EAT = timezone(timedelta(hours=3))  # the doc's created_at is in +03:00

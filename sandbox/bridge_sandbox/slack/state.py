@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from bot.sandbox.records import (
+from bridge_sandbox.slack.records import (
     ApiCall,
     Ephemeral,
     Failure,
@@ -25,7 +25,7 @@ from bot.sandbox.records import (
     ResponseTarget,
     Trigger,
 )
-from bot.sandbox.socket_mode import SocketAck, SocketHub
+from bridge_sandbox.slack.socket_mode import SocketAck, SocketHub
 
 T = TypeVar("T")
 

@@ -11,8 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.blockkit import MAX_MESSAGE_BLOCKS, block_problems, view_problems
-from bot.sandbox.state import Ephemeral, PostedMessage, SlackState, Trigger
+from bridge_sandbox.slack.blockkit import MAX_MESSAGE_BLOCKS, block_problems, view_problems
+from bridge_sandbox.slack.state import Ephemeral, PostedMessage, SlackState, Trigger
 
 
 class SlackError(Exception):

@@ -11,8 +11,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.emulators.talkntalk import DEFAULT_SESSION, TalkNTalkState, create_app
 
-from providers.emulators.talkntalk import DEFAULT_SESSION, TalkNTalkState, create_app
 from tests.conftest import StartApp
 
 KEY = "tk_live_emulator"

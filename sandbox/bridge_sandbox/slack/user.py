@@ -13,12 +13,12 @@ from typing import Any
 
 import aiohttp
 
-from bot.sandbox import payloads
-from bot.sandbox.methods import store_view
-from bot.sandbox.records import ResponseTarget
-from bot.sandbox.signing import sign
-from bot.sandbox.slack_api import apply_response
-from bot.sandbox.state import SlackState
+from bridge_sandbox.slack import payloads
+from bridge_sandbox.slack.methods import store_view
+from bridge_sandbox.slack.records import ResponseTarget
+from bridge_sandbox.slack.signing import sign
+from bridge_sandbox.slack.slack_api import apply_response
+from bridge_sandbox.slack.state import SlackState
 
 EVENTS_PATH = "/slack/events"
 

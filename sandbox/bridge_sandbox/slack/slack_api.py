@@ -18,10 +18,10 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.sandbox.methods import APP_TOKEN_METHODS, METHODS, SlackError
-from bot.sandbox.socket_mode import SOCKET_PATH, serve_socket
-from bot.sandbox.state import ApiCall, Ephemeral, ResponsePost, ResponseTarget, SlackState
-from providers.emulators.common import RunningServer, serve
+from bridge_sandbox.emulators.common import RunningServer, serve
+from bridge_sandbox.slack.methods import APP_TOKEN_METHODS, METHODS, SlackError
+from bridge_sandbox.slack.socket_mode import SOCKET_PATH, serve_socket
+from bridge_sandbox.slack.state import ApiCall, Ephemeral, ResponsePost, ResponseTarget, SlackState
 
 SLACK_STATE = web.AppKey("slack_state", SlackState)
 

@@ -5,9 +5,9 @@ must be able to behave like a slow, rate-limited, broken or hung provider on dem
 remember what it accepted, so a test can count how many times a phone really got a message.
 
 Faults are set in-process (``state.inject(...)``) or over HTTP at ``/_emulator/*`` when the
-emulator runs in another process (``python -m providers.emulators``). Besides the queue of faults
-for the next requests, a *chaos* mode answers a random share of requests with faults (seeded, so a
-benchmark or a soak test can be replayed); queued faults always come first.
+emulator runs in another process (``python -m bridge_sandbox.emulators``). Besides the queue of
+faults for the next requests, a *chaos* mode answers a random share of requests with faults
+(seeded, so a benchmark or a soak test can be replayed); queued faults always come first.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.sandbox.records import Ephemeral
-from bot.sandbox.state import SlackState
-from bot.sandbox.transcript import mrkdwn, render_channel, render_thread
+from bridge_sandbox.slack.records import Ephemeral
+from bridge_sandbox.slack.state import SlackState
+from bridge_sandbox.slack.transcript import mrkdwn, render_channel, render_thread
+
 from tests.fixtures import slack_payload
 
 BUTTON_MESSAGE = slack_payload("block_actions_message_button.json")["message"]

@@ -11,9 +11,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.emulators.common import EmulatorState, Fault
+from bridge_sandbox.emulators.talkntalk import TalkNTalkState, create_app
 
-from providers.emulators.common import EmulatorState, Fault
-from providers.emulators.talkntalk import TalkNTalkState, create_app
 from tests.conftest import StartApp
 
 KEY = "test-key"

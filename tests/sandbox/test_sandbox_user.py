@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from bridge_sandbox.emulators.common import RunningServer, serve
+from bridge_sandbox.slack import SlackSandbox, SlackUser, send_to_app, start_slack_sandbox
+from bridge_sandbox.slack.transcript import render_channel
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox, SlackUser, send_to_app, start_slack_sandbox
-from bot.sandbox.transcript import render_channel
-from providers.emulators.common import RunningServer, serve
 from tests.fixtures import slack_payload
 
 SECRET = "sandbox-signing-secret"
@@ -119,7 +119,7 @@ async def test_an_ack_with_text_comes_back_in_the_http_response(
 async def test_a_wrong_secret_or_a_stale_timestamp_is_refused_with_401(
     sandbox: SlackSandbox, app_server: RunningServer
 ) -> None:
-    from bot.sandbox import payloads
+    from bridge_sandbox.slack import payloads
 
     body = payloads.slash_command(sandbox.state, "/send", "list")
     assert (await send_to_app(app_server.url, body, "wrong-secret"))[0] == 401

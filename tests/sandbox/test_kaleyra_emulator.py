@@ -10,8 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-
-from providers.emulators.kaleyra import (
+from bridge_sandbox.emulators.kaleyra import (
     E110,
     RBC001,
     WA400,

@@ -1,4 +1,4 @@
-"""The shared emulator toolkit (providers/emulators/common.py), driven through the TalkNTalk one.
+"""The shared emulator toolkit (emulators/common.py), driven through the TalkNTalk one.
 
 Faults, latency, the sliding-window rate limit and the /_emulator/* control API are what tests,
 the demo and the benchmarks rely on to make a provider slow, broken or busy on demand.
@@ -13,9 +13,9 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.emulators.common import Fault
+from bridge_sandbox.emulators.talkntalk import TalkNTalkState, create_app
 
-from providers.emulators.common import Fault
-from providers.emulators.talkntalk import TalkNTalkState, create_app
 from tests.clocks import HeldSleep, VirtualClock
 from tests.conftest import StartApp
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.slack import SlackSandbox, SlackState, start_slack_sandbox
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox, SlackState, start_slack_sandbox
 from tests.clocks import HeldSleep
 from tests.fixtures import slack_payload
 

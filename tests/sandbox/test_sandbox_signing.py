@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 
+from bridge_sandbox.slack.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from slack_sdk.signature import Clock, SignatureVerifier
 
-from bot.sandbox.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from tests.fixtures import slack_payload
 
 VECTOR = slack_payload("signing_test_vector.json")

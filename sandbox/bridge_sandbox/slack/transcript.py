@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from itertools import zip_longest
 from typing import Any
 
-from bot.sandbox.state import Ephemeral, PostedMessage, SlackState
+from bridge_sandbox.slack.state import Ephemeral, PostedMessage, SlackState
 
 RULE = "─" * 48
 THREAD = "│ "

@@ -16,11 +16,11 @@ from typing import Any, TextIO
 from bot import ids
 from bot.dispatch import RetryPolicy
 from bot.runtime import RuntimeOptions
-from bot.sandbox.state import SlackState
-from bot.sandbox.transcript import render_channel
-from bot.sandbox.world import SANDBOX_CONFIG, World, start_world
+from bridge_sandbox.emulators.common import Fault
+from bridge_sandbox.slack.state import SlackState
+from bridge_sandbox.slack.transcript import render_channel
+from bridge_sandbox.world import SANDBOX_CONFIG, World, start_world
 from config.numbers import mask_address
-from providers.emulators.common import Fault
 
 ALICE = "U0ALICE001"
 BOB = "U0BOB00002"

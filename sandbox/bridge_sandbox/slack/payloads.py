@@ -17,8 +17,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.sandbox.blockkit import element_state, find_element
-from bot.sandbox.state import PostedMessage, SlackState
+from bridge_sandbox.slack.blockkit import element_state, find_element
+from bridge_sandbox.slack.state import PostedMessage, SlackState
 
 LEGACY_TOKEN = "LEGACY-VERIFICATION-TOKEN"
 DEFAULT_USER = "U0ALICE001"

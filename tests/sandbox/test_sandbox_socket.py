@@ -12,14 +12,14 @@ from typing import Any
 
 import aiohttp
 import pytest
+from bridge_sandbox.slack import SlackSandbox, payloads, start_slack_sandbox
+from bridge_sandbox.slack.socket_mode import envelope_payload
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.sandbox import SlackSandbox, payloads, start_slack_sandbox
-from bot.sandbox.socket_mode import envelope_payload
 from tests.fixtures import slack_payload
 
 

@@ -1,4 +1,4 @@
-"""`python -m providers.emulators`: run the three provider emulators until interrupted.
+"""`python -m bridge_sandbox.emulators`: run the three provider emulators until interrupted.
 
 Point a config's base_url at the printed URLs to try `python -m bot send` with no accounts;
 faults can be injected over HTTP at `<url>/_emulator/fault`.
@@ -10,7 +10,7 @@ import argparse
 import asyncio
 import contextlib
 
-from providers.emulators.suite import start_suite
+from bridge_sandbox.emulators.suite import start_suite
 
 
 async def _run(args: argparse.Namespace) -> None:
@@ -31,7 +31,7 @@ async def _run(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m providers.emulators")
+    parser = argparse.ArgumentParser(prog="python -m bridge_sandbox.emulators")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="first port (0: any free ports)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
