@@ -6,8 +6,8 @@ import argparse
 import asyncio
 import os
 import sys
-from datetime import datetime
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 from bot import cli_history, cli_send, logs
 from bot.env import BridgeEnv, EnvError, read_env

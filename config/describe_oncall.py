@@ -32,12 +32,17 @@ def _schedule(schedule: Schedule, now: datetime) -> list[str]:
     gaps = ", gaps allowed" if schedule.gaps_allowed else ""
     lines = [f"  {schedule.name}  ({schedule.source}, times in {zone}{gaps})"]
     if schedule.rotation is None and schedule.calendar is None:
-        return [*lines, "    fetched by the bridge when it runs (https calendars are not read here)"]
+        return [
+            *lines,
+            "    fetched by the bridge when it runs (https calendars are not read here)",
+        ]
     current = on_call(schedule, now)
     if current is None:
         lines.append(f"    now              nobody (a gap, at {_when(now, schedule)})")
     else:
-        lines.append(f"    now              {current.person} until {_when(current.until, schedule)}")
+        lines.append(
+            f"    now              {current.person} until {_when(current.until, schedule)}"
+        )
     upcoming: list[Shift] = handoffs(schedule, now, NEXT_HANDOFFS)
     for index, shift in enumerate(upcoming):
         label = "next hand-offs" if index == 0 else ""

@@ -9,8 +9,17 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from config.durations import Duration
 
@@ -102,6 +111,19 @@ class ScheduleConfig(BaseModel):
     gaps: Literal["allowed", "refused"] = Field(
         default="refused", description="allowed: moments with nobody on call are accepted."
     )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            ZoneInfo(value.strip())
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown timezone {value!r}: use an IANA name such as Africa/Nairobi or UTC"
+            ) from None
+        return value.strip()
 
     @model_validator(mode="after")
     def _one_source(self) -> ScheduleConfig:
