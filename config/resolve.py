@@ -63,29 +63,9 @@ class _Resolver:
         broadcasts = {
             name: self.broadcast(name, preset) for name, preset in self.parts.broadcasts.items()
         }
-        for name in set(self.parts.people) & set(self.parts.contacts):
-            self.report.add(
-                ("people", name), f"{name!r} is both a person and a contact list: rename one"
-            )
-        schedules = {}
-        for name, cfg in self.parts.schedules.items():
-            if (schedule := self.oncall.schedule(name, cfg)) is not None:
-                schedules[name] = schedule
-        known_channels = set(self.parts.names.get("channels", []))
-        self.escalations = {
-            name: self.oncall.escalation(
-                name,
-                cfg,
-                contacts=self.contacts,
-                schedules=schedules,
-                channels=channels,
-                known_channels=known_channels,
-                groups=self.groups,
-                invalid_senders=self._invalid("senders"),
-            )
-            for name, cfg in self.parts.escalations.items()
-        }
-        self.schedules = schedules
+        self.schedules, self.escalations = self.oncall.resolve_all(
+            self.parts, self.contacts, channels, self.groups, self._invalid("senders")
+        )
         return channels, broadcasts
 
     def senders(self, entries: list[str], path: KeyPath) -> Senders:

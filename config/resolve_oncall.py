@@ -20,6 +20,7 @@ from config.references import SCHEDULE_PREFIX, USER_ID, Contacts, expand_senders
 from config.schedules import Interval, Rotation, Schedule, first_gap, people_named, to_utc
 from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
 from config.settings import Escalation, Person, ResolvedChannel, Senders, Step, Target
+from config.validation import Parts
 from providers.base import Service
 
 _SHOWN = "%a %Y-%m-%d %H:%M %Z"
@@ -60,6 +61,39 @@ class OnCallResolver:
         self.report = report
         self.now = now
         self.calendar_people: dict[str, set[str]] = {}
+
+    def resolve_all(
+        self,
+        parts: Parts,
+        contacts: Contacts,
+        channels: Mapping[str, ResolvedChannel],
+        groups: Mapping[str, Senders],
+        invalid_senders: set[str],
+    ) -> tuple[dict[str, Schedule], dict[str, Escalation]]:
+        """Schedules, then the escalations that page through them."""
+        for name in sorted(set(parts.people) & set(parts.contacts)):
+            self.report.add(
+                ("people", name), f"{name!r} is both a person and a contact list: rename one"
+            )
+        schedules: dict[str, Schedule] = {}
+        for name, cfg in parts.schedules.items():
+            if (schedule := self.schedule(name, cfg)) is not None:
+                schedules[name] = schedule
+        known_channels = set(parts.names.get("channels", []))
+        escalations = {
+            name: self.escalation(
+                name,
+                cfg,
+                contacts=contacts,
+                schedules=schedules,
+                channels=channels,
+                known_channels=known_channels,
+                groups=groups,
+                invalid_senders=invalid_senders,
+            )
+            for name, cfg in parts.escalations.items()
+        }
+        return schedules, escalations
 
     def _person(self, name: str, path: KeyPath, what: str) -> None:
         if name not in self.people:
