@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 
 from bot import cli_history, cli_send, logs
 from bot.env import BridgeEnv, EnvError, read_env
@@ -19,9 +20,24 @@ def _config_path(args: argparse.Namespace) -> str:
     return str(args.config or os.environ.get("BRIDGE_CONFIG") or "config/bridge.yaml")
 
 
+def _moment(text: str) -> datetime:
+    """``check --at``: an ISO time with an offset (or Z), so nobody guesses whose 09:00 it is."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a time: write e.g. 2026-11-24T20:00+03:00"
+        ) from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no offset: write e.g. 2026-11-24T20:00+03:00 or …Z for UTC"
+        )
+    return moment
+
+
 def _load(args: argparse.Namespace) -> Settings | None:
     try:
-        return load(_config_path(args))
+        return load(_config_path(args), now=getattr(args, "at", None))
     except ConfigError as exc:
         sys.stderr.write(f"{exc}\n")
         return None
@@ -45,7 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help="HTTP mode: Slack posts to /slack/events on $PORT")
     commands.add_parser("socket", help="Socket Mode (needs SLACK_APP_TOKEN); HTTP endpoints too")
-    commands.add_parser("check", help="validate the config and print what it resolves to")
+    check = commands.add_parser("check", help="validate the config and print what it resolves to")
+    check.add_argument(
+        "--at",
+        type=_moment,
+        default=None,
+        help="show who is on call at this time (ISO with offset) instead of now; gaps are "
+        "looked for in the 4 weeks from it",
+    )
     send = commands.add_parser("send", help="send a message through a channel from the terminal")
     cli_send.add_arguments(send)
     commands.add_parser(
@@ -82,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings is None:
         return 1
     if args.command == "check":
-        sys.stdout.write(describe(settings) + "\n")
+        sys.stdout.write(describe(settings, args.at) + "\n")
         return 0
     try:
         env = read_env(os.environ)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 
 import yaml
@@ -37,8 +38,11 @@ def default_path(env: Mapping[str, str] | None = None) -> Path:
     return Path(env.get("BRIDGE_CONFIG") or DEFAULT_PATH)
 
 
-def load(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
-    """Load, validate and resolve the config file; ``env`` defaults to ``os.environ``."""
+def load(
+    path: str | Path, env: Mapping[str, str] | None = None, now: datetime | None = None
+) -> Settings:
+    """Load, validate and resolve the config file; ``env`` defaults to ``os.environ``; ``now``
+    (default: the current time) is where schedules are checked for gaps."""
     source = Path(path)
     shown = str(path)
     env = os.environ if env is None else env
@@ -77,7 +81,7 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Settings:
     for issue in [*doc.issues, *secret_issues(doc, SECRET_FIELDS), *misplaced]:
         report.add(issue.path, issue.message, line=issue.line)
     parts = validate(doc.data, report)
-    settings = resolve(parts, report, source)
+    settings = resolve(parts, report, source, now)
     if settings is None or report.problems:
         raise report.error(doc.secrets)
     return settings

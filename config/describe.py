@@ -6,7 +6,9 @@ Readable and aligned; numbers are masked and no key is ever shown (only its vari
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
+from config.describe_oncall import describe_oncall
 from config.numbers import mask_address
 from config.schema import format_duration
 from config.settings import ResolvedBroadcast, ResolvedChannel, Senders, Settings
@@ -115,8 +117,9 @@ def _broadcast(preset: ResolvedBroadcast) -> list[str]:
     ]
 
 
-def describe(settings: Settings) -> str:
-    """A plain-text summary of the resolved config; safe to print and paste (no secrets)."""
+def describe(settings: Settings, now: datetime | None = None) -> str:
+    """A plain-text summary of the resolved config; safe to print and paste (no secrets).
+    ``now`` (default: the current time) is the moment "on call now" is about."""
     d = settings.defaults
     lines = [
         f"{settings.source}: {_plural(len(settings.providers), 'provider account')}, "
@@ -144,4 +147,5 @@ def describe(settings: Settings) -> str:
         lines += ["", "Broadcasts"]
         for preset in settings.broadcasts.values():
             lines += _broadcast(preset)
+    lines += describe_oncall(settings, now or datetime.now(UTC))
     return "\n".join(lines) + "\n"

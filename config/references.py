@@ -7,7 +7,7 @@ is reported with its path. Sender entries are Slack user ids, ``usergroup:S…``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from config.numbers import InvalidNumber, normalize_address
 from config.problems import KeyPath, Reporter
@@ -16,6 +16,7 @@ from config.settings import Senders
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 USERGROUP = re.compile(r"^usergroup:(S[A-Z0-9]{2,})$")
 _LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+SCHEDULE_PREFIX = "schedule:"
 SENDER_HINT = "a Slack user ID (U…, from the person's profile) or usergroup:S… (a user group ID)"
 
 
@@ -37,12 +38,17 @@ class Contacts:
         invalid: set[str],
         region: str | None,
         report: Reporter,
+        phones: Mapping[str, str | None] | None = None,
+        schedules: Collection[str] = (),
     ) -> None:
         self.lists = lists
         self.invalid = invalid
         self.region = region
         self.report = report
+        self.phones = phones or {}  # people by name: their E.164 phone, or None
+        self.schedule_names = schedules  # every schedule name in the file, valid or not
         self.resolved: dict[str, tuple[str, ...]] = {}
+        self.schedules: dict[str, tuple[str, ...]] = {}  # list -> schedule:NAMEs it includes
         self._stack: list[str] = []
 
     def resolve_all(self) -> dict[str, tuple[str, ...]]:
@@ -56,6 +62,16 @@ class Contacts:
     def known(self, name: str) -> bool:
         return name in self.lists or name in self.invalid
 
+    def schedule_known(self, name: str) -> bool:
+        return name in self.schedule_names
+
+    def schedules_in(self, entry: str) -> tuple[str, ...]:
+        """The schedules an entry pages through: ``schedule:NAME`` itself, or a list's."""
+        entry = entry.strip()
+        if entry.startswith(SCHEDULE_PREFIX):
+            return (entry.removeprefix(SCHEDULE_PREFIX),)
+        return self.schedules.get(entry, ())
+
     def get(self, name: str) -> tuple[str, ...]:
         if name in self.resolved:
             return self.resolved[name]
@@ -63,12 +79,15 @@ class Contacts:
             return ()
         self._stack.append(name)
         out: dict[str, None] = {}
+        schedules: dict[str, None] = {}
         for index, entry in enumerate(self.lists[name]):
             path: KeyPath = ("contacts", name, index)
             for address in self.entry(entry, path):
                 out[address] = None
+            schedules.update(dict.fromkeys(self.schedules_in(entry)))
         self._stack.pop()
         self.resolved[name] = tuple(out)
+        self.schedules[name] = tuple(s for s in schedules if self.schedule_known(s))
         return self.resolved[name]
 
     def entry(self, entry: str, path: KeyPath) -> tuple[str, ...]:
@@ -84,11 +103,27 @@ class Contacts:
             return ()
         if self.known(entry):
             return self.get(entry)
+        if entry.startswith(SCHEDULE_PREFIX):  # whoever is on call when it is used
+            schedule = entry.removeprefix(SCHEDULE_PREFIX)
+            if not self.schedule_known(schedule):
+                self.report.add(
+                    path,
+                    f"unknown schedule {schedule!r} — defined schedules: "
+                    f"{_names(self.schedule_names)}",
+                )
+            return ()
+        if entry in self.phones:
+            phone = self.phones[entry]
+            if phone is None:
+                self.report.add(path, f"{entry} has no phone: give them one in people")
+                return ()
+            return (phone,)
         if is_list_name(entry):
             self.report.add(
                 path,
                 f"unknown contact list {entry!r} — defined lists: {self._defined()}; "
-                "or write a number with its country code",
+                + (f"or a person from people: {_names(self.phones)}; " if self.phones else "")
+                + "or write a number with its country code",
             )
             return ()
         try:

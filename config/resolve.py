@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 
 from config.numbers import InvalidNumber, is_group, is_tag, normalize_number
 from config.problems import KeyPath, Reporter
 from config.references import Contacts, expand_senders, sender_groups
-from config.schema import BroadcastConfig, ChannelConfig, DefaultsConfig
+from config.resolve_oncall import OnCallResolver, resolve_people
+from config.schema import RESERVED_NAMES, BroadcastConfig, ChannelConfig, DefaultsConfig
 from config.settings import TEMPLATE_FIELDS, ResolvedBroadcast, ResolvedChannel, Senders, Settings
 from config.validation import Parts
 from providers import REGISTRY
@@ -28,13 +30,24 @@ _CHANNEL_HINT = (
 
 
 class _Resolver:
-    def __init__(self, parts: Parts, report: Reporter) -> None:
+    def __init__(self, parts: Parts, report: Reporter, now: datetime) -> None:
         self.parts = parts
         self.report = report
         self.defaults = parts.defaults or DefaultsConfig()
         self.region = parts.defaults.country if parts.defaults else None
-        self.contacts = Contacts(parts.contacts, self._invalid("contacts"), self.region, report)
+        self.people = resolve_people(parts.people, self.region, report)
+        phones = {name: person.phone for name, person in self.people.items()}
+        phones.update(dict.fromkeys(self._invalid("people")))
+        self.contacts = Contacts(
+            parts.contacts,
+            self._invalid("contacts"),
+            self.region,
+            report,
+            phones,
+            parts.names.get("schedules", []),
+        )
         self.groups: dict[str, Senders] = {}
+        self.oncall = OnCallResolver(self.people, report, now)
 
     def _invalid(self, section: str) -> set[str]:
         return {name for s, name in self.parts.invalid if s == section}
@@ -50,6 +63,9 @@ class _Resolver:
         broadcasts = {
             name: self.broadcast(name, preset) for name, preset in self.parts.broadcasts.items()
         }
+        self.schedules, self.escalations = self.oncall.resolve_all(
+            self.parts, self.contacts, channels, self.groups, self._invalid("senders")
+        )
         return channels, broadcasts
 
     def senders(self, entries: list[str], path: KeyPath) -> Senders:
@@ -58,6 +74,12 @@ class _Resolver:
     def channel(self, name: str, ch: ChannelConfig) -> ResolvedChannel | None:
         base: KeyPath = ("channels", name)
         add = self.report.add
+        if name in RESERVED_NAMES:
+            add(
+                base,
+                f"{name!r} is a /send command word ({', '.join(sorted(RESERVED_NAMES))}), "
+                "so it cannot name a channel: choose another name, e.g. oncall-sms",
+            )
         account = self.parts.providers.get(ch.provider)
         if account is None and ch.provider not in self._invalid("providers"):
             known = ", ".join(self.parts.names.get("providers", [])) or "none"
@@ -140,6 +162,12 @@ class _Resolver:
         for index, entry in enumerate(ch.to or []):
             path = (*base, "to", index)
             via = f"contact list {entry.strip()!r} includes " if self.contacts.known(entry) else ""
+            for schedule in self.contacts.schedules_in(entry):
+                self.report.add(
+                    path,
+                    f"{via}schedule:{schedule}: a channel's to: cannot follow a schedule yet "
+                    "(escalations can, in notify); list numbers or people here",
+                )
             for address in self.contacts.entry(entry, path):
                 problem = _unsuitable(address, service)
                 if problem:
@@ -249,9 +277,12 @@ def _template_problems(template: str) -> list[str]:
     return problems
 
 
-def resolve(parts: Parts, report: Reporter, source: Path) -> Settings | None:
-    """Check every reference; return ``Settings`` when nothing at all is wrong."""
-    resolver = _Resolver(parts, report)
+def resolve(
+    parts: Parts, report: Reporter, source: Path, now: datetime | None = None
+) -> Settings | None:
+    """Check every reference; return ``Settings`` when nothing at all is wrong. ``now`` is
+    where the look for gaps in schedules starts (default: the current time)."""
+    resolver = _Resolver(parts, report, now or datetime.now(UTC))
     channels, broadcasts = resolver.run()
     if report.problems or parts.model is None or parts.defaults is None:
         return None
@@ -264,4 +295,7 @@ def resolve(parts: Parts, report: Reporter, source: Path) -> Settings | None:
         contacts=MappingProxyType(dict(resolver.contacts.resolved)),
         sender_groups=MappingProxyType(resolver.groups),
         file=parts.model,
+        people=MappingProxyType(resolver.people),
+        schedules=MappingProxyType(resolver.schedules),
+        escalations=MappingProxyType(resolver.escalations),
     )

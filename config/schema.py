@@ -7,23 +7,20 @@ Schema published for editors is generated from ``BridgeConfig``.
 
 from __future__ import annotations
 
-import re
 import typing
-from datetime import timedelta
 from typing import Annotated
 
 import phonenumbers
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     SecretStr,
-    WithJsonSchema,
     field_validator,
 )
 
+from config.durations import DURATION_PATTERN, Duration, format_duration
+from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
 from providers import AnyProviderConfig, AutoKonnectConfig, KaleyraConfig, TalkNTalkConfig
 from providers.base import Service
 
@@ -56,42 +53,9 @@ def _secret_fields() -> frozenset[str]:
 
 SECRET_FIELDS = _secret_fields()
 
-DURATION_PATTERN = r"^\s*[0-9]+(\.[0-9]+)?\s*[smhd]\s*$"
-_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-MAX_DURATION = timedelta(days=365)
-
-
-def _parse_duration(value: object) -> timedelta:
-    """``24h``, ``90m``, ``2d``, ``30s``: a unit is required, so nobody guesses what 24 means.
-
-    The value is not echoed back: it may have come from an environment variable."""
-    if isinstance(value, timedelta):
-        return value
-    text = value.strip().lower() if isinstance(value, str) else ""
-    if not re.fullmatch(DURATION_PATTERN, text):
-        raise ValueError("expected a duration with a unit, e.g. 24h, 90m or 2d")
-    seconds = float(text[:-1].strip()) * _SECONDS[text[-1]]
-    if not 0 < seconds <= MAX_DURATION.total_seconds():
-        raise ValueError("expected a duration above zero and at most 365d, e.g. 24h")
-    return timedelta(seconds=seconds)
-
-
-def format_duration(duration: timedelta) -> str:
-    """The largest whole unit, as the file writes it: 24h, 90m, 2d (a day reads as 24h)."""
-    seconds = int(duration.total_seconds())
-    for unit in ("d", "h", "m"):
-        size = _SECONDS[unit]
-        if seconds % size == 0 and seconds // size >= (2 if unit == "d" else 1):
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_parse_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "examples": ["24h", "90m"]}),
-]
+# Words ``/send`` reads as commands, so no channel may take them as its name (SPEC: "page, ack
+# and oncall (like help, list, status and history) are never channel names").
+RESERVED_NAMES = frozenset({"help", "list", "status", "history", "page", "ack", "oncall"})
 
 
 class DefaultsConfig(BaseModel):
@@ -215,3 +179,16 @@ class BridgeConfig(BaseModel):
     broadcasts: dict[Name, BroadcastConfig] = Field(
         default_factory=dict, description="On-call broadcast presets by name."
     )
+    people: dict[Name, PersonConfig] = Field(
+        default_factory=dict, description="People who can be paged, by name."
+    )
+    schedules: dict[Name, ScheduleConfig] = Field(
+        default_factory=dict, description="Who is on call when, by schedule name."
+    )
+    escalations: dict[Name, EscalationConfig] = Field(
+        default_factory=dict,
+        description="Escalation policies (checked; paging through them is not active yet).",
+    )
+
+
+__all__ = ["DURATION_PATTERN", "Duration", "format_duration"]

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
+from config.schedules import Schedule
 from config.schema import DEFAULT_MAX_SMS_PARTS, BridgeConfig, DefaultsConfig
 from providers import AnyProviderConfig
 from providers.base import MessageType, Route, Service
@@ -96,6 +98,44 @@ class ResolvedBroadcast:
 
 
 @dataclass(frozen=True)
+class Person:
+    """Someone who can be paged; numbers in E.164 (``whatsapp`` defaults to ``phone``)."""
+
+    name: str
+    phone: str | None
+    slack: str | None
+    whatsapp: str | None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One ``notify`` entry: a person, ``schedule:NAME`` (whoever is on call then) or a list."""
+
+    kind: str  # "person" | "schedule" | "contacts"
+    name: str
+
+
+@dataclass(frozen=True)
+class Step:
+    notify: tuple[Target, ...]
+    via: tuple[str, ...]  # channel names, tried in order
+    wait: timedelta
+
+
+@dataclass(frozen=True)
+class Escalation:
+    """An escalation policy, fully checked; nothing runs it yet (paging comes next)."""
+
+    name: str
+    steps: tuple[Step, ...]
+    repeat: int
+    fallback_after: timedelta | None
+    allowed_users: frozenset[str]
+    allowed_usergroups: frozenset[str]
+    allowed_senders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything ``config/bridge.yaml`` says, resolved. Lookups raise ``KeyError`` with the
     names that do exist."""
@@ -108,6 +148,9 @@ class Settings:
     contacts: Mapping[str, tuple[str, ...]]
     sender_groups: Mapping[str, Senders]
     file: BridgeConfig
+    people: Mapping[str, Person] = field(default_factory=dict)
+    schedules: Mapping[str, Schedule] = field(default_factory=dict)
+    escalations: Mapping[str, Escalation] = field(default_factory=dict)
 
     def channel(self, name: str) -> ResolvedChannel:
         try:

@@ -26,6 +26,14 @@ from config.schema import (
     ChannelConfig,
     DefaultsConfig,
 )
+from config.schema_oncall import (
+    EscalationConfig,
+    OverrideConfig,
+    PersonConfig,
+    RotationConfig,
+    ScheduleConfig,
+    StepConfig,
+)
 from providers import AnyProviderConfig
 
 _PROVIDER: TypeAdapter[AnyProviderConfig] = TypeAdapter(AnyProviderConfig)
@@ -50,6 +58,21 @@ _SECTIONS = {
     "senders": "sender group",
     "channels": "channel",
     "broadcasts": "broadcast",
+    "people": "person",
+    "schedules": "schedule",
+    "escalations": "escalation",
+}
+_ENTRY_MODELS: dict[str, type[BaseModel]] = {
+    "channels": ChannelConfig,
+    "broadcasts": BroadcastConfig,
+    "people": PersonConfig,
+    "schedules": ScheduleConfig,
+    "escalations": EscalationConfig,
+}
+_NESTED: dict[tuple[str, str], type[BaseModel]] = {
+    ("schedules", "rotation"): RotationConfig,
+    ("schedules", "overrides"): OverrideConfig,
+    ("escalations", "steps"): StepConfig,
 }
 
 
@@ -67,6 +90,9 @@ class Parts:
     senders: dict[str, list[str]] = field(default_factory=dict)
     channels: dict[str, ChannelConfig] = field(default_factory=dict)
     broadcasts: dict[str, BroadcastConfig] = field(default_factory=dict)
+    people: dict[str, PersonConfig] = field(default_factory=dict)
+    schedules: dict[str, ScheduleConfig] = field(default_factory=dict)
+    escalations: dict[str, EscalationConfig] = field(default_factory=dict)
     invalid: set[tuple[str, str]] = field(default_factory=set)
     names: dict[str, list[str]] = field(default_factory=dict)  # every name in the file, in order
     dropped: set[KeyPath] = field(default_factory=set)  # bad optional keys left out of an entry
@@ -79,8 +105,10 @@ def _model_at(path: KeyPath, data: Any) -> type[BaseModel] | None:
         return BridgeConfig
     if path == ("defaults",):
         return DefaultsConfig
-    if len(path) == 2 and path[0] in ("channels", "broadcasts"):
-        return ChannelConfig if path[0] == "channels" else BroadcastConfig
+    if len(path) == 2 and str(path[0]) in _ENTRY_MODELS:
+        return _ENTRY_MODELS[str(path[0])]
+    if len(path) in (3, 4) and (str(path[0]), str(path[2])) in _NESTED:
+        return _NESTED[(str(path[0]), str(path[2]))]
     if len(path) == 2 and path[0] == "providers":
         entry = data.get("providers", {}).get(path[1]) if isinstance(data, dict) else None
         kind = entry.get("type") if isinstance(entry, dict) else None
@@ -125,8 +153,8 @@ def _translate(error: ErrorDetails, data: Any) -> tuple[KeyPath, str]:
     if kind == "missing":
         model = _model_at(parent, data)
         info = model.model_fields.get(str(last)) if model else None
-        if model is ChannelConfig and last == "from":
-            info = ChannelConfig.model_fields["from_number"]
+        if model is not None and info is None:  # a key spelt by its alias, e.g. from
+            info = next((f for f in model.model_fields.values() if f.alias == last), None)
         hint = (
             f": {info.description[0].lower()}{info.description[1:]}"
             if info and info.description
@@ -240,6 +268,9 @@ def _salvage(data: dict[str, Any], parts: Parts) -> None:
         "senders": (_LIST.validate_python, frozenset()),
         "channels": (ChannelConfig.model_validate, _optional(ChannelConfig)),
         "broadcasts": (BroadcastConfig.model_validate, _optional(BroadcastConfig)),
+        "people": (PersonConfig.model_validate, _optional(PersonConfig)),
+        "schedules": (ScheduleConfig.model_validate, frozenset()),
+        "escalations": (EscalationConfig.model_validate, frozenset()),
     }
     for section, (check, optional) in checks.items():
         entries = data.get(section)

@@ -239,3 +239,11 @@ def test_a_short_number_with_a_plus_is_read_as_a_number_so_it_is_refused_not_sen
     assert parse_command("customers +2547 hello") == Send(
         channel="customers", to=("+2547",), text="hello"
     )
+
+
+def test_every_command_word_is_a_reserved_channel_name() -> None:
+    """A word /send reads as a command must never be a channel's name (config refuses it)."""
+    from bot.requests import KEYWORDS
+    from config.schema import RESERVED_NAMES
+
+    assert KEYWORDS <= RESERVED_NAMES

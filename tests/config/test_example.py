@@ -135,7 +135,34 @@ def test_json_schema_describes_the_file() -> None:
         "senders",
         "channels",
         "broadcasts",
+        "people",
+        "schedules",
+        "escalations",
     }
     api_key = schema["$defs"]["TalkNTalkConfig"]["properties"]["api_key"]
     assert api_key["type"] == "string"
     assert "from" in schema["$defs"]["ChannelConfig"]["properties"]
+
+
+def test_example_on_call_part_matches_its_comments() -> None:
+    from datetime import UTC, datetime
+
+    from config.schedules import handoffs, on_call
+
+    now = datetime(2026, 11, 24, 17, tzinfo=UTC)  # Tue 20:00 in Nairobi: carol's override
+    settings = config.load(EXAMPLE, ENV, now=now)
+    assert settings.people["bob"].phone == "+254798765432"
+    assert settings.contacts["sre-leads"] == ("+254712345678", "+254798765432")
+    primary, secondary = settings.schedules["primary"], settings.schedules["secondary"]
+    assert on_call(primary, now).person == "carol"  # type: ignore[union-attr]
+    assert [s.person for s in handoffs(primary, now, 3)] == ["alice", "bob", "carol"]
+    assert on_call(secondary, now).person == "carol"  # type: ignore[union-attr]
+    steps = settings.escalations["db-outage"].steps
+    assert [s.via for s in steps] == [
+        ("oncall-wa", "oncall-sms"),
+        ("oncall-sms",),
+        ("oncall-sms", "noc-group"),
+    ]
+    text = describe(settings, now)
+    assert "now              carol until Wed 2026-11-25 09:00" in text
+    assert "paging through them is not active yet" in text
