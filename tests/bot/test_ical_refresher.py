@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from aiohttp import web
+from bridge_sandbox.emulators.common import RunningServer, serve
 
 from bot.oncall.refresher import CalendarRefresher
 from config.ical import CalendarProblem
 from config.schedules import Schedule, on_call
-from providers.emulators.common import RunningServer, serve
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "oncall" / "weekly-with-override.ics"
 PEOPLE = {"alice", "bob", "carol"}
