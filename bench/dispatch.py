@@ -33,7 +33,8 @@ from bridge_sandbox.emulators.common import EmulatorState
 from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 
 from bot.accounts import RATE_HEADROOM, open_accounts
-from bot.dispatch import Dispatcher, Plan
+from bot.dispatch import Dispatcher
+from bot.values import Plan
 from providers import AnyProviderConfig, AutoKonnectConfig, TalkNTalkConfig
 from providers.base import Message, OutcomeStatus, Recipient, Route, Service
 

@@ -33,9 +33,11 @@ from bridge_sandbox.emulators.talkntalk import TalkNTalkState, create_app
 
 from bot.accounts import open_accounts
 from bot.dispatch import Dispatcher, RetryPolicy
+from bot.plan import Planner
 from bot.requests import SendRequest
-from bot.service import Origin, SendService
-from bot.store.sqlite import SQLiteStore
+from bot.send.service import SendService
+from bot.store import open_store, utcnow
+from bot.values import Origin, Surface
 from config import load
 from providers.base import Message
 
@@ -131,18 +133,19 @@ async def one_run(args: argparse.Namespace, seed: int, workdir: Path) -> RunResu
         settings = load(config, env={"BENCH_TNT_KEY": KEY, "BENCH_TNT_URL": server.url})
         numbers = tuple(f"+2547{i:08d}" for i in range(args.recipients))
         async with (
-            SQLiteStore(workdir / f"bench-{seed}.db") as store,
+            open_store(workdir / f"bench-{seed}.db") as store,
             open_accounts(settings.providers) as accounts,
         ):
             dispatcher = Dispatcher(accounts, recorder=store, retry=RetryPolicy(base_delay=0.05))
-            service = SendService(settings, store, dispatcher, reporter=None)
+            planner = Planner(settings, dispatcher)
+            service = SendService(settings, planner, store, dispatcher, None, clock=utcnow)
             request = SendRequest(
                 channel="bench-sms", to=numbers, message=Message(text="Bench: faults drill")
             )
             plan = service.plan(request, sender=None)
             started = time.perf_counter()
             await service.submit(
-                [plan], Origin("cli", None), idempotency_key=f"bench:{seed}", confirmed=True
+                [plan], Origin(Surface.CLI, None), idempotency_key=f"bench:{seed}", confirmed=True
             )
             await service.wait_idle()
             wall = time.perf_counter() - started

@@ -10,7 +10,6 @@ its field's limit, so no reply can mention anyone or be refused by Slack for its
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from bot import ids
 from bot.mrkdwn import (
@@ -27,6 +26,7 @@ from bot.mrkdwn import (
     plain,
     section,
 )
+from bot.values import RequestRecord, RequestStatus
 from config import ResolvedChannel, mask_address
 from providers import REGISTRY
 from providers.base import MessageType
@@ -168,7 +168,7 @@ def counts_line(counts: dict[str, int], total: int | None = None) -> Mrkdwn:
     return md("{} (of {})", line, total) if total is not None else line
 
 
-def _what(record: Any) -> Mrkdwn:
+def _what(record: RequestRecord) -> Mrkdwn:
     return md("{} to `{}`", record.message.type.value, record.channel)
 
 
@@ -177,14 +177,13 @@ def _who(user_id: str | None, nobody: str) -> Mrkdwn:
     return md("<@{}>", user_id) if user_id else escape(nobody)
 
 
-def _when(record: Any) -> Mrkdwn:
+def _when(record: RequestRecord) -> Mrkdwn:
     stamp = int(record.created_at.timestamp())
     fallback = record.created_at.strftime("%Y-%m-%d %H:%M UTC")
     return md("<!date^{}^{{date_short_pretty}} {{time}}|{}>", stamp, fallback)
 
 
-def status_blocks(status: Any) -> list[Block]:
-    """``status``: a ``bot.service.RequestStatus`` (record, counts, recipients)."""
+def status_blocks(status: RequestStatus) -> list[Block]:
     record = status.record
     head = md(
         "*{}* — {} by {}, {} · *{}*\n{}",
@@ -210,7 +209,7 @@ def status_blocks(status: Any) -> list[Block]:
     return blocks
 
 
-def status_text(status: Any) -> Mrkdwn:
+def status_text(status: RequestStatus) -> Mrkdwn:
     record = status.record
     counts = counts_line(status.counts, record.total)
     return md("{}: {}, {}", record.request_id, record.state.value, counts)
@@ -224,8 +223,8 @@ def unknown_request_text(request_id: str, command: str) -> Mrkdwn:
     )
 
 
-def history_blocks(statuses: Sequence[Any], command: str) -> list[Block]:
-    """``statuses``: ``bot.service.RequestStatus`` for this person's recent requests."""
+def history_blocks(statuses: Sequence[RequestStatus], command: str) -> list[Block]:
+    """This person's recent requests, newest first."""
     if not statuses:
         return [section(md("You have not sent anything through the bridge yet."))]
     lines = [

@@ -11,10 +11,12 @@ from typing import Any, TextIO
 
 from bot.accounts import open_accounts
 from bot.dispatch import Dispatcher
+from bot.plan import Planner
 from bot.policy import Rejection, sms_note
 from bot.requests import SendRequest
-from bot.service import Origin, SendService
-from bot.store.base import Store
+from bot.send.service import SendService
+from bot.store import Store, utcnow
+from bot.values import Origin, Surface
 from config import Settings
 from config.numbers import mask_address
 from providers.base import Message, MessageType, Outcome, OutcomeStatus
@@ -147,9 +149,11 @@ async def run_send(
         return 2
     configs = {name: settings.provider(name) for name in accounts_needed}
     async with open_accounts(configs) as accounts:
-        service = SendService(settings, store, Dispatcher(accounts, recorder=store), None)
+        dispatcher = Dispatcher(accounts, recorder=store)
+        planner = Planner(settings, dispatcher)
+        service = SendService(settings, planner, store, dispatcher, None, clock=utcnow)
         try:
-            plan = service.plan(request, None, surface="cli")
+            plan = service.plan(request, None, surface=Surface.CLI)
         except Rejection as exc:
             err.write(f"error: {exc.message}\nNothing was sent.\n")
             return 2
@@ -165,7 +169,7 @@ async def run_send(
         out.flush()
         bar = ProgressBar(total, err) if err.isatty() and total > 1 else None
         counts = dict.fromkeys(OutcomeStatus, 0)
-        async for outcome in service.send_inline(plan, Origin("cli", user_id=None)):
+        async for outcome in service.send_inline(plan, Origin(Surface.CLI, user_id=None)):
             counts[outcome.status] += 1
             if bar is not None:
                 bar.stream.write("\r\033[K")

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.service import SendService
+from bot.send.service import SendService
 from config import Settings
 
 
@@ -16,7 +14,6 @@ class Deps:
     settings: Settings
     service: SendService
     command: str = "/send"
-    clock: Callable[[], float] = field(default=time.time)
     # Work after an ack runs a few at a time, so a burst of commands cannot crowd the event loop
     # and delay the acks Slack is waiting for (measured in bench/ack.py).
     after_ack_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))

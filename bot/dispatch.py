@@ -26,16 +26,15 @@ from tenacity import (
 
 from bot import metrics
 from bot.accounts import Account
+from bot.values import Plan
 from providers.base import (
     AmbiguousError,
-    Message,
     Outcome,
     OutcomeStatus,
     ProviderError,
     RateLimited,
     Recipient,
     RetryableError,
-    Route,
 )
 
 log = logging.getLogger(__name__)
@@ -51,18 +50,6 @@ class AdapterFailed(AmbiguousError):
 
 
 _WORKER_DONE = object()
-
-
-@dataclass(frozen=True)
-class Plan:
-    """A send that policy has approved: everything the dispatcher needs, nothing about Slack."""
-
-    request_id: str
-    channel: str
-    account: str
-    route: Route
-    message: Message
-    recipients: tuple[Recipient, ...]
 
 
 class Recorder(Protocol):

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.dispatch import Plan
 from bot.requests import SendRequest, recipient_ref
+from bot.values import Plan
 from config import ResolvedChannel, Settings
 from config.numbers import InvalidNumber, normalize_address
 from providers import REGISTRY

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from aiohttp import web
 
 from bot import metrics
-from bot.service import SendService
+from bot.send.service import SendService
 from bot.store.base import RecipientStatus, Store
 from config import Settings
 from config.numbers import mask_address

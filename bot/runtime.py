@@ -23,11 +23,11 @@ from bot.deps import Deps
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, RetryPolicy
 from bot.env import BridgeEnv
+from bot.plan import Planner
 from bot.policy import usergroups_that_matter
 from bot.report import Reporter
-from bot.service import SendService
-from bot.store import Store, open_store
-from bot.store.sqlite_rows import utcnow
+from bot.send.service import SendService
+from bot.store import Store, open_store, utcnow
 from config import Settings
 
 
@@ -96,8 +96,9 @@ async def open_runtime(
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
             reporter = Reporter(client, store, min_interval=options.report_interval, session=http)
             directory = Directory(client, ttl=options.directory_ttl)
+            planner = Planner(settings, dispatcher, directory)
             service = SendService(
-                settings, store, dispatcher, reporter, directory, clock=options.clock
+                settings, planner, store, dispatcher, reporter, clock=options.clock
             )
             deps = Deps(settings=settings, service=service, command=env.command)
             app = create_app(

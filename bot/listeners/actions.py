@@ -17,7 +17,7 @@ from bot import blocks, ids, summary
 from bot.deps import Deps
 from bot.listeners.errors import after_ack
 from bot.policy import Rejection
-from bot.store.base import RequestState
+from bot.values import RequestState
 
 
 def _value(body: dict[str, Any]) -> str:

@@ -31,7 +31,7 @@ from bot.requests import (
     Status,
     parse_command,
 )
-from bot.service import Origin
+from bot.values import Origin, Surface
 from providers.base import Message
 
 HISTORY_LIMIT = 10
@@ -127,7 +127,7 @@ class CommandHandler:
             await _ephemeral(self.respond, blocks.rejected_text(exc.message))
             return
         origin = Origin(
-            "slash",
+            Surface.SLASH,
             self.user,
             slack_channel=self.channel,
             response_url=self.body.get("response_url"),

@@ -27,7 +27,6 @@ from bot.blocks_state import (
 )
 from bot.deps import Deps
 from bot.directory import LOOKUP_WITHIN, MembershipPending
-from bot.dispatch import Plan
 from bot.listeners import pending
 from bot.listeners.errors import after_ack
 from bot.policy import (
@@ -38,7 +37,7 @@ from bot.policy import (
     sms_note,
     usable_channels,
 )
-from bot.service import Origin, Submission
+from bot.values import Origin, Plan, Submission, Surface
 from config import ResolvedBroadcast
 
 log = logging.getLogger(__name__)
@@ -106,7 +105,7 @@ def _send_plan(deps: Deps, body: dict[str, Any], sender: Sender) -> Plan:
     """The submitted send modal as a Plan; a Rejection names the field at fault."""
     view = body["view"]
     origin = ModalOrigin.decode(view.get("private_metadata"))
-    surface = "shortcut" if origin.surface == "shortcut" else "modal"
+    surface = Surface.SHORTCUT if origin.surface == "shortcut" else Surface.MODAL
     form = read_send_form(view)
     plan = deps.service.plan(form.request(), sender, surface=surface)
     if needs_confirmation([plan], deps.settings.defaults.confirm_over) and not form.confirmed:
@@ -117,7 +116,7 @@ def _send_plan(deps: Deps, body: dict[str, Any], sender: Sender) -> Plan:
 async def _submit_send(deps: Deps, body: dict[str, Any], plan: Plan) -> Submission:
     view = body["view"]
     origin = ModalOrigin.decode(view.get("private_metadata"))
-    surface = "shortcut" if origin.surface == "shortcut" else "modal"
+    surface = Surface.SHORTCUT if origin.surface == "shortcut" else Surface.MODAL
     user = body["user"]["id"]
     where = Origin(surface, user, slack_channel=origin.slack_channel, thread_ts=origin.thread_ts)
     key = f"view:{view['id']}"
@@ -186,7 +185,7 @@ async def _submit_broadcast(deps: Deps, body: dict[str, Any], plans: list[Plan])
     form = read_broadcast_form(body["view"])
     preset = deps.settings.broadcasts[form.preset or ""]
     user = body["user"]["id"]
-    origin = Origin("broadcast", user, report_channel=preset.announce_in, title=preset.title)
+    origin = Origin(Surface.BROADCAST, user, report_channel=preset.announce_in, title=preset.title)
     key = f"view:{body['view']['id']}"
     return await deps.service.submit(plans, origin, idempotency_key=key, confirmed=True)
 

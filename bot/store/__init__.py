@@ -57,6 +57,7 @@ __all__ = [
     "is_postgres_url",
     "open_store",
     "redact_url",
+    "utcnow",
 ]
 
 

@@ -1,4 +1,4 @@
-"""The send record's interface: record types and the ``Store`` protocol every backend follows.
+"""The send record's interface: the ``Store`` protocol every backend follows, and its errors.
 
 Why a protocol: SQLite serves one process well; a PostgreSQL backend for several workers can be
 written against the same calls without touching the listeners, the dispatcher or the reporter.
@@ -14,43 +14,43 @@ What a store promises (SPEC "Promises"):
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from bot.values import (
+    UNFINISHED_STATES,
+    RecipientRecord,
+    RecipientStatus,
+    RequestRecord,
+    RequestState,
+    Surface,
+)
 from providers.base import Message, Outcome, Recipient, Route
 
-
-class Surface(enum.StrEnum):
-    """Where a request came from."""
-
-    SLASH = "slash"
-    MODAL = "modal"
-    BROADCAST = "broadcast"
-    SHORTCUT = "shortcut"
-    CLI = "cli"
-    RETRY = "retry"
-
-
-class RequestState(enum.StrEnum):
-    HELD = "held"  # recorded, waiting for the sender to confirm a large send (confirm_over)
-    ACCEPTED = "accepted"  # recorded, nothing attempted yet
-    SENDING = "sending"  # at least one attempt started
-    DONE = "done"  # every recipient has an outcome
-    CANCELLED = "cancelled"  # the sender declined to confirm, or an admin stopped it
-
-
-class RecipientStatus(enum.StrEnum):
-    PENDING = "pending"  # not attempted yet: safe to send after a restart
-    IN_FLIGHT = "in_flight"  # an attempt started; after a crash this becomes UNKNOWN
-    SENT = "sent"
-    FAILED = "failed"
-    UNKNOWN = "unknown"  # may have gone out: never sent again on its own
-    DELIVERED = "delivered"
-    READ = "read"
+# The record types and states are values every step shares (``bot.values``); the store's
+# interface names them too, so they are exported from here as well.
+__all__ = [
+    "RESTARTED_REASON",
+    "STATUS_RANK",
+    "UNFINISHED_STATES",
+    "AppliedStatus",
+    "NewRequest",
+    "RecipientRecord",
+    "RecipientStatus",
+    "RecoveryResult",
+    "RequestRecord",
+    "RequestState",
+    "SchemaTooNew",
+    "Store",
+    "StoreError",
+    "Surface",
+    "UnknownRecipients",
+    "UnknownRequest",
+    "raise_unmatched",
+]
 
 
 # Statuses only move up this ladder. SENT, FAILED and UNKNOWN share a rung; which of them may
@@ -64,8 +64,6 @@ STATUS_RANK: dict[RecipientStatus, int] = {
     RecipientStatus.DELIVERED: 3,
     RecipientStatus.READ: 4,
 }
-
-UNFINISHED_STATES = (RequestState.HELD, RequestState.ACCEPTED, RequestState.SENDING)
 
 RESTARTED_REASON = "the bridge restarted while this was being sent — it may have gone out"
 
@@ -120,55 +118,6 @@ class NewRequest:
     title: str | None = None  # a broadcast's title, for the root message
     response_url: str | None = None  # Slack's reply hook, if the root message cannot be posted
     state: RequestState = RequestState.ACCEPTED  # or HELD until the sender confirms
-
-
-@dataclass(frozen=True)
-class RequestRecord:
-    request_id: str
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
-    surface: Surface
-    user_id: str | None
-    slack_channel: str | None
-    thread_ts: str | None
-    channel: str
-    account: str
-    route: Route
-    message: Message
-    state: RequestState
-    idempotency_key: str | None
-    parent_request_id: str | None
-    broadcast_id: str | None
-    report_channel: str | None
-    report_ts: str | None
-    title: str | None
-    response_url: str | None
-    total: int  # number of recipients
-    provider_count: int | None = None  # people the provider says it queued (AutoKonnect tags)
-
-    @property
-    def finished(self) -> bool:
-        return self.state not in UNFINISHED_STATES
-
-
-@dataclass(frozen=True)
-class RecipientRecord:
-    request_id: str
-    idx: int
-    address: str
-    ref: str
-    status: RecipientStatus
-    provider_message_id: str | None
-    reason: str | None
-    code: str | None
-    http_status: int | None
-    attempts: int
-    updated_at: datetime
-
-    def to_recipient(self) -> Recipient:
-        """The recipient as the dispatcher sends it (with the ref receipts are matched on)."""
-        return Recipient(address=self.address, ref=self.ref)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 from bridge_sandbox.emulators.talkntalk import DEFAULT_SESSION
 
 from bot.accounts import LOOP_CLOCK, Clock, open_accounts
-from bot.dispatch import Dispatcher, Plan, RetryPolicy
+from bot.dispatch import Dispatcher, RetryPolicy
+from bot.values import Plan
 from providers import AnyProviderConfig, AutoKonnectConfig, KaleyraConfig, TalkNTalkConfig
 from providers.base import Message, MessageType, Outcome, OutcomeStatus, Recipient, Route, Service
 

@@ -98,10 +98,10 @@ async def test_without_the_scope_a_group_member_is_told_why_and_nothing_is_sent(
     bridge = await start_bridge(tmp_path)
     try:
         bridge.slack.missing_scopes.add("usergroups:read")
-        service = bridge.runtime.service
-        assert service.directory is not None
-        await service.directory.close()
-        service.directory = Directory(bridge.runtime.client)  # cold, as if the app just started
+        planner = bridge.runtime.service.planner
+        assert planner.directory is not None
+        await planner.directory.close()
+        planner.directory = Directory(bridge.runtime.client)  # cold, as if the app just started
         reply = await slash(bridge, "oncall-sms Disk full", user=BOB)
         assert "You are not allowed to send to `oncall-sms`" in reply.text
         assert "lacks the usergroups:read scope" in reply.text

@@ -3,6 +3,7 @@ is told where to look — a Slack problem never stops messages reaching phones."
 
 from __future__ import annotations
 
+from bot.send.records import group_for
 from tests.bot.bridge_kit import Bridge
 from tests.bot.slack_steps import deliveries, roots, slash
 
@@ -59,7 +60,7 @@ async def test_the_final_summary_outlasts_slack_rate_limits_beyond_the_sdks_own_
     # A receipt-free second look: the send is done; now Slack refuses three updates in a row
     # (slack_sdk's own two retries included) and the bridge must still land the final state.
     bridge.slack.fail_next("chat.update", "ratelimited", status=429, retry_after=1, times=3)
-    group = bridge.runtime.service._group_for(await bridge.runtime.store.recent_requests(None))
+    group = group_for(await bridge.runtime.store.recent_requests(None))
     assert bridge.runtime.service.reporter is not None
     await bridge.runtime.service.reporter.refresh(group, final=True)
     assert not bridge.slack.failures

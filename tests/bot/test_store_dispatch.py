@@ -15,8 +15,9 @@ from bridge_sandbox.emulators.common import Fault
 from bridge_sandbox.emulators.talkntalk import TalkNTalkState, create_app
 
 from bot.accounts import Account, open_accounts
-from bot.dispatch import Dispatcher, Plan, RetryPolicy
+from bot.dispatch import Dispatcher, RetryPolicy
 from bot.store import RecipientStatus
+from bot.values import Plan
 from providers import TalkNTalkConfig
 from tests.bot.store_backends import Backend
 from tests.bot.store_fixtures import ACCOUNT, MESSAGE, ROUTE, new_request, recipients

@@ -11,7 +11,7 @@ from bridge_sandbox.emulators.suite import start_suite
 
 import config
 from bot.cli_send import run_send
-from bot.store.sqlite import SQLiteStore
+from bot.store import open_store
 
 TRY = Path(config.__file__).with_name("emulators.yaml")
 KEYS = {
@@ -50,7 +50,7 @@ async def test_every_channel_of_the_try_config_sends_through_the_emulators(
             "KAL_URL": suite.url("kaleyra"),
         }
         settings = config.load(TRY, env)
-        async with SQLiteStore(tmp_path / "bridge.db") as store:
+        async with open_store(tmp_path / "bridge.db") as store:
             for name, channel in settings.channels.items():
                 to = "" if channel.recipients else "+919812345678"
                 out = io.StringIO()

@@ -1,43 +1,62 @@
-"""The send service: the engine plus the follow-ups people trigger — confirm or cancel a held
-send, retry the failed, read a status or history — and delivery receipts refreshing summaries.
+"""The follow-ups people trigger after a send: confirm or cancel a held one, retry the failed,
+read a status or a history — and delivery receipts bringing the summaries up to date.
 
-Why one path: the Slack surfaces, the Retry button, the terminal and restart recovery must make
-the same promises (recorded before sent, sent once, reported truthfully), so they share it.
+Why apart from running a send: each is judged afresh (who clicks, under the config in force now,
+how old the button is) and then starts sends only through the same runner as a new request.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import timedelta
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Literal
 
-from bot.dispatch import Plan
-from bot.engine import Origin, SendEngine, Submission
+from bot.plan import Planner
 from bot.policy import Rejection, authorize
+from bot.report import Reporter
 from bot.requests import new_request_id, recipient_ref
-from bot.store.base import RecipientRecord, RecipientStatus, RequestRecord, RequestState
+from bot.send.live import LiveSends
+from bot.send.records import group_for, group_id_of, plan_from_record, request_or_reject
+from bot.send.run import Runner
+from bot.store.base import Store
+from bot.values import (
+    Origin,
+    Plan,
+    RecipientStatus,
+    RequestRecord,
+    RequestState,
+    RequestStatus,
+    Submission,
+    Surface,
+)
+from config import Settings
 from config.schema import format_duration
 from providers.base import Recipient
-
-log = logging.getLogger(__name__)
 
 # A held send must be confirmed within this long; later, its prompt is stale and refused.
 CONFIRM_WITHIN = timedelta(minutes=15)
 
-__all__ = ["Origin", "RequestStatus", "SendService", "Submission"]
 
+class Followups:
+    """Confirm, cancel, retry, status, history and receipts, for the service to hand out."""
 
-@dataclass(frozen=True)
-class RequestStatus:
-    record: RequestRecord
-    counts: dict[str, int]
-    recipients: list[RecipientRecord]
-
-
-class SendService(SendEngine):
-    """Accepts sends and their follow-ups; see SendEngine for the sending itself."""
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        planner: Planner,
+        runner: Runner,
+        reporter: Reporter | None,
+        live: LiveSends,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.planner = planner
+        self.runner = runner
+        self.reporter = reporter
+        self.live = live
+        self.clock = clock  # "now" for the ages of prompts and buttons (the store's own clock)
 
     # --- buttons ------------------------------------------------------------------------------
 
@@ -52,7 +71,7 @@ class SendService(SendEngine):
     ) -> None:
         """A button acts as a fresh send would: for the person clicking, under the config in
         force now, from the Slack channel they click in — never on what was true back then."""
-        sender = await self.sender(user_id, slack_channel)
+        sender = await self.planner.sender(user_id, slack_channel)
         for record in records:
             try:
                 authorize(self.settings, record.channel, sender)
@@ -81,9 +100,9 @@ class SendService(SendEngine):
             if await self.store.transition(r.request_id, RequestState.HELD, RequestState.ACCEPTED)
         ]
         if moved:
-            fresh = [await self._record(r.request_id) for r in records]
-            plans = [await self._plan_from_record(r) for r in fresh]
-            await self._start(fresh, plans)
+            fresh = [await request_or_reject(self.store, r.request_id) for r in records]
+            plans = [await plan_from_record(self.store, r) for r in fresh]
+            await self.runner.start(fresh, plans)
         total = sum(r.total for r in records)
         return Submission(group_id, tuple(r.request_id for r in records), bool(moved), total)
 
@@ -111,7 +130,7 @@ class SendService(SendEngine):
         Anyone who could send to the channel from where they click may retry (the requester is
         checked too: they may have left the group); a button older than retry_max_age is refused,
         since its recipients may no longer need the message."""
-        record = await self._record(request_id)
+        record = await request_or_reject(self.store, request_id)
         await self._authorize_again([record], user_id, slack_channel)
         max_age = self.settings.defaults.retry_max_age
         if self.clock() - record.created_at > max_age:
@@ -138,13 +157,13 @@ class SendService(SendEngine):
             ),
         )
         origin = Origin(
-            surface="retry",
+            surface=Surface.RETRY,
             user_id=user_id,
             slack_channel=record.slack_channel,
             thread_ts=record.thread_ts or record.report_ts,
             report_channel=record.report_channel,
         )
-        return await self.submit(
+        return await self.runner.submit(
             [plan],
             origin,
             idempotency_key=f"retry-{which}:{request_id}",
@@ -176,7 +195,7 @@ class SendService(SendEngine):
         channel = self.settings.channels.get(record.channel)
         if channel is None:
             return False
-        sender = await self.sender(user_id, None)
+        sender = await self.planner.sender(user_id, None)
         return channel.allows_sender(sender.user_id, sender.usergroups)
 
     async def history(self, user_id: str | None, limit: int = 10) -> list[RequestStatus]:
@@ -195,13 +214,13 @@ class SendService(SendEngine):
             record = await self.store.get_request(request_id)
             if record is None:
                 continue
-            group_id = record.broadcast_id or record.request_id
+            group_id = group_id_of(record)
             if group_id in seen:
                 continue
             seen.add(group_id)
-            live = self._live_groups.get(group_id)
+            live = self.live.group(group_id)
             if live is not None:  # still sending: the live updater picks it up
                 self.reporter.changed(live)
                 continue
             records = await self.store.group_requests(group_id) or [record]
-            await self.reporter.refresh_soon(self._group_for(records))
+            await self.reporter.refresh_soon(group_for(records))

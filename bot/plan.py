@@ -1,8 +1,9 @@
 """Turning what a person asked for into Plans: who they are (cached user groups), policy, and
 the provider's own local checks — all before anything is recorded or sent.
 
-Why apart from the service: these steps are pure but for the cached directory, and the listeners
-need them *before* deciding what to answer Slack (inline modal errors go in the ack).
+Why a class of its own, handed to the send service: these steps are pure but for the cached
+directory, and the listeners need them *before* deciding what to answer Slack (inline modal
+errors go in the ack).
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from contextlib import contextmanager
 
 from bot import metrics
 from bot.directory import Directory, DirectoryError
-from bot.dispatch import Dispatcher, Plan
+from bot.dispatch import Dispatcher
 from bot.policy import Rejection, Sender, plan_send, usergroups_that_matter
 from bot.requests import SendRequest, new_request_id
+from bot.values import Plan, Surface
 from config import Settings
 from providers.base import InvalidMessage, Message
 
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 @contextmanager
-def _counted_rejections(surface: str) -> Iterator[None]:
+def _counted_rejections(surface: Surface) -> Iterator[None]:
     """Count a refused request in /metrics by where it came from, then let it propagate."""
     try:
         yield
@@ -33,7 +35,7 @@ def _counted_rejections(surface: str) -> Iterator[None]:
 
 
 class Planner:
-    """Plans sends for the SendService (its base class)."""
+    """Plans sends: who asks, what policy allows, what the provider would refuse."""
 
     def __init__(
         self, settings: Settings, dispatcher: Dispatcher, directory: Directory | None = None
@@ -56,7 +58,9 @@ class Planner:
             return Sender(user_id, frozenset(), slack_channel, note=str(exc))
         return Sender(user_id, mine, slack_channel)
 
-    def plan(self, request: SendRequest, sender: Sender | None, *, surface: str = "slash") -> Plan:
+    def plan(
+        self, request: SendRequest, sender: Sender | None, *, surface: Surface = Surface.SLASH
+    ) -> Plan:
         """Policy and the provider's local checks; a Rejection is counted by surface."""
         with _counted_rejections(surface):
             plan = plan_send(self.settings, request, sender=sender, request_id=new_request_id())
@@ -81,7 +85,7 @@ class Planner:
         sender: Sender,
         sender_name: str,
     ) -> list[Plan]:
-        with _counted_rejections("broadcast"):
+        with _counted_rejections(Surface.BROADCAST):
             broadcast = self.settings.broadcasts.get(preset)
             if broadcast is None:
                 raise Rejection(f"There is no broadcast preset `{preset}`.", field="preset")

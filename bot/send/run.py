@@ -1,0 +1,197 @@
+"""Running a send: record it durably, start it, dispatch in the background, report the outcome.
+
+Why apart from the follow-ups and recovery: this is the part that keeps the promises (recorded
+before sent, never sent twice, every outcome reported); the others start sends only through it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+
+from bot import metrics
+from bot.dispatch import Dispatcher, DispatchStopped
+from bot.policy import needs_confirmation
+from bot.report import Group, Reporter
+from bot.send.live import LiveSends
+from bot.send.records import group_for, group_id_of
+from bot.store.base import NewRequest, Store
+from bot.values import Origin, Plan, RequestRecord, RequestState, Submission
+from config import Settings
+from providers.base import Outcome, OutcomeStatus
+
+log = logging.getLogger(__name__)
+
+
+class Runner:
+    """Records sends and runs them in the background; ``live`` tracks what is running."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        dispatcher: Dispatcher,
+        reporter: Reporter | None,
+        live: LiveSends,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.dispatcher = dispatcher
+        self.reporter = reporter
+        self.live = live
+
+    async def submit(
+        self,
+        plans: Sequence[Plan],
+        origin: Origin,
+        *,
+        idempotency_key: str,
+        confirmed: bool = False,
+        parent_request_id: str | None = None,
+    ) -> Submission:
+        """Record the request(s) durably, then start them unless held for confirmation."""
+        held = not confirmed and needs_confirmation(plans, self.settings.defaults.confirm_over)
+        records, created = await self._record(
+            plans, origin, idempotency_key, held=held, parent_request_id=parent_request_id
+        )
+        if created and not held:
+            await self.start(records, plans)
+        return Submission(
+            group_id=group_id_of(records[0]),
+            request_ids=tuple(r.request_id for r in records),
+            created=created,
+            recipients=sum(r.total for r in records),
+            held=records[0].state is RequestState.HELD,
+        )
+
+    async def send_inline(self, plan: Plan, origin: Origin) -> AsyncIterator[Outcome]:
+        """Record, then send in the caller's task, yielding outcomes (the terminal's `send`):
+        never held, never reported to Slack — the caller's own output is the report."""
+        key = f"{origin.surface}:{plan.request_id}"
+        _, created = await self._record([plan], origin, key, held=False)
+        if not created:
+            return
+        await self.store.set_state(plan.request_id, RequestState.SENDING)
+        async for outcome in self.dispatcher.dispatch(plan):
+            yield outcome
+        await self.store.set_state(plan.request_id, RequestState.DONE)
+        await self.store.mark_reported([plan.request_id])  # the terminal was the report
+
+    async def _record(
+        self,
+        plans: Sequence[Plan],
+        origin: Origin,
+        idempotency_key: str,
+        *,
+        held: bool,
+        parent_request_id: str | None = None,
+    ) -> tuple[list[RequestRecord], bool]:
+        group_id = plans[0].request_id
+        entries = [
+            (
+                NewRequest(
+                    request_id=plan.request_id,
+                    surface=origin.surface,
+                    user_id=origin.user_id,
+                    channel=plan.channel,
+                    account=plan.account,
+                    route=plan.route,
+                    message=plan.message,
+                    slack_channel=origin.slack_channel,
+                    thread_ts=origin.thread_ts,
+                    parent_request_id=parent_request_id,
+                    broadcast_id=group_id,
+                    report_channel=origin.report_to,
+                    title=origin.title,
+                    response_url=origin.response_url,
+                    state=RequestState.HELD if held else RequestState.ACCEPTED,
+                ),
+                plan.recipients,
+            )
+            for plan in plans
+        ]
+        records, created = await self.store.create_requests(entries, idempotency_key)
+        outcome = "duplicate" if not created else "held" if held else "accepted"
+        metrics.REQUESTS.labels(origin.surface, outcome).inc()
+        return records, created
+
+    async def start(self, records: Sequence[RequestRecord], plans: Sequence[Plan]) -> None:
+        """Open the group's report, then dispatch ``plans`` in the background."""
+        group = group_for(records)
+        if self.reporter is not None:
+            await self.reporter.open(group)
+        self.live.add(group, asyncio.create_task(self._run(group, plans)))
+
+    async def _run(self, group: Group, plans: Sequence[Plan]) -> None:
+        results = await asyncio.gather(
+            *(self._send(group, plan) for plan in plans), return_exceptions=True
+        )
+        done: list[str] = []
+        for plan, result in zip(plans, results, strict=True):
+            if result is None:
+                done.append(plan.request_id)
+            elif isinstance(result, DispatchStopped):
+                log.info("send paused for shutdown", extra={"request_id": plan.request_id})
+            else:
+                log.error(
+                    "send interrupted by an internal error",
+                    extra={"request_id": plan.request_id, "error": type(result).__name__},
+                )
+                if self.reporter is not None:
+                    await self.reporter.note(
+                        group,
+                        f":warning: The bridge hit an internal error while sending "
+                        f"{plan.request_id}. Recipients not yet attempted will be sent when it "
+                        "restarts; nobody will get it twice.",
+                    )
+        if self.live.stopping:
+            return  # the restart resumes the rest and writes the final report
+        await self.report(group, done)
+
+    async def report(self, group: Group, request_ids: Sequence[str]) -> None:
+        """The final summary and failure list, then note it was written (a crash before that
+        note makes the restart write it again: at worst twice, never lost)."""
+        if self.reporter is not None:
+            await self.reporter.finish(group)
+        if request_ids:
+            await self.store.mark_reported(request_ids)
+
+    async def _send(self, group: Group, plan: Plan) -> None:
+        if plan.account not in self.dispatcher.accounts:
+            await self._fail_all(plan, "its provider account is no longer in the config")
+        elif plan.recipients:
+            await self.store.set_state(plan.request_id, RequestState.SENDING)
+            async for _ in self.dispatcher.dispatch(plan):
+                if self.reporter is not None:
+                    self.reporter.changed(group)
+        await self.store.set_state(plan.request_id, RequestState.DONE)
+
+    async def _fail_all(self, plan: Plan, reason: str) -> None:
+        outcomes = [
+            Outcome(recipient=r, status=OutcomeStatus.FAILED, reason=reason)
+            for r in plan.recipients
+        ]
+        await self.store.outcomes_recorded(plan.request_id, outcomes)
+
+    async def wait_idle(self) -> None:
+        """Wait for every background send and report refresh to finish (tests, demo, shutdown)."""
+        while self.live.tasks:
+            await asyncio.gather(*list(self.live.tasks), return_exceptions=True)
+        if self.reporter is not None:
+            await self.reporter.drain()
+
+    async def stop(self, grace: float = 0.0) -> None:
+        """Shutdown: start no new provider calls, give in-flight ones ``grace`` seconds to answer
+        (so they end sent or failed, not unknown), then cancel; the rest resumes on restart."""
+        self.live.stopping = True
+        self.dispatcher.stop_taking_new()
+        running = list(self.live.tasks)
+        if running and grace > 0:
+            await asyncio.wait(running, timeout=grace)
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        if self.reporter is not None:
+            for group in self.live.groups():
+                await self.reporter.abandon(group)
