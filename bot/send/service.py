@@ -143,7 +143,11 @@ class SendService:
             await asyncio.wait(pending, timeout=within)
 
     async def wait_idle(self) -> None:
-        """Wait for every background send and report refresh to finish (tests, demo, shutdown)."""
+        """Wait for every background send and report refresh to finish (tests, demo, shutdown),
+        and first for acked Slack actions: their work may be what starts the next send."""
+        me = asyncio.current_task()
+        while pending := [t for t in self._listeners if not t.done() and t is not me]:
+            await asyncio.wait(pending)
         await self._runner.wait_idle()
 
     async def stop(self, grace: float = 0.0) -> None:
