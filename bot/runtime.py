@@ -18,7 +18,6 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.accounts import Account, open_accounts
-from bot.app import create_app
 from bot.deps import Deps
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, RetryPolicy
@@ -26,6 +25,7 @@ from bot.env import BridgeEnv
 from bot.policy import usergroups_that_matter
 from bot.report import Reporter
 from bot.service import SendService
+from bot.slack.app import create_app
 from bot.store import Store, open_store
 from bot.store.sqlite_rows import utcnow
 from config import Settings

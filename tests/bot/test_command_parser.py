@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.requests import (
+from bot.slack.parse import (
     EMPTY_TEXT,
     EMPTY_TEXT_AFTER_NUMBERS,
     STATUS_USAGE,

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot import ids
-from bot.blocks_modal import (
+from bot.slack import ids
+from bot.slack.forms import BroadcastForm, ModalOrigin
+from bot.slack.modal_send import (
     MAX_CHECKBOXES,
     MAX_OPTIONS,
     View,
@@ -23,8 +24,7 @@ from bot.blocks_modal import (
     select_element,
     text_element,
 )
-from bot.blocks_state import BroadcastForm, ModalOrigin
-from bot.mrkdwn import Block, Limit, Mrkdwn, context, join, md, option, section
+from bot.slack.mrkdwn import Block, Limit, Mrkdwn, context, join, md, option, section
 from config import ResolvedBroadcast, ResolvedChannel
 
 

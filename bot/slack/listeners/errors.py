@@ -23,8 +23,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
 from bot.deps import Deps
+from bot.slack import messages as blocks
 
 log = logging.getLogger("bot.listeners")
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot import ids
-from bot.blocks import plain_preview, provider_name, type_names
-from bot.blocks_state import ModalOrigin, SendForm
-from bot.mrkdwn import Block, Limit, Mrkdwn, md, option, plain, section
+from bot.slack import ids
+from bot.slack.forms import ModalOrigin, SendForm
+from bot.slack.messages import plain_preview, provider_name, type_names
+from bot.slack.mrkdwn import Block, Limit, Mrkdwn, md, option, plain, section
 from config import ResolvedChannel
 from providers.base import MEDIA_TYPES, MessageType, Service
 from providers.sms_parts import CONCAT_PART, SINGLE_PART, count

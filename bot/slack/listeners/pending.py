@@ -14,10 +14,10 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
 from bot.deps import Deps
 from bot.directory import LOOKUP_WITHIN, MembershipPending
 from bot.policy import Sender
+from bot.slack import ids
 
 CHECKING_TEXT = "Checking which channels you may use… this takes a moment."
 

@@ -11,16 +11,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
-from bot.blocks_broadcast import broadcast_modal, broadcast_not_allowed
-from bot.blocks_modal import send_modal
-from bot.blocks_state import BroadcastForm, ModalOrigin, SendForm
 from bot.deps import Deps
-from bot.listeners import pending
-from bot.listeners.errors import after_ack
-from bot.listeners.views import usable_presets, user_name
 from bot.policy import Sender, usable_channels
-from bot.requests import unescape_slack
+from bot.slack import ids
+from bot.slack.forms import BroadcastForm, ModalOrigin, SendForm
+from bot.slack.listeners import pending
+from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.views import usable_presets, user_name
+from bot.slack.modal_broadcast import broadcast_modal, broadcast_not_allowed
+from bot.slack.modal_send import send_modal
+from bot.slack.parse import unescape_slack
 
 MAX_PREFILL = 3000  # Slack's limit on a text input's initial_value
 

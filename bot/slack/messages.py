@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from bot import ids
-from bot.mrkdwn import (
+from bot.slack import ids
+from bot.slack.mrkdwn import (
     Block,
     Limit,
     Mrkdwn,

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import ids
-from bot.mrkdwn import (
+from bot.slack import ids
+from bot.slack.mrkdwn import (
     Limit,
     Mrkdwn,
     button,

@@ -16,20 +16,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, ids
-from bot.blocks_broadcast import broadcast_modal
-from bot.blocks_modal import send_modal
-from bot.blocks_state import (
-    ModalOrigin,
-    block_for_field,
-    read_broadcast_form,
-    read_send_form,
-)
 from bot.deps import Deps
 from bot.directory import LOOKUP_WITHIN, MembershipPending
 from bot.dispatch import Plan
-from bot.listeners import pending
-from bot.listeners.errors import after_ack
 from bot.policy import (
     Rejection,
     Sender,
@@ -39,6 +28,18 @@ from bot.policy import (
     usable_channels,
 )
 from bot.service import Origin, Submission
+from bot.slack import ids
+from bot.slack import messages as blocks
+from bot.slack.forms import (
+    ModalOrigin,
+    block_for_field,
+    read_broadcast_form,
+    read_send_form,
+)
+from bot.slack.listeners import pending
+from bot.slack.listeners.errors import after_ack
+from bot.slack.modal_broadcast import broadcast_modal
+from bot.slack.modal_send import send_modal
 from config import ResolvedBroadcast
 
 log = logging.getLogger(__name__)

@@ -13,10 +13,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, ids, summary
 from bot.deps import Deps
-from bot.listeners.errors import after_ack
 from bot.policy import Rejection
+from bot.slack import ids, summary
+from bot.slack import messages as blocks
+from bot.slack.listeners.errors import after_ack
 from bot.store.base import RequestState
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.deps import Deps
-from bot.listeners import actions, commands, errors, shortcuts, views
+from bot.slack.listeners import actions, commands, errors, shortcuts, views
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

@@ -10,10 +10,10 @@ from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import listeners
 from bot.deps import Deps
-from bot.listeners import errors
-from bot.respond import shared_session_middleware
+from bot.slack import listeners
+from bot.slack.listeners import errors
+from bot.slack.respond import shared_session_middleware
 from config import Settings
 
 

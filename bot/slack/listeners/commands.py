@@ -12,14 +12,16 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
-from bot.blocks_modal import send_modal
-from bot.blocks_state import ModalOrigin, SendForm
 from bot.deps import Deps
-from bot.listeners import pending
-from bot.listeners.errors import after_ack
 from bot.policy import Rejection, Sender, audience, sms_note, usable_channels
-from bot.requests import (
+from bot.requests import SendRequest
+from bot.service import Origin
+from bot.slack import messages as blocks
+from bot.slack.forms import ModalOrigin, SendForm
+from bot.slack.listeners import pending
+from bot.slack.listeners.errors import after_ack
+from bot.slack.modal_send import send_modal
+from bot.slack.parse import (
     Command,
     Help,
     History,
@@ -27,11 +29,9 @@ from bot.requests import (
     OpenModal,
     ParseError,
     Send,
-    SendRequest,
     Status,
     parse_command,
 )
-from bot.service import Origin
 from providers.base import Message
 
 HISTORY_LIMIT = 10
