@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.deps import Deps
 from bot.slack import listeners
 from bot.slack.listeners import errors
+from bot.slack.listeners.context import ProvideDeps
 from bot.slack.respond import shared_session_middleware
 from config import Settings
 
@@ -46,6 +47,7 @@ def create_app(
         # A request no listener takes goes to our error handler: one log line and a 200.
         raise_error_for_unhandled_request=True,
     )
+    app.middleware(ProvideDeps(deps))  # first: every listener and the error handler read it
     app.middleware(errors.remember_request)
     if http_session is not None:
         app.middleware(shared_session_middleware(http_session))

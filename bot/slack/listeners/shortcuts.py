@@ -8,15 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.deps import Deps
 from bot.policy import Sender, usable_channels
-from bot.slack import ids
 from bot.slack.forms import BroadcastForm, ModalOrigin, SendForm
 from bot.slack.listeners import pending
-from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.context import acked, deps_of
 from bot.slack.listeners.views import usable_presets, user_name
 from bot.slack.modal_broadcast import broadcast_modal, broadcast_not_allowed
 from bot.slack.modal_send import send_modal
@@ -67,17 +66,13 @@ async def open_from_message(deps: Deps, body: dict[str, Any], client: AsyncWebCl
     await pending.open_modal(deps, client, body["trigger_id"], user, channel, build)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.global_shortcut(ids.BROADCAST_SHORTCUT)
-    async def on_broadcast_shortcut(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await after_ack(deps, open_broadcast(deps, body, client))
+async def on_broadcast_shortcut(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await acked(ack, deps_of(context), open_broadcast, body, client)
 
-    @app.message_shortcut(ids.MESSAGE_SHORTCUT)
-    async def on_message_shortcut(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await after_ack(deps, open_from_message(deps, body, client))
+
+async def on_message_shortcut(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await acked(ack, deps_of(context), open_from_message, body, client)
