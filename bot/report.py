@@ -21,8 +21,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot import summary
-from bot.mrkdwn import Mrkdwn, md
+from bot.slack import summary
+from bot.slack.mrkdwn import Mrkdwn, md
 from bot.store.base import RecipientStatus, Store
 
 log = logging.getLogger(__name__)

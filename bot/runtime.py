@@ -18,7 +18,6 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.accounts import Account, open_accounts
-from bot.app import create_app
 from bot.deps import Deps
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, RetryPolicy
@@ -27,6 +26,7 @@ from bot.plan import Planner
 from bot.policy import usergroups_that_matter
 from bot.report import Reporter
 from bot.send.service import SendService
+from bot.slack.app import create_app
 from bot.store import Store, open_store, utcnow
 from config import Settings
 

@@ -14,8 +14,8 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot import slack_shapes
 from bot.env import BridgeEnv, EnvError
+from bot.slack import shapes
 from bot.web import SLOT, build_web_app
 from config import Settings
 
@@ -37,7 +37,7 @@ class CheckedSocketModeHandler(AsyncSocketModeHandler):
     async def handle(self, client: AsyncBaseSocketModeClient, req: SocketModeRequest) -> None:
         assert isinstance(client, SocketModeClient)  # the client this handler made
         payload = req.payload if isinstance(req.payload, dict) else {}
-        if slack_shapes.refuse(payload):
+        if shapes.refuse(payload):
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
             return
         await super().handle(client, req)

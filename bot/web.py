@@ -14,9 +14,10 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
-from bot import ingress, metrics, receipts, slack_shapes
+from bot import metrics, receipts
 from bot.env import BridgeEnv
 from bot.runtime import Runtime, RuntimeOptions, open_runtime
+from bot.slack import ingress, shapes
 from config import Settings
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ async def slack_events(request: web.Request) -> web.Response:
         # Signed by Slack yet unreadable: nothing to act on; a 200 so Slack does not retry it.
         log.warning("ignored a signed Slack request", extra={"why": str(exc)})
         return web.Response(status=200)
-    if slack_shapes.refuse(body):
+    if shapes.refuse(body):
         return web.Response(status=200)
     bolt_request = ingress.bolt_request(raw, body, request.headers, request.query_string)
     bolt_response = await runtime.app.async_dispatch(bolt_request)

@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot import ids
 from bot.dispatch import RetryPolicy
 from bot.runtime import RuntimeOptions
+from bot.slack import ids
 from bridge_sandbox.emulators.common import Fault
 from bridge_sandbox.slack.state import SlackState
 from bridge_sandbox.slack.transcript import render_channel

@@ -8,8 +8,9 @@ from typing import Any
 
 from bridge_sandbox.slack.blockkit import MAX_MESSAGE_BLOCKS, block_problems
 
-from bot import blocks, ids
 from bot.policy import Sender, usable_channels
+from bot.slack import ids
+from bot.slack import messages as blocks
 from bot.store.base import RecipientStatus, RequestState
 from config import Settings
 from providers.base import Message, MessageType

@@ -8,10 +8,9 @@ from typing import Any
 import pytest
 from bridge_sandbox.slack.blockkit import view_problems
 
-from bot import ids
-from bot.blocks_broadcast import broadcast_modal, broadcast_not_allowed
-from bot.blocks_modal import SMS_PARTS_BLOCK, send_modal
-from bot.blocks_state import (
+from bot.policy import Sender, usable_channels
+from bot.slack import ids
+from bot.slack.forms import (
     BroadcastForm,
     ModalOrigin,
     SendForm,
@@ -21,7 +20,8 @@ from bot.blocks_state import (
     split_numbers,
     template_components,
 )
-from bot.policy import Sender, usable_channels
+from bot.slack.modal_broadcast import broadcast_modal, broadcast_not_allowed
+from bot.slack.modal_send import SMS_PARTS_BLOCK, send_modal
 from config import ResolvedChannel, Settings
 from providers.base import MessageType
 from tests.bot.blocks_fixtures import block, block_ids, choose, settings

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.requests import (
+from bot.slack.parse import (
     EMPTY_TEXT,
     EMPTY_TEXT_AFTER_NUMBERS,
     STATUS_USAGE,
@@ -243,7 +243,7 @@ def test_a_short_number_with_a_plus_is_read_as_a_number_so_it_is_refused_not_sen
 
 def test_every_command_word_is_a_reserved_channel_name() -> None:
     """A word /send reads as a command must never be a channel's name (config refuses it)."""
-    from bot.requests import KEYWORDS
+    from bot.slack.parse import KEYWORDS
     from config.schema import RESERVED_NAMES
 
     assert KEYWORDS <= RESERVED_NAMES

@@ -19,7 +19,7 @@ import pytest
 from bridge_sandbox.emulators.common import Fault
 from bridge_sandbox.slack.records import PostedMessage
 
-from bot import ids
+from bot.slack import ids
 from bot.store.base import RESTARTED_REASON
 from tests.bot.crash_kit import (
     CROWD,

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from bridge_sandbox.slack import payloads
 
-from bot import ids, metrics
+from bot import metrics
+from bot.slack import ids
 from tests.bot.bridge_kit import ALICE, CONFIG, FAST, INCIDENTS, Bridge, start_bridge
 from tests.bot.crash_kit import restart_in_process
 from tests.bot.slack_steps import deliveries, roots, send

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from bridge_sandbox.slack.blockkit import MAX_MESSAGE_BLOCKS, block_problems, view_problems
 
-from bot import summary
-from bot.blocks import section, status_blocks
-from bot.blocks_broadcast import broadcast_not_allowed
-from bot.mrkdwn import Mrkdwn, escape, fit, join, md
+from bot.slack import summary
+from bot.slack.messages import section, status_blocks
+from bot.slack.modal_broadcast import broadcast_not_allowed
+from bot.slack.mrkdwn import Mrkdwn, escape, fit, join, md
 from bot.store.base import RecipientRecord, RecipientStatus, RequestRecord, RequestState, Surface
 from providers.base import Message, MessageType
 

@@ -3,7 +3,7 @@ and the thread and the terminal say how many people AutoKonnect queued the messa
 
 from __future__ import annotations
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import Bridge
 from tests.bot.slack_steps import click_ephemeral_body, provider_requests, roots, send, slash
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import SectionBlock
 
-from bot.respond import build_message
+from bot.slack.respond import build_message
 
 
 def test_the_message_carries_what_was_given_and_nothing_else() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import (
     ALICE,
     BOB,

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import Bridge
 from tests.bot.slack_steps import nothing_sent, slash
 

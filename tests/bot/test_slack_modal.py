@@ -6,7 +6,7 @@ from typing import Any
 
 from bridge_sandbox.slack import payloads
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import INCIDENTS, Bridge
 from tests.bot.slack_steps import deliveries, nothing_sent, roots, send
 

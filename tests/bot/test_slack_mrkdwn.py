@@ -13,7 +13,7 @@ from typing import Any
 
 from bridge_sandbox.emulators.common import Fault
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import ALICE, INCIDENTS, Bridge
 from tests.bot.slack_steps import deliveries, roots, slash
 

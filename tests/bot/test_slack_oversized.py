@@ -8,7 +8,7 @@ from typing import Any
 from bridge_sandbox.emulators.common import Fault
 from bridge_sandbox.slack.blockkit import MAX_MESSAGE_BLOCKS, block_problems
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import ALICE, INCIDENTS, Bridge
 from tests.bot.slack_steps import deliveries, roots
 

@@ -7,7 +7,7 @@ from collections import Counter
 from bridge_sandbox.slack import payloads
 from bridge_sandbox.slack.records import PostedMessage
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import ALICE, CAROL, INCIDENTS, Bridge
 from tests.bot.slack_steps import deliveries, send, slash
 

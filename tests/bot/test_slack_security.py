@@ -10,7 +10,7 @@ from bridge_sandbox.slack.signing import sign
 from bridge_sandbox.slack.user import send_to_app
 from bridge_sandbox.world import SIGNING_SECRET
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import Bridge
 from tests.bot.slack_steps import deliveries, ephemeral_after, nothing_sent, roots
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import CAROL, INCIDENTS, Bridge
 from tests.bot.slack_steps import deliveries, nothing_sent, roots
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from bridge_sandbox.slack import payloads
 
-from bot import ids
-from bot.blocks_modal import SMS_PARTS_BLOCK
+from bot.slack import ids
+from bot.slack.modal_send import SMS_PARTS_BLOCK
 from tests.bot.bridge_kit import Bridge
 from tests.bot.slack_steps import deliveries, nothing_sent, provider_requests, slash
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from bridge_sandbox.slack import payloads
 
-from bot import ids
-from bot.listeners.pending import CHECKING_TEXT
+from bot.slack import ids
+from bot.slack.listeners.pending import CHECKING_TEXT
 from tests.bot.bridge_kit import BOB, CAROL, FAST, Bridge, start_bridge
 from tests.bot.slack_steps import deliveries, send
 

@@ -24,7 +24,7 @@ from bridge_sandbox.slack import SlackSandbox, payloads, start_slack_sandbox
 from bridge_sandbox.slack.socket_mode import SocketAck, envelope_payload
 from bridge_sandbox.world import KEYS, world_env
 
-from bot import ids
+from bot.slack import ids
 from tests.bot.bridge_kit import ALICE, BOB, CONFIG, INCIDENTS
 from tests.bot.crash_kit import (
     REPO,

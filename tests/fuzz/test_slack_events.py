@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import ids
+from bot.slack import ids
 from tests.fuzz.slack_rig import EXAMPLES, Rig, rig_for
 
 USER = {"id": "U0ALICE001", "username": "alice", "name": "alice", "team_id": "T0ACME0001"}

@@ -1,22 +1,112 @@
 """Block Kit limits the sandbox enforces, and the view state a person's input produces.
 
 Why: real Slack rejects a message with a 3001-character section or a modal with 3001 characters of
-private_metadata; a stand-in that accepts them hides the bug until production. Only the limits
-this app can plausibly hit are checked. ``element_state`` builds the ``view.state.values`` entry
-Slack sends for an input element, so payload builders and tests agree on its shape.
+private_metadata; a stand-in that accepts them hides the bug until production. The limits are
+Slack's own models' (``slack_sdk.models``): each posted block or view is parsed into them and
+validated, so the sandbox and the bridge's builders share one definition of the limits. The few
+checks the models do not make are kept here, each said below. ``element_state`` builds the
+``view.state.values`` entry Slack sends for an input element, so payload builders and tests agree
+on its shape.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
-MAX_MESSAGE_BLOCKS = 50
+from slack_sdk.errors import SlackObjectFormationError
+from slack_sdk.models import JsonObject
+from slack_sdk.models.blocks import Block, DividerBlock, Option
+from slack_sdk.models.views import View
+
+MAX_MESSAGE_BLOCKS = 50  # not in the models: they have no message object
 MAX_VIEW_BLOCKS = 100
+MAX_CONTEXT_TEXT = 3000  # not in the models: ContextBlock does not check its elements' text
+MAX_FIELD_TEXT = 2000  # not in the models: SectionBlock counts its fields, not their length
+MAX_OPTION_DESCRIPTION = 75  # not in the models: Option does not check its description
+MAX_EXTERNAL_ID = 255  # not in the models: View checks callback_id, not external_id
+
+_EXCEEDS = re.compile(r"^(\w+)(?: attribute)? cannot exceed (\d+) characters")
+
+
+def _slack_words(message: str, where: str) -> str:
+    """A model's complaint in the words and json-pointer form Slack's own answer uses."""
+    found = _EXCEEDS.match(message)
+    if found is not None:
+        name, limit = found.group(1), int(found.group(2))
+        return f"[ERROR] must be less than {limit + 1} characters [json-pointer:{where}/{name}]"
+    return f"[ERROR] {message} [json-pointer:{where}]"
+
+
+_OPTIONS = ("options", "initial_options", "initial_option")
+
+
+def _options(value: Any) -> Any:
+    """Selects keep their options as the dicts given; they are Option models all the same."""
+    if isinstance(value, dict):
+        return Option(**value)
+    if isinstance(value, list | tuple):
+        return [Option(**v) if isinstance(v, dict) else v for v in value]
+    return value
+
+
+def _model_problems(obj: JsonObject, where: str) -> list[str]:
+    """The first limit ``obj`` breaks, else those of the objects inside it (each validates only
+    its own fields), each with its json-pointer."""
+    try:
+        obj.validate_json()
+    except SlackObjectFormationError as exc:
+        return [_slack_words(str(exc), where)]
+    problems: list[str] = []
+    for name, value in sorted(vars(obj).items()):
+        path = f"{where}/{name.lstrip('_')}"
+        value = _options(value) if name.lstrip("_") in _OPTIONS else value
+        if isinstance(value, JsonObject):
+            problems += _model_problems(value, path)
+        elif isinstance(value, list | tuple):
+            for j, item in enumerate(value):
+                if isinstance(item, JsonObject):
+                    problems += _model_problems(item, f"{path}/{j}")
+    return problems
 
 
 def _text_of(obj: Any) -> str:
     return str(obj.get("text", "")) if isinstance(obj, dict) else ""
+
+
+def _too_long(value: str, limit: int, where: str) -> list[str]:
+    if len(value) > limit:
+        return [f"[ERROR] must be less than {limit + 1} characters [json-pointer:{where}]"]
+    return []
+
+
+def _not_empty(obj: Any, where: str) -> list[str]:
+    """Not in the models: a text object with no text (Slack: "must be more than 0 characters")."""
+    if isinstance(obj, dict) and not _text_of(obj):
+        return [f"[ERROR] must be more than 0 characters [json-pointer:{where}/text]"]
+    return []
+
+
+def _beyond_models(block: dict[str, Any], where: str) -> list[str]:
+    """What Slack refuses in one block that the models let through."""
+    problems: list[str] = []
+    for key in ("text", "label", "hint"):
+        problems += _not_empty(block.get(key), f"{where}/{key}")
+    for j, field in enumerate(block.get("fields") or []):
+        problems += _too_long(_text_of(field), MAX_FIELD_TEXT, f"{where}/fields/{j}/text")
+    elements = [*(block.get("elements") or []), block.get("element"), block.get("accessory")]
+    for j, element in enumerate(elements):
+        if not isinstance(element, dict):
+            continue
+        at = f"{where}/elements/{j}"
+        if element.get("type") in ("mrkdwn", "plain_text"):
+            problems += _not_empty(element, at)
+            problems += _too_long(_text_of(element), MAX_CONTEXT_TEXT, f"{at}/text")
+        for k, opt in enumerate(element.get("options") or []):
+            described = _text_of(opt.get("description")) if isinstance(opt, dict) else ""
+            problems += _too_long(described, MAX_OPTION_DESCRIPTION, f"{at}/options/{k}")
+    return problems
 
 
 def block_problems(blocks: Iterable[Any], max_blocks: int, pointer: str) -> list[str]:
@@ -31,113 +121,35 @@ def block_problems(blocks: Iterable[Any], max_blocks: int, pointer: str) -> list
         if not isinstance(block, dict) or "type" not in block:
             problems.append(f"[ERROR] missing required field: type [json-pointer:{where}]")
             continue
+        problems += _beyond_models(block, where)
+        model = Block.parse(dict(block))
+        if model is not None:
+            problems += _model_problems(model, where)
         block_id = block.get("block_id")
-        if isinstance(block_id, str):
-            problems += _too_long(block_id, 255, f"{where}/block_id")
+        if isinstance(block_id, str):  # not in the models: they see one block at a time
             if block_id in seen:
                 problems.append(f"[ERROR] duplicate block_id [json-pointer:{where}/block_id]")
             seen.add(block_id)
-        problems += _one_block(block, where)
-    return problems
-
-
-def _too_long(value: str, limit: int, where: str) -> list[str]:
-    if len(value) > limit:
-        return [f"[ERROR] must be less than {limit + 1} characters [json-pointer:{where}]"]
-    return []
-
-
-def _text(obj: Any, limit: int, where: str) -> list[str]:
-    """A text object: not empty (Slack: "must be more than 0 characters"), not over ``limit``."""
-    if not isinstance(obj, dict):
-        return []
-    if not _text_of(obj):
-        return [f"[ERROR] must be more than 0 characters [json-pointer:{where}/text]"]
-    return _too_long(_text_of(obj), limit, f"{where}/text")
-
-
-def _one_block(block: dict[str, Any], where: str) -> list[str]:
-    kind = block["type"]
-    problems: list[str] = []
-    if kind == "section":
-        problems += _text(block.get("text"), 3000, f"{where}/text")
-        fields = block.get("fields") or []
-        if len(fields) > 10:
-            problems.append(f"[ERROR] no more than 10 items allowed [json-pointer:{where}/fields]")
-        for j, f in enumerate(fields):
-            problems += _too_long(_text_of(f), 2000, f"{where}/fields/{j}/text")
-        if "text" not in block and not fields:
-            problems.append(f"[ERROR] must provide text or fields [json-pointer:{where}]")
-    elif kind == "header":
-        problems += _too_long(_text_of(block.get("text")), 150, f"{where}/text/text")
-    elif kind == "context":
-        elements = block.get("elements") or []
-        if len(elements) > 10:
-            problems.append(
-                f"[ERROR] no more than 10 items allowed [json-pointer:{where}/elements]"
-            )
-        for j, element in enumerate(elements):
-            if element.get("type") in ("mrkdwn", "plain_text"):
-                problems += _text(element, 3000, f"{where}/elements/{j}")
-    elif kind == "input":
-        problems += _text(block.get("label"), 2000, f"{where}/label")
-        problems += _text(block.get("hint"), 2000, f"{where}/hint")
-        if isinstance(block.get("element"), dict):
-            problems += _element(block["element"], f"{where}/element")
-    elif kind == "actions":
-        elements = block.get("elements") or []
-        if len(elements) > 25:
-            problems.append(
-                f"[ERROR] no more than 25 items allowed [json-pointer:{where}/elements]"
-            )
-        for j, element in enumerate(elements):
-            problems += _element(element, f"{where}/elements/{j}")
-    if kind == "section" and isinstance(block.get("accessory"), dict):
-        problems += _element(block["accessory"], f"{where}/accessory")
-    return problems
-
-
-def _element(element: dict[str, Any], where: str) -> list[str]:
-    problems: list[str] = []
-    if element.get("type") == "button":
-        problems += _text(element.get("text"), 75, f"{where}/text")
-        problems += _too_long(str(element.get("value", "")), 2000, f"{where}/value")
-    confirm = element.get("confirm")
-    if isinstance(confirm, dict):
-        for key, limit in (("title", 100), ("text", 300), ("confirm", 30), ("deny", 30)):
-            problems += _text(confirm.get(key), limit, f"{where}/confirm/{key}")
-    problems += _text(element.get("placeholder"), 150, f"{where}/placeholder")
-    options = element.get("options") or []
-    if len(options) > 100:
-        problems.append(f"[ERROR] no more than 100 items allowed [json-pointer:{where}/options]")
-    for j, opt in enumerate(options):
-        if isinstance(opt, dict):
-            problems += _text(opt.get("text"), 75, f"{where}/options/{j}/text")
-            problems += _text(opt.get("description"), 75, f"{where}/options/{j}/description")
-            problems += _too_long(str(opt.get("value", "")), 150, f"{where}/options/{j}/value")
-    problems += _too_long(str(element.get("action_id", "")), 255, f"{where}/action_id")
     return problems
 
 
 def view_problems(view: dict[str, Any]) -> list[str]:
     """What Slack's views.* methods would reject in ``view``."""
-    problems: list[str] = []
     if view.get("type") not in ("modal", "home"):
-        problems.append("[ERROR] must be one of modal, home [json-pointer:/view/type]")
-    if view.get("type") == "modal":
-        if "title" not in view:
-            problems.append("[ERROR] missing required field: title [json-pointer:/view]")
-        problems += _too_long(_text_of(view.get("title")), 24, "/view/title/text")
-        for button in ("submit", "close"):
-            problems += _too_long(_text_of(view.get(button)), 24, f"/view/{button}/text")
-    problems += _too_long(str(view.get("private_metadata", "")), 3000, "/view/private_metadata")
-    problems += _too_long(str(view.get("callback_id", "")), 255, "/view/callback_id")
-    problems += _too_long(str(view.get("external_id", "")), 255, "/view/external_id")
+        return ["[ERROR] must be one of modal, home [json-pointer:/view/type]"]
+    if view.get("type") == "modal" and "title" not in view:
+        return ["[ERROR] missing required field: title [json-pointer:/view]"]
     if not isinstance(view.get("blocks"), list):
-        problems.append("[ERROR] missing required field: blocks [json-pointer:/view]")
-    else:
-        problems += block_problems(view["blocks"], MAX_VIEW_BLOCKS, "/view/blocks")
-    return problems
+        return ["[ERROR] missing required field: blocks [json-pointer:/view]"]
+    problems = _too_long(str(view.get("external_id", "")), MAX_EXTERNAL_ID, "/view/external_id")
+    # One stand-in block: a validator stops at its first complaint, and the blocks (their count
+    # included) are checked one by one just below, each with its own pointer.
+    fields = {k: v for k, v in view.items() if k != "blocks"}
+    try:
+        View(**fields, blocks=[DividerBlock()]).validate_json()
+    except SlackObjectFormationError as exc:
+        problems.append(_slack_words(str(exc), "/view"))
+    return problems + block_problems(view["blocks"], MAX_VIEW_BLOCKS, "/view/blocks")
 
 
 # --- view state -------------------------------------------------------------------------------

@@ -8,10 +8,17 @@ choose it. Severity and channel blocks carry the preset in their block_id, so sw
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
-from bot import ids
-from bot.blocks_modal import (
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    InputInteractiveElement,
+    Option,
+    StaticMultiSelectElement,
+)
+
+from bot.slack import ids
+from bot.slack.forms import BroadcastForm, ModalOrigin
+from bot.slack.modal_send import (
     MAX_CHECKBOXES,
     MAX_OPTIONS,
     View,
@@ -23,8 +30,7 @@ from bot.blocks_modal import (
     select_element,
     text_element,
 )
-from bot.blocks_state import BroadcastForm, ModalOrigin
-from bot.mrkdwn import Block, Limit, Mrkdwn, context, join, md, option, section
+from bot.slack.mrkdwn import Block, Limit, Mrkdwn, context, join, md, option, section
 from config import ResolvedBroadcast, ResolvedChannel
 
 
@@ -104,17 +110,22 @@ def broadcast_modal(
         option(c, c, reach(channels[c]) if c in channels else None)
         for c in preset.channels[:MAX_OPTIONS]
     ]
-    kind = "checkboxes" if len(opts) <= MAX_CHECKBOXES else "multi_static_select"
-    element: dict[str, Any] = {"type": kind, "action_id": ids.CHANNELS_ACTION, "options": opts}
-    if chosen:
-        element["initial_options"] = [o for o in opts if o["value"] in chosen]
+    initial = [o for o in opts if o["value"] in chosen] or None
+    listed, ticked = Option.parse_all(opts), Option.parse_all(initial)
+    element: InputInteractiveElement = (
+        CheckboxesElement(action_id=ids.CHANNELS_ACTION, options=listed, initial_options=ticked)
+        if len(opts) <= MAX_CHECKBOXES
+        else StaticMultiSelectElement(
+            action_id=ids.CHANNELS_ACTION, options=listed, initial_options=ticked
+        )
+    )
     blocks.append(input_block(f"{ids.CHANNELS_BLOCK}.{preset.name}", "Send through", element))
     preview = preset.render(
         severity=severity or (preset.severities[0] if preset.severities else ""),
         text=form.text.strip() or "…your message…",
         sender=sender_name,
     )
-    blocks.append({**context(md("Preview: {}", preview)), "block_id": ids.PREVIEW_BLOCK})
+    blocks.append(context(md("Preview: {}", preview), block_id=ids.PREVIEW_BLOCK))
     total = broadcast_total(preset.channels, channels)
     blocks.append(
         confirm_block(

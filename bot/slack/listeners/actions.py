@@ -9,14 +9,15 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Literal
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, ids, summary
 from bot.deps import Deps
-from bot.listeners.errors import after_ack
 from bot.policy import Rejection
+from bot.slack import ids, summary
+from bot.slack import messages as blocks
+from bot.slack.listeners.context import acked, deps_of
 from bot.values import RequestState
 
 
@@ -124,27 +125,33 @@ async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> Non
         await _replace(respond, f"Too late to cancel: {group_id} is already being sent.")
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(ids.RETRY_FAILED)
-    async def on_retry_failed(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await after_ack(deps, retry(deps, body, respond, "failed", client))
+async def on_retry_failed(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await acked(ack, deps_of(context), retry, body, respond, "failed", client)
 
-    @app.action(ids.RETRY_UNKNOWN)
-    async def on_retry_unknown(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await after_ack(deps, retry(deps, body, respond, "unknown", client))
 
-    @app.action(ids.CONFIRM_SEND)
-    async def on_confirm(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        await after_ack(deps, confirm(deps, body, respond))
+async def on_retry_unknown(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    await acked(ack, deps_of(context), retry, body, respond, "unknown", client)
 
-    @app.action(ids.CANCEL_SEND)
-    async def on_cancel(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
-        await ack()
-        await after_ack(deps, cancel(deps, body, respond))
+
+async def on_confirm(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    await acked(ack, deps_of(context), confirm, body, respond)
+
+
+async def on_cancel(
+    ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+) -> None:
+    await acked(ack, deps_of(context), cancel, body, respond)

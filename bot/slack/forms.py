@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot import ids
 from bot.requests import SendRequest
+from bot.slack import ids
 from providers.base import MEDIA_TYPES, Message, MessageType
 
 MAX_METADATA = 3000  # Slack's limit on private_metadata

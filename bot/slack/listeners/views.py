@@ -12,23 +12,12 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks, ids
-from bot.blocks_broadcast import broadcast_modal
-from bot.blocks_modal import send_modal
-from bot.blocks_state import (
-    ModalOrigin,
-    block_for_field,
-    read_broadcast_form,
-    read_send_form,
-)
 from bot.deps import Deps
 from bot.directory import LOOKUP_WITHIN, MembershipPending
-from bot.listeners import pending
-from bot.listeners.errors import after_ack
 from bot.policy import (
     Rejection,
     Sender,
@@ -37,6 +26,18 @@ from bot.policy import (
     sms_note,
     usable_channels,
 )
+from bot.slack import ids
+from bot.slack import messages as blocks
+from bot.slack.forms import (
+    ModalOrigin,
+    block_for_field,
+    read_broadcast_form,
+    read_send_form,
+)
+from bot.slack.listeners import pending
+from bot.slack.listeners.context import acked, deps_of
+from bot.slack.modal_broadcast import broadcast_modal
+from bot.slack.modal_send import send_modal
 from bot.values import Origin, Plan, Submission, Surface
 from config import ResolvedBroadcast
 
@@ -133,8 +134,8 @@ async def submit_send(
             body["user"]["id"], origin.slack_channel, within=LOOKUP_WITHIN
         )
     except MembershipPending:
-        await ack()  # the modal closes; the person hears the outcome by DM
-        await after_ack(deps, decide_later(deps, body, client, _send_plan, _submit_send))
+        # the modal closes; the person hears the outcome by DM
+        await acked(ack, deps, decide_later, body, client, _send_plan, _submit_send)
         return
     try:
         plan = _send_plan(deps, body, sender)
@@ -142,8 +143,7 @@ async def submit_send(
         field = ids.CONFIRM_BLOCK if exc.field == "confirm" else block_for_field(view, exc.field)
         await ack(response_action="errors", errors={field: exc.message})
         return
-    await ack()
-    await after_ack(deps, _submit_send(deps, body, plan))
+    await acked(ack, deps, _submit_send, body, plan)
 
 
 async def decide_later(
@@ -197,8 +197,7 @@ async def submit_broadcast(
     try:
         sender = await deps.service.sender(body["user"]["id"], None, within=LOOKUP_WITHIN)
     except MembershipPending:
-        await ack()
-        await after_ack(deps, decide_later(deps, body, client, _broadcast_plans, _submit_broadcast))
+        await acked(ack, deps, decide_later, body, client, _broadcast_plans, _submit_broadcast)
         return
     try:
         plans = _broadcast_plans(deps, body, sender)
@@ -206,36 +205,33 @@ async def submit_broadcast(
         field = ids.CONFIRM_BLOCK if exc.field == "confirm" else block_for_field(view, exc.field)
         await ack(response_action="errors", errors={field: exc.message})
         return
+    await acked(ack, deps, _submit_broadcast, body, plans)
+
+
+async def on_send_modal_change(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    """A channel or message type was picked: the fields follow it."""
+    await acked(ack, deps_of(context), rebuild_send_modal, body, client)
+
+
+async def on_preset_change(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await acked(ack, deps_of(context), rebuild_broadcast_modal, body, client)
+
+
+async def on_send_submit(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await submit_send(deps_of(context), ack, body, client)
+
+
+async def on_broadcast_submit(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await submit_broadcast(deps_of(context), ack, body, client)
+
+
+async def on_modal_closed(ack: AsyncAck) -> None:
     await ack()
-    await after_ack(deps, _submit_broadcast(deps, body, plans))
-
-
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.action(ids.CHANNEL_ACTION)
-    @app.action(ids.TYPE_ACTION)
-    async def on_send_modal_change(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await after_ack(deps, rebuild_send_modal(deps, body, client))
-
-    @app.action(ids.PRESET_ACTION)
-    async def on_preset_change(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await ack()
-        await after_ack(deps, rebuild_broadcast_modal(deps, body, client))
-
-    @app.view(ids.SEND_MODAL)
-    async def on_send_submit(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
-        await submit_send(deps, ack, body, client)
-
-    @app.view(ids.BROADCAST_MODAL)
-    async def on_broadcast_submit(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await submit_broadcast(deps, ack, body, client)
-
-    @app.view_closed(ids.SEND_MODAL)
-    @app.view_closed(ids.BROADCAST_MODAL)
-    @app.view_closed(ids.NOTICE_MODAL)
-    async def on_modal_closed(ack: AsyncAck) -> None:
-        await ack()

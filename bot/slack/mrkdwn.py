@@ -1,7 +1,7 @@
 """Text for Slack: user text escaped once, markup built only from escaped parts, cut safely.
 
 Why a type: ``Mrkdwn`` is text already safe to put into mrkdwn. The block helpers
-(``bot.blocks.mrkdwn``/``section``/``context``) take only ``Mrkdwn`` (``mypy --strict`` refuses a
+(``mrkdwn``/``section``/``context`` below) take only ``Mrkdwn`` (``mypy --strict`` refuses a
 plain ``str``) and escape a stray ``str`` at run time anyway, so user text (a slash command, a
 modal, a provider's reason, a name from config) can never become a live ``@channel``, a mention
 or a link labelled as something else. Slack's rules: only ``&``, ``<`` and ``>`` are escaped
@@ -18,11 +18,22 @@ from collections.abc import Iterable
 from enum import IntEnum
 from typing import Any, LiteralString, overload
 
+from slack_sdk.models.blocks import (
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextObject,
+    SectionBlock,
+)
+
 ELLIPSIS = "…"
 
 
 class Limit(IntEnum):
-    """Slack's length limits, per field (https://api.slack.com/reference/block-kit)."""
+    """Slack's length limits, per field (https://api.slack.com/reference/block-kit): where ``fit``
+    cuts. ``slack_sdk``'s models check the same limits when a block is built."""
 
     TEXT = 3000  # a section's or context element's text object
     FIELD = 2000  # a section field; an input's label and hint
@@ -110,34 +121,37 @@ def fit(text: str, limit: int) -> str:
 
 
 # --- the Block Kit objects text goes into -----------------------------------------------------
+#
+# Built with Slack's own models (``slack_sdk.models.blocks``), whose ``to_dict()`` validates each
+# object against Slack's limits (``SlackObjectFormationError``): the models are the guard, ``fit``
+# keeps our text inside it. The builders pass plain dicts between them (the shape Slack and the
+# tests read); a composite built from them parses them back into models and validates again.
 
 Block = dict[str, Any]
 
 
 def plain(text: str, limit: int = Limit.TEXT) -> dict[str, Any]:
     """A plain_text object (Slack never parses mentions or links in it), cut to ``limit``."""
-    return {"type": "plain_text", "text": fit(text, limit), "emoji": True}
+    return PlainTextObject(text=fit(text, limit), emoji=True).to_dict()
 
 
 def mrkdwn(text: Mrkdwn, limit: int = Limit.TEXT) -> dict[str, Any]:
     """A mrkdwn object: a stray plain ``str`` is escaped, then cut; ``verbatim`` so Slack does
     not turn bare ``@here`` words, channel names or URLs into live mentions or links."""
-    return {"type": "mrkdwn", "text": fit(escape(text), limit), "verbatim": True}
+    return MarkdownTextObject(text=fit(escape(text), limit), verbatim=True).to_dict()
 
 
 def section(text: Mrkdwn) -> Block:
-    return {"type": "section", "text": mrkdwn(text)}
+    return SectionBlock(text=mrkdwn(text)).to_dict()
 
 
-def context(text: Mrkdwn) -> Block:
-    return {"type": "context", "elements": [mrkdwn(text)]}
+def context(text: Mrkdwn, block_id: str | None = None) -> Block:
+    return ContextBlock(elements=[mrkdwn(text)], block_id=block_id).to_dict()
 
 
 def option(text: str, value: str, description: str | None = None) -> dict[str, Any]:
-    opt: dict[str, Any] = {"text": plain(text, Limit.OPTION_TEXT), "value": value}
-    if description:
-        opt["description"] = plain(description, Limit.OPTION_DESCRIPTION)
-    return opt
+    described = plain(description, Limit.OPTION_DESCRIPTION) if description else None
+    return Option(text=plain(text, Limit.OPTION_TEXT), value=value, description=described).to_dict()
 
 
 def button(
@@ -148,27 +162,24 @@ def button(
     style: str | None = None,
     confirm: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A button whose label and value fit Slack's limits (the value is an id: never cut)."""
-    if len(value) > Limit.BUTTON_VALUE:
-        raise ValueError("a button value over 2000 characters; pass an id, not the data")
-    element: dict[str, Any] = {
-        "type": "button",
-        "action_id": action_id,
-        "text": plain(text, Limit.BUTTON_TEXT),
-        "value": value,
-    }
-    if style:
-        element["style"] = style
-    if confirm:
-        element["confirm"] = confirm
-    return element
+    """A button whose label fits Slack's limit; the value is an id, never cut (the model refuses
+    one over 2000 characters)."""
+    element = ButtonElement(
+        action_id=action_id,
+        text=plain(text, Limit.BUTTON_TEXT),
+        value=value,
+        style=style,
+        confirm=confirm,
+    )
+    return element.to_dict()
 
 
 def confirm_dialog(title: str, text: Mrkdwn, yes: str, no: str) -> dict[str, Any]:
     """A button's "are you sure?" dialog, each part at its own limit."""
-    return {
-        "title": plain(title, Limit.CONFIRM_TITLE),
-        "text": mrkdwn(text, Limit.CONFIRM_TEXT),
-        "confirm": plain(yes, Limit.CONFIRM_BUTTON),
-        "deny": plain(no, Limit.CONFIRM_BUTTON),
-    }
+    dialog = ConfirmObject(
+        title=plain(title, Limit.CONFIRM_TITLE),
+        text=mrkdwn(text, Limit.CONFIRM_TEXT),
+        confirm=plain(yes, Limit.CONFIRM_BUTTON),
+        deny=plain(no, Limit.CONFIRM_BUTTON),
+    )
+    return dialog.to_dict()

@@ -1,18 +1,21 @@
 """Block Kit for the ephemeral replies: help, list, status, history, queued, confirm prompt.
 
-Pure functions from settings and records to JSON-ready dicts; no I/O, so every reply can be
-tested on its own. Modals live in ``bot.blocks_modal``; reading a modal's state in
-``bot.blocks_state``. Numbers are always masked (``config.numbers.mask_address``). Every mrkdwn
-text is ``bot.mrkdwn.Mrkdwn`` (user parts escaped) and every text is cut by ``bot.mrkdwn.fit`` at
-its field's limit, so no reply can mention anyone or be refused by Slack for its size.
+Pure functions from settings and records to JSON-ready dicts built with ``slack_sdk``'s Block Kit
+models (which check Slack's limits); no I/O, so every reply can be tested on its own. Modals live
+in ``bot.slack.modal_send`` and ``modal_broadcast``; reading a modal's state in
+``bot.slack.forms``. Numbers are always masked (``config.numbers.mask_address``). Every mrkdwn
+text is ``Mrkdwn`` (user parts escaped) and every text is cut by ``bot.slack.mrkdwn.fit`` at its
+field's limit, so no reply can mention anyone or be refused by Slack for its size.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot import ids
-from bot.mrkdwn import (
+from slack_sdk.models.blocks import ActionsBlock
+
+from bot.slack import ids
+from bot.slack.mrkdwn import (
     Block,
     Limit,
     Mrkdwn,
@@ -288,14 +291,13 @@ def confirm_prompt_blocks(
     cost = f" ({sms}, to each)" if sms else ""
     return [
         section(md(":warning: This sends to *{}* through `{}`{}. Send?", who, channel, cost)),
-        {
-            "type": "actions",
-            "block_id": "confirm_send",
-            "elements": [
+        ActionsBlock(
+            block_id="confirm_send",
+            elements=[
                 button(ids.CONFIRM_SEND, "Send", group_id, style="primary"),
                 button(ids.CANCEL_SEND, "Cancel", group_id),
             ],
-        },
+        ).to_dict(),
     ]
 
 

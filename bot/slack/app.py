@@ -10,10 +10,11 @@ from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import listeners
 from bot.deps import Deps
-from bot.listeners import errors
-from bot.respond import shared_session_middleware
+from bot.slack import listeners
+from bot.slack.listeners import errors
+from bot.slack.listeners.context import ProvideDeps
+from bot.slack.respond import shared_session_middleware
 from config import Settings
 
 
@@ -46,6 +47,7 @@ def create_app(
         # A request no listener takes goes to our error handler: one log line and a 200.
         raise_error_for_unhandled_request=True,
     )
+    app.middleware(ProvideDeps(deps))  # first: every listener and the error handler read it
     app.middleware(errors.remember_request)
     if http_session is not None:
         app.middleware(shared_session_middleware(http_session))

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
-from bot.blocks_broadcast import broadcast_modal, broadcast_not_allowed
-from bot.blocks_modal import send_modal
-from bot.blocks_state import BroadcastForm, ModalOrigin, SendForm
 from bot.deps import Deps
-from bot.listeners import pending
-from bot.listeners.errors import after_ack
-from bot.listeners.views import usable_presets, user_name
 from bot.policy import Sender, usable_channels
-from bot.requests import unescape_slack
+from bot.slack.forms import BroadcastForm, ModalOrigin, SendForm
+from bot.slack.listeners import pending
+from bot.slack.listeners.context import acked, deps_of
+from bot.slack.listeners.views import usable_presets, user_name
+from bot.slack.modal_broadcast import broadcast_modal, broadcast_not_allowed
+from bot.slack.modal_send import send_modal
+from bot.slack.parse import unescape_slack
 
 MAX_PREFILL = 3000  # Slack's limit on a text input's initial_value
 
@@ -67,17 +66,13 @@ async def open_from_message(deps: Deps, body: dict[str, Any], client: AsyncWebCl
     await pending.open_modal(deps, client, body["trigger_id"], user, channel, build)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.global_shortcut(ids.BROADCAST_SHORTCUT)
-    async def on_broadcast_shortcut(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await after_ack(deps, open_broadcast(deps, body, client))
+async def on_broadcast_shortcut(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await acked(ack, deps_of(context), open_broadcast, body, client)
 
-    @app.message_shortcut(ids.MESSAGE_SHORTCUT)
-    async def on_message_shortcut(
-        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
-    ) -> None:
-        await ack()
-        await after_ack(deps, open_from_message(deps, body, client))
+
+async def on_message_shortcut(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: AsyncBoltContext
+) -> None:
+    await acked(ack, deps_of(context), open_from_message, body, client)

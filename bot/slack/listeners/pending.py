@@ -12,24 +12,26 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk.models.blocks import PlainTextObject, SectionBlock
+from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import ids
 from bot.deps import Deps
 from bot.directory import LOOKUP_WITHIN, MembershipPending
 from bot.policy import Sender
+from bot.slack import ids
 
 CHECKING_TEXT = "Checking which channels you may use… this takes a moment."
 
 
 def checking_view() -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "callback_id": ids.NOTICE_MODAL,
-        "title": {"type": "plain_text", "text": "Send a message"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "text": {"type": "plain_text", "text": CHECKING_TEXT}}],
-    }
+    return View(
+        type="modal",
+        callback_id=ids.NOTICE_MODAL,
+        title=PlainTextObject(text="Send a message"),
+        close=PlainTextObject(text="Close"),
+        blocks=[SectionBlock(text=PlainTextObject(text=CHECKING_TEXT))],
+    ).to_dict()
 
 
 async def open_modal(

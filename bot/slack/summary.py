@@ -2,8 +2,8 @@
 
 Why pure: the reporter re-renders the whole summary from the send record on every update, so a
 restart, a receipt or a retry all produce the same truthful picture. Every text is ``Mrkdwn``
-built with ``bot.mrkdwn.md`` (user text, provider reasons and config names escaped), cut by
-``bot.mrkdwn.fit``, so a summary can neither mention anyone nor exceed a Slack limit.
+built with ``md`` (user text, provider reasons and config names escaped), cut by ``fit`` into
+``slack_sdk``'s Block Kit models, so a summary can neither mention anyone nor exceed a Slack limit.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot import ids
-from bot.mrkdwn import (
+from slack_sdk.models.blocks import ActionsBlock
+
+from bot.slack import ids
+from bot.slack.mrkdwn import (
     Limit,
     Mrkdwn,
     button,
@@ -239,7 +241,7 @@ def failure_blocks(
             button(ids.RETRY_UNKNOWN, label, record.request_id, style="danger", confirm=dialog)
         )
     if buttons:
-        blocks.append({"type": "actions", "block_id": "retry", "elements": buttons})
+        blocks.append(ActionsBlock(block_id="retry", elements=buttons).to_dict())
     return blocks
 
 

@@ -1,10 +1,11 @@
-"""The send and broadcast modals, and a read-only notice modal (pure builders, no I/O).
+"""The send modal and a read-only notice modal (pure builders, no I/O).
 
 Why rebuilt whole on every change: the fields follow the chosen channel and message type, and a
-``views.update`` replaces the view; the form read back from the old view (``bot.blocks_state``)
+``views.update`` replaces the view; the form read back from the old view (``bot.slack.forms``)
 becomes the new view's initial values, so nothing typed is lost. Blocks whose options depend on a
 choice carry it in their block_id (``message_type.<channel>``), so Slack never keeps a selection
-that is not among the new options.
+that is not among the new options. Built with ``slack_sdk``'s models (``View``, ``InputBlock``…),
+whose ``to_dict()`` checks Slack's limits.
 """
 
 from __future__ import annotations
@@ -12,10 +13,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot import ids
-from bot.blocks import plain_preview, provider_name, type_names
-from bot.blocks_state import ModalOrigin, SendForm
-from bot.mrkdwn import Block, Limit, Mrkdwn, md, option, plain, section
+from slack_sdk.models.blocks import (
+    CheckboxesElement,
+    ContextBlock,
+    InputBlock,
+    InputInteractiveElement,
+    PlainTextInputElement,
+    StaticSelectElement,
+    UrlInputElement,
+)
+from slack_sdk.models.views import View as ModalView
+
+from bot.slack import ids
+from bot.slack.forms import ModalOrigin, SendForm
+from bot.slack.messages import plain_preview, provider_name, type_names
+from bot.slack.mrkdwn import Block, Limit, Mrkdwn, md, option, plain, section
 from config import ResolvedChannel
 from providers.base import MEDIA_TYPES, MessageType, Service
 from providers.sms_parts import CONCAT_PART, SINGLE_PART, count
@@ -39,24 +51,20 @@ SMS_PARTS_BLOCK = "sms_parts"
 def input_block(
     block_id: str,
     label: str,
-    element: dict[str, Any],
+    element: dict[str, Any] | InputInteractiveElement,
     *,
     optional: bool = False,
     hint: str | None = None,
     dispatch: bool = False,
 ) -> Block:
-    block: Block = {
-        "type": "input",
-        "block_id": block_id,
-        "label": plain(label, Limit.FIELD),
-        "element": element,
-        "optional": optional,
-    }
-    if dispatch:
-        block["dispatch_action"] = True
-    if hint:
-        block["hint"] = plain(hint, Limit.FIELD)
-    return block
+    return InputBlock(
+        block_id=block_id,
+        label=plain(label, Limit.FIELD),
+        element=element,
+        optional=optional,
+        dispatch_action=True if dispatch else None,
+        hint=plain(hint, Limit.FIELD) if hint else None,
+    ).to_dict()
 
 
 def text_element(
@@ -65,60 +73,60 @@ def text_element(
     *,
     multiline: bool = False,
     placeholder: str | None = None,
-    kind: str = "plain_text_input",
-) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": kind, "action_id": action_id}
-    if kind == "plain_text_input":
-        element["multiline"] = multiline
-    if value:
-        element["initial_value"] = value
-    if placeholder:
-        element["placeholder"] = plain(placeholder, Limit.PLACEHOLDER)
-    return element
+    url: bool = False,
+) -> InputInteractiveElement:
+    """A text input (``url``: Slack's URL input, which checks the link as it is typed)."""
+    hint = plain(placeholder, Limit.PLACEHOLDER) if placeholder else None
+    if url:
+        return UrlInputElement(action_id=action_id, initial_value=value or None, placeholder=hint)
+    return PlainTextInputElement(
+        action_id=action_id, initial_value=value or None, multiline=multiline, placeholder=hint
+    )
 
 
 def select_element(
-    action_id: str, options: list[dict[str, Any]], chosen: str | None
-) -> dict[str, Any]:
-    element: dict[str, Any] = {"type": "static_select", "action_id": action_id, "options": options}
+    action_id: str,
+    options: list[dict[str, Any]],
+    chosen: str | None,
+    placeholder: str | None = None,
+) -> StaticSelectElement:
     initial = next((o for o in options if o["value"] == chosen), None)
-    if initial is not None:
-        element["initial_option"] = initial
-    return element
+    return StaticSelectElement(
+        action_id=action_id,
+        options=options,
+        initial_option=initial,
+        placeholder=plain(placeholder, Limit.PLACEHOLDER) if placeholder else None,
+    )
 
 
 def modal_view(callback_id: str, title: str, blocks: list[Block], origin: ModalOrigin) -> View:
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": plain(title, Limit.VIEW_TITLE),
-        "submit": plain("Send", Limit.VIEW_TITLE),
-        "close": plain("Cancel", Limit.VIEW_TITLE),
-        "private_metadata": origin.encode(),
-        "blocks": blocks,
-    }
+    return ModalView(
+        type="modal",
+        callback_id=callback_id,
+        title=plain(title, Limit.VIEW_TITLE),
+        submit=plain("Send", Limit.VIEW_TITLE),
+        close=plain("Cancel", Limit.VIEW_TITLE),
+        private_metadata=origin.encode(),
+        blocks=blocks,
+    ).to_dict()
 
 
-def notice_modal(title: str, text: Mrkdwn) -> View:
+def notice_modal(title: str, text: Mrkdwn, callback_id: str = ids.NOTICE_MODAL) -> View:
     """A modal with only a message and a Close button (nothing to submit)."""
-    return {
-        "type": "modal",
-        "callback_id": ids.NOTICE_MODAL,
-        "title": plain(title, Limit.VIEW_TITLE),
-        "close": plain("Close", Limit.VIEW_TITLE),
-        "blocks": [section(text)],
-    }
+    return ModalView(
+        type="modal",
+        callback_id=callback_id,
+        title=plain(title, Limit.VIEW_TITLE),
+        close=plain("Close", Limit.VIEW_TITLE),
+        blocks=[section(text)],
+    ).to_dict()
 
 
 def confirm_block(confirmed: bool, hint: str) -> Block:
     opt = option(CONFIRM_LABEL, ids.CONFIRM_VALUE)
-    element: dict[str, Any] = {
-        "type": "checkboxes",
-        "action_id": ids.CONFIRM_ACTION,
-        "options": [opt],
-    }
-    if confirmed:
-        element["initial_options"] = [opt]
+    element = CheckboxesElement(
+        action_id=ids.CONFIRM_ACTION, options=[opt], initial_options=[opt] if confirmed else None
+    )
     return input_block(ids.CONFIRM_BLOCK, "Confirm", element, optional=True, hint=hint)
 
 
@@ -145,8 +153,7 @@ def _channel_block(channels: Sequence[ResolvedChannel], chosen: ResolvedChannel)
         if chosen.recipients
         else "no recipients of its own: give numbers below"
     )
-    element = select_element(ids.CHANNEL_ACTION, options, chosen.name)
-    element["placeholder"] = plain("Pick a channel", Limit.PLACEHOLDER)
+    element = select_element(ids.CHANNEL_ACTION, options, chosen.name, "Pick a channel")
     return input_block(ids.CHANNEL_BLOCK, "Channel", element, hint=hint, dispatch=True)
 
 
@@ -157,7 +164,7 @@ def _message_fields(kind: MessageType, form: SendForm) -> list[Block]:
             input_block(
                 ids.MEDIA_URL_BLOCK,
                 "Media URL",
-                text_element(ids.MEDIA_URL_ACTION, form.media_url, kind="url_text_input"),
+                text_element(ids.MEDIA_URL_ACTION, form.media_url, url=True),
                 hint=f"A public https:// link to the {noun}; the provider fetches it.",
             ),
             input_block(
@@ -229,7 +236,7 @@ def sms_parts_block(channel: ResolvedChannel, text: str) -> Block:
             f"{limit} {'part' if limit == 1 else 'parts'} ({limit * table['GSM-7']} or "
             f"{limit * table['UCS-2']} characters)."
         )
-    return {"type": "context", "block_id": SMS_PARTS_BLOCK, "elements": [plain(line)]}
+    return ContextBlock(block_id=SMS_PARTS_BLOCK, elements=[plain(line)]).to_dict()
 
 
 def _numbers_block(channel: ResolvedChannel, form: SendForm) -> Block:

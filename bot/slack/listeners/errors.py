@@ -17,14 +17,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.async_app import AsyncBoltContext
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
 from bot.deps import Deps
+from bot.slack import messages as blocks
 
 log = logging.getLogger("bot.listeners")
 
@@ -119,7 +119,7 @@ async def tell_user(
 
 
 async def report(
-    deps: Deps, error: BaseException, body: Any, context: AsyncBoltContext | None
+    deps: Deps | None, error: BaseException, body: Any, context: AsyncBoltContext | None
 ) -> None:
     """Log the failure (one record, with its traceback) and tell the person; never raises."""
     ref = secrets.token_hex(3).upper()
@@ -141,7 +141,8 @@ async def report(
             )
         if context is None or context.client is None:
             return
-        text = blocks.ERROR_TEXT.format(ref=ref, command=deps.command)
+        command = deps.command if deps is not None else Deps.command
+        text = blocks.ERROR_TEXT.format(ref=ref, command=command)
         await tell_user(context, context.client, text, where)
     except Exception as exc:  # the handler of last resort must not raise
         log.warning(
@@ -151,19 +152,19 @@ async def report(
         )
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.error
-    async def on_error(
-        error: Exception,
-        body: dict[str, Any],
-        context: AsyncBoltContext,
-        response: BoltResponse | None,
-    ) -> BoltResponse | None:
-        if isinstance(error, BoltUnhandledRequestError):
-            # Nothing here listens for it (an old button, another app's id): nothing to do.
-            log.info("ignored a Slack request no listener takes", extra=request_context(body))
-        else:
-            await report(deps, error, body, context)
-        # Before the ack, Slack gets an empty 200 (a modal closes; the person was told); after
-        # it, bolt has already answered and takes no response from here.
-        return BoltResponse(status=200, body="") if response is not None else None
+async def on_error(
+    error: Exception,
+    body: dict[str, Any],
+    context: AsyncBoltContext,
+    response: BoltResponse | None,
+) -> BoltResponse | None:
+    """Bolt's error handler: every error a listener lets rise, and requests nobody takes."""
+    if isinstance(error, BoltUnhandledRequestError):
+        # Nothing here listens for it (an old button, another app's id): nothing to do.
+        log.info("ignored a Slack request no listener takes", extra=request_context(body))
+    else:
+        deps = context.get("deps")
+        await report(deps if isinstance(deps, Deps) else None, error, body, context)
+    # Before the ack, Slack gets an empty 200 (a modal closes; the person was told); after
+    # it, bolt has already answered and takes no response from here.
+    return BoltResponse(status=200, body="") if response is not None else None

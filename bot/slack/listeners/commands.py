@@ -9,17 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
-from bot.blocks_modal import send_modal
-from bot.blocks_state import ModalOrigin, SendForm
 from bot.deps import Deps
-from bot.listeners import pending
-from bot.listeners.errors import after_ack
 from bot.policy import Rejection, Sender, audience, sms_note, usable_channels
-from bot.requests import (
+from bot.requests import SendRequest
+from bot.slack import messages as blocks
+from bot.slack.forms import ModalOrigin, SendForm
+from bot.slack.listeners import pending
+from bot.slack.listeners.context import acked, deps_of
+from bot.slack.listeners.errors import after_ack
+from bot.slack.modal_send import send_modal
+from bot.slack.parse import (
     Command,
     Help,
     History,
@@ -27,7 +29,6 @@ from bot.requests import (
     OpenModal,
     ParseError,
     Send,
-    SendRequest,
     Status,
     parse_command,
 )
@@ -150,16 +151,25 @@ class CommandHandler:
             await _ephemeral(self.respond, text)
 
 
-def register(app: AsyncApp, deps: Deps) -> None:
-    @app.command(deps.command)
-    async def on_send_command(
-        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
-    ) -> None:
-        await ack()
-        handler = CommandHandler(deps, body, respond)
-        if not (body.get("text") or "").strip():
-            # Opening the modal cannot wait its turn: the trigger_id expires 3 s after the command.
-            await after_ack(deps, handler.run(client))
-            return
-        async with deps.after_ack_slots:
-            await after_ack(deps, handler.run(client))
+async def on_send(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: AsyncBoltContext,
+) -> None:
+    """The slash command (``/send`` unless configured otherwise)."""
+    deps = deps_of(context)
+    if not (body.get("text") or "").strip():
+        # Opening the modal cannot wait its turn: the trigger_id expires 3 s after the command.
+        await acked(ack, deps, run, body, respond, client)
+        return
+    await ack()
+    async with deps.after_ack_slots:
+        await after_ack(deps, run(deps, body, respond, client))
+
+
+async def run(
+    deps: Deps, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+) -> None:
+    await CommandHandler(deps, body, respond).run(client)
