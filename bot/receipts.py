@@ -10,7 +10,7 @@ slow webhook); the Slack refresh is scheduled, not awaited.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -19,45 +19,10 @@ from bot.send.service import SendService
 from bot.store.base import RecipientStatus, Store
 from config import Settings
 from config.numbers import mask_address
-from providers import AnyProviderConfig
-from providers.autokonnect import AutoKonnectConfig
-from providers.kaleyra import KaleyraConfig
-from providers.receipts import (
-    AUTOKONNECT_CANNOT,
-    NoReceipts,
-    ReceiptBatch,
-    ReceiptRejected,
-    authenticate_talkntalk,
-    talkntalk_events,
-)
-from providers.receipts_kaleyra import authenticate_kaleyra, kaleyra_events
-from providers.talkntalk import TalkNTalkConfig
+from providers import receipts_for
+from providers.receipts import ReceiptRejected
 
 log = logging.getLogger(__name__)
-
-Authenticate = Callable[[Mapping[str, str], bytes], None]
-Parse = Callable[[Mapping[str, str], bytes], ReceiptBatch]
-
-
-def receipt_source(account: str, config: AnyProviderConfig) -> tuple[Authenticate, Parse]:
-    """How this account's callbacks are checked and read; ``NoReceipts`` if they cannot be."""
-    if isinstance(config, AutoKonnectConfig):
-        raise NoReceipts(AUTOKONNECT_CANNOT)
-    if config.webhook_secret is None:
-        raise NoReceipts(f"receipts not configured for {account}: set webhook_secret")
-    if isinstance(config, TalkNTalkConfig):
-        tnt = config
-
-        def tnt_auth(headers: Mapping[str, str], body: bytes) -> None:
-            authenticate_talkntalk(tnt, account, headers, body)
-
-        return tnt_auth, talkntalk_events
-    kal: KaleyraConfig = config
-
-    def kal_auth(headers: Mapping[str, str], body: bytes) -> None:
-        authenticate_kaleyra(kal, account, headers, body)
-
-    return kal_auth, lambda _headers, body: kaleyra_events(body)
 
 
 def _answer(status: int, **fields: object) -> web.Response:
@@ -77,9 +42,9 @@ async def receive(
     if config is None:
         return _answer(404, error=f"there is no provider account named {account!r}")
     try:
-        authenticate, parse = receipt_source(account, config)
-        authenticate(headers, body)
-        batch = parse(headers, body)
+        source = receipts_for(account, config)
+        source.authenticate(headers, body)
+        batch = source.parse(headers, body)
     except ReceiptRejected as exc:
         label = {400: "malformed", 401: "unauthenticated"}.get(exc.status, "not_configured")
         metrics.RECEIPTS.labels(account, label).inc()

@@ -13,9 +13,7 @@ from config.numbers import mask_address
 from config.schema import format_duration
 from config.settings import ResolvedBroadcast, ResolvedChannel, Senders, Settings
 from providers import REGISTRY, AnyProviderConfig, AutoKonnectConfig, KaleyraConfig
-from providers.autokonnect import DEFAULT_BASE_URL as AUTOKONNECT_URL
 from providers.base import MessageType
-from providers.talkntalk import DEFAULT_BASE_URL as TALKNTALK_URL
 
 SHOWN_RECIPIENTS = 5
 _LABEL = 17
@@ -35,7 +33,7 @@ def _base_url(account: AnyProviderConfig) -> str:
         return f"{account.api_base()} ({where}), sid {account.sid}"
     if account.base_url is not None:
         return str(account.base_url)
-    default = TALKNTALK_URL if account.type == "talkntalk" else AUTOKONNECT_URL
+    default = REGISTRY[account.type].default_base_url
     return f"{default} (default)"
 
 

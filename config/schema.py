@@ -21,7 +21,13 @@ from pydantic import (
 
 from config.durations import DURATION_PATTERN, Duration, format_duration
 from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
-from providers import AnyProviderConfig, AutoKonnectConfig, KaleyraConfig, TalkNTalkConfig
+from providers import (
+    PROVIDERS,
+    AnyProviderConfig,
+    AutoKonnectConfig,
+    KaleyraConfig,
+    TalkNTalkConfig,
+)
 from providers.base import Service
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -34,10 +40,8 @@ DEFAULT_MAX_SMS_PARTS = 6  # ~900 plain characters, ~400 with a curly quote or e
 
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=64)]
 
-PROVIDER_CONFIGS: tuple[type[TalkNTalkConfig | AutoKonnectConfig | KaleyraConfig], ...] = (
-    TalkNTalkConfig,
-    AutoKonnectConfig,
-    KaleyraConfig,
+PROVIDER_CONFIGS: tuple[type[TalkNTalkConfig | AutoKonnectConfig | KaleyraConfig], ...] = tuple(
+    kind.config_model for kind in PROVIDERS
 )
 
 

@@ -1,38 +1,15 @@
-"""Async provider adapters, usable without Slack. ``REGISTRY`` maps a config ``type`` to a class."""
+"""Async provider adapters, usable without Slack. ``providers.registry`` maps a config's
+``type:`` to its provider; the names most callers need are re-exported here."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import aiohttp
-from pydantic import Field
-
 from providers.autokonnect import AutoKonnect, AutoKonnectConfig
-from providers.base import Provider
 from providers.kaleyra import Kaleyra, KaleyraConfig
+from providers.registry import PROVIDERS, REGISTRY, AnyProviderConfig, build_provider, receipts_for
 from providers.talkntalk import TalkNTalk, TalkNTalkConfig
 
-AnyProviderConfig = Annotated[
-    TalkNTalkConfig | AutoKonnectConfig | KaleyraConfig, Field(discriminator="type")
-]
-
-REGISTRY: dict[str, type[TalkNTalk] | type[AutoKonnect] | type[Kaleyra]] = {
-    "talkntalk": TalkNTalk,
-    "autokonnect": AutoKonnect,
-    "kaleyra": Kaleyra,
-}
-
-
-def build_provider(config: AnyProviderConfig, session: aiohttp.ClientSession) -> Provider:
-    """The adapter for an account's config, sharing the caller's session."""
-    if isinstance(config, TalkNTalkConfig):
-        return TalkNTalk(config, session)
-    if isinstance(config, AutoKonnectConfig):
-        return AutoKonnect(config, session)
-    return Kaleyra(config, session)
-
-
 __all__ = [
+    "PROVIDERS",
     "REGISTRY",
     "AnyProviderConfig",
     "AutoKonnect",
@@ -42,4 +19,5 @@ __all__ = [
     "TalkNTalk",
     "TalkNTalkConfig",
     "build_provider",
+    "receipts_for",
 ]

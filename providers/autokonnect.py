@@ -1,5 +1,8 @@
 """AutoKonnect WhatsApp Business (provider-docs/autokonnect-waba-messages.txt).
 
+The provider's one entry point: config, limits, route rules, error book (``autokonnect_errors``)
+and receipt source (none: it cannot report delivery) are declared on ``AutoKonnect``.
+
 Every recipient of a call goes out in ONE request: numbers in ``phone_number``, contact tags in
 ``contact_tag_id`` (a string for one, an array for many); AutoKonnect expands the tags, merges,
 dedupes and answers only ``recipients_count``. Doc contradictions and the reading chosen:
@@ -28,29 +31,32 @@ from urllib.parse import quote, urlsplit
 from pydantic import Field
 
 from providers.adapter import HttpAdapter
+from providers.autokonnect_errors import ERROR_BOOK
 from providers.base import (
     MEDIA_TYPES,
-    AuthFailed,
     Message,
     MessageType,
-    NotFound,
     Outcome,
     OutcomeStatus,
     ProviderAccountConfig,
-    ProviderServerError,
     Recipient,
     RecipientKind,
-    RequestRejected,
     Route,
     SendResult,
     Service,
-    SessionUnavailable,
 )
-from providers.http import ErrorRule, ErrorTable, Reply
+from providers.http import ErrorBook
+from providers.receipts import CannotReport, ReceiptSource
+from providers.rules import RouteRules
 
 DEFAULT_BASE_URL = "https://app.autokonnect.co.ke"
 
 log = logging.getLogger(__name__)
+
+CANNOT_REPORT = (
+    "AutoKonnect cannot report delivery: its send API returns no message id and its docs define "
+    "no delivery callback, so there is nothing a receipt could be matched to"
+)
 
 
 class AutoKonnectConfig(ProviderAccountConfig):
@@ -63,7 +69,6 @@ class AutoKonnectConfig(ProviderAccountConfig):
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 _TAG_ID = re.compile(r"^[A-Za-z0-9_-]+$")
-_CODE = re.compile(r"^[a-z][a-z0-9_]*$")  # a machine code, not a sentence
 # Keys each interactive kind needs in ``action`` (WhatsApp's own rules; the doc's four examples).
 _INTERACTIVE_ACTION_KEYS: Mapping[str, tuple[str, ...]] = {
     "button": ("buttons",),
@@ -72,71 +77,13 @@ _INTERACTIVE_ACTION_KEYS: Mapping[str, tuple[str, ...]] = {
     "product": ("catalog_id", "product_retailer_id"),
 }
 
-# The 400s that mean "fix the request": all RequestRejected.
-_REJECTED = {
-    "missing_type": "the message type was missing — report this bridge bug",
-    "missing_recipient": "no phone number or contact tag was given — add recipients",
-    "no_valid_recipients": (
-        "the contact tag(s) hold no contacts with a valid phone number — add contacts to the "
-        "tag in AutoKonnect or check the tag id"
-    ),
-    "invalid_type": "message type not supported — use text, media, template or interactive",
-    "missing_message": "the text is empty — write a message",
-    "missing_link": "the media link is missing — give a public URL of the file",
-    "missing_template_id": "the template id is missing — give an approved template's numeric id",
-    "invalid_template_id_format": "template_id must be a number — use its numeric id, not its name",
-    "missing_components": "the template components are missing — give its variable values",
-    "template_not_approved": "the template is not approved — wait, or choose an approved one",
-}
-_WABA_MISMATCH = "this WABA does not belong to the API key's company — check waba_id"
-_BAD_KEY = "the API key was refused — check the AutoKonnect API key (from its /companies page)"
-ERRORS = ErrorTable(
-    provider="AutoKonnect",
-    by_code={code: ErrorRule(RequestRejected, why) for code, why in _REJECTED.items()}
-    | {
-        "reconnect_waba": ErrorRule(
-            SessionUnavailable, "WABA channel is disconnected — reconnect it in AutoKonnect"
-        ),
-        "invalid_auth_header": ErrorRule(AuthFailed, _BAD_KEY),
-        "invalid_api_key": ErrorRule(AuthFailed, _BAD_KEY),
-        "credential_resource_mismatch": ErrorRule(AuthFailed, _WABA_MISMATCH),
-        "template_not_found": ErrorRule(
-            NotFound, "template id not found for this company — check the template id"
-        ),
-    },
-    by_status={
-        401: ErrorRule(AuthFailed, _BAD_KEY),
-        403: ErrorRule(AuthFailed, _WABA_MISMATCH),
-        # "404 | (no code) | WABA channel ID not found"
-        404: ErrorRule(NotFound, "WABA channel ID not found — check waba_id in the channel"),
-        500: ErrorRule(
-            ProviderServerError,
-            "AutoKonnect had an internal server error — the message may or may not be queued",
-        ),
-    },
-)
-
-
-def error_code(reply: Reply) -> str | None:
-    """The error code from an undocumented body: ``error``, ``code`` or ``error.code``."""
-    body = reply.body
-    if not isinstance(body, dict):
-        return None
-    error = body.get("error")
-    candidates = [error, body.get("code")]
-    if isinstance(error, dict):
-        candidates = [error.get("code"), body.get("code")]
-    for value in candidates:
-        if isinstance(value, str) and _CODE.match(value):
-            return value
-    return None
-
 
 class AutoKonnect(HttpAdapter[AutoKonnectConfig]):
     """Adapter for one AutoKonnect account: all numbers and tags go in ONE request."""
 
     type_name: ClassVar[str] = "autokonnect"
     display_name: ClassVar[str] = "AutoKonnect"
+    config_model: ClassVar[type[AutoKonnectConfig]] = AutoKonnectConfig
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
     services: ClassVar[frozenset[Service]] = frozenset({Service.WABA})
     message_types: ClassVar[Mapping[Service, frozenset[MessageType]]] = {
@@ -151,29 +98,15 @@ class AutoKonnect(HttpAdapter[AutoKonnectConfig]):
 
     text_limit: ClassVar[Mapping[Service, int]] = {}
     default_rate_per_minute: ClassVar[int | None] = None  # "depend on your WABA tier settings"
+    route_rules: ClassVar[RouteRules] = RouteRules(
+        unsupported="AutoKonnect has no service {service!r}; use waba",
+        reads=frozenset({"waba_id"}),
+        needs={"waba_id": "a waba channel needs waba_id (the WABA channel ID in the URL)"},
+    )
+    errors: ClassVar[ErrorBook] = ERROR_BOOK
+    receipts: ClassVar[ReceiptSource] = CannotReport(CANNOT_REPORT)
 
-    @classmethod
-    def route_problems(cls, route: Route) -> list[str]:
-        problems: list[str] = []
-        if route.service not in cls.services:
-            problems.append(f"AutoKonnect has no service {route.service.value!r}; use waba")
-        if not route.waba_id:
-            problems.append("a waba channel needs waba_id (the WABA channel ID in the URL)")
-        if route.sender_id or route.session_id or route.from_number:
-            problems.append("sender_id, session_id and from are not AutoKonnect settings")
-        return problems
-
-    def validate(self, route: Route, message: Message, recipients: Sequence[Recipient]) -> None:
-        """Reject locally what AutoKonnect (or WhatsApp behind it) would refuse; no I/O."""
-        problems = self.route_problems(route)
-        if problems:
-            raise self._invalid("; ".join(problems))
-        self._validate_recipients(recipients)
-        problem = _content_problem(message)
-        if problem:
-            raise self._invalid(problem)
-
-    def _validate_recipients(self, recipients: Sequence[Recipient]) -> None:
+    def _check_batch(self, recipients: Sequence[Recipient]) -> None:
         if not recipients:
             raise self._invalid("no recipients — give at least one phone number or contact tag")
         if len(recipients) > self.max_recipients_per_call:
@@ -181,10 +114,13 @@ class AutoKonnect(HttpAdapter[AutoKonnectConfig]):
                 f"{len(recipients)} recipients in one call — split into batches of at most "
                 f"{self.max_recipients_per_call}"
             )
-        for recipient in recipients:
-            problem = _recipient_problem(recipient)
-            if problem:
-                raise self._invalid(f"recipient {_label(recipient)} {problem}")
+
+    def _recipient_problem(self, service: Service, recipient: Recipient) -> str | None:
+        problem = _recipient_problem(recipient)
+        return f"recipient {_label(recipient)} {problem}" if problem else None
+
+    def _content_problem(self, service: Service, message: Message) -> str | None:
+        return _content_problem(message)
 
     def payload(self, message: Message, recipients: Sequence[Recipient]) -> dict[str, Any]:
         """The documented request body; assumes ``validate`` passed."""
@@ -232,7 +168,7 @@ class AutoKonnect(HttpAdapter[AutoKonnectConfig]):
             f"/api/v1/whatsapp/{waba}/messages", payload, {"Authorization": f"Bearer {key}"}
         )
         if not reply.ok:
-            raise ERRORS.error_for(reply, error_code(reply))
+            raise self._error(route.service, reply)
         count = reply.field("recipients_count")
         return SendResult(
             outcomes=[Outcome(recipient=r, status=OutcomeStatus.SENT) for r in recipients],

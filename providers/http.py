@@ -13,7 +13,7 @@ import asyncio
 import email.utils
 import json
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,7 @@ from providers.base import (
     ProviderTimeout,
     RateLimited,
     RequestRejected,
+    Service,
     UnreadableReply,
 )
 from providers.redaction import Redactor
@@ -95,6 +96,22 @@ class ErrorTable:
             status=reply.status,
             retry_after=retry_after if reply.status == 429 else None,
         )
+
+
+@dataclass(frozen=True)
+class ErrorBook:
+    """All of a provider's documented errors, declared as data on its adapter: a table per
+    service, how its (undocumented) error bodies name a code, and an optional last word for the
+    cases a table cannot express (a code with two meanings, the provider's own words)."""
+
+    tables: Mapping[Service, ErrorTable]
+    read_code: Callable[[Any], str | None]
+    refine: Callable[[ProviderError, Reply], ProviderError] | None = None
+
+    def error_for(self, service: Service, reply: Reply) -> ProviderError:
+        """The typed error for a non-2xx reply to a send through ``service``."""
+        error = self.tables[service].error_for(reply, self.read_code(reply.body))
+        return self.refine(error, reply) if self.refine is not None else error
 
 
 def _generic_rule(status: int) -> ErrorRule:

@@ -1,5 +1,8 @@
 """Kaleyra WhatsApp text messages (provider-docs/kaleyra-whatsapp-text.txt).
 
+The provider's one entry point: config, limits, route rules, error book (``kaleyra_errors``) and
+receipt source (``kaleyra_receipts``) are declared on ``Kaleyra``.
+
 One recipient per request, so every recipient gets its own ``message_id`` and our own id rides in
 ``extra_info.ref`` for the callbacks. Doc contradictions and the reading chosen:
 
@@ -25,24 +28,22 @@ from pydantic import Field, SecretStr, model_validator
 
 from providers.adapter import HttpAdapter
 from providers.base import (
-    AuthFailed,
-    InsufficientBalance,
     Message,
     MessageType,
-    NotFound,
     Outcome,
     OutcomeStatus,
     ProviderAccountConfig,
-    ProviderError,
-    ProviderServerError,
     Recipient,
     RecipientKind,
-    RequestRejected,
     Route,
     SendResult,
     Service,
 )
-from providers.http import ErrorRule, ErrorTable, Reply
+from providers.http import ErrorBook, Reply
+from providers.kaleyra_errors import ERROR_BOOK
+from providers.kaleyra_receipts import authenticate_kaleyra, parse_kaleyra
+from providers.receipts import Receipts, ReceiptSource
+from providers.rules import RouteRules
 
 log = logging.getLogger(__name__)
 
@@ -101,103 +102,8 @@ class KaleyraConfig(ProviderAccountConfig):
 
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
-_CODE_WORD = re.compile(r"[A-Za-z0-9_-]{2,32}")
 # The doc's sample success body is not JSON; this still finds its message id.
 _MESSAGE_ID_IN_TEXT = re.compile(r'"message_id"\s*:\s*"([^"]+)"')
-
-_SERVER_ERROR = ErrorRule(
-    ProviderServerError,
-    "Kaleyra had an internal error — the message may or may not have gone out; "
-    "check with the recipient before sending again",
-)
-_KEYS = ErrorRule(AuthFailed, "Kaleyra refused the request — check the Kaleyra sid and api key")
-
-# "Sample Failure Response": every documented (status, code), looked up by the top-level code.
-ERRORS = ErrorTable(
-    provider="Kaleyra",
-    by_code={
-        "RBC001": ErrorRule(
-            AuthFailed,
-            "the SID or API key was refused — check the Kaleyra sid in the config "
-            "and the Kaleyra api key in the environment",
-        ),
-        "WA401": ErrorRule(
-            AuthFailed,
-            "the business number in `from` is not on this Kaleyra account — check the "
-            "channel's from number (E.164, with country code) against the account's numbers",
-        ),
-        "WA400": ErrorRule(
-            RequestRejected,
-            "Kaleyra rejected the payload format — check the recipient number and the text; "
-            "if it persists, report it as a bridge bug",
-        ),
-        "WA500": _SERVER_ERROR,
-        "E110": ErrorRule(InsufficientBalance, "balance too low — top up the Kaleyra account"),
-    },
-    by_status={
-        400: ErrorRule(RequestRejected, "Kaleyra rejected the request — check number and text"),
-        401: _KEYS,
-        403: _KEYS,
-        404: ErrorRule(
-            NotFound, "Kaleyra has no such endpoint — check the pod or base_url, sid and from"
-        ),
-        500: _SERVER_ERROR,
-    },
-)
-
-# "WA-401" has two documented meanings; only the message (or the error key) tells them apart.
-_WA_401_ACCOUNT = ErrorRule(
-    AuthFailed,
-    "the WhatsApp API is not enabled for this Kaleyra account — ask Kaleyra support to enable it",
-)
-_WA_401_VERSION = ErrorRule(
-    AuthFailed,
-    "the business number in `from` is set up on a different version of Kaleyra's WhatsApp API "
-    "— ask Kaleyra support to move it to the v2 API, or use a number that is on v2",
-)
-_WA_401_OTHER = ErrorRule(
-    AuthFailed,
-    "Kaleyra refused this account or business number for the WhatsApp API — "
-    "ask Kaleyra support what the account is missing",
-)
-
-
-def _error_code(body: Any) -> str | None:
-    """The code of an error body: top-level ``code``, else ``error.code``, else ``error``."""
-    if not isinstance(body, dict):
-        return None
-    error = body.get("error")
-    nested = error.get("code") if isinstance(error, dict) else None
-    for code in (body.get("code"), nested, error):
-        # A code is a short word ("RBC001", "WA-401"): anything else is not kept or logged.
-        if isinstance(code, str) and _CODE_WORD.fullmatch(code.strip()):
-            return code.strip()
-    return None
-
-
-def _wa_dash_401_rule(reply: Reply) -> ErrorRule:
-    message = reply.field("message")
-    words = message.lower() if isinstance(message, str) else ""
-    if "version" in words:
-        return _WA_401_VERSION
-    if "not available" in words:
-        return _WA_401_ACCOUNT
-    error = reply.field("error")
-    if isinstance(error, dict):
-        if "account" in error:
-            return _WA_401_ACCOUNT
-        if "phone_number" in error:
-            return _WA_401_VERSION
-    return _WA_401_OTHER
-
-
-def error_for(reply: Reply) -> ProviderError:
-    """The typed error for a non-2xx Kaleyra reply."""
-    code = _error_code(reply.body)
-    if code == "WA-401":
-        rule = _wa_dash_401_rule(reply)
-        return rule.error(rule.reason, provider=ERRORS.provider, code=code, status=reply.status)
-    return ERRORS.error_for(reply, code)
 
 
 def _message_id(reply: Reply) -> str | None:
@@ -215,6 +121,7 @@ class Kaleyra(HttpAdapter[KaleyraConfig]):
 
     type_name: ClassVar[str] = "kaleyra"
     display_name: ClassVar[str] = "Kaleyra"
+    config_model: ClassVar[type[KaleyraConfig]] = KaleyraConfig
     services: ClassVar[frozenset[Service]] = frozenset({Service.WHATSAPP})
     message_types: ClassVar[Mapping[Service, frozenset[MessageType]]] = {
         Service.WHATSAPP: frozenset({MessageType.TEXT}),
@@ -224,17 +131,13 @@ class Kaleyra(HttpAdapter[KaleyraConfig]):
     max_recipients_per_call: ClassVar[int] = 1
     text_limit: ClassVar[Mapping[Service, int]] = {Service.WHATSAPP: TEXT_LIMIT}
     default_rate_per_minute: ClassVar[int | None] = None
-
-    @classmethod
-    def route_problems(cls, route: Route) -> list[str]:
-        problems: list[str] = []
-        if route.service not in cls.services:
-            problems.append(f"Kaleyra has no service {route.service.value!r}; use whatsapp")
-        if not route.from_number:
-            problems.append("a Kaleyra whatsapp channel needs from (the business number)")
-        if route.sender_id or route.session_id or route.waba_id:
-            problems.append("sender_id, session_id and waba_id are not Kaleyra settings")
-        return problems
+    route_rules: ClassVar[RouteRules] = RouteRules(
+        unsupported="Kaleyra has no service {service!r}; use whatsapp",
+        reads=frozenset({"from_number"}),
+        needs={"from_number": "a Kaleyra whatsapp channel needs from (the business number)"},
+    )
+    errors: ClassVar[ErrorBook] = ERROR_BOOK
+    receipts: ClassVar[ReceiptSource] = Receipts(KaleyraConfig, authenticate_kaleyra, parse_kaleyra)
 
     def base_url_for(self, config: KaleyraConfig) -> str:
         """The pod's documented domain, or the configured base_url."""
@@ -243,47 +146,35 @@ class Kaleyra(HttpAdapter[KaleyraConfig]):
     def __repr__(self) -> str:
         return f"Kaleyra(sid={self._config.sid!r}, base={self._base_url!r})"
 
-    def validate(self, route: Route, message: Message, recipients: Sequence[Recipient]) -> None:
-        """Reject locally what Kaleyra would reject, or what would break callback matching."""
-        if route.service is not Service.WHATSAPP:
-            raise self._invalid(f"Kaleyra has no service {route.service.value!r}; use whatsapp")
-        if not route.from_number or not _E164.fullmatch(route.from_number):
-            raise self._invalid(
+    def _route_problem(self, route: Route) -> str | None:
+        if route.from_number and not _E164.fullmatch(route.from_number):
+            return (
                 "the channel's from (the Kaleyra business number) must be E.164 with its "
                 "country code, e.g. +919000000001"
             )
-        if message.type is not MessageType.TEXT:
-            raise self._invalid(
-                f"Kaleyra takes text messages only, not {message.type.value} — send text"
+        return None
+
+    def _recipient_problem(self, service: Service, recipient: Recipient) -> str | None:
+        if recipient.kind is not RecipientKind.PHONE:
+            return (
+                f"Kaleyra sends to phone numbers only, not a {recipient.kind.value} — "
+                "use a number with its country code"
             )
-        if not message.text or not message.text.strip():
-            raise self._invalid("the message text is empty — write something to send")
-        if len(message.text) > TEXT_LIMIT:
-            raise self._invalid(
-                f"the text is {len(message.text)} characters; Kaleyra takes at most "
-                f"{TEXT_LIMIT} — shorten it or send it in parts"
+        if not _E164.fullmatch(recipient.address):
+            return (
+                "the recipient is not a phone number in E.164 form — use + and the "
+                "country code, e.g. +919000000001"
             )
-        if len(recipients) != 1:
-            raise self._invalid(
-                f"Kaleyra sends to one recipient per request, got {len(recipients)} — "
-                "send one request per recipient"
+        if len(recipient.ref) > REF_LIMIT:
+            # "can be 255 characters long only" yet "will be truncated": a cut ref never matches.
+            return (
+                f"the recipient's ref is {len(recipient.ref)} characters; Kaleyra keeps "
+                f"at most {REF_LIMIT} — use a shorter id"
             )
-        for recipient in recipients:
-            if recipient.kind is not RecipientKind.PHONE:
-                raise self._invalid(
-                    f"Kaleyra sends to phone numbers only, not a {recipient.kind.value} — "
-                    "use a number with its country code"
-                )
-            if not _E164.fullmatch(recipient.address):
-                raise self._invalid(
-                    "the recipient is not a phone number in E.164 form — use + and the "
-                    "country code, e.g. +919000000001"
-                )
-            if len(recipient.ref) > REF_LIMIT:
-                raise self._invalid(
-                    f"the recipient's ref is {len(recipient.ref)} characters; Kaleyra keeps "
-                    f"at most {REF_LIMIT} — use a shorter id"
-                )
+        return None
+
+    def _type_problem(self, service: Service, kind: MessageType) -> str:
+        return f"Kaleyra takes text messages only, not {kind.value} — send text"
 
     @staticmethod
     def request_body(message: Message, recipient: Recipient) -> dict[str, Any]:
@@ -320,7 +211,7 @@ class Kaleyra(HttpAdapter[KaleyraConfig]):
             {"api-key": self._config.api_key.get_secret_value()},  # + JSON content type
         )
         if not reply.ok:
-            raise error_for(reply)
+            raise self._error(route.service, reply)
         message_id = _message_id(reply)
         if message_id is None:  # still SENT: calling it failed would invite a second send
             log.warning("Kaleyra accepted a message (HTTP %s) without a message_id", reply.status)

@@ -1,16 +1,13 @@
-"""Delivery receipts as providers post them: who may post (authentication) and what they say.
+"""Delivery receipts, shared by every provider: what a callback can say, why one is refused, the
+helpers every parser uses, and the ``ReceiptSource`` a provider declares beside its limits.
 
 Pure functions over headers and the raw body: no I/O, no Slack, no store. ``bot.receipts`` wires
-them to the HTTP route. Readings chosen where the docs are silent or vague:
+an account's source (found through ``providers.registry``) to the HTTP route. Each provider's own
+reading lives in its ``<provider>_receipts`` module. Readings shared by all of them:
 
-* TalkNTalk signs the *body* only, so the event name is taken from the signed body's ``event``
-  and the ``X-TalkNTalk-Event`` header is used only when the body has none.
-* Receipts are deduplicated on a hash of the signed body: an unsigned header (a delivery id)
-  could be changed on every replay.
-* TalkNTalk's ``data.id`` may be a JSON integer while the send answered a string: ids are
-  compared as text.
-* Kaleyra's callbacks are read in ``providers.receipts_kaleyra`` with the shared parts here.
-* AutoKonnect's send returns no message id and its doc defines no callback: nothing to match.
+* Receipts are deduplicated on a hash of the signed body where there is one: an unsigned header
+  (a delivery id) could be changed on every replay.
+* Ids are compared as text: a provider may send ``12345`` where the send answered ``"12345"``.
 """
 
 from __future__ import annotations
@@ -20,22 +17,16 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import SecretStr
 
-from providers.talkntalk import TalkNTalkConfig
+from providers.base import ProviderAccountConfig
 
-TNT_SIGNATURE = "X-TalkNTalk-Signature"
-TNT_EVENT = "X-TalkNTalk-Event"
-
-AUTOKONNECT_CANNOT = (
-    "AutoKonnect cannot report delivery: its send API returns no message id and its docs define "
-    "no delivery callback, so there is nothing a receipt could be matched to"
-)
+C = TypeVar("C", bound=ProviderAccountConfig)
 
 
 class ReceiptStatus(enum.StrEnum):
@@ -85,6 +76,60 @@ class ReceiptBatch:
 
     events: tuple[StatusEvent, ...] = ()
     ignored: str | None = None
+
+
+Authenticate = Callable[[Mapping[str, str], bytes], None]
+Parse = Callable[[Mapping[str, str], bytes], ReceiptBatch]
+
+
+@dataclass(frozen=True)
+class AccountReceipts:
+    """One account's callbacks: raise unless a callback is the provider's, then read it."""
+
+    authenticate: Authenticate
+    parse: Parse
+
+
+class ReceiptSource(Protocol):
+    """What a provider declares about its receipts: how an account of it reads them."""
+
+    def for_account(self, account: str, config: ProviderAccountConfig) -> AccountReceipts:
+        """This account's authenticate and parse; ``NoReceipts`` if it can have none."""
+        ...
+
+
+@dataclass(frozen=True)
+class Receipts(Generic[C]):
+    """A provider that posts receipts: its config type, how a callback proves itself, and how it
+    is read. ``authenticate`` raises ``NoReceipts`` while the account has no webhook secret."""
+
+    config: type[C]
+    authenticate: Callable[[C, str, Mapping[str, str], bytes], None]
+    parse: Parse
+
+    def for_account(self, account: str, config: ProviderAccountConfig) -> AccountReceipts:
+        if not isinstance(config, self.config):
+            raise TypeError(f"{account}: receipts expect a {self.config.__name__}")
+        typed = config
+
+        def authenticate(headers: Mapping[str, str], body: bytes) -> None:
+            self.authenticate(typed, account, headers, body)
+
+        return AccountReceipts(authenticate, self.parse)
+
+
+@dataclass(frozen=True)
+class CannotReport:
+    """A provider that can never report delivery, and why (the answer its webhook gives)."""
+
+    reason: str
+
+    def for_account(self, account: str, config: ProviderAccountConfig) -> AccountReceipts:
+        raise NoReceipts(self.reason)
+
+
+# Words every provider uses for a message that did not arrive.
+_FAILED_WORDS = ("failed", "undelivered", "rejected", "expired")
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -192,47 +237,6 @@ def _code(*candidates: Any) -> str | None:
     return None
 
 
-# --- TalkNTalk (SMS) --------------------------------------------------------------------------
-
-# "The message transitions from queued → sent → delivered": queued is already past our "sent".
-_FAILED_WORDS = ("failed", "undelivered", "rejected", "expired")
-TNT_STATUSES: Mapping[str, ReceiptStatus] = {
-    "queued": ReceiptStatus.SENT,
-    "sent": ReceiptStatus.SENT,
-    "delivered": ReceiptStatus.DELIVERED,
-    **dict.fromkeys(_FAILED_WORDS, ReceiptStatus.FAILED),
-}
-_TNT_FAILED_WORDS = {"failed": "could not be delivered", "expired": "expired undelivered"}
-
-
-def talkntalk_signature(secret: str | bytes, body: bytes) -> str:
-    """The hex HMAC-SHA256 of the raw body: what TalkNTalk puts in X-TalkNTalk-Signature."""
-    key = as_bytes(secret) if isinstance(secret, str) else secret
-    return hmac.new(key, body, hashlib.sha256).hexdigest()
-
-
-def talkntalk_signature_ok(secret: str | bytes, body: bytes, signature: str | None) -> bool:
-    """Bare hex or ``sha256=<hex>``, compared in constant time."""
-    if not signature:
-        return False
-    given = signature.strip()
-    if given[:7].lower() == "sha256=":
-        given = given[7:]
-    return same_secret(given.lower(), talkntalk_signature(secret, body))
-
-
-def authenticate_talkntalk(
-    config: TalkNTalkConfig, account: str, headers: Mapping[str, str], body: bytes
-) -> None:
-    """Raise unless the body carries a valid signature made with the account's secret."""
-    secret = _secret(config.webhook_secret, account)
-    signature = header(headers, TNT_SIGNATURE)
-    if not signature:
-        raise Unauthenticated(f"{TNT_SIGNATURE} is missing")
-    if not talkntalk_signature_ok(secret, body, signature):
-        raise Unauthenticated(f"{TNT_SIGNATURE} does not match the body")
-
-
 def signed_event_key(body: bytes) -> str:
     """The dedupe key of a signed receipt: a hash of exactly the bytes the signature covers.
 
@@ -240,50 +244,3 @@ def signed_event_key(body: bytes) -> str:
     captured receipt be replayed as "new" as often as the header is changed.
     """
     return "sha256:" + hashlib.sha256(body).hexdigest()
-
-
-def talkntalk_events(headers: Mapping[str, str], body: bytes) -> ReceiptBatch:
-    """The status event in an (authenticated) TalkNTalk webhook; only ``sms.*`` are statuses."""
-    payload = _json_body(body)
-    if not isinstance(payload, dict):
-        raise Malformed("the body is not a JSON object")
-    event = payload.get("event")
-    if not isinstance(event, str) or not event.strip():
-        event = header(headers, TNT_EVENT) or ""
-    event = event.strip().lower()
-    if not event.startswith("sms."):
-        return ReceiptBatch(ignored=f"event {event or '(none)'!r} is not an SMS status")
-    data = payload.get("data")
-    if not isinstance(data, dict):
-        return ReceiptBatch(ignored="the event has no data object")
-    message_id = _text_id(data.get("id")) or _text_id(data.get("message_id"))
-    if message_id is None:
-        return ReceiptBatch(ignored="the event names no message id")
-    raw = data.get("status")
-    word = raw.strip().lower() if isinstance(raw, str) else ""
-    if word not in TNT_STATUSES:
-        word = event.removeprefix("sms.")
-    status = TNT_STATUSES.get(word)
-    if status is None:
-        return ReceiptBatch(ignored=f"{event!r} is not a status this bridge tracks")
-    reason = code = None
-    if status is ReceiptStatus.FAILED:
-        phrase = _TNT_FAILED_WORDS.get(word, word)
-        detail = plain(data.get("reason")) or plain(data.get("error"))
-        reason = f"the network reported the message {phrase}" + (f" ({detail})" if detail else "")
-        code = _code(data.get("error_code"), _dig(data, "error", "code"))
-    at = parse_time(payload.get("timestamp")) or parse_time(data.get("updated_at"))
-    mobile = data.get("mobile")
-    return ReceiptBatch(
-        events=(
-            StatusEvent(
-                status=status,
-                event_key=signed_event_key(body),
-                provider_message_id=message_id,
-                at=at,
-                reason=reason,
-                code=code,
-                recipient=mobile if isinstance(mobile, str) else None,
-            ),
-        )
-    )

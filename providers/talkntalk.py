@@ -1,4 +1,9 @@
-"""TalkNTalk: SMS, WhatsApp to one number, and WhatsApp groups (provider-docs/talkntalk-*.txt)."""
+"""TalkNTalk: SMS, WhatsApp to one number, and WhatsApp groups (provider-docs/talkntalk-*.txt).
+
+The provider's one entry point: its config, limits, route rules, error book and receipt source
+are declared on ``TalkNTalk``; the error tables and the webhook reading sit in
+``talkntalk_errors`` and ``talkntalk_receipts`` because each deserves its own tests.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from pydantic import Field, SecretStr
 
@@ -18,7 +23,6 @@ from providers.base import (
     Outcome,
     OutcomeStatus,
     ProviderAccountConfig,
-    ProviderError,
     Recipient,
     RecipientKind,
     RequestRejected,
@@ -26,8 +30,11 @@ from providers.base import (
     SendResult,
     Service,
 )
-from providers.http import Reply
-from providers.talkntalk_errors import ERRORS, error_code, error_detail
+from providers.http import ErrorBook
+from providers.receipts import Receipts, ReceiptSource
+from providers.rules import RouteRules
+from providers.talkntalk_errors import ERROR_BOOK, error_code
+from providers.talkntalk_receipts import authenticate_talkntalk, talkntalk_events
 
 DEFAULT_BASE_URL = "https://api.talkntalk.africa"
 
@@ -65,6 +72,7 @@ class TalkNTalk(HttpAdapter[TalkNTalkConfig]):
 
     type_name: ClassVar[str] = "talkntalk"
     display_name: ClassVar[str] = "TalkNTalk"
+    config_model: ClassVar[type[TalkNTalkConfig]] = TalkNTalkConfig
     default_base_url: ClassVar[str] = DEFAULT_BASE_URL
     services: ClassVar[frozenset[Service]] = frozenset(
         {Service.SMS, Service.WHATSAPP, Service.WHATSAPP_GROUP}
@@ -89,88 +97,68 @@ class TalkNTalk(HttpAdapter[TalkNTalkConfig]):
     max_recipients_per_call: ClassVar[int] = 1
     text_limit: ClassVar[Mapping[Service, int]] = {}
     default_rate_per_minute: ClassVar[int | None] = 300
+    route_rules: ClassVar[RouteRules] = RouteRules(
+        unsupported="TalkNTalk has no {service!r} service — use sms, whatsapp or whatsapp_group",
+        reads=frozenset({"sender_id", "session_id"}),
+        needs_for={
+            service: {
+                "session_id": f"a {service.value} channel needs session_id (the chat_id from "
+                "List Phones)"
+            }
+            for service in (Service.WHATSAPP, Service.WHATSAPP_GROUP)
+        },
+        refuses_for={
+            Service.SMS: {
+                "session_id": "session_id is for WhatsApp; an sms channel takes sender_id"
+            }
+        },
+    )
+    errors: ClassVar[ErrorBook] = ERROR_BOOK
+    receipts: ClassVar[ReceiptSource] = Receipts(
+        TalkNTalkConfig, authenticate_talkntalk, talkntalk_events
+    )
 
-    @classmethod
-    def route_problems(cls, route: Route) -> list[str]:
-        problems: list[str] = []
-        if route.service not in cls.services:
-            problems.append(f"TalkNTalk has no service {route.service.value!r}")
-        elif route.service is Service.SMS:
-            if route.session_id:
-                problems.append("session_id is for WhatsApp; an sms channel takes sender_id")
-        elif not route.session_id:
-            problems.append(
-                f"a {route.service.value} channel needs session_id (the chat_id from List Phones)"
-            )
-        if route.waba_id or route.from_number:
-            problems.append("waba_id and from are not TalkNTalk settings")
-        return problems
-
-    def validate(self, route: Route, message: Message, recipients: Sequence[Recipient]) -> None:
-        """Reject locally what TalkNTalk would reject, so a bad message costs no request."""
+    def _check_batch(self, recipients: Sequence[Recipient]) -> None:
         if len(recipients) != 1:
             # The dispatcher batches by max_recipients_per_call; anything else is our bug.
             raise ValueError(
                 f"TalkNTalk sends to exactly one recipient a call, not {len(recipients)}"
             )
-        service = route.service
-        if service not in self.services:
-            raise self._invalid(
-                f"TalkNTalk has no {service.value!r} service — use sms, whatsapp or whatsapp_group"
-            )
-        if service is not Service.SMS and not route.session_id:
-            raise self._invalid(
-                f"a {service.value} channel needs session_id — set it to the chat_id "
-                "from TalkNTalk's List Phones"
-            )
-        self._check_recipient(service, recipients[0])
-        self._check_content(service, message)
 
-    def _check_recipient(self, service: Service, recipient: Recipient) -> None:
+    def _recipient_problem(self, service: Service, recipient: Recipient) -> str | None:
         address = recipient.address
         kind = recipient.kind
         if service is Service.WHATSAPP_GROUP:
             if kind is not RecipientKind.GROUP:
-                raise self._invalid(
+                return (
                     f"{address!r} is not a WhatsApp group id (…@g.us) — a whatsapp_group "
                     "channel sends to groups only; use a whatsapp channel for numbers"
                 )
-            return
+            return None
         if kind is RecipientKind.GROUP:
-            raise self._invalid(
+            return (
                 f"{address!r} is a WhatsApp group id — a {service.value} channel sends to "
                 "numbers only; use a whatsapp_group channel for groups"
             )
         if kind is RecipientKind.TAG:
-            raise self._invalid(
+            return (
                 f"{address!r} is a contact tag — TalkNTalk sends to phone numbers; "
                 "tags are AutoKonnect's"
             )
         if not _E164.fullmatch(address):
-            raise self._invalid(
+            return (
                 f"{address!r} is not an international phone number — write it as "
                 "+<country code><number>, e.g. +254712345678"
             )
+        return None
 
-    def _check_content(self, service: Service, message: Message) -> None:
-        allowed = self.message_types[service]
-        if message.type not in allowed:
-            if service is Service.SMS:
-                hint = "SMS takes text only — send media through a whatsapp channel"
-            else:
-                words = ", ".join(sorted(t.value for t in allowed))
-                hint = f"a TalkNTalk {service.value} channel takes {words}"
-            raise self._invalid(f"{message.type.value} messages cannot be sent: {hint}")
-        if message.type is MessageType.TEXT:
-            if not (message.text or "").strip():
-                raise self._invalid("the message text is empty — write something to send")
-            return
-        url = message.media_url or ""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise self._invalid(
-                f"a {message.type.value} message needs media_url, a public http(s) link to the file"
+    def _type_problem(self, service: Service, kind: MessageType) -> str:
+        if service is Service.SMS:
+            return (
+                f"{kind.value} messages cannot be sent: SMS takes text only — send media "
+                "through a whatsapp channel"
             )
+        return super()._type_problem(service, kind)
 
     def _request(
         self, route: Route, message: Message, recipient: Recipient
@@ -234,18 +222,3 @@ class TalkNTalk(HttpAdapter[TalkNTalkConfig]):
             recipient=recipient, status=OutcomeStatus.SENT, provider_message_id=message_id
         )
         return SendResult(outcomes=[outcome])
-
-    def _error(self, service: Service, reply: Reply) -> ProviderError:
-        """The typed error, with the provider's own words when it gave some (the reply came
-        redacted from ``_post``, so they are cut short only after the key was masked)."""
-        error = ERRORS[service].error_for(reply, error_code(reply.body))
-        detail = error_detail(reply.body)
-        if not detail:
-            return error
-        return type(error)(
-            f"{error.reason} (TalkNTalk said: {detail})",
-            provider=error.provider,
-            code=error.code,
-            status=error.status,
-            retry_after=error.retry_after,
-        )

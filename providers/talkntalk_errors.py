@@ -15,12 +15,13 @@ from providers.base import (
     AuthFailed,
     InsufficientBalance,
     NotFound,
+    ProviderError,
     RateLimited,
     RequestRejected,
     Service,
     SessionUnavailable,
 )
-from providers.http import ErrorRule, ErrorTable
+from providers.http import ErrorBook, ErrorRule, ErrorTable, Reply
 
 # A provider error code is a short identifier ("insufficient_balance"), never a sentence.
 _CODE = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]{0,63}")
@@ -129,3 +130,21 @@ def error_detail(body: Any) -> str | None:
             text = " ".join(value.split())
             return text if len(text) <= 160 else text[:157] + "..."
     return None
+
+
+def with_detail(error: ProviderError, reply: Reply) -> ProviderError:
+    """The typed error, with the provider's own words when it gave some (the reply came
+    redacted from the adapter's POST, so they are cut short only after the key was masked)."""
+    detail = error_detail(reply.body)
+    if not detail:
+        return error
+    return type(error)(
+        f"{error.reason} (TalkNTalk said: {detail})",
+        provider=error.provider,
+        code=error.code,
+        status=error.status,
+        retry_after=error.retry_after,
+    )
+
+
+ERROR_BOOK = ErrorBook(ERRORS, error_code, with_detail)

@@ -18,7 +18,7 @@ from bot import metrics
 from bot.store.base import NewRequest, RecipientRecord, RecipientStatus, Surface
 from config.numbers import mask_address
 from providers.base import Message, Outcome, OutcomeStatus, Recipient, Route, Service
-from providers.receipts import talkntalk_signature
+from providers.talkntalk_receipts import talkntalk_signature
 from tests.bot.bridge_kit import ALICE, CONFIG, Bridge, start_bridge
 from tests.bot.slack_steps import roots, slash
 from tests.clocks import HeldSleep

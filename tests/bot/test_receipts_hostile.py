@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.store.base import RecipientStatus
-from providers.receipts import talkntalk_signature
+from providers.talkntalk_receipts import talkntalk_signature
 from tests.bot.bridge_kit import Bridge, start_bridge
 from tests.bot.test_receipts import (
     KAL_SECRET,

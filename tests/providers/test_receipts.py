@@ -14,15 +14,17 @@ from providers.receipts import (
     NoReceipts,
     ReceiptStatus,
     Unauthenticated,
-    authenticate_talkntalk,
     parse_time,
     plain,
     signed_event_key,
+)
+from providers.talkntalk import TalkNTalkConfig
+from providers.talkntalk_receipts import (
+    authenticate_talkntalk,
     talkntalk_events,
     talkntalk_signature,
     talkntalk_signature_ok,
 )
-from providers.talkntalk import TalkNTalkConfig
 
 SECRET = "whsec-tnt-0123456789abcdef"
 

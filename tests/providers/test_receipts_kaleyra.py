@@ -11,13 +11,13 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from providers.kaleyra import KaleyraConfig
+from providers.kaleyra_receipts import authenticate_kaleyra, kaleyra_events
 from providers.receipts import (
     Malformed,
     NoReceipts,
     ReceiptStatus,
     Unauthenticated,
 )
-from providers.receipts_kaleyra import authenticate_kaleyra, kaleyra_events
 
 SECRET = "kal-callback-secret-42"
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from providers.kaleyra import KaleyraConfig
+from pydantic import SecretStr
+
 from providers.receipts import (
     _FAILED_WORDS,
     Malformed,
@@ -31,7 +32,17 @@ from providers.receipts import (
     same_secret,
 )
 
-# --- Kaleyra (WhatsApp) -----------------------------------------------------------------------
+
+class CallbackSecret(Protocol):
+    """What callback checking reads of a Kaleyra account (its config, without importing it)."""
+
+    @property
+    def webhook_secret(self) -> SecretStr | None: ...
+    @property
+    def webhook_header(self) -> str: ...
+    @property
+    def webhook_username(self) -> str | None: ...
+
 
 KALEYRA_STATUSES: Mapping[str, ReceiptStatus] = {
     "sent": ReceiptStatus.SENT,
@@ -54,7 +65,7 @@ def _basic_credentials(value: str | None) -> tuple[bytes, bytes] | None:
 
 
 def authenticate_kaleyra(
-    config: KaleyraConfig, account: str, headers: Mapping[str, str], body: bytes
+    config: CallbackSecret, account: str, headers: Mapping[str, str], body: bytes
 ) -> None:
     """Basic auth when ``webhook_username`` is set, else the shared-secret header."""
     del body  # Kaleyra does not sign the body; the secret itself is the credential
@@ -120,6 +131,13 @@ def _kaleyra_event(
         code=code,
         recipient=recipient if isinstance(recipient, str) else None,
     )
+
+
+def parse_kaleyra(headers: Mapping[str, str], body: bytes) -> ReceiptBatch:
+    """``kaleyra_events`` in the shape every parser has (Kaleyra's callbacks carry no event
+    header worth reading)."""
+    del headers
+    return kaleyra_events(body)
 
 
 def kaleyra_events(body: bytes) -> ReceiptBatch:
