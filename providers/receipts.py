@@ -3,8 +3,10 @@
 Pure functions over headers and the raw body: no I/O, no Slack, no store. ``bot.receipts`` wires
 them to the HTTP route. Readings chosen where the docs are silent or vague:
 
-* TalkNTalk signs the *body* only, so the event name is taken from the signed body's ``event``
-  and the ``X-TalkNTalk-Event`` header is used only when the body has none.
+* TalkNTalk signs the *body* only, so the event name is taken only from the signed body's
+  ``event``; a body without one is refused (400), whatever an ``X-TalkNTalk-Event`` header says.
+  (TalkNTalk's SMS send doc only says "Use Webhooks to get notified"; it names no event
+  header, so nothing contradicts reading the body alone.)
 * Receipts are deduplicated on a hash of the signed body: an unsigned header (a delivery id)
   could be changed on every replay.
 * TalkNTalk's ``data.id`` may be a JSON integer while the send answered a string: ids are
@@ -249,7 +251,10 @@ def talkntalk_events(headers: Mapping[str, str], body: bytes) -> ReceiptBatch:
         raise Malformed("the body is not a JSON object")
     event = payload.get("event")
     if not isinstance(event, str) or not event.strip():
-        event = header(headers, TNT_EVENT) or ""
+        raise Malformed(
+            'the body has no "event" (such as "sms.delivered"): the event must be in the signed '
+            f"body; an unsigned {TNT_EVENT} header cannot say what a receipt means"
+        )
     event = event.strip().lower()
     if not event.startswith("sms."):
         return ReceiptBatch(ignored=f"event {event or '(none)'!r} is not an SMS status")

@@ -183,13 +183,19 @@ def test_the_signed_body_names_the_event_not_the_unsigned_header() -> None:
     assert event.status is ReceiptStatus.DELIVERED
 
 
-def test_event_name_is_read_from_the_header_when_the_body_has_none() -> None:
-    raw = json.dumps({"data": {"id": 9, "status": "delivered"}}).encode()
-    (event,) = talkntalk_events({"X-TalkNTalk-Event": "sms.delivered"}, raw).events
-    assert event.provider_message_id == "9"
+@pytest.mark.parametrize("status", ["delivered", None])
+@pytest.mark.parametrize("event", [None, "", 7])
+def test_an_unsigned_event_header_never_decides_a_receipt(status: str | None, event: Any) -> None:
+    """The signature covers the body only: a body without ``event`` is refused, whatever an
+    ``X-TalkNTalk-Event`` header says (it used to decide the status when ``data.status`` did not).
+    """
+    data: dict[str, Any] = {"id": 9} | ({"status": status} if status else {})
+    raw = json.dumps({"data": data} | ({} if event is None else {"event": event})).encode()
+    with pytest.raises(Malformed, match='no "event"'):
+        talkntalk_events({"X-TalkNTalk-Event": "sms.failed"}, raw)
 
 
-@pytest.mark.parametrize("event", ["wallet.low", "whatsapp.session.disconnected", ""])
+@pytest.mark.parametrize("event", ["wallet.low", "whatsapp.session.disconnected"])
 def test_events_that_are_not_sms_statuses_are_ignored(event: str) -> None:
     batch = talkntalk_events({}, body(event, status="delivered"))
     assert batch.events == ()
