@@ -18,6 +18,7 @@ from typing import Any
 from bot import metrics
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, DispatchStopped, Plan
+from bot.mrkdwn import md
 from bot.planning import Planner
 from bot.policy import Rejection, needs_confirmation
 from bot.report import Group, Reporter
@@ -262,7 +263,7 @@ class SendEngine(Planner):
     async def _record(self, request_id: str) -> RequestRecord:
         record = await self.store.get_request(request_id)
         if record is None:
-            raise Rejection(f"There is no request {request_id}.")
+            raise Rejection(md("There is no request {}.", request_id))
         return record
 
     async def _plan_from_record(

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from bot import metrics
 from bot.directory import Directory, DirectoryError
 from bot.dispatch import Dispatcher, Plan
+from bot.mrkdwn import md
 from bot.policy import Rejection, Sender, plan_send, usergroups_that_matter
 from bot.requests import SendRequest, new_request_id
 from config import Settings
@@ -84,7 +85,7 @@ class Planner:
         with _counted_rejections("broadcast"):
             broadcast = self.settings.broadcasts.get(preset)
             if broadcast is None:
-                raise Rejection(f"There is no broadcast preset `{preset}`.", field="preset")
+                raise Rejection(md("There is no broadcast preset `{}`.", preset), field="preset")
             if not broadcast.allows_sender(sender.user_id, sender.usergroups):
                 note = f" {sender.note}" if sender.note else ""
                 raise Rejection(
@@ -113,8 +114,12 @@ class Planner:
                     if exc.field != "text":
                         raise
                     raise Rejection(
-                        f"{exc.message} That is the text as sent, with the preset's template "
-                        f"around yours: {broadcast.template}",
+                        md(
+                            "{} That is the text as sent, with the preset's template around "
+                            "yours: {}",
+                            exc.message,
+                            broadcast.template,
+                        ),
                         field="text",
                     ) from None
                 self._validate(plan)

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import blocks, ids, summary
 from bot.deps import Deps
 from bot.listeners.errors import after_ack
+from bot.mrkdwn import Mrkdwn, md
 from bot.policy import Rejection
 from bot.store.base import RequestState
 
@@ -35,12 +36,12 @@ def _clicked_in(body: dict[str, Any]) -> str | None:
     return None
 
 
-async def _tell(respond: AsyncRespond, text: str) -> None:
+async def _tell(respond: AsyncRespond, text: Mrkdwn) -> None:
     """An ephemeral note beside the message clicked (the message itself is left alone)."""
     await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
-async def _replace(respond: AsyncRespond, text: str) -> None:
+async def _replace(respond: AsyncRespond, text: Mrkdwn) -> None:
     """Replace the ephemeral prompt that held the button (its buttons disappear)."""
     await respond(text=text, replace_original=True)
 
@@ -64,8 +65,12 @@ async def retry(
     else:
         await _tell(
             respond,
-            f"The {which} recipients of {request_id} were already sent again as "
-            f"{submission.group_id}; nothing new was sent.",
+            md(
+                "The {} recipients of {} were already sent again as {}; nothing new was sent.",
+                which,
+                request_id,
+                submission.group_id,
+            ),
         )
 
 
@@ -121,7 +126,7 @@ async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> Non
     if cancelled or await _state(deps, group_id, user) is RequestState.CANCELLED:
         await _replace(respond, blocks.CANCELLED_TEXT)
     else:
-        await _replace(respond, f"Too late to cancel: {group_id} is already being sent.")
+        await _replace(respond, md("Too late to cancel: {} is already being sent.", group_id))
 
 
 def register(app: AsyncApp, deps: Deps) -> None:

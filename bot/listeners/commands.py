@@ -18,6 +18,7 @@ from bot.blocks_state import ModalOrigin, SendForm
 from bot.deps import Deps
 from bot.listeners import pending
 from bot.listeners.errors import after_ack
+from bot.mrkdwn import Mrkdwn, escape, md
 from bot.policy import Rejection, Sender, audience, sms_note, usable_channels
 from bot.requests import (
     Command,
@@ -42,7 +43,7 @@ def sender_note(sender: Sender) -> str:
     return f" {sender.note}" if sender.note else ""
 
 
-async def _ephemeral(respond: AsyncRespond, text: str, blocks_: list[Any] | None = None) -> None:
+async def _ephemeral(respond: AsyncRespond, text: Mrkdwn, blocks_: list[Any] | None = None) -> None:
     await respond(text=text, blocks=blocks_, response_type="ephemeral", replace_original=False)
 
 
@@ -60,7 +61,7 @@ class CommandHandler:
         try:
             command = parse_command(self.body.get("text") or "")
         except ParseError as exc:
-            await _ephemeral(self.respond, exc.message)
+            await _ephemeral(self.respond, escape(exc.message))  # plain words: inert
             return
         try:
             await self.dispatch(command, client)
@@ -84,7 +85,7 @@ class CommandHandler:
         if isinstance(command, History):
             statuses = await service.history(self.user, HISTORY_LIMIT)
             await _ephemeral(
-                self.respond, "Your recent sends", blocks.history_blocks(statuses, name)
+                self.respond, md("Your recent sends"), blocks.history_blocks(statuses, name)
             )
             return
         if isinstance(command, OpenModal):
@@ -93,11 +94,11 @@ class CommandHandler:
         sender = await service.sender(self.user, self.channel)
         if isinstance(command, Help):
             usable = usable_channels(self.deps.settings, sender)
-            text = blocks.help_text(name, usable) + sender_note(sender)
+            text = md("{}{}", blocks.help_text(name, usable), sender_note(sender))
             await _ephemeral(self.respond, text, blocks.help_blocks(name, usable))
         elif isinstance(command, List):
             usable = usable_channels(self.deps.settings, sender)
-            text = blocks.list_text(usable) + sender_note(sender)
+            text = md("{}{}", blocks.list_text(usable), sender_note(sender))
             await _ephemeral(self.respond, text, blocks.list_blocks(name, usable))
         elif isinstance(command, Send):
             await self.send(command, sender)
