@@ -130,6 +130,8 @@ def _json_body(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise Malformed("the body is not valid JSON") from None
+    except RecursionError:  # json.loads recurses once per level: an attacker picks the depth
+        raise Malformed("the body's JSON is nested too deeply to be a receipt") from None
 
 
 def _text_id(value: Any) -> str | None:

@@ -41,7 +41,8 @@ CONFIG = RECEIPTS_CONFIG.replace(
 )
 SECRETS = {"TNT_WEBHOOK_SECRET": TNT_SECRET, "KAL_WEBHOOK_SECRET": KAL_SECRET}
 SIGNED_SLACK = frozenset({200})  # Slack's answer to every signed request
-WEBHOOK = frozenset({200, 400, 401, 404})
+# 413: aiohttp refuses a body over client_max_size (1 MiB) before the bridge reads it.
+WEBHOOK = frozenset({200, 400, 401, 404, 413})
 
 
 class Catcher(logging.Handler):

@@ -238,3 +238,14 @@ def test_an_error_given_as_words_is_a_reason_never_a_code() -> None:
     (event,) = talkntalk_events({}, raw).events
     assert event.reason == "the network reported the message rejected (Absent subscriber)"
     assert event.code is None
+
+
+@pytest.mark.parametrize("opening", [b'{"a":', b"["])
+def test_a_body_nested_past_the_json_parsers_depth_is_malformed_not_a_crash(
+    opening: bytes,
+) -> None:
+    """Found by the webhook fuzzer: 100,000 levels raised RecursionError, a 500 with a traceback."""
+    closing = b"}" if opening.startswith(b"{") else b"]"
+    raw = opening * 100_000 + b"1" + closing * 100_000
+    with pytest.raises(Malformed, match="nested"):
+        talkntalk_events({}, raw)
