@@ -14,7 +14,7 @@ demo: install
 test: install
 	$(BIN)/python -m pytest
 
-# The fuzz suite run long (the normal test run uses a few examples of each).
+# The fuzz suite run long (the normal run uses 40 examples a test); prints the figures table.
 fuzz: install
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} $(BIN)/python -m pytest tests/fuzz -q
 

@@ -145,7 +145,7 @@ async def run_send(
         channel = settings.channels.get(request.channel)
         accounts_needed = {channel.provider_name} if channel is not None else set()
     except Rejection as exc:
-        err.write(f"error: {exc.message}\nNothing was sent.\n")
+        err.write(f"error: {exc.plain}\nNothing was sent.\n")
         return 2
     configs = {name: settings.provider(name) for name in accounts_needed}
     async with open_accounts(configs) as accounts:
@@ -155,7 +155,7 @@ async def run_send(
         try:
             plan = service.plan(request, None, surface=Surface.CLI)
         except Rejection as exc:
-            err.write(f"error: {exc.message}\nNothing was sent.\n")
+            err.write(f"error: {exc.plain}\nNothing was sent.\n")
             return 2
         request_id = plan.request_id
         total = len(plan.recipients)

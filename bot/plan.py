@@ -17,6 +17,7 @@ from bot.directory import Directory, DirectoryError
 from bot.dispatch import Dispatcher
 from bot.policy import Rejection, Sender, plan_send, usergroups_that_matter
 from bot.requests import SendRequest, new_request_id
+from bot.slack.mrkdwn import md
 from bot.values import Plan, Surface
 from config import Settings
 from providers.base import InvalidMessage, Message
@@ -88,7 +89,7 @@ class Planner:
         with _counted_rejections(Surface.BROADCAST):
             broadcast = self.settings.broadcasts.get(preset)
             if broadcast is None:
-                raise Rejection(f"There is no broadcast preset `{preset}`.", field="preset")
+                raise Rejection(md("There is no broadcast preset `{}`.", preset), field="preset")
             if not broadcast.allows_sender(sender.user_id, sender.usergroups):
                 note = f" {sender.note}" if sender.note else ""
                 raise Rejection(
@@ -117,8 +118,12 @@ class Planner:
                     if exc.field != "text":
                         raise
                     raise Rejection(
-                        f"{exc.message} That is the text as sent, with the preset's template "
-                        f"around yours: {broadcast.template}",
+                        md(
+                            "{} That is the text as sent, with the preset's template around "
+                            "yours: {}",
+                            exc.message,
+                            broadcast.template,
+                        ),
                         field="text",
                     ) from None
                 self._validate(plan)

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.requests import SendRequest, recipient_ref
+from bot.slack.mrkdwn import Mrkdwn, escape, md, unescape
 from bot.values import Plan
 from config import ResolvedChannel, Settings
 from config.numbers import InvalidNumber, normalize_address
@@ -29,12 +30,21 @@ class Sender:
 
 
 class Rejection(Exception):
-    """Why a request was refused and how to fix it. ``field`` names the modal input at fault."""
+    """Why a request was refused and how to fix it. ``field`` names the modal input at fault.
+
+    ``message`` is Slack mrkdwn, since refusals echo what people typed: a plain ``str`` is
+    escaped whole (it can never mention anyone); one that mentions someone on purpose
+    (``<@U…>``, ``<#C…>``) is built with ``md()``. ``plain`` is the words, for plain-text places.
+    """
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
+        self.message: Mrkdwn = escape(message)
+        super().__init__(self.message)
         self.field = field
+
+    @property
+    def plain(self) -> str:
+        return unescape(self.message)
 
 
 def usable_channels(settings: Settings, sender: Sender | None) -> list[ResolvedChannel]:
@@ -66,7 +76,11 @@ def authorize(settings: Settings, channel_name: str, sender: Sender | None) -> R
     if channel is None:
         names = ", ".join(c.name for c in usable_channels(settings, sender)) or "none"
         raise Rejection(
-            f"There is no channel called `{channel_name}`. Channels you can use here: {names}.",
+            md(
+                "There is no channel called `{}`. Channels you can use here: {}.",
+                channel_name,
+                names,
+            ),
             field="channel",
         )
     if sender is None:
@@ -79,9 +93,9 @@ def authorize(settings: Settings, channel_name: str, sender: Sender | None) -> R
             field="channel",
         )
     if not channel.usable_in(sender.slack_channel):
-        where = ", ".join(f"<#{c}>" for c in channel.slack_channels or ())
+        where = Mrkdwn(", ".join(md("<#{}>", c) for c in channel.slack_channels or ()))
         raise Rejection(
-            f"`{channel.name}` can only be used from {where}. Run the command there.",
+            md("`{}` can only be used from {}. Run the command there.", channel.name, where),
             field="channel",
         )
     return channel
@@ -149,7 +163,7 @@ def resolve_recipients(
         try:
             addresses[normalize_address(raw, settings.defaults.country)] = None
         except InvalidNumber as exc:
-            raise Rejection(f"`{raw}` is not a valid number: {exc}", field="to") from None
+            raise Rejection(md("`{}` is not a valid number: {}", raw, exc), field="to") from None
     return tuple(addresses)
 
 

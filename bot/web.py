@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
@@ -95,6 +96,23 @@ async def metrics_endpoint(request: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
+class MalformedHttp(logging.Filter):
+    """aiohttp answers a client's malformed HTTP (a NUL in a header…) with 400 yet logs it at
+    ERROR with a traceback: one line is enough, and a traceback per request floods the logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            first = (str(exc.message).strip().splitlines() or [""])[0]
+            record.msg, record.args = "refused a malformed HTTP request (%s): %s", (exc.code, first)
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+MALFORMED_HTTP = MalformedHttp()
+
+
 def build_web_app(
     settings: Settings,
     env: BridgeEnv,
@@ -104,6 +122,7 @@ def build_web_app(
     on_ready: Callable[[Runtime], None] | None = None,
 ) -> web.Application:
     """The server app. ``slack_http=False`` (Socket Mode) leaves /slack/events out entirely."""
+    logging.getLogger("aiohttp.server").addFilter(MALFORMED_HTTP)  # added once, however often
     app = web.Application()
     app[SLOT] = RuntimeSlot()
 

@@ -6,7 +6,8 @@ an account's source (found through ``providers.registry``) to the HTTP route. Ea
 reading lives in its ``<provider>_receipts`` module. Readings shared by all of them:
 
 * Receipts are deduplicated on a hash of the signed body where there is one: an unsigned header
-  (a delivery id) could be changed on every replay.
+  (a delivery id) could be changed on every replay; and an unsigned header never says what a
+  receipt means (TalkNTalk's event is read from the signed body alone).
 * Ids are compared as text: a provider may send ``12345`` where the send answered ``"12345"``.
 """
 
@@ -173,6 +174,8 @@ def _json_body(body: bytes) -> Any:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         raise Malformed("the body is not valid JSON") from None
+    except RecursionError:  # json.loads recurses once per level: an attacker picks the depth
+        raise Malformed("the body's JSON is nested too deeply to be a receipt") from None
 
 
 def _text_id(value: Any) -> str | None:

@@ -90,7 +90,12 @@ def talkntalk_events(headers: Mapping[str, str], body: bytes) -> ReceiptBatch:
         raise Malformed("the body is not a JSON object")
     event = payload.get("event")
     if not isinstance(event, str) or not event.strip():
-        event = header(headers, TNT_EVENT) or ""
+        # TalkNTalk signs the body only, and its doc names no event header ("Use Webhooks to get
+        # notified"), so an unsigned header never decides what a receipt means.
+        raise Malformed(
+            'the body has no "event" (such as "sms.delivered"): the event must be in the signed '
+            f"body; an unsigned {TNT_EVENT} header cannot say what a receipt means"
+        )
     event = event.strip().lower()
     if not event.startswith("sms."):
         return ReceiptBatch(ignored=f"event {event or '(none)'!r} is not an SMS status")

@@ -18,6 +18,7 @@ from bot.requests import new_request_id, recipient_ref
 from bot.send.live import LiveSends
 from bot.send.records import group_for, group_id_of, plan_from_record, request_or_reject
 from bot.send.run import Runner
+from bot.slack.mrkdwn import md
 from bot.store.base import Store
 from bot.values import (
     Origin,
@@ -63,7 +64,7 @@ class Followups:
     async def _group(self, group_id: str) -> list[RequestRecord]:
         records = await self.store.group_requests(group_id)
         if not records:
-            raise Rejection(f"There is no request {group_id}.")
+            raise Rejection(md("There is no request {}.", group_id))
         return records
 
     async def _authorize_again(
@@ -76,13 +77,13 @@ class Followups:
             try:
                 authorize(self.settings, record.channel, sender)
             except Rejection as exc:
-                raise Rejection(f"Nothing was sent. {exc.message}") from None
+                raise Rejection(md("Nothing was sent. {}", exc.message)) from None
 
     async def confirm(self, group_id: str, user_id: str, slack_channel: str | None) -> Submission:
         """Send a held request: only its requester, and only while they may still send there."""
         records = await self._group(group_id)
         if records[0].user_id != user_id:
-            raise Rejection(f"Only <@{records[0].user_id}> can confirm this send.")
+            raise Rejection(md("Only <@{}> can confirm this send.", records[0].user_id))
         age = self.clock() - records[0].created_at
         if records[0].state is RequestState.HELD and age > CONFIRM_WITHIN:
             # An old prompt would page people with news that may no longer be true.
@@ -111,7 +112,7 @@ class Followups:
         (and a prompt left alone expires after CONFIRM_WITHIN anyway)."""
         records = await self._group(group_id)
         if records[0].user_id != user_id:
-            raise Rejection(f"Only <@{records[0].user_id}> can cancel this send.")
+            raise Rejection(md("Only <@{}> can cancel this send.", records[0].user_id))
         results = [
             await self.store.transition(r.request_id, RequestState.HELD, RequestState.CANCELLED)
             for r in records
@@ -143,7 +144,7 @@ class Followups:
         status = RecipientStatus.FAILED if which == "failed" else RecipientStatus.UNKNOWN
         targets = await self.store.recipients(request_id, [status])
         if not targets:
-            raise Rejection(f"Request {request_id} has no {which} recipients to send to.")
+            raise Rejection(md("Request {} has no {} recipients to send to.", request_id, which))
         new_id = new_request_id()
         plan = Plan(
             request_id=new_id,

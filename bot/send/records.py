@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from bot.policy import Rejection
 from bot.report import Group
+from bot.slack.mrkdwn import md
 from bot.store.base import Store
 from bot.values import Plan, RequestRecord
 from providers.base import Recipient
@@ -39,7 +40,7 @@ async def request_or_reject(store: Store, request_id: str) -> RequestRecord:
     """The request, or a Rejection a person can read."""
     record = await store.get_request(request_id)
     if record is None:
-        raise Rejection(f"There is no request {request_id}.")
+        raise Rejection(md("There is no request {}.", request_id))
     return record
 
 

@@ -273,9 +273,10 @@ def already_queued_text(request_id: str) -> Mrkdwn:
     return md("Already queued as {}; nothing new was sent.", request_id)
 
 
-def rejected_text(message: str) -> str:
-    """``message`` is a ``Rejection``'s own words, which may mention people (``<@U…>``)."""
-    return f"{message} Nothing was sent."
+def rejected_text(message: str) -> Mrkdwn:
+    """``message`` is a ``Rejection``'s (``Mrkdwn``, which may mention people on purpose); any
+    plain ``str`` is user-reachable words and is escaped."""
+    return md("{} Nothing was sent.", message)
 
 
 def confirm_prompt_text(who: str, channel: str, sms: str | None = None) -> Mrkdwn:
@@ -301,8 +302,8 @@ def confirm_prompt_blocks(
     ]
 
 
-SENDING_TEXT = "Sending…"
-CANCELLED_TEXT = "Cancelled — nothing was sent."
+SENDING_TEXT = md("Sending…")
+CANCELLED_TEXT = md("Cancelled — nothing was sent.")
 ERROR_TEXT = (
     "Something went wrong in the bridge (reference `{ref}`). If you were sending, check "
     "`{command} history` before trying again, so nobody gets the message twice."

@@ -68,6 +68,12 @@ def escape(text: object) -> Mrkdwn:
     return Mrkdwn(raw.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
+def unescape(text: str) -> str:
+    """Safe text back to the words it shows, for plain-text surfaces (a modal's error, a
+    terminal); ``&amp;`` last, so an escaped ``&lt;`` stays the ``&lt;`` someone typed."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _arg(value: object) -> object:
     # Numbers cannot carry markup and keep their format specs ({:d}, {:,}).
     if isinstance(value, int | float) and not isinstance(value, bool):

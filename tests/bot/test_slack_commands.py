@@ -128,7 +128,7 @@ async def test_status_of_an_unknown_request_says_so(bridge: Bridge) -> None:
 
 async def test_status_without_an_id_gives_the_usage(bridge: Bridge) -> None:
     reply = await slash(bridge, "status")
-    assert reply.text == "usage: /send status <request-id>"
+    assert reply.text == "usage: /send status &lt;request-id&gt;"  # mrkdwn: shown as typed
 
 
 MANY = ",".join(f"+2547000{i:05d}" for i in range(1, 52))  # 51 > max_recipients 50

@@ -8,23 +8,42 @@ Slack, emulators, aiohttp server) must stay up across examples on one loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import aiohttp
+import pytest
 from bridge_sandbox.slack.signing import sign
 from bridge_sandbox.world import SIGNING_SECRET, World, start_world
 
-from tests.bot.bridge_kit import CONFIG, FAST
+from tests.bot.bridge_kit import FAST
+from tests.bot.test_receipts import KAL_SECRET, RECEIPTS_CONFIG, TNT_SECRET
+from tests.fuzz import figures
 
 T = TypeVar("T")
 
-# Examples per fuzz test: small in the normal run, long behind `make fuzz` (FUZZ_EXAMPLES=5000).
+# Examples per fuzz test: small in the normal run, long behind `make fuzz`.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "40"))
+
+# Receipts on: tnt signs with HMAC, kal sends a header secret, kalb uses HTTP Basic auth.
+KAL_USER = "kaleyra"
+CONFIG = RECEIPTS_CONFIG.replace(
+    "\ncontacts:",
+    "  kalb:\n    type: kaleyra\n    api_key: ${KALEYRA_API_KEY}\n    sid: HXAP16XXXXXX97IN\n"
+    "    base_url: ${KAL_URL}\n    webhook_secret: ${KAL_WEBHOOK_SECRET}\n"
+    f"    webhook_username: {KAL_USER}\n\ncontacts:",
+    1,
+)
+SECRETS = {"TNT_WEBHOOK_SECRET": TNT_SECRET, "KAL_WEBHOOK_SECRET": KAL_SECRET}
+SIGNED_SLACK = frozenset({200})  # Slack's answer to every signed request
+# 413: aiohttp refuses a body over client_max_size (1 MiB) before the bridge reads it.
+WEBHOOK = frozenset({200, 400, 401, 404, 413})
 
 
 class Catcher(logging.Handler):
@@ -69,16 +88,52 @@ class Rig:
 
     def post(self, body: bytes) -> tuple[int, float]:
         """POST ``body`` signed as Slack would: (status, seconds to answer)."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        headers.update(sign(SIGNING_SECRET, body))
+        return self.request("/slack/events", body, headers)
 
+    def request(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, float]:
         async def go() -> tuple[int, float]:
-            headers = {"Content-Type": "application/x-www-form-urlencoded"}
-            headers.update(sign(SIGNING_SECRET, body))
             started = self.loop.time()
-            async with self.http.post(self.world.events_url, data=body, headers=headers) as r:
+            url = self.world.bridge.url + path
+            async with self.http.post(url, data=body, headers=headers) as r:
                 await r.read()
                 return r.status, self.loop.time() - started
 
         return self.run(go())
+
+    def raw_request(self, path: str, body: bytes, headers: dict[str, bytes]) -> tuple[int, float]:
+        """One HTTP/1.1 request written byte for byte: header values no client would send."""
+
+        async def go() -> tuple[int, float]:
+            url = urlsplit(self.world.bridge.url)
+            started = self.loop.time()
+            reader, writer = await asyncio.open_connection(url.hostname, url.port)
+            try:
+                lines = [f"POST {path} HTTP/1.1".encode(), f"Host: {url.netloc}".encode()]
+                lines += [name.encode() + b": " + value for name, value in headers.items()]
+                lines += [f"Content-Length: {len(body)}".encode(), b"Connection: close", b"", b""]
+                writer.write(b"\r\n".join(lines) + body)
+                # A server that refuses the head (a NUL in a header) answers and closes before
+                # a large body is all written: the answer is still there to read.
+                with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                    await writer.drain()
+                status_line = await asyncio.wait_for(reader.readline(), timeout=10)
+                seconds = self.loop.time() - started
+                with contextlib.suppress(ConnectionResetError):
+                    await asyncio.wait_for(reader.read(), timeout=10)
+            finally:
+                writer.close()
+            return int(status_line.split()[1]), seconds
+
+        return self.run(go())
+
+    def settle(self, kind: str, status: int, seconds: float, allowed: frozenset[int]) -> list[str]:
+        """Wait for the work a request started, record it in the figures; what went wrong."""
+        self.run(self.world.idle())
+        problems = self.catcher.problems()
+        figures.record(kind, status, seconds, allowed, len(problems))
+        return problems
 
     def close(self) -> None:
         async def stop() -> None:
@@ -95,7 +150,10 @@ class Rig:
 
 def rig_for(tmp: Path) -> Iterator[Rig]:
     root = logging.getLogger()
-    rig = Rig(tmp)
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in SECRETS.items():
+            env.setenv(name, value)
+        rig = Rig(tmp)
     level = root.level
     root.addHandler(rig.catcher)
     root.setLevel(logging.INFO)

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.slack import ids
-from tests.fuzz.slack_rig import EXAMPLES, Rig, rig_for
+from tests.fuzz.slack_rig import EXAMPLES, SIGNED_SLACK, Rig, rig_for
 
 USER = {"id": "U0ALICE001", "username": "alice", "name": "alice", "team_id": "T0ACME0001"}
 VIEW = {
@@ -116,11 +116,13 @@ FUZZ = settings(
 )
 
 
-def _check(rig: Rig, body: bytes) -> None:
+def _check(rig: Rig, kind: str, body: bytes) -> None:
+    """A signed request: Slack's 200, and after its work is done no traceback in the logs."""
     rig.catcher.clear()
     status, seconds = rig.post(body)
+    problems = rig.settle(kind, status, seconds, SIGNED_SLACK)
     assert status == 200, body[:300]
-    assert seconds < 3.0, f"answered after {seconds:.2f} s"
+    assert problems == []
 
 
 @FUZZ
@@ -130,9 +132,9 @@ def test_malformed_signed_interactions_get_200_and_no_traceback(rig: Rig, data: 
     assert state.base_url is not None
     url = state.new_response_url(state.base_url, "actions", channel="C0INCIDENT", user=USER["id"])
     payload = data.draw(malformed_payloads(url))
-    _check(rig, urlencode({"payload": json.dumps(payload)}).encode())
-    rig.run(rig.world.idle())
-    assert rig.catcher.problems() == []
+    kind = payload.get("type")
+    kind = kind if isinstance(kind, str) and kind in {b["type"] for b in BASES} else "mangled"
+    _check(rig, f"slack {kind}", urlencode({"payload": json.dumps(payload)}).encode())
 
 
 @FUZZ
@@ -157,13 +159,10 @@ def test_signed_slash_bodies_get_200_and_no_traceback(
     fields.update(extra)
     for key in drop:
         fields.pop(key, None)
-    _check(rig, urlencode(fields).encode())
-    rig.run(rig.world.idle())
-    assert rig.catcher.problems() == []
+    _check(rig, "slack slash", urlencode(fields).encode())
 
 
 @FUZZ
 @given(raw=st.binary(max_size=80) | st.text(max_size=80).map(lambda t: ("payload=" + t).encode()))
 def test_signed_garbage_bodies_get_200_and_no_traceback(rig: Rig, raw: bytes) -> None:
-    _check(rig, raw)
-    assert rig.catcher.problems() == []
+    _check(rig, "slack garbage body", raw)

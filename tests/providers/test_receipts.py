@@ -185,13 +185,19 @@ def test_the_signed_body_names_the_event_not_the_unsigned_header() -> None:
     assert event.status is ReceiptStatus.DELIVERED
 
 
-def test_event_name_is_read_from_the_header_when_the_body_has_none() -> None:
-    raw = json.dumps({"data": {"id": 9, "status": "delivered"}}).encode()
-    (event,) = talkntalk_events({"X-TalkNTalk-Event": "sms.delivered"}, raw).events
-    assert event.provider_message_id == "9"
+@pytest.mark.parametrize("status", ["delivered", None])
+@pytest.mark.parametrize("event", [None, "", 7])
+def test_an_unsigned_event_header_never_decides_a_receipt(status: str | None, event: Any) -> None:
+    """The signature covers the body only: a body without ``event`` is refused, whatever an
+    ``X-TalkNTalk-Event`` header says (it used to decide the status when ``data.status`` did not).
+    """
+    data: dict[str, Any] = {"id": 9} | ({"status": status} if status else {})
+    raw = json.dumps({"data": data} | ({} if event is None else {"event": event})).encode()
+    with pytest.raises(Malformed, match='no "event"'):
+        talkntalk_events({"X-TalkNTalk-Event": "sms.failed"}, raw)
 
 
-@pytest.mark.parametrize("event", ["wallet.low", "whatsapp.session.disconnected", ""])
+@pytest.mark.parametrize("event", ["wallet.low", "whatsapp.session.disconnected"])
 def test_events_that_are_not_sms_statuses_are_ignored(event: str) -> None:
     batch = talkntalk_events({}, body(event, status="delivered"))
     assert batch.events == ()
@@ -234,3 +240,14 @@ def test_an_error_given_as_words_is_a_reason_never_a_code() -> None:
     (event,) = talkntalk_events({}, raw).events
     assert event.reason == "the network reported the message rejected (Absent subscriber)"
     assert event.code is None
+
+
+@pytest.mark.parametrize("opening", [b'{"a":', b"["])
+def test_a_body_nested_past_the_json_parsers_depth_is_malformed_not_a_crash(
+    opening: bytes,
+) -> None:
+    """Found by the webhook fuzzer: 100,000 levels raised RecursionError, a 500 with a traceback."""
+    closing = b"}" if opening.startswith(b"{") else b"]"
+    raw = opening * 100_000 + b"1" + closing * 100_000
+    with pytest.raises(Malformed, match="nested"):
+        talkntalk_events({}, raw)

@@ -18,6 +18,7 @@ from bot.policy import Rejection
 from bot.slack import ids, summary
 from bot.slack import messages as blocks
 from bot.slack.listeners.context import acked, deps_of
+from bot.slack.mrkdwn import Mrkdwn, md
 from bot.values import RequestState
 
 
@@ -36,12 +37,12 @@ def _clicked_in(body: dict[str, Any]) -> str | None:
     return None
 
 
-async def _tell(respond: AsyncRespond, text: str) -> None:
+async def _tell(respond: AsyncRespond, text: Mrkdwn) -> None:
     """An ephemeral note beside the message clicked (the message itself is left alone)."""
     await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
-async def _replace(respond: AsyncRespond, text: str) -> None:
+async def _replace(respond: AsyncRespond, text: Mrkdwn) -> None:
     """Replace the ephemeral prompt that held the button (its buttons disappear)."""
     await respond(text=text, replace_original=True)
 
@@ -65,8 +66,12 @@ async def retry(
     else:
         await _tell(
             respond,
-            f"The {which} recipients of {request_id} were already sent again as "
-            f"{submission.group_id}; nothing new was sent.",
+            md(
+                "The {} recipients of {} were already sent again as {}; nothing new was sent.",
+                which,
+                request_id,
+                submission.group_id,
+            ),
         )
 
 
@@ -122,7 +127,7 @@ async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> Non
     if cancelled or await _state(deps, group_id, user) is RequestState.CANCELLED:
         await _replace(respond, blocks.CANCELLED_TEXT)
     else:
-        await _replace(respond, f"Too late to cancel: {group_id} is already being sent.")
+        await _replace(respond, md("Too late to cancel: {} is already being sent.", group_id))
 
 
 async def on_retry_failed(

@@ -21,6 +21,7 @@ from bot.slack.listeners import pending
 from bot.slack.listeners.context import acked, deps_of
 from bot.slack.listeners.errors import after_ack
 from bot.slack.modal_send import send_modal
+from bot.slack.mrkdwn import Mrkdwn, escape, md
 from bot.slack.parse import (
     Command,
     Help,
@@ -43,7 +44,7 @@ def sender_note(sender: Sender) -> str:
     return f" {sender.note}" if sender.note else ""
 
 
-async def _ephemeral(respond: AsyncRespond, text: str, blocks_: list[Any] | None = None) -> None:
+async def _ephemeral(respond: AsyncRespond, text: Mrkdwn, blocks_: list[Any] | None = None) -> None:
     await respond(text=text, blocks=blocks_, response_type="ephemeral", replace_original=False)
 
 
@@ -61,7 +62,7 @@ class CommandHandler:
         try:
             command = parse_command(self.body.get("text") or "")
         except ParseError as exc:
-            await _ephemeral(self.respond, exc.message)
+            await _ephemeral(self.respond, escape(exc.message))  # plain words: inert
             return
         try:
             await self.dispatch(command, client)
@@ -85,7 +86,7 @@ class CommandHandler:
         if isinstance(command, History):
             statuses = await service.history(self.user, HISTORY_LIMIT)
             await _ephemeral(
-                self.respond, "Your recent sends", blocks.history_blocks(statuses, name)
+                self.respond, md("Your recent sends"), blocks.history_blocks(statuses, name)
             )
             return
         if isinstance(command, OpenModal):
@@ -94,11 +95,11 @@ class CommandHandler:
         sender = await service.sender(self.user, self.channel)
         if isinstance(command, Help):
             usable = usable_channels(self.deps.settings, sender)
-            text = blocks.help_text(name, usable) + sender_note(sender)
+            text = md("{}{}", blocks.help_text(name, usable), sender_note(sender))
             await _ephemeral(self.respond, text, blocks.help_blocks(name, usable))
         elif isinstance(command, List):
             usable = usable_channels(self.deps.settings, sender)
-            text = blocks.list_text(usable) + sender_note(sender)
+            text = md("{}{}", blocks.list_text(usable), sender_note(sender))
             await _ephemeral(self.respond, text, blocks.list_blocks(name, usable))
         elif isinstance(command, Send):
             await self.send(command, sender)

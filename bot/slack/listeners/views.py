@@ -141,7 +141,7 @@ async def submit_send(
         plan = _send_plan(deps, body, sender)
     except Rejection as exc:
         field = ids.CONFIRM_BLOCK if exc.field == "confirm" else block_for_field(view, exc.field)
-        await ack(response_action="errors", errors={field: exc.message})
+        await ack(response_action="errors", errors={field: exc.plain})
         return
     await acked(ack, deps, _submit_send, body, plan)
 
@@ -203,7 +203,7 @@ async def submit_broadcast(
         plans = _broadcast_plans(deps, body, sender)
     except Rejection as exc:
         field = ids.CONFIRM_BLOCK if exc.field == "confirm" else block_for_field(view, exc.field)
-        await ack(response_action="errors", errors={field: exc.message})
+        await ack(response_action="errors", errors={field: exc.plain})
         return
     await acked(ack, deps, _submit_broadcast, body, plans)
 
