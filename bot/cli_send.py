@@ -146,7 +146,7 @@ async def run_send(
         err.write(f"error: {exc.message}\nNothing was sent.\n")
         return 2
     configs = {name: settings.provider(name) for name in accounts_needed}
-    async with open_accounts(configs) as accounts:
+    async with open_accounts(configs, claimer=store.slot_claimer()) as accounts:
         service = SendService(settings, store, Dispatcher(accounts, recorder=store), None)
         try:
             plan = service.plan(request, None, surface="cli")
