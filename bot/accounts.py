@@ -2,6 +2,8 @@
 
 Why: a provider's rate limit and a sane number of open connections belong to the *account*, not
 to one send, so two sends through the same account share them and never exceed them together.
+One process paces in memory (``AccountLimiter``); replicas sharing a PostgreSQL store pace through
+it (``bot.pacer.SharedPacer``), so the limit is shared, not multiplied by the replicas.
 """
 
 from __future__ import annotations
@@ -10,37 +12,43 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import aiohttp
 
+from bot.pacer import LOOP_CLOCK, RATE_HEADROOM, Clock, LoopClock, SharedPacer, interval_for
 from providers import AnyProviderConfig, build_provider
 from providers.base import Provider, RateLimited
 
-# Pace a little under the documented limit so clock skew and network jitter between us and the
-# provider's window never cost a 429 (measured in bench/dispatch.py).
-RATE_HEADROOM = 0.97
+if TYPE_CHECKING:
+    from bot.store.base import SlotClaimer
+
+__all__ = [
+    "LOOP_CLOCK",
+    "RATE_HEADROOM",
+    "Account",
+    "AccountLimiter",
+    "Clock",
+    "Limiter",
+    "LoopClock",
+    "SharedPacer",
+    "interval_for",
+    "open_accounts",
+    "rate_for",
+]
 
 
-class Clock(Protocol):
-    """What the limiter reads time from and waits with; tests pass one they move by hand."""
+class Limiter(Protocol):
+    """What the dispatcher needs of an account's pacing, in one process or shared by replicas."""
 
-    def time(self) -> float: ...
+    @property
+    def paused_for(self) -> float: ...
 
-    async def sleep(self, seconds: float) -> None: ...
+    def pause(self, seconds: float) -> None: ...
 
+    async def acquire(self, max_pause: float | None = None) -> None: ...
 
-class LoopClock:
-    """The running event loop's clock: what the bridge uses."""
-
-    def time(self) -> float:
-        return asyncio.get_running_loop().time()
-
-    async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
-
-
-LOOP_CLOCK = LoopClock()
+    async def aclose(self) -> None: ...
 
 
 class AccountLimiter:
@@ -60,7 +68,7 @@ class AccountLimiter:
         # loop's lateness is not lost on every request (the pace holds at the set rate), yet
         # two requests are never closer than 3/4 of an interval and an idle account banks
         # nothing - no burst for the provider's sliding window to count against us.
-        self._interval = 60.0 / (rate_per_minute * headroom) if rate_per_minute else 0.0
+        self._interval = interval_for(rate_per_minute, headroom)
         self._next_slot = 0.0
         self._turn = asyncio.Lock()
         self._paused_until = 0.0
@@ -100,6 +108,9 @@ class AccountLimiter:
                 self._next_slot = max(slot, self.clock.time() - self._interval / 4) + self._interval
                 return
 
+    async def aclose(self) -> None:
+        """Nothing to finish: the pace lives in this process only."""
+
 
 @dataclass
 class Account:
@@ -107,7 +118,7 @@ class Account:
 
     name: str
     provider: Provider
-    limiter: AccountLimiter
+    limiter: Limiter
     slots: asyncio.Semaphore
     max_concurrency: int = 16
 
@@ -124,8 +135,13 @@ async def open_accounts(
     configs: Mapping[str, AnyProviderConfig],
     *,
     clock: Clock = LOOP_CLOCK,
+    claimer: SlotClaimer | None = None,
 ) -> AsyncIterator[dict[str, Account]]:
-    """Open one ClientSession per account for the duration of the block, and close them all."""
+    """Open one ClientSession per account for the duration of the block, and close them all.
+
+    With a ``claimer`` (a PostgreSQL store's, shared by replicas) each account is paced through
+    it; without one (SQLite: one process) in memory.
+    """
     sessions: list[aiohttp.ClientSession] = []
     accounts: dict[str, Account] = {}
     try:
@@ -136,14 +152,22 @@ async def open_accounts(
             )
             sessions.append(session)
             provider = build_provider(config, session)
+            rate = rate_for(config, provider)
+            limiter: Limiter = (
+                AccountLimiter(rate, clock=clock)
+                if claimer is None
+                else SharedPacer(name, rate, claimer, clock=clock)
+            )
             accounts[name] = Account(
                 name=name,
                 provider=provider,
-                limiter=AccountLimiter(rate_for(config, provider), clock=clock),
+                limiter=limiter,
                 slots=asyncio.Semaphore(config.max_concurrency),
                 max_concurrency=config.max_concurrency,
             )
         yield accounts
     finally:
+        for account in accounts.values():
+            await account.limiter.aclose()
         for session in sessions:
             await session.close()

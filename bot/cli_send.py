@@ -148,7 +148,7 @@ async def run_send(
         err.write(f"error: {exc.plain}\nNothing was sent.\n")
         return 2
     configs = {name: settings.provider(name) for name in accounts_needed}
-    async with open_accounts(configs) as accounts:
+    async with open_accounts(configs, claimer=store.slot_claimer()) as accounts:
         dispatcher = Dispatcher(accounts, recorder=store)
         planner = Planner(settings, dispatcher)
         service = SendService(settings, planner, store, dispatcher, None, clock=utcnow)

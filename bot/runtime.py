@@ -91,7 +91,10 @@ async def open_runtime(
     store = open_store(env.db, clock=options.clock)
     await store.open()
     try:
-        async with open_accounts(settings.providers) as accounts, slack_session() as http:
+        async with (
+            open_accounts(settings.providers, claimer=store.slot_claimer()) as accounts,
+            slack_session() as http,
+        ):
             client = slack_client(env, http)
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
             reporter = Reporter(client, store, min_interval=options.report_interval, session=http)

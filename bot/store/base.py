@@ -152,6 +152,27 @@ class AppliedStatus:
         return self.previous is not self.status
 
 
+class SlotClaimer(Protocol):
+    """Request slots and 429 pauses of an account, shared by every replica (PostgreSQL).
+
+    Every answer is in seconds from the database's own clock reading, so replicas never compare
+    their clocks (``bot.pacer`` says why).
+    """
+
+    async def claim_slots(self, account: str, count: int, interval: float) -> tuple[float, float]:
+        """Claim the account's next ``count`` slots, ``interval`` s apart and none in a pause:
+        return (seconds until the first, seconds the account is still paused)."""
+        ...
+
+    async def pause_account(self, account: str, seconds: float) -> float:
+        """Pause the account for at least ``seconds``; return how long it is paused now."""
+        ...
+
+    async def account_pause(self, account: str) -> float:
+        """Seconds the account is still paused (0 if it is not)."""
+        ...
+
+
 class Store(Protocol):
     """The durable send record. Every method is a coroutine; every write commits before return.
 
@@ -250,3 +271,7 @@ class Store(Protocol):
     ) -> list[AppliedStatus]: ...
 
     async def prune_parked(self) -> int: ...
+
+    def slot_claimer(self) -> SlotClaimer | None:
+        """Where replicas share accounts' pace (None: one process, which paces in memory)."""
+        ...

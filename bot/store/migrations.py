@@ -127,10 +127,15 @@ _V2 = (
 # contact tags and dedupes numbers on its side, so our own count can be far from the truth).
 _V3 = ("ALTER TABLE requests ADD COLUMN provider_count INTEGER",)
 
+# v4: nothing here. PostgreSQL's v4 is the table replicas share accounts' pace through; one
+# SQLite file has one bridge, which paces in memory. The version is kept so both move together.
+_V4: tuple[str, ...] = ()
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "requests, recipients, attempts, receipts", _V1),
     Migration(2, "requests.reported_at", _V2),
     Migration(3, "requests.provider_count", _V3),
+    Migration(4, "account_pacing (shared rate limits)", _V4),
 )
 
 

@@ -27,6 +27,7 @@ import asyncpg
 from bot.store import postgres_receipts as receipts
 from bot.store.base import StoreError
 from bot.store.migrations import Migration
+from bot.store.postgres_pacing import PostgresSlotClaimer
 from bot.store.postgres_rows import Conn, utc
 from bot.store.postgres_schema import MIGRATIONS, migrate
 from bot.store.sqlite_rows import utcnow
@@ -128,6 +129,10 @@ class PostgresConnection:
             return bool(await asyncio.wait_for(self._value("SELECT 1"), 5))
         except (TimeoutError, StoreError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return False
+
+    def slot_claimer(self) -> PostgresSlotClaimer:
+        """Replicas pace their accounts through this database (``bot.pacer.SharedPacer``)."""
+        return PostgresSlotClaimer(self._pool_or_raise, self._timeout)
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -117,10 +117,22 @@ _V2 = (
 )
 _V3 = ("ALTER TABLE requests ADD COLUMN provider_count INTEGER",)
 
+# v4: accounts' request slots and 429 pauses, shared by replicas (``postgres_pacing``).
+_V4 = (
+    """
+    CREATE TABLE account_pacing (
+        account      TEXT PRIMARY KEY,
+        next_slot_at TIMESTAMPTZ,  -- the first slot not yet claimed (NULL: never claimed)
+        paused_until TIMESTAMPTZ   -- no request before this, after a 429 (NULL: never paused)
+    )
+    """,
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "requests, recipients, attempts, receipts", _V1),
     Migration(2, "requests.reported_at", _V2),
     Migration(3, "requests.provider_count", _V3),
+    Migration(4, "account_pacing (shared rate limits)", _V4),
 )
 
 _VERSIONS_TABLE = """

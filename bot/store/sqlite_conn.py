@@ -121,6 +121,10 @@ class SQLiteConnection:
     ) -> None:
         await self.close()
 
+    def slot_claimer(self) -> None:
+        """None: one process owns a SQLite file and paces its accounts in memory."""
+        return None
+
     async def ping(self) -> bool:
         """True if the file answers a query (for /healthz)."""
         try:
