@@ -146,7 +146,7 @@ async def record_outcomes(
             (new.value, outcome.provider_message_id, *details, outcome.attempts, row["idx"])
         )
     rows = list({row[-1]: row for row in updates}.values())  # one per idx: the last wins
-    for part in chunks(rows, 100):  # 7 parameters a row: well under SQLite's limit
+    for part in chunks(rows, 400):  # 7 parameters a row: under SQLite's 32,766
         await db.execute(
             "WITH v (status, pmid, reason, code, http_status, attempts, idx) AS"
             f" (VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?)'] * len(part))})"
