@@ -35,9 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from bridge_sandbox.emulators.suite import start_suite
 
 from bot.accounts import RATE_HEADROOM, open_accounts
-from bot.dispatch import Dispatcher, Plan
+from bot.dispatch import Dispatcher
 from bot.pacer import SharedPacer
 from bot.store import open_store
+from bot.values import Plan
 from providers import TalkNTalkConfig
 from providers.base import Message, OutcomeStatus, Recipient, Route, Service
 

@@ -5,6 +5,8 @@ bound, batching where an API takes many recipients, and the retry policy. It ret
 certainly did not go out (429, connect failures); anything that may have gone out becomes
 ``unknown`` and is never retried on its own, so nobody is messaged twice. Every attempt is
 recorded *before* it is made, and every outcome before it is yielded, so nothing is lost.
+Those writes are batch-shaped (``bot.dispatch_batch``): calls going out together share one
+attempt write, outcomes coming back together one outcome write.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from tenacity import (
 
 from bot import metrics
 from bot.accounts import Account
+from bot.dispatch_batch import AttemptClaims, OutcomeBuffer
 from bot.values import Plan
 from providers.base import (
     AmbiguousError,
@@ -50,10 +53,16 @@ class AdapterFailed(AmbiguousError):
 
 
 _WORKER_DONE = object()
+_OUTCOMES_DONE = object()
 
 
 class Recorder(Protocol):
-    """Where attempts and outcomes are written (the store); called before acting on them."""
+    """Where attempts and outcomes are written (the store); called before acting on them.
+
+    Both take many recipients at once: the dispatcher calls ``attempt_started`` for every call
+    about to go out together, and ``outcomes_recorded`` for the outcomes buffered since the last
+    write, so an implementation should write each in a constant number of statements.
+    """
 
     async def attempt_started(
         self, request_id: str, recipients: Sequence[Recipient], attempt: int
@@ -100,6 +109,8 @@ class Dispatcher:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     workers_per_send: int | None = None  # None: as many as the account's max_concurrency
     queue_size: int = 256
+    outcome_batch: int | None = None  # outcomes per write; None: the account's max_concurrency
+    outcome_delay: float = 0.05  # seconds an outcome may wait in the buffer for others
     stopping: bool = False  # set by stop_taking_new(): workers finish their batch, take no more
 
     def stop_taking_new(self) -> None:
@@ -113,7 +124,7 @@ class Dispatcher:
             account.provider.validate(plan.route, plan.message, batch)
 
     async def dispatch(self, plan: Plan) -> AsyncIterator[Outcome]:
-        """Yield one Outcome per recipient as they complete (order not kept)."""
+        """Yield one Outcome per recipient as they complete (order not kept), each recorded."""
         account = self._account(plan)
         self.validate(plan)
         batches: asyncio.Queue[tuple[Recipient, ...]] = asyncio.Queue()
@@ -122,8 +133,17 @@ class Dispatcher:
         results: asyncio.Queue[list[Outcome] | BaseException | object] = asyncio.Queue(
             self.queue_size
         )
+        claims = AttemptClaims(self.recorder, plan.request_id)
+        buffer = OutcomeBuffer(
+            self.recorder,
+            plan.request_id,
+            results.put,
+            size=self.outcome_batch or account.max_concurrency,
+            delay=self.outcome_delay,
+        )
+        writer = asyncio.create_task(_drain(buffer, results))
         workers = [
-            asyncio.create_task(self._worker(account, plan, batches, results))
+            asyncio.create_task(self._worker(account, plan, batches, claims, buffer, results))
             for _ in range(min(self.workers_per_send or account.max_concurrency, batches.qsize()))
         ]
         remaining = len(plan.recipients)
@@ -136,8 +156,10 @@ class Dispatcher:
                 if item is _WORKER_DONE:
                     finished_workers += 1
                     if finished_workers == len(workers):
-                        raise DispatchStopped(f"{remaining} recipient(s) left for the restart")
+                        buffer.close()  # the last outcomes are written, then _OUTCOMES_DONE
                     continue
+                if item is _OUTCOMES_DONE:
+                    raise DispatchStopped(f"{remaining} recipient(s) left for the restart")
                 assert isinstance(item, list)
                 for outcome in item:
                     remaining -= 1
@@ -146,6 +168,9 @@ class Dispatcher:
             for worker in workers:
                 worker.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
+            writer.cancel()  # a write already begun still lands (the store shields it)
+            await asyncio.gather(writer, return_exceptions=True)
+            await buffer.write_rest()  # answers that came back are recorded, if not reported
 
     async def run(self, plan: Plan) -> list[Outcome]:
         """Dispatch and collect every outcome."""
@@ -167,25 +192,26 @@ class Dispatcher:
         account: Account,
         plan: Plan,
         batches: asyncio.Queue[tuple[Recipient, ...]],
+        claims: AttemptClaims,
+        buffer: OutcomeBuffer,
         results: asyncio.Queue[list[Outcome] | BaseException | object],
     ) -> None:
         while not batches.empty() and not self.stopping:
             batch = batches.get_nowait()
             try:
-                outcomes = await self._send_batch(account, plan, batch)
-                await self.recorder.outcomes_recorded(plan.request_id, outcomes)
-                for outcome in outcomes:
-                    metrics.MESSAGES.labels(account.name, outcome.status.value).inc()
+                outcomes = await self._send_batch(account, plan, batch, claims)
             except DispatchStopped:
                 break  # this batch stays pending; the other workers' calls in flight finish
             except Exception as exc:  # a recorder failure must reach the caller, not vanish
                 await results.put(exc)
                 return
-            await results.put(outcomes)
+            for outcome in outcomes:
+                metrics.MESSAGES.labels(account.name, outcome.status.value).inc()
+            buffer.add(outcomes)  # recorded, then yielded, by the buffer; this slot moves on
         await results.put(_WORKER_DONE)
 
     async def _send_batch(
-        self, account: Account, plan: Plan, batch: tuple[Recipient, ...]
+        self, account: Account, plan: Plan, batch: tuple[Recipient, ...], claims: AttemptClaims
     ) -> list[Outcome]:
         attempt_no = 0
         retrying = AsyncRetrying(
@@ -198,7 +224,7 @@ class Dispatcher:
             async for attempt in retrying:
                 with attempt:
                     attempt_no = attempt.retry_state.attempt_number
-                    return await self._attempt(account, plan, batch, attempt_no)
+                    return await self._attempt(account, plan, batch, attempt_no, claims)
         except RateLimited as exc:
             if self._pause_too_long(exc):
                 reason = (
@@ -218,13 +244,18 @@ class Dispatcher:
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def _attempt(
-        self, account: Account, plan: Plan, batch: tuple[Recipient, ...], attempt_no: int
+        self,
+        account: Account,
+        plan: Plan,
+        batch: tuple[Recipient, ...],
+        attempt_no: int,
+        claims: AttemptClaims,
     ) -> list[Outcome]:
         async with account.slots:
             await account.limiter.acquire(max_pause=self.retry.max_retry_after)
             if self.stopping:  # shutdown began while we waited our turn: leave it pending
                 raise DispatchStopped("stopped before this batch was attempted")
-            await self.recorder.attempt_started(plan.request_id, batch, attempt_no)
+            await claims.claim(batch, attempt_no)  # committed, with the others going out now
             started = time.monotonic()
             result_kind = "ok"
             try:
@@ -299,6 +330,18 @@ class Dispatcher:
             initial=self.retry.base_delay, max=self.retry.max_delay, jitter=self.retry.base_delay
         )
         return float(backoff(state))
+
+
+async def _drain(
+    buffer: OutcomeBuffer, results: asyncio.Queue[list[Outcome] | BaseException | object]
+) -> None:
+    """Run the outcome buffer; its end (or a failed write) goes to the dispatch's results."""
+    try:
+        await buffer.run()
+    except Exception as exc:  # a recorder failure must reach the caller, not vanish
+        await results.put(exc)
+        return
+    await results.put(_OUTCOMES_DONE)
 
 
 def _where(exc: BaseException) -> str:

@@ -210,7 +210,8 @@ class PostgresStore(PostgresConnection):
     ) -> None:
         """Written before the HTTP attempt: after a crash these recipients are 'unknown'."""
         unmatched = await self._write(
-            lambda conn: sends.start_attempt(conn, request_id, recipients, attempt, self._now())
+            lambda conn: sends.start_attempt(conn, request_id, recipients, attempt, self._now()),
+            one_statement=all(r.ref for r in recipients),  # see sends.start_attempt
         )
         raise_unmatched(request_id, unmatched)
 

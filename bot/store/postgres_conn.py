@@ -147,9 +147,13 @@ class PostgresConnection:
     def _parked_cutoff(self) -> datetime:
         return utc(self._clock() - self.parked_ttl)
 
-    async def _write(self, body: Tx[T]) -> T:
-        """Run ``body`` in a committed transaction; it completes even if the caller is cancelled."""
-        task = asyncio.ensure_future(self._transaction(self._pool_or_raise(), body))
+    async def _write(self, body: Tx[T], *, one_statement: bool = False) -> T:
+        """Run ``body`` in a committed transaction; it completes even if the caller is cancelled.
+
+        ``one_statement``: ``body`` runs a single statement, atomic on its own, so it is sent
+        without ``BEGIN``/``COMMIT`` (one round trip instead of three).
+        """
+        task = asyncio.ensure_future(self._transaction(self._pool_or_raise(), body, one_statement))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
         try:
@@ -158,11 +162,14 @@ class PostgresConnection:
             task.add_done_callback(_log_orphaned_failure)  # nobody is left to see an error
             raise
 
-    async def _transaction(self, pool: asyncpg.Pool, body: Tx[T]) -> T:
+    async def _transaction(self, pool: asyncpg.Pool, body: Tx[T], one_statement: bool) -> T:
         for attempt in range(1, _RETRIES + 1):
             try:
-                async with pool.acquire(timeout=self._timeout) as conn, conn.transaction():
-                    return await body(conn)
+                async with pool.acquire(timeout=self._timeout) as conn:
+                    if one_statement:
+                        return await body(conn)
+                    async with conn.transaction():
+                        return await body(conn)
             except asyncpg.TransactionRollbackError:  # deadlock or serialization failure
                 if attempt == _RETRIES:
                     raise

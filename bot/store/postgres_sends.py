@@ -19,8 +19,21 @@ from bot.store import postgres_receipts as receipts
 from bot.store.base import RESTARTED_REASON, RecipientRecord, RecipientStatus, UnknownRequest
 from bot.store.postgres_requests import request_row
 from bot.store.postgres_rows import Conn, match_recipients, recipient_record
-from bot.store.status import after_attempt, after_outcome
+from bot.store.status import AFTER_ATTEMPT_SQL, after_attempt, after_outcome
 from providers.base import Outcome, Recipient
+
+_START = (
+    "WITH locked AS (SELECT idx FROM recipients WHERE request_id = $1 AND ref = ANY($2::text[])"
+    " ORDER BY idx FOR UPDATE),"  # in idx order, as match_recipients locks: no deadlock
+    " hit AS (UPDATE recipients AS r SET status = {after_attempt},"
+    " attempts = GREATEST(r.attempts, $3), updated_at = $4 FROM locked"
+    " WHERE r.request_id = $1 AND r.idx = locked.idx RETURNING r.idx, r.ref),"
+    " logged AS (INSERT INTO attempts (request_id, idx, attempt, started_at)"
+    " SELECT $1, idx, $3, $4 FROM hit ON CONFLICT DO NOTHING),"
+    " moved AS (UPDATE requests SET state = 'sending', updated_at = $4"
+    " WHERE request_id = $1 AND state = 'accepted')"
+    " SELECT ref FROM hit"
+).format(after_attempt=AFTER_ATTEMPT_SQL.replace("status", "r.status"))
 
 
 async def start_attempt(
@@ -30,7 +43,30 @@ async def start_attempt(
     attempt: int,
     now: datetime,
 ) -> list[Recipient]:
-    """Mark the recipients in flight, log the attempt, and move the request to 'sending'."""
+    """Mark the recipients in flight, log the attempt, and move the request to 'sending'.
+
+    One statement for the whole batch (it commits on its own, atomically): the rows are locked
+    in idx order, marked, their attempts logged and the request moved. Recipients without a
+    ref (matched by address) take the row-by-row path.
+    """
+    if any(not r.ref for r in recipients):
+        return await _start_attempt_by_row(conn, request_id, recipients, attempt, now)
+    refs = list(dict.fromkeys(r.ref for r in recipients))
+    rows = await conn.fetch(_START, request_id, refs, attempt, now)
+    if not rows:
+        await request_row(conn, request_id)  # raises UnknownRequest if that is why
+    found = {row["ref"] for row in rows}
+    return [r for r in recipients if r.ref not in found]
+
+
+async def _start_attempt_by_row(
+    conn: Conn,
+    request_id: str,
+    recipients: Sequence[Recipient],
+    attempt: int,
+    now: datetime,
+) -> list[Recipient]:
+    """``start_attempt`` for recipients named by address only (each may match several rows)."""
     matches, unmatched = await match_recipients(conn, request_id, recipients)
     if not matches:
         await request_row(conn, request_id)  # raises UnknownRequest if that is why
@@ -90,15 +126,20 @@ async def record_outcomes(
         else:
             details = (row["reason"], row["code"], row["http_status"])
         updates.append(
-            (new.value, outcome.provider_message_id, *details, outcome.attempts, now,
-             request_id, row["idx"])
-        )  # fmt: skip
-    await conn.executemany(
-        "UPDATE recipients SET status = $1,"
-        " provider_message_id = COALESCE($2, provider_message_id), reason = $3, code = $4,"
-        " http_status = $5, attempts = GREATEST(attempts, $6), updated_at = $7"
-        " WHERE request_id = $8 AND idx = $9",
-        updates,
+            (int(row["idx"]), new.value, outcome.provider_message_id, *details, outcome.attempts)
+        )
+    columns = list(zip(*{u[0]: u for u in updates}.values(), strict=True))  # one per idx
+    await conn.execute(
+        "UPDATE recipients AS r SET status = v.status,"
+        " provider_message_id = COALESCE(v.pmid, r.provider_message_id), reason = v.reason,"
+        " code = v.code, http_status = v.http_status, attempts = GREATEST(r.attempts, v.attempts),"
+        " updated_at = $1"
+        " FROM unnest($3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[],"
+        " $9::int[]) AS v (idx, status, pmid, reason, code, http_status, attempts)"
+        " WHERE r.request_id = $2 AND r.idx = v.idx",
+        now,
+        request_id,
+        *(list(column) for column in columns),
     )
     await receipts.claim(
         conn,

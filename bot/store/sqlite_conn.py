@@ -174,7 +174,15 @@ class SQLiteConnection:
         results: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
         try:
             await db.execute("BEGIN IMMEDIATE")
-            for body, done in batch:
+            if len(batch) == 1:  # alone in its transaction: no savepoint needed to undo it
+                body, done = batch[0]
+                try:
+                    results.append((done, None, await body(db)))
+                except Exception as exc:
+                    await db.execute("ROLLBACK")
+                    _settle(done, exc)
+                    return
+            for body, done in batch if len(batch) > 1 else ():
                 await db.execute("SAVEPOINT one_write")
                 try:
                     value = await body(db)

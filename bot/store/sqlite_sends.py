@@ -16,12 +16,14 @@ from bot.store import sqlite_receipts as receipts
 from bot.store.base import RESTARTED_REASON, RecipientRecord, RecipientStatus
 from bot.store.sqlite_requests import request_row
 from bot.store.sqlite_rows import (
+    chunks,
     fetch_all,
     from_text,
+    marks,
     match_recipients,
     recipient_record,
 )
-from bot.store.status import after_attempt, after_outcome
+from bot.store.status import AFTER_ATTEMPT_SQL, after_attempt, after_outcome
 from providers.base import Outcome, Recipient
 
 
@@ -32,7 +34,69 @@ async def start_attempt(
     attempt: int,
     now: str,
 ) -> list[Recipient]:
-    """Mark the recipients in flight, log the attempt, and move the request to 'sending'."""
+    """Mark the recipients in flight, log the attempt, and move the request to 'sending'.
+
+    A whole batch in three statements (per 500 recipients): the attempts logged and the rows
+    marked by ref, set-wise, then the request moved. Recipients without a ref (matched by
+    address) take the row-by-row path.
+    """
+    if any(not r.ref for r in recipients):
+        return await _start_attempt_by_row(db, request_id, recipients, attempt, now)
+    refs = list(dict.fromkeys(r.ref for r in recipients))
+    marked = 0
+    for part in chunks(refs):
+        await db.execute(
+            "INSERT OR IGNORE INTO attempts (request_id, idx, attempt, started_at)"
+            f" SELECT request_id, idx, ?, ? FROM recipients WHERE request_id = ?"
+            f" AND ref IN ({marks(len(part))})",
+            (attempt, now, request_id, *part),
+        )
+        cursor = await db.execute(
+            f"UPDATE recipients SET status = {AFTER_ATTEMPT_SQL}, attempts = MAX(attempts, ?),"
+            f" updated_at = ? WHERE request_id = ? AND ref IN ({marks(len(part))})",
+            (attempt, now, request_id, *part),
+        )
+        marked += cursor.rowcount
+        await cursor.close()
+    unmatched: list[Recipient] = []
+    if marked < len(refs):  # some refs are not this request's: say which
+        found = {row["ref"] for row in await _rows_by_ref(db, request_id, refs)}
+        unmatched = [r for r in recipients if r.ref not in found]
+    if marked == 0:
+        await request_row(db, request_id)  # raises UnknownRequest if that is why
+    await _move_to_sending(db, request_id, now)
+    return unmatched
+
+
+async def _rows_by_ref(
+    db: aiosqlite.Connection, request_id: str, refs: Sequence[str]
+) -> list[sqlite3.Row]:
+    rows: list[sqlite3.Row] = []
+    for part in chunks(refs):
+        rows += await fetch_all(
+            db,
+            f"SELECT * FROM recipients WHERE request_id = ? AND ref IN ({marks(len(part))})",
+            (request_id, *part),
+        )
+    return rows
+
+
+async def _move_to_sending(db: aiosqlite.Connection, request_id: str, now: str) -> None:
+    await db.execute(
+        "UPDATE requests SET state = 'sending', updated_at = ?"
+        " WHERE request_id = ? AND state = 'accepted'",
+        (now, request_id),
+    )
+
+
+async def _start_attempt_by_row(
+    db: aiosqlite.Connection,
+    request_id: str,
+    recipients: Sequence[Recipient],
+    attempt: int,
+    now: str,
+) -> list[Recipient]:
+    """``start_attempt`` for recipients named by address only (each may match several rows)."""
     matches, unmatched = await match_recipients(db, request_id, recipients)
     if not matches:
         await request_row(db, request_id)  # raises UnknownRequest if that is why
@@ -54,11 +118,7 @@ async def start_attempt(
         "INSERT OR IGNORE INTO attempts (request_id, idx, attempt, started_at) VALUES (?, ?, ?, ?)",
         [(request_id, row["idx"], attempt, now) for _, row in matches],
     )
-    await db.execute(
-        "UPDATE requests SET state = 'sending', updated_at = ?"
-        " WHERE request_id = ? AND state = 'accepted'",
-        (now, request_id),
-    )
+    await _move_to_sending(db, request_id, now)
     return unmatched
 
 
@@ -83,15 +143,20 @@ async def record_outcomes(
         else:
             details = (row["reason"], row["code"], row["http_status"])
         updates.append(
-            (new.value, outcome.provider_message_id, *details, outcome.attempts, now,
-             request_id, row["idx"])
-        )  # fmt: skip
-    await db.executemany(
-        "UPDATE recipients SET status = ?, provider_message_id = COALESCE(?, provider_message_id),"
-        " reason = ?, code = ?, http_status = ?, attempts = MAX(attempts, ?), updated_at = ?"
-        " WHERE request_id = ? AND idx = ?",
-        updates,
-    )
+            (new.value, outcome.provider_message_id, *details, outcome.attempts, row["idx"])
+        )
+    rows = list({row[-1]: row for row in updates}.values())  # one per idx: the last wins
+    for part in chunks(rows, 400):  # 7 parameters a row: under SQLite's 32,766
+        await db.execute(
+            "WITH v (status, pmid, reason, code, http_status, attempts, idx) AS"
+            f" (VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?)'] * len(part))})"
+            " UPDATE recipients SET status = v.status,"
+            " provider_message_id = COALESCE(v.pmid, recipients.provider_message_id),"
+            " reason = v.reason, code = v.code, http_status = v.http_status,"
+            " attempts = MAX(recipients.attempts, v.attempts), updated_at = ?"
+            " FROM v WHERE recipients.request_id = ? AND recipients.idx = v.idx",
+            (*(value for row in part for value in row), now, request_id),
+        )
     await receipts.claim(
         db,
         account,

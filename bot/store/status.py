@@ -21,6 +21,14 @@ def after_attempt(current: RecipientStatus) -> RecipientStatus:
     return S.IN_FLIGHT if current in NOT_YET_DECIDED else current
 
 
+# ``after_attempt`` as SQL, for a store that marks a whole batch in flight in one statement.
+AFTER_ATTEMPT_SQL = (
+    "CASE WHEN status IN ("
+    + ", ".join(f"'{s.value}'" for s in sorted(NOT_YET_DECIDED, key=lambda s: s.value))
+    + f") THEN '{S.IN_FLIGHT.value}' ELSE status END"
+)
+
+
 def after_outcome(current: RecipientStatus, new: RecipientStatus) -> RecipientStatus:
     """The dispatcher's outcome for one recipient.
 

@@ -155,13 +155,14 @@ class Sightings:
     """A Recorder that notes what the emulator had seen when each call arrived."""
 
     state: EmulatorState
-    started: list[tuple[int, int]] = field(default_factory=list)  # (attempt, requests seen)
+    # (attempt, requests seen) per recipient: one write may start the attempts of several
+    started: list[tuple[int, int]] = field(default_factory=list)
     recorded: dict[str, Outcome] = field(default_factory=dict)
 
     async def attempt_started(
         self, request_id: str, recipients: Sequence[Recipient], attempt: int
     ) -> None:
-        self.started.append((attempt, len(self.state.requests)))
+        self.started.extend((attempt, len(self.state.requests)) for _ in recipients)
 
     async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
         for outcome in outcomes:

@@ -1,0 +1,254 @@
+"""Store benchmark: is the send record the bottleneck of a big send? (issue 9)
+
+Why: every recipient's attempt is recorded before its call and its outcome before it is
+reported; done one statement at a time, those writes held a 10,000-recipient send at 2.3x its
+ideal time. This runs the real ``python -m bot send`` (its ``main``, in a child process) for
+10,000 SMS through the TalkNTalk emulator (50 ms a request, ``max_concurrency: 64``, no rate
+limit) on each store, and prints, with PASS/FAIL:
+
+* first-to-last provider request (as the emulator received them) over the ideal
+  10,000 / 64 x 50 ms = 7.8 s: <= 1.2 on SQLite, <= 1.3 on PostgreSQL;
+* store statements per recipient (<= 3), counted in the child by a wrapper around the
+  database connections' execute methods (``BEGIN``/``COMMIT`` included; an ``executemany``
+  counts one per row);
+* that every recipient was delivered once and recorded sent.
+
+    .venv/bin/python bench/store.py [--stores sqlite,postgresql] [--recipients 10000]
+
+PostgreSQL: ``$BRIDGE_BENCH_POSTGRES_URL`` (default ``postgresql://postgres@127.0.0.1:5432/test``);
+each run uses a fresh schema, dropped after. Exit status 1 when a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import json
+import os
+import sqlite3
+import sys
+import tempfile
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
+
+from bridge_sandbox.emulators.common import serve
+from bridge_sandbox.emulators.talkntalk import TalkNTalkState, create_app
+
+SCRIPT = Path(__file__).resolve()
+KEY = "bench-tnt-key"  # what bench/dispatch.py's child uses for the reference run
+LATENCY = 0.05
+CONCURRENCY = 64
+TARGETS = {"sqlite": 1.2, "postgresql": 1.3, "none": float("inf")}
+MAX_STATEMENTS = 3.0
+PG_URL = os.environ.get("BRIDGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+CONFIG = f"""\
+defaults:
+  country: KE
+  confirm_over: 1000000
+  max_recipients: 1000000
+providers:
+  tnt:
+    type: talkntalk
+    api_key: ${{BENCH_TNT_KEY}}
+    base_url: ${{BENCH_TNT_URL}}
+    rate_per_minute: 100000000
+    max_concurrency: {CONCURRENCY}
+senders:
+  bench: [U0BENCH001]
+channels:
+  bench-sms:
+    provider: tnt
+    service: sms
+    sender_id: ACME
+    allowed_senders: [bench]
+    allow_adhoc: true
+"""
+
+
+# --- the child: `python -m bot send` with its store statements counted ----------------------
+
+
+def _counting(counts: Counter[str], kind: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    many = "executemany" in method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kw: Any) -> Any:
+        if many:  # executemany(sql, rows): one per row (rows may be a one-shot iterator)
+            rows = list(args[1])
+            args = (args[0], rows, *args[2:])
+        counts[kind] += len(rows) if many else 1
+        return method(self, *args, **kw)
+
+    return wrapper
+
+
+def count_statements(counts: Counter[str]) -> None:
+    """Wrap every execute method of both drivers' connections (class-wide, in this process)."""
+    import aiosqlite
+    import asyncpg
+
+    for name in ("execute", "executemany", "execute_fetchall", "execute_insert"):
+        original = getattr(aiosqlite.Connection, name)
+        setattr(aiosqlite.Connection, name, _counting(counts, "sqlite", original))
+    for name in ("execute", "executemany", "fetch", "fetchval", "fetchrow"):
+        original = getattr(asyncpg.connection.Connection, name)
+        setattr(asyncpg.connection.Connection, name, _counting(counts, "postgresql", original))
+
+
+def child(argv: list[str], out: str) -> int:
+    """Run the bridge's own command line with the wrapper installed; write the counts to ``out``."""
+    from bot.__main__ import main
+
+    counts: Counter[str] = Counter()
+    count_statements(counts)
+    code = main(argv)
+    Path(out).write_text(json.dumps({"code": code, "statements": sum(counts.values())}))
+    return 0
+
+
+# --- the parent: the emulator, a fresh store, one send, the figures ------------------------
+
+
+async def fresh_schema(drop: str | None = None) -> str:
+    import asyncpg
+
+    admin = await asyncpg.connect(PG_URL, timeout=10)
+    try:
+        if drop:
+            await admin.execute(f"DROP SCHEMA IF EXISTS {drop} CASCADE")
+            return drop
+        schema = f"bench_store_{uuid.uuid4().hex[:10]}"
+        await admin.execute(f"CREATE SCHEMA {schema}")
+        return schema
+    finally:
+        await admin.close()
+
+
+async def one_store(store: str, n: int, workdir: Path) -> dict[str, Any]:
+    state = TalkNTalkState(api_key=KEY, latency=LATENCY)
+    server = await serve(create_app(state))
+    schema = None
+    try:
+        config = workdir / "bridge.yaml"
+        config.write_text(CONFIG, encoding="utf-8")
+        if store == "none":
+            return await reference(state, n, server.url)
+        if store == "sqlite":
+            db = str(workdir / f"bench-{uuid.uuid4().hex[:6]}.db")
+        else:
+            schema = await fresh_schema()
+            db = f"{PG_URL}{'&' if '?' in PG_URL else '?'}search_path={schema}"
+        numbers = ",".join(f"+2547{i:08d}" for i in range(n))
+        out, spec = workdir / "counts.json", workdir / "child.json"
+        argv = ["--config", str(config), "send", "--channel", "bench-sms", "--to", numbers,
+                "--text", "Bench: the database failed over; no action needed."]  # fmt: skip
+        spec.write_text(json.dumps({"argv": argv, "out": str(out)}))  # too long for one argv
+        env = {**os.environ, "BENCH_TNT_KEY": KEY, "BENCH_TNT_URL": server.url, "BRIDGE_DB": db}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, str(SCRIPT), "--child", str(spec),
+            stdout=asyncio.subprocess.DEVNULL, env=env,
+        )  # fmt: skip
+        if await proc.wait() != 0:
+            raise RuntimeError(f"bench child exited {proc.returncode}")
+        result = json.loads(out.read_text())
+        if store == "sqlite":
+            with sqlite3.connect(db) as conn:
+                rows = conn.execute("SELECT status, COUNT(*) FROM recipients GROUP BY status")
+                statuses = dict(rows.fetchall())
+        else:
+            statuses = await pg_statuses(db)
+    finally:
+        await server.close()
+        if schema:
+            await fresh_schema(drop=schema)
+    times = sorted(r.at for r in state.requests if r.path.startswith("/v1/"))
+    delivered = Counter(d.recipient for d in state.deliveries)
+    return {
+        "span": times[-1] - times[0] if len(times) > 1 else 0.0,
+        "requests": len(times),
+        "once": sum(1 for c in delivered.values() if c == 1),
+        "statuses": statuses,
+        "statements": result["statements"],
+        "code": result["code"],
+    }
+
+
+async def reference(state: TalkNTalkState, n: int, url: str) -> dict[str, Any]:
+    """The same calls with no store at all (bench/dispatch.py's child): this machine's floor."""
+    spec = {"provider": "talkntalk", "url": url, "recipients": n, "rate": 100_000_000,
+            "concurrency": CONCURRENCY}  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(SCRIPT.parent / "dispatch.py"), "--child", json.dumps(spec),
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, _ = await proc.communicate()
+    outcomes = json.loads(out.decode().strip().splitlines()[-1])["outcomes"]
+    times = sorted(r.at for r in state.requests if r.path.startswith("/v1/"))
+    delivered = Counter(d.recipient for d in state.deliveries)
+    return {"span": times[-1] - times[0], "requests": len(times), "statements": 0, "code": 0,
+            "once": sum(1 for c in delivered.values() if c == 1), "statuses": outcomes}  # fmt: skip
+
+
+async def pg_statuses(url: str) -> dict[str, int]:
+    import asyncpg
+
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        rows = await conn.fetch("SELECT status, COUNT(*) AS n FROM recipients GROUP BY status")
+        return {row["status"]: int(row["n"]) for row in rows}
+    finally:
+        await conn.close()
+
+
+async def main(stores: list[str], n: int) -> int:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average {load} on {os.cpu_count()} CPUs (timings need a quiet machine)")
+    ideal = n / CONCURRENCY * LATENCY
+    rows = [("store", "first-to-last (s)", "ideal (s)", "ratio", "target", "statements/recipient",
+             "all sent once", "result")]  # fmt: skip
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="bench-store-") as tmp:
+        for store in stores:
+            r = await one_store(store, n, Path(tmp))
+            ratio = r["span"] / ideal
+            per = r["statements"] / n
+            all_once = r["once"] == n and r["statuses"] == {"sent": n} and r["code"] == 0
+            ok = ratio <= TARGETS[store] and per <= MAX_STATEMENTS and all_once
+            judged = store != "none"  # the reference is shown, not judged
+            failed |= judged and not ok
+            print(f"[{store}] {n} SMS, {LATENCY * 1000:.0f} ms/request, concurrency {CONCURRENCY}: "
+                  f"{r['requests']} provider requests in {r['span']:.2f} s (ideal {ideal:.2f} s), "
+                  f"{r['statements']} store statements, recorded {r['statuses']}")  # fmt: skip
+            target = f"<= {TARGETS[store]} / <= {MAX_STATEMENTS:g}" if judged else "reference"
+            verdict = ("PASS" if ok else "FAIL") if judged else "-"
+            rows.append((store, f"{r['span']:.2f}", f"{ideal:.2f}", f"{ratio:.2f}", target,
+                         f"{per:.2f}", "yes" if all_once else "NO", verdict))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    print()
+    for index, row in enumerate(rows):
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))
+        if index == 0:
+            print("  ".join("-" * width for width in widths))
+    print(f"\n{'FAIL' if failed else 'PASS'}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="Store benchmark: a 10,000-recipient send.")
+    parser.add_argument(
+        "--stores", default="none,sqlite,postgresql",
+        help="comma-separated; none: the same calls without a store (this machine's floor)",
+    )  # fmt: skip
+    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # path of a JSON {argv, out}
+    args = parser.parse_args()
+    if args.child:
+        spec = json.loads(Path(args.child).read_text())
+        sys.exit(child(spec["argv"], spec["out"]))
+    sys.exit(asyncio.run(main([s for s in args.stores.split(",") if s], args.recipients)))

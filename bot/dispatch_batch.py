@@ -1,0 +1,142 @@
+"""Batch-shaped writes for one dispatch: attempts claimed together, outcomes recorded in bulk.
+
+Why: a big send makes thousands of provider calls, and recording each one's attempt and outcome
+in statements of its own made the send record, not the provider, the bottleneck (issue 9). Here
+the calls about to go out together share one ``attempt_started`` and the outcomes that come back
+together share one ``outcomes_recorded``, while every promise keeps: a call starts only after
+the write holding its attempt is committed, and an outcome is reported only after it is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol
+
+from providers.base import Outcome, Recipient
+
+log = logging.getLogger(__name__)
+
+
+class AttemptRecorder(Protocol):
+    async def attempt_started(
+        self, request_id: str, recipients: Sequence[Recipient], attempt: int
+    ) -> None: ...
+
+
+class OutcomeRecorder(Protocol):
+    async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None: ...
+
+
+_Claim = tuple[Sequence[Recipient], asyncio.Future[None]]
+
+
+class AttemptClaims:
+    """Group commit for attempts: every call ready to go out joins the next single write.
+
+    A worker that holds a slot (and its rate-limit turn) calls ``claim`` and waits. Claims made
+    in the same turn of the event loop, and all those made while the previous write is being
+    committed, go into one ``attempt_started`` per attempt number; each waiter returns only
+    after that write is committed, so no provider call starts before its attempt row exists.
+    Calls that free their slots together (a burst, or a provider with a steady latency) are
+    claimed together, so a 64-wide send writes its attempts in a few statements per batch.
+    """
+
+    def __init__(self, recorder: AttemptRecorder, request_id: str) -> None:
+        self._recorder = recorder
+        self._request_id = request_id
+        self._waiting: dict[int, list[_Claim]] = {}
+        self._writer: asyncio.Task[None] | None = None
+
+    async def claim(self, recipients: Sequence[Recipient], attempt: int) -> None:
+        """Return once the attempt of ``recipients`` is recorded (raise if it could not be)."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.setdefault(attempt, []).append((recipients, done))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_all())  # runs next turn: all join
+        await done
+
+    async def _write_all(self) -> None:
+        while self._waiting:
+            waiting, self._waiting = self._waiting, {}
+            for attempt, claims in sorted(waiting.items()):
+                recipients = [r for batch, _ in claims for r in batch]
+                try:
+                    await self._recorder.attempt_started(self._request_id, recipients, attempt)
+                except Exception as exc:  # every waiter sees it; none of them calls
+                    for _, done in claims:
+                        if not done.done():
+                            done.set_exception(exc)
+                else:
+                    for _, done in claims:
+                        if not done.done():  # a waiter cancelled meanwhile (shutdown) is gone
+                            done.set_result(None)
+
+
+class OutcomeBuffer:
+    """Write-behind for outcomes: recorded in bulk, then handed on to be reported.
+
+    ``add`` never waits, so a worker is free for its next call as soon as its answer is in. The
+    buffer writes what it holds when ``size`` outcomes are waiting or ``delay`` seconds after
+    the first one came, in one ``outcomes_recorded``, and only then passes them to ``deliver``:
+    an outcome is never reported (nor the request marked done) before it is recorded. ``close``
+    writes what is left (a finished or stopping dispatch). An outcome still in the buffer when
+    the process dies was never recorded: its recipient stays in flight, and the restart reports
+    it ``unknown`` and never sends it again — the same safe answer as for a call cut off mid-way.
+    """
+
+    def __init__(
+        self,
+        recorder: OutcomeRecorder,
+        request_id: str,
+        deliver: Callable[[list[Outcome]], Awaitable[None]],
+        *,
+        size: int = 64,
+        delay: float = 0.05,
+    ) -> None:
+        self._recorder = recorder
+        self._request_id = request_id
+        self._deliver = deliver
+        self.size = max(1, size)
+        self.delay = delay
+        self._pending: list[Outcome] = []
+        self._some = asyncio.Event()
+        self._full = asyncio.Event()
+        self._closed = False
+
+    def add(self, outcomes: Sequence[Outcome]) -> None:
+        self._pending.extend(outcomes)
+        self._some.set()
+        if len(self._pending) >= self.size:
+            self._full.set()
+
+    def close(self) -> None:
+        """No more outcomes will come: write the rest now, then ``run`` returns."""
+        self._closed = True
+        self._some.set()
+        self._full.set()
+
+    async def write_rest(self) -> None:
+        """Record what is still buffered without reporting it (a dispatch torn down early)."""
+        batch, self._pending = self._pending, []
+        if batch:
+            try:
+                await self._recorder.outcomes_recorded(self._request_id, batch)
+            except Exception as exc:  # the dispatch is already failing with its own error
+                log.error("outcomes could not be recorded; restart reports them unknown: %s", exc)
+
+    async def run(self) -> None:
+        """Write and deliver until closed and empty; a failed write raises (nothing delivered)."""
+        while not (self._closed and not self._pending):
+            await self._some.wait()
+            if not self._closed and len(self._pending) < self.size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._full.wait(), self.delay)
+            batch, self._pending = self._pending, []
+            self._some.clear()
+            self._full.clear()
+            if batch:
+                await self._recorder.outcomes_recorded(self._request_id, batch)
+                await self._deliver(batch)
