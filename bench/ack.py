@@ -138,7 +138,7 @@ async def post_all(
 
 
 async def start_bare(world: World) -> RunningServer:
-    """A bolt app whose only listener acks, served as bot/web.py serves the bridge."""
+    """A bolt app whose only listener acks, served as bot/server/web.py serves the bridge."""
     client = AsyncWebClient(token=world.runtime.env.slack_bot_token, base_url=world.slack.api_url)
     app = AsyncApp(
         client=client,

@@ -9,8 +9,10 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
-from bot import cli_history, cli_send, logs
-from bot.env import BridgeEnv, EnvError, read_env
+from bot.cli import history as cli_history
+from bot.cli import send as cli_send
+from bot.server import logs
+from bot.server.env import BridgeEnv, EnvError, read_env
 from bot.store import Store, StoreError, open_store
 from config import ConfigError, Settings, load
 from config.describe import describe
@@ -115,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command == "history":
             return asyncio.run(_with_store(env, lambda store: cli_history.run_history(args, store)))
-        from bot import servers  # the Slack stack loads only for the commands that serve
+        from bot.server import servers  # the Slack stack loads only for the commands that serve
 
         if args.command == "serve":
             servers.run_http(settings, env)

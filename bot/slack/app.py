@@ -10,8 +10,8 @@ from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.slack import listeners
+from bot.slack.deps import Deps
 from bot.slack.listeners import errors
 from bot.slack.listeners.context import ProvideDeps
 from bot.slack.respond import shared_session_middleware

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.dispatch import RetryPolicy
-from bot.runtime import RuntimeOptions
+from bot.server.runtime import RuntimeOptions
 from bot.slack import ids
 from bridge_sandbox.emulators.common import Fault
 from bridge_sandbox.slack.state import SlackState

@@ -9,9 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.env import read_env
-from bot.runtime import Runtime, RuntimeOptions
-from bot.web import SLOT, build_web_app
+from bot.server.env import read_env
+from bot.server.runtime import Runtime, RuntimeOptions
+from bot.server.web import SLOT, build_web_app
 from bridge_sandbox.emulators.common import RunningServer, serve
 from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 from bridge_sandbox.slack.slack_api import SlackSandbox, start_slack_sandbox

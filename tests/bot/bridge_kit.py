@@ -18,7 +18,7 @@ from bridge_sandbox.slack import PostedMessage, SlackState, SlackUser
 from bridge_sandbox.world import KEYS, SANDBOX_CONFIG, SIGNING_SECRET, World, start_world
 
 from bot.dispatch import RetryPolicy
-from bot.runtime import Runtime, RuntimeOptions
+from bot.server.runtime import Runtime, RuntimeOptions
 from config import Settings
 
 __all__ = ["KEYS", "SIGNING_SECRET"]

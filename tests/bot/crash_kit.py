@@ -29,9 +29,9 @@ from bridge_sandbox.slack import SlackSandbox, payloads, start_slack_sandbox
 from bridge_sandbox.slack.user import send_to_app
 from bridge_sandbox.world import KEYS, SIGNING_SECRET, World, world_env
 
-from bot.env import read_env
-from bot.runtime import RuntimeOptions
-from bot.web import SLOT, build_web_app
+from bot.server.env import read_env
+from bot.server.runtime import RuntimeOptions
+from bot.server.web import SLOT, build_web_app
 
 REPO = Path(__file__).resolve().parents[2]
 ALICE = "U0ALICE001"

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 from bridge_sandbox.slack.payloads import slash_command
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 
-from bot.deps import Deps
+from bot.slack.deps import Deps
 from bot.slack.listeners import commands
 from tests.bot.bridge_kit import ALICE, INCIDENTS, Bridge
 from tests.bot.slack_steps import ephemeral_after, nothing_sent

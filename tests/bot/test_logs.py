@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot import logs
+from bot.server import logs
 
 
 @pytest.fixture(autouse=True)
@@ -98,13 +98,13 @@ def test_a_newline_in_user_text_cannot_forge_a_plain_log_line(
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
     logs.configure({})
-    forged = "U0ALICE001\n2026-01-01 00:00:00 ERROR bot.web: forged\r\x1b[2J"
+    forged = "U0ALICE001\n2026-01-01 00:00:00 ERROR bot.server.web: forged\r\x1b[2J"
     try:
         logging.getLogger("bridge.test").warning("from %s", forged, extra={"user": forged})
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
     [line] = capsys.readouterr().err.splitlines()
-    assert "from U0ALICE001\\n2026-01-01 00:00:00 ERROR bot.web: forged\\r\\x1b[2J" in line
+    assert "from U0ALICE001\\n2026-01-01 00:00:00 ERROR bot.server.web: forged\\r\\x1b[2J" in line
     assert "user=U0ALICE001\\n2026" in line
     assert "\x1b" not in line

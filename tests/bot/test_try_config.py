@@ -10,7 +10,7 @@ from pathlib import Path
 from bridge_sandbox.emulators.suite import start_suite
 
 import config
-from bot.cli_send import run_send
+from bot.cli.send import run_send
 from bot.store import open_store
 
 TRY = Path(config.__file__).with_name("emulators.yaml")

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.deps import Deps
 from bot.slack import ids
+from bot.slack.deps import Deps
 from bot.slack.listeners import actions, commands, errors, shortcuts, views
 
 

@@ -13,10 +13,10 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.policy import Rejection
 from bot.slack import ids, summary
 from bot.slack import messages as blocks
+from bot.slack.deps import Deps
 from bot.slack.listeners.context import acked, deps_of
 from bot.slack.mrkdwn import Mrkdwn, md
 from bot.values import RequestState

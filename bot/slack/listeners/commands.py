@@ -12,10 +12,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.policy import Rejection, Sender, audience, sms_note, usable_channels
 from bot.requests import SendRequest
 from bot.slack import messages as blocks
+from bot.slack.deps import Deps
 from bot.slack.forms import ModalOrigin, SendForm
 from bot.slack.listeners import pending
 from bot.slack.listeners.context import acked, deps_of

@@ -15,7 +15,7 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.deps import Deps
+from bot.slack.deps import Deps
 from bot.slack.listeners.errors import after_ack
 
 P = ParamSpec("P")

@@ -23,8 +23,8 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.slack import messages as blocks
+from bot.slack.deps import Deps
 
 log = logging.getLogger("bot.listeners")
 

@@ -16,10 +16,10 @@ from slack_sdk.models.blocks import PlainTextObject, SectionBlock
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.directory import LOOKUP_WITHIN, MembershipPending
 from bot.policy import Sender
 from bot.slack import ids
+from bot.slack.deps import Deps
 
 CHECKING_TEXT = "Checking which channels you may use… this takes a moment."
 

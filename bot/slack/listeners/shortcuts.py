@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.policy import Sender, usable_channels
+from bot.slack.deps import Deps
 from bot.slack.forms import BroadcastForm, ModalOrigin, SendForm
 from bot.slack.listeners import pending
 from bot.slack.listeners.context import acked, deps_of

@@ -16,7 +16,6 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.deps import Deps
 from bot.directory import LOOKUP_WITHIN, MembershipPending
 from bot.policy import (
     Rejection,
@@ -28,6 +27,7 @@ from bot.policy import (
 )
 from bot.slack import ids
 from bot.slack import messages as blocks
+from bot.slack.deps import Deps
 from bot.slack.forms import (
     ModalOrigin,
     block_for_field,

@@ -18,15 +18,15 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.accounts import Account, open_accounts
-from bot.deps import Deps
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, RetryPolicy
-from bot.env import BridgeEnv
 from bot.plan import Planner
 from bot.policy import usergroups_that_matter
 from bot.report import Reporter
 from bot.send.service import SendService
+from bot.server.env import BridgeEnv
 from bot.slack.app import create_app
+from bot.slack.deps import Deps
 from bot.store import Store, open_store, utcnow
 from config import Settings
 

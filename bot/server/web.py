@@ -16,8 +16,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
 from bot import metrics, receipts
-from bot.env import BridgeEnv
-from bot.runtime import Runtime, RuntimeOptions, open_runtime
+from bot.server.env import BridgeEnv
+from bot.server.runtime import Runtime, RuntimeOptions, open_runtime
 from bot.slack import ingress, shapes
 from config import Settings
 

@@ -14,9 +14,9 @@ from slack_sdk.socket_mode.async_client import AsyncBaseSocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
-from bot.env import BridgeEnv, EnvError
+from bot.server.env import BridgeEnv, EnvError
+from bot.server.web import SLOT, build_web_app
 from bot.slack import shapes
-from bot.web import SLOT, build_web_app
 from config import Settings
 
 log = logging.getLogger(__name__)
