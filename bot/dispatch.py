@@ -17,7 +17,6 @@ import time
 import traceback
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from tenacity import (
     AsyncRetrying,
@@ -28,7 +27,7 @@ from tenacity import (
 
 from bot import metrics
 from bot.accounts import Account
-from bot.dispatch_batch import AttemptClaims, OutcomeBuffer
+from bot.dispatch_batch import AttemptClaims, NullRecorder, OutcomeBuffer, Recorder
 from bot.values import Plan
 from providers.base import (
     AmbiguousError,
@@ -54,38 +53,6 @@ class AdapterFailed(AmbiguousError):
 
 _WORKER_DONE = object()
 _OUTCOMES_DONE = object()
-
-
-class Recorder(Protocol):
-    """Where attempts and outcomes are written (the store); called before acting on them.
-
-    Both take many recipients at once: the dispatcher calls ``attempt_started`` for every call
-    about to go out together, and ``outcomes_recorded`` for the outcomes buffered since the last
-    write, so an implementation should write each in a constant number of statements.
-    """
-
-    async def attempt_started(
-        self, request_id: str, recipients: Sequence[Recipient], attempt: int
-    ) -> None: ...
-
-    async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None: ...
-
-    async def batch_accepted(self, request_id: str, recipients_count: int) -> None: ...
-
-
-class NullRecorder:
-    """For callers with nowhere to record (benchmarks)."""
-
-    async def attempt_started(
-        self, request_id: str, recipients: Sequence[Recipient], attempt: int
-    ) -> None:
-        return None
-
-    async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
-        return None
-
-    async def batch_accepted(self, request_id: str, recipients_count: int) -> None:
-        return None
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,32 @@ class OutcomeRecorder(Protocol):
     async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None: ...
 
 
+class Recorder(AttemptRecorder, OutcomeRecorder, Protocol):
+    """Where attempts and outcomes are written (the store); called before acting on them.
+
+    Both take many recipients at once: the dispatcher calls ``attempt_started`` for every call
+    about to go out together, and ``outcomes_recorded`` for the outcomes buffered since the last
+    write, so an implementation should write each in a constant number of statements.
+    """
+
+    async def batch_accepted(self, request_id: str, recipients_count: int) -> None: ...
+
+
+class NullRecorder:
+    """For callers with nowhere to record (benchmarks)."""
+
+    async def attempt_started(
+        self, request_id: str, recipients: Sequence[Recipient], attempt: int
+    ) -> None:
+        return None
+
+    async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
+        return None
+
+    async def batch_accepted(self, request_id: str, recipients_count: int) -> None:
+        return None
+
+
 _Claim = tuple[Sequence[Recipient], asyncio.Future[None]]
 
 
