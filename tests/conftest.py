@@ -5,11 +5,17 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp import web
 from bridge_sandbox.emulators.common import STATE_KEY, EmulatorState, RunningServer, serve
+
+from tests.browser import HOW_TO_INSTALL, chromium_page
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 _real_connect = socket.socket.connect
 _real_connect_ex = socket.socket.connect_ex
@@ -62,15 +68,24 @@ async def start_app() -> AsyncIterator[StartApp]:
         await server.close()
 
 
+@pytest.fixture
+async def browser_page(tmp_path: Path) -> AsyncIterator[Page]:
+    """A page in a fresh headless Chromium (tests/browser.py); skips, saying how to install
+    Chromium, where there is none, unless BRIDGE_REQUIRE_BROWSER=1 (.ci/run), when it fails."""
+    async with chromium_page(tmp_path / "chromium-profile") as page:
+        yield page
+
+
 def state_of(app: web.Application) -> EmulatorState:
     return app[STATE_KEY]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line, not one per test, when the PostgreSQL store tests were skipped for want of a
-    server (tests/bot/store_backends.py)."""
+    server (tests/bot/store_backends.py), or the browser tests for want of Chromium."""
     from tests.bot.store_backends import HOW_TO_RUN
 
     skipped = terminalreporter.stats.get("skipped", [])
-    if any(HOW_TO_RUN in str(getattr(report, "longrepr", "")) for report in skipped):
-        terminalreporter.write_line(HOW_TO_RUN)
+    for line in (HOW_TO_RUN, HOW_TO_INSTALL):
+        if any(line in str(getattr(report, "longrepr", "")) for report in skipped):
+            terminalreporter.write_line(line)
