@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from bot.store.pages_sql import PagesSql
 from bot.store.postgres_conn import PostgresConnection
@@ -29,7 +29,7 @@ class PostgresPages(PagesSql, PostgresConnection):
         return await self._write(body, one_statement=True)
 
     async def _page_fetch(self, sql: str, params: Sequence[object]) -> list[Mapping[str, Any]]:
-        return list(await self._read(numbered(sql), *params))
+        return cast(list[Mapping[str, Any]], await self._read(numbered(sql), *params))
 
     def _ts(self, moment: datetime) -> object:
         return utc(moment)

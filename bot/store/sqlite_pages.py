@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import aiosqlite
 
@@ -22,7 +22,7 @@ class SQLitePages(PagesSql, SQLiteConnection):
         return await self._write(body)
 
     async def _page_fetch(self, sql: str, params: Sequence[object]) -> list[Mapping[str, Any]]:
-        return list(await self._read(sql, params))
+        return cast(list[Mapping[str, Any]], await self._read(sql, params))
 
     def _ts(self, moment: datetime) -> object:
         return to_text(moment)
