@@ -3,15 +3,18 @@ button and link, escalation and the end, all on a clock the test moves (no test 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
 
 from tests.bot.bridge_kit import ALICE, BOB, CAROL
 from tests.bot.paging_kit import PUBLIC, Clock, root_of, sms_texts, start_paging
 from tests.bot.slack_steps import slash
+from tests.bot.test_receipts import KAL_SECRET, RECEIPTS_CONFIG, TNT_SECRET
 from tests.clocks import wait_until
 
 # On 2026-11-24 the weekly rotation from Mon 2026-11-02 (alice, bob, carol) is back at alice.
@@ -78,7 +81,8 @@ async def test_a_page_escalates_twice_then_is_acknowledged_by_link(tmp_path: Pat
                 assert "default-src 'none'" in shown.headers["Content-Security-Policy"]
                 assert "<form method=post>" in await shown.text()
             page = await bridge.runtime.store.get_page(page_id)
-            assert page is not None and page.state == "active"  # a GET never acknowledges
+            assert page is not None
+            assert page.state == "active"
             async with http.post(url) as posted:
                 assert posted.status == 200
                 assert "is acknowledged" in await posted.text()
@@ -106,7 +110,8 @@ async def test_a_page_nobody_answers_repeats_then_ends_unanswered(tmp_path: Path
             clock.advance(timedelta(minutes=10))
             await bridge.runtime.paging.tick()
         page = await bridge.runtime.store.get_page(page_id)
-        assert page is not None and page.state == "ended"
+        assert page is not None
+        assert page.state == "ended"
         await bridge.runtime.paging.wait_idle()
         await wait_until(
             lambda: "Ended unanswered" in str(root_of(bridge, page_id).blocks), what="the end"
@@ -131,3 +136,52 @@ async def test_someone_neither_paged_nor_a_sender_may_not_page_or_acknowledge(
         assert "may not acknowledge" in answer.text
     finally:
         await bridge.world.close()
+
+
+async def test_whatsapp_not_delivered_within_fallback_after_goes_by_sms(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TNT_WEBHOOK_SECRET", TNT_SECRET)
+    monkeypatch.setenv("KAL_WEBHOOK_SECRET", KAL_SECRET)
+    clock = Clock()
+    bridge = await start_paging(tmp_path, clock, config=RECEIPTS_CONFIG)
+    try:
+        await slash(bridge, "page wa-first Queue stuck")
+        await wait_until(lambda: bridge.emulators.kaleyra.deliveries, what="the WhatsApp page")
+        clock.advance(timedelta(minutes=1))  # within fallback_after: nothing more
+        await bridge.runtime.paging.tick()
+        await bridge.idle()
+        assert sms_texts(bridge) == []
+        clock.advance(timedelta(minutes=2))  # not delivered within 2m: SMS
+        await bridge.runtime.paging.tick()
+        await wait_until(lambda: sms_texts(bridge), what="the SMS fallback")
+        assert [to for to, _ in sms_texts(bridge)] == [BOB_PHONE]
+        await bridge.runtime.paging.tick()
+        await bridge.idle()
+        assert len(sms_texts(bridge)) == 1  # fell back once
+    finally:
+        await bridge.world.close()
+
+
+async def test_a_restart_during_a_wait_runs_the_next_step_once(tmp_path: Path) -> None:
+    clock = Clock()
+    for part in ("a", "b"):
+        (tmp_path / part).mkdir()
+    first = await start_paging(tmp_path / "a", clock)
+    db = tmp_path / "a" / "bridge.db"
+    page_id = page_id_in((await slash(first, "page db-outage Restarting")).text)
+    await wait_until(lambda: len(sms_texts(first)) == 1, what="step 1")
+    await first.world.close()
+    second = await start_paging(tmp_path / "b", clock, BRIDGE_DB=str(db))
+    try:
+        clock.advance(timedelta(minutes=5))
+        await asyncio.gather(*(second.runtime.paging.tick() for _ in range(3)))
+        await wait_until(lambda: len(sms_texts(second)) == 1, what="step 2 after the restart")
+        await second.runtime.paging.tick()
+        await second.idle()
+        assert [to for to, _ in sms_texts(second)] == [BOB_PHONE]
+        page = await second.runtime.store.get_page(page_id)
+        assert page is not None
+        assert (page.step, page.state) == (1, "active")
+    finally:
+        await second.world.close()
