@@ -10,7 +10,7 @@ slow webhook); the Slack refresh is scheduled, not awaited.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from aiohttp import web
 
@@ -36,6 +36,7 @@ async def receive(
     account: str,
     headers: Mapping[str, str],
     body: bytes,
+    also: Callable[[Iterable[str]], Awaitable[None]] | None = None,
 ) -> web.Response:
     """One callback, start to finish; the HTTP answer the provider gets."""
     config = settings.providers.get(account)
@@ -79,4 +80,6 @@ async def receive(
             moved.append(applied.request_id)
     if moved:
         await service.statuses_changed(dict.fromkeys(moved))
+        if also is not None:  # pages show their receipts too
+            await also(list(dict.fromkeys(moved)))
     return _answer(200, applied=len(moved), events=len(batch.events))

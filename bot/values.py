@@ -24,6 +24,7 @@ class Surface(enum.StrEnum):
     SHORTCUT = "shortcut"
     CLI = "cli"
     RETRY = "retry"
+    PAGE = "page"  # a step (or a fallback) of a page: bot.paging
 
 
 class RequestState(enum.StrEnum):

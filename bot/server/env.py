@@ -24,6 +24,8 @@ class BridgeEnv:
     port: int
     db: str  # BRIDGE_DB: a SQLite path or a postgresql:// URL (may hold a password)
     command: str
+    public_url: str | None = None  # BRIDGE_PUBLIC_URL: pages carry an acknowledge link under it
+    ack_secret: str | None = None  # BRIDGE_ACK_SECRET: signs those links (else the signing secret)
 
     def __repr__(self) -> str:  # tokens never reach a log line through a repr
         return (
@@ -74,4 +76,6 @@ def read_env(environ: Mapping[str, str]) -> BridgeEnv:
         port=port,
         db=environ.get("BRIDGE_DB") or DEFAULT_DB,
         command=command if command.startswith("/") else "/" + command,
+        public_url=(environ.get("BRIDGE_PUBLIC_URL") or "").strip().rstrip("/") or None,
+        ack_secret=environ.get("BRIDGE_ACK_SECRET") or None,
     )

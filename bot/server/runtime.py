@@ -20,6 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.accounts import Account, open_accounts
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, RetryPolicy
+from bot.paging.links import AckLinks
+from bot.paging.service import PagingService
 from bot.plan import Planner
 from bot.policy import usergroups_that_matter
 from bot.report import Reporter
@@ -44,6 +46,7 @@ class RuntimeOptions:
     # What "now" is for the store's timestamps and the ages the service judges (how old a
     # confirmation or a Retry is): tests move it instead of sleeping.
     clock: Callable[[], datetime] = utcnow
+    page_tick: float = 1.0  # seconds between the paging scheduler's looks at due pages
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
@@ -62,6 +65,7 @@ class Runtime:
     client: AsyncWebClient
     service: SendService
     app: AsyncApp
+    paging: PagingService
 
 
 def slack_session() -> aiohttp.ClientSession:
@@ -81,6 +85,14 @@ def slack_client(env: BridgeEnv, session: aiohttp.ClientSession) -> AsyncWebClie
     )
     client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
     return client
+
+
+def ack_links(env: BridgeEnv) -> AckLinks | None:
+    """Acknowledge links when ``BRIDGE_PUBLIC_URL`` is set and there is a key to sign them."""
+    secret = env.ack_secret or env.slack_signing_secret
+    if env.public_url is None or not secret:
+        return None
+    return AckLinks(env.public_url, secret)
 
 
 @asynccontextmanager
@@ -103,7 +115,17 @@ async def open_runtime(
             service = SendService(
                 settings, planner, store, dispatcher, reporter, clock=options.clock
             )
-            deps = Deps(settings=settings, service=service, command=env.command)
+            paging = PagingService(
+                settings,
+                store,
+                service,
+                client,
+                clock=options.clock,
+                links=ack_links(env),
+                command=env.command,
+                tick=options.page_tick,
+            )
+            deps = Deps(settings=settings, service=service, command=env.command, paging=paging)
             app = create_app(
                 settings,
                 deps,
@@ -111,9 +133,10 @@ async def open_runtime(
                 signing_secret=env.slack_signing_secret,
                 http_session=http,
             )
-            runtime = Runtime(settings, env, store, accounts, client, service, app)
+            runtime = Runtime(settings, env, store, accounts, client, service, app, paging)
             if options.recover:
                 await service.recover()
+            paging.start_loop()
             # In the background: start-up must not wait on Slack, and a failure only means the
             # first lookup of a group waits for it instead.
             warming = asyncio.create_task(directory.warm(usergroups_that_matter(settings)))
@@ -121,6 +144,7 @@ async def open_runtime(
                 yield runtime
             finally:
                 warming.cancel()
+                await paging.stop()
                 await directory.close()
                 await service.drain_listeners(within=options.shutdown_grace)
                 await service.stop(grace=_in_flight_grace(settings, options))

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
 from bot import metrics, receipts
+from bot.paging import web as paging_web
 from bot.server.env import BridgeEnv
 from bot.server.runtime import Runtime, RuntimeOptions, open_runtime
 from bot.slack import ingress, shapes
@@ -75,6 +76,7 @@ async def webhook(request: web.Request) -> web.Response:
         request.match_info["provider"],
         request.headers,
         body,
+        also=runtime.paging.statuses_changed,
     )
 
 
@@ -140,4 +142,5 @@ def build_web_app(
     app.router.add_post("/webhooks/{provider}", webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics_endpoint)
+    paging_web.add_routes(app, runtime_of)
     return app

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from bot.send.service import SendService
+
+if TYPE_CHECKING:
+    from bot.paging.service import PagingService
 from config import Settings
 
 
@@ -17,3 +21,4 @@ class Deps:
     # Work after an ack runs a few at a time, so a burst of commands cannot crowd the event loop
     # and delay the acks Slack is waiting for (measured in bench/ack.py).
     after_ack_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
+    paging: PagingService | None = None  # set by the runtime once built

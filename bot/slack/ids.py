@@ -59,3 +59,6 @@ CHANNELS_BLOCK: Final = "channels"
 CHANNELS_ACTION: Final = "channels_check"
 PREVIEW_BLOCK: Final = "preview"
 # The broadcast modal reuses TEXT_BLOCK/TEXT_ACTION and CONFIRM_BLOCK/CONFIRM_ACTION.
+
+# --- pages (bot.paging): the Acknowledge button on a page's root message carries the page id ---
+ACK_PAGE: Final = "ack_page"

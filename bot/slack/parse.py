@@ -44,7 +44,29 @@ class Send:
     text: str
 
 
-Command = OpenModal | Help | List | Status | History | Send
+@dataclass(frozen=True)
+class Page:
+    """``/send page <escalation> <text…>``."""
+
+    escalation: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Ack:
+    """``/send ack <page-id>``."""
+
+    page_id: str
+
+
+@dataclass(frozen=True)
+class OnCall:
+    """``/send oncall [schedule]``."""
+
+    schedule: str | None
+
+
+Command = OpenModal | Help | List | Status | History | Send | Page | Ack | OnCall
 
 
 class ParseError(ValueError):
@@ -57,7 +79,9 @@ class ParseError(ValueError):
 
 # Keywords win over a channel of the same name (channel names are lower-case slugs, so a channel
 # called "help" could exist); such a channel is still reachable from the send modal.
-KEYWORDS = frozenset({"help", "list", "status", "history"})
+KEYWORDS = frozenset({"help", "list", "status", "history", "page", "ack", "oncall"})
+PAGE_USAGE = "usage: /send page <escalation> <what is happening>"
+ACK_USAGE = "usage: /send ack <page-id>, e.g. /send ack P7K3QX9A2"
 STATUS_USAGE = "usage: /send status <request-id>"
 EMPTY_TEXT = "Write the message after the channel name: /send oncall-sms Disk full on db-1"
 EMPTY_TEXT_AFTER_NUMBERS = (
@@ -156,6 +180,17 @@ def parse_command(text: str) -> Command:
             return List()
         if keyword == "history":
             return History()
+        if keyword == "oncall":
+            return OnCall(rest.group(1).lower() if rest is not None else None)
+        if keyword == "page":
+            body = strip_quotes(text[rest.end() :]) if rest is not None else ""
+            if rest is None or not body:
+                raise ParseError(PAGE_USAGE)
+            return Page(rest.group(1).lower(), body)
+        if keyword == "ack":
+            if rest is None:
+                raise ParseError(ACK_USAGE)
+            return Ack(rest.group(1).strip("`'\"").upper())
         if rest is None:
             raise ParseError(STATUS_USAGE)
         return Status(rest.group(1).strip("`'\"").upper())

@@ -20,6 +20,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from bot.store.pages_base import PageStore
 from bot.values import (
     UNFINISHED_STATES,
     RecipientRecord,
@@ -173,7 +174,7 @@ class SlotClaimer(Protocol):
         ...
 
 
-class Store(Protocol):
+class Store(PageStore, Protocol):
     """The durable send record. Every method is a coroutine; every write commits before return.
 
     It also satisfies ``bot.dispatch.Recorder`` (``attempt_started``, ``outcomes_recorded``).

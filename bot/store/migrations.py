@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.store.base import SchemaTooNew
+from bot.store.base import SchemaTooNew, StoreError
+from bot.store.pages_schema import SQLITE_V5, V5_DESCRIPTION
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class Migration:
     version: int
     description: str
     statements: tuple[str, ...]
+    # SQLite: run with foreign keys off (a table rebuild), checked with foreign_key_check before
+    # the commit. PostgreSQL ignores it.
+    rebuilds: bool = False
 
 
 _V1 = (
@@ -136,6 +140,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "requests.reported_at", _V2),
     Migration(3, "requests.provider_count", _V3),
     Migration(4, "account_pacing (shared rate limits)", _V4),
+    Migration(5, V5_DESCRIPTION, SQLITE_V5, rebuilds=True),
 )
 
 
@@ -175,18 +180,36 @@ async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration] = MI
     for migration in migrations:
         if migration.version <= current:
             continue
-        await db.execute("BEGIN IMMEDIATE")
+        if migration.rebuilds:  # cannot change inside a transaction
+            await db.execute("PRAGMA foreign_keys = OFF")
         try:
-            # Another process may have migrated while we waited for the write lock.
-            if await schema_version(db) >= migration.version:
-                await db.execute("ROLLBACK")
-                continue
-            for statement in migration.statements:
-                await db.execute(statement)
-            # user_version is in the database header and is set within this transaction.
-            await db.execute(f"PRAGMA user_version = {int(migration.version)}")
-        except BaseException:
-            await db.execute("ROLLBACK")
-            raise
-        await db.execute("COMMIT")
+            await _apply(db, migration)
+        finally:
+            if migration.rebuilds:
+                await db.execute("PRAGMA foreign_keys = ON")
     return await schema_version(db)
+
+
+async def _apply(db: aiosqlite.Connection, migration: Migration) -> None:
+    """One migration and its version bump in one transaction (skipped if another process
+    applied it while we waited for the write lock)."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        # Another process may have migrated while we waited for the write lock.
+        if await schema_version(db) >= migration.version:
+            await db.execute("ROLLBACK")
+            return
+        for statement in migration.statements:
+            await db.execute(statement)
+        if migration.rebuilds:
+            async with db.execute("PRAGMA foreign_key_check") as cursor:
+                if await cursor.fetchone() is not None:
+                    raise StoreError(
+                        f"migration {migration.version} broke a foreign key; nothing was changed"
+                    )
+        # user_version is in the database header and is set within this transaction.
+        await db.execute(f"PRAGMA user_version = {int(migration.version)}")
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    await db.execute("COMMIT")

@@ -29,7 +29,7 @@ from bot.store.base import (
     UnknownRequest,
     raise_unmatched,
 )
-from bot.store.postgres_conn import PostgresConnection
+from bot.store.postgres_pages import PostgresPages
 from bot.store.postgres_rows import Conn, recipient_record, request_record, utc
 from bot.store.sqlite_requests import check_entries
 from bot.store.status import RECEIPT_STATUSES
@@ -40,7 +40,7 @@ __all__ = ["PostgresStore"]
 _UNFINISHED = "state IN ('held', 'accepted', 'sending')"
 
 
-class PostgresStore(PostgresConnection):
+class PostgresStore(PostgresPages):
     """``bot.store.base.Store`` on PostgreSQL; also the dispatcher's ``Recorder``."""
 
     # -- requests ----------------------------------------------------------------------------

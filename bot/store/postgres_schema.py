@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from bot.store.base import SchemaTooNew, StoreError
 from bot.store.migrations import Migration, check_versions, latest_version
+from bot.store.pages_schema import POSTGRES_V5, V5_DESCRIPTION
 from bot.store.postgres_rows import Conn
 
 _STATUS = "('pending', 'in_flight', 'sent', 'failed', 'unknown', 'delivered', 'read')"
@@ -133,6 +134,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "requests.reported_at", _V2),
     Migration(3, "requests.provider_count", _V3),
     Migration(4, "account_pacing (shared rate limits)", _V4),
+    Migration(5, V5_DESCRIPTION, POSTGRES_V5),
 )
 
 _VERSIONS_TABLE = """

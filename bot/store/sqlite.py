@@ -27,7 +27,8 @@ from bot.store.base import (
     UnknownRequest,
     raise_unmatched,
 )
-from bot.store.sqlite_conn import DEFAULT_PATH, SQLiteConnection, default_path
+from bot.store.sqlite_conn import DEFAULT_PATH, default_path
+from bot.store.sqlite_pages import SQLitePages
 from bot.store.sqlite_rows import recipient_record, request_record
 from bot.store.status import RECEIPT_STATUSES
 from providers.base import Outcome, Recipient
@@ -35,7 +36,7 @@ from providers.base import Outcome, Recipient
 __all__ = ["DEFAULT_PATH", "SQLiteStore", "default_path"]
 
 
-class SQLiteStore(SQLiteConnection):
+class SQLiteStore(SQLitePages):
     """``bot.store.base.Store`` on SQLite; also the dispatcher's ``Recorder``."""
 
     # -- requests ----------------------------------------------------------------------------

@@ -159,6 +159,7 @@ async def start_world(
     *,
     options: RuntimeOptions | None = None,
     usergroups: Mapping[str, list[str]] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> World:
     """Start everything on 127.0.0.1 (OS-chosen ports); ``config_text`` uses ${TNT_URL} etc."""
     suite = await start_suite(
@@ -168,7 +169,7 @@ async def start_world(
     )
     slack = await start_slack_sandbox()
     slack.state.usergroups.update(usergroups or {})
-    env_vars = world_env(suite, slack, workdir / "bridge.db")
+    env_vars = {**world_env(suite, slack, workdir / "bridge.db"), **(extra_env or {})}
     config_path = workdir / "bridge.yaml"
     config_path.write_text(config_text, encoding="utf-8")
     settings = load(config_path, env={**os.environ, **env_vars})

@@ -71,12 +71,14 @@ async def start_bridge(
     config_text: str = CONFIG,
     options: RuntimeOptions | None = None,
     usergroups: Mapping[str, list[str]] | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Bridge:
     world = await start_world(
         tmp_path,
         config_text,
         options=options or FAST,
         usergroups={"S0SRE1234": [BOB]} if usergroups is None else usergroups,
+        extra_env=extra_env,
     )
     return Bridge(world, world.user(ALICE, INCIDENTS))
 

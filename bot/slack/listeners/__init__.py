@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.slack import ids
 from bot.slack.deps import Deps
-from bot.slack.listeners import actions, commands, errors, shortcuts, views
+from bot.slack.listeners import actions, commands, errors, paging, shortcuts, views
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -30,4 +30,5 @@ def register(app: AsyncApp, deps: Deps) -> None:
     app.action(ids.RETRY_UNKNOWN)(actions.on_retry_unknown)
     app.action(ids.CONFIRM_SEND)(actions.on_confirm)
     app.action(ids.CANCEL_SEND)(actions.on_cancel)
+    app.action(ids.ACK_PAGE)(paging.on_ack_page)
     app.error(errors.on_error)

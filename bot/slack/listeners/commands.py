@@ -7,6 +7,7 @@ answer goes through ``respond`` (the response_url) after the ack. Only ``views.o
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
@@ -17,17 +18,20 @@ from bot.requests import SendRequest
 from bot.slack import messages as blocks
 from bot.slack.deps import Deps
 from bot.slack.forms import ModalOrigin, SendForm
-from bot.slack.listeners import pending
+from bot.slack.listeners import paging, pending
 from bot.slack.listeners.context import acked, deps_of
 from bot.slack.listeners.errors import after_ack
 from bot.slack.modal_send import send_modal
 from bot.slack.mrkdwn import Mrkdwn, escape, md
 from bot.slack.parse import (
+    Ack,
     Command,
     Help,
     History,
     List,
+    OnCall,
     OpenModal,
+    Page,
     ParseError,
     Send,
     Status,
@@ -92,8 +96,18 @@ class CommandHandler:
         if isinstance(command, OpenModal):
             await self.open_modal(client)
             return
+        if isinstance(command, OnCall):
+            now = self.deps.paging.clock() if self.deps.paging else datetime.now(UTC)
+            await _ephemeral(self.respond, paging.oncall_text(self.deps, command, now))
+            return
         sender = await service.sender(self.user, self.channel)
-        if isinstance(command, Help):
+        if isinstance(command, Page):
+            await _ephemeral(self.respond, await paging.start_page(self.deps, command, sender))
+        elif isinstance(command, Ack):
+            await _ephemeral(
+                self.respond, await paging.acknowledge(self.deps, command.page_id, sender)
+            )
+        elif isinstance(command, Help):
             usable = usable_channels(self.deps.settings, sender)
             text = md("{}{}", blocks.help_text(name, usable), sender_note(sender))
             await _ephemeral(self.respond, text, blocks.help_blocks(name, usable))

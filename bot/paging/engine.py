@@ -1,0 +1,247 @@
+"""Running a page: its next move (a step, a repeat, the end) and the fallback between channels.
+
+Why every send has a fixed idempotency key (page, round, step, person, channel): a move is
+claimed with a lease before it runs; if the process dies mid-move, the lease runs out and the
+next claim runs it again, and the keys make the sends already recorded come back instead of
+going twice. What was sent is recorded in ``page_sends``; the timeline in ``page_events``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.paging.links import AckLinks
+from bot.paging.targets import Paged, address_for, group_paged, has_receipts, step_people
+from bot.paging.text import page_text
+from bot.policy import Rejection, authorize, check_message, check_sms_parts
+from bot.requests import new_request_id, recipient_ref
+from bot.send.service import SendService
+from bot.store.base import Store
+from bot.store.pages_base import PageRecord, PageSend
+from bot.values import Origin, Plan, RecipientStatus, Surface
+from config import Settings
+from config.settings import Escalation
+from providers.base import InvalidMessage, Message, Recipient, Service
+
+log = logging.getLogger(__name__)
+LEASE = timedelta(seconds=30)  # a claimed move not finished by then is run again
+NOT_DELIVERED = (
+    RecipientStatus.PENDING,
+    RecipientStatus.IN_FLIGHT,
+    RecipientStatus.SENT,
+    RecipientStatus.UNKNOWN,
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a page does next: run (round, step), or end."""
+
+    round: int
+    step: int
+    end: bool = False
+
+
+def next_move(page: PageRecord, escalation: Escalation) -> Move:
+    if page.step + 1 < len(escalation.steps):
+        return Move(page.round, page.step + 1)
+    if page.round < escalation.repeat:
+        return Move(page.round + 1, 0)
+    return Move(page.round, page.step, end=True)
+
+
+class Engine:
+    """Moves pages forward; the scheduler and ``PagingService.start`` call ``run_due``."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        service: SendService,
+        clock: Callable[[], datetime],
+        links: AckLinks | None,
+        command: str,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.service = service
+        self.clock = clock
+        self.links = links
+        self.command = command
+
+    async def run_due(self, page: PageRecord) -> bool:
+        """Claim and run the page's due move; False if another process (or task) got it."""
+        now = self.clock()
+        claimed = await self.store.claim_page(page.page_id, page.version, now, now + LEASE)
+        if claimed is None:
+            return False
+        escalation = self.settings.escalations.get(claimed.escalation)
+        if escalation is None or not escalation.steps:  # removed from the config meanwhile
+            await self.store.end_page(claimed.page_id, claimed.version, now)
+            return True
+        move = next_move(claimed, escalation)
+        if move.end:
+            if await self.store.end_page(claimed.page_id, claimed.version, now):
+                await self.event(claimed.page_id, "ended", "ended unanswered")
+            return True
+        if move.round != claimed.round:
+            await self.event(
+                claimed.page_id, f"repeat:{move.round}", f"nobody answered: repeat {move.round}"
+            )
+        elif move.step > 0:
+            await self.event(
+                claimed.page_id,
+                f"escalated:{move.round}:{move.step}",
+                f"escalated to step {move.step + 1}",
+            )
+        await self.run_step(claimed, escalation, move)
+        wait = escalation.steps[move.step].wait
+        await self.store.advance_page(
+            claimed.page_id, claimed.version, move.round, move.step, self.clock() + wait
+        )
+        return True
+
+    async def run_step(self, page: PageRecord, escalation: Escalation, move: Move) -> None:
+        step = escalation.steps[move.step]
+        people, notes = step_people(self.settings, step, self.clock())
+        for note in notes:
+            await self.event(page.page_id, f"note:{move.round}:{move.step}:{note}", note)
+        first = self.settings.channels.get(step.via[0]) if step.via else None
+        if first is not None and first.service is Service.WHATSAPP_GROUP:
+            people = group_paged(first)  # a group channel pages its group, once
+        for paged in people:
+            await self.page_person(page, move.round, move.step, paged, 0)
+
+    async def page_person(
+        self, page: PageRecord, round_: int, step_idx: int, paged: Paged, start: int
+    ) -> bool:
+        """Page ``paged`` by the first channel from ``start`` they have a number for."""
+        escalation = self.settings.escalations[page.escalation]
+        via = escalation.steps[step_idx].via
+        for via_idx in range(start, len(via)):
+            channel = self.settings.channels.get(via[via_idx])
+            if channel is not None and channel.service is Service.WHATSAPP_GROUP:
+                for group in group_paged(channel):
+                    await self.send(page, round_, step_idx, group, via_idx, group.key)
+                return True
+            address = address_for(paged, channel) if channel is not None else None
+            if address is not None and await self.send(
+                page, round_, step_idx, paged, via_idx, address
+            ):
+                return True
+        return False
+
+    def plan(self, channel_name: str, address: str, text: str) -> Plan:
+        channel = authorize(self.settings, channel_name, None)
+        message = Message(text=text)
+        check_message(channel, message)
+        check_sms_parts(channel, message)
+        request_id = new_request_id()
+        plan = Plan(
+            request_id=request_id,
+            channel=channel.name,
+            account=channel.provider_name,
+            route=channel.route,
+            message=message,
+            recipients=(Recipient(address=address, ref=recipient_ref(request_id, 1)),),
+        )
+        try:
+            self.service.planner.dispatcher.validate(plan)
+        except InvalidMessage as exc:
+            raise Rejection(str(exc)) from None
+        return plan
+
+    async def send(
+        self, page: PageRecord, round_: int, step_idx: int, paged: Paged, via_idx: int, to: str
+    ) -> bool:
+        """One person by one channel; the send path records it before it goes out."""
+        via = self.settings.escalations[page.escalation].steps[step_idx].via
+        channel = via[via_idx]
+        text = page_text(page.text, page.page_id, self.command, self.links, paged.key)
+        try:
+            plan = self.plan(channel, to, text)
+        except Rejection as exc:
+            await self.event(
+                page.page_id,
+                f"refused:{round_}:{step_idx}:{paged.key}:{via_idx}",
+                f"could not page {paged.key} by {channel}: {exc.plain}",
+            )
+            return False
+        origin = Origin(Surface.PAGE, page.sender, title=f"Page {page.page_id}")
+        key = f"page:{page.page_id}:{round_}:{step_idx}:{paged.key}:{via_idx}"
+        submission = await self.service.submit([plan], origin, idempotency_key=key, confirmed=True)
+        request_id = submission.request_ids[0]
+        record = PageSend(
+            page.page_id,
+            round_,
+            step_idx,
+            paged.key,
+            via_idx,
+            channel,
+            request_id,
+            recipient_ref(request_id, 1),
+            self.clock(),
+        )
+        if await self.store.add_page_send(record):
+            what = (
+                f"paged {{{paged.key}}} by {channel}"
+                if via_idx == 0
+                else f"{{{paged.key}}}: fell back to {channel}"
+            )
+            await self.event(page.page_id, f"sent:{key}", what)
+        return True
+
+    async def fallbacks(self, page: PageRecord) -> None:
+        """For the step now running: the next ``via`` channel for each person whose send
+        failed, or (on a channel with receipts) was not delivered within ``fallback_after``."""
+        escalation = self.settings.escalations.get(page.escalation)
+        if escalation is None or page.step < 0:
+            return
+        via = escalation.steps[page.step].via
+        now = self.clock()
+        for send in await self.store.page_sends(page.page_id):
+            if (send.round, send.step) != (page.round, page.step) or send.fell_back:
+                continue
+            if send.via_idx + 1 >= len(via):
+                continue
+            status = await self.status_of(send)
+            channel = self.settings.channels.get(send.channel)
+            late = (
+                escalation.fallback_after is not None
+                and channel is not None
+                and has_receipts(self.settings, channel)
+                and status in NOT_DELIVERED
+                and now >= send.sent_at + escalation.fallback_after
+            )
+            if status is not RecipientStatus.FAILED and not late:
+                continue
+            if not await self.store.mark_fell_back(
+                page.page_id, send.round, send.step, send.person, send.via_idx
+            ):
+                continue  # another process took this fallback
+            paged = self.paged_named(send.person)
+            if not await self.page_person(page, send.round, send.step, paged, send.via_idx + 1):
+                await self.event(
+                    page.page_id,
+                    f"nofallback:{send.round}:{send.step}:{send.person}",
+                    f"no other channel reaches {{{send.person}}}",
+                )
+
+    def paged_named(self, key: str) -> Paged:
+        person = self.settings.people.get(key)
+        if person is None:
+            return Paged(key, phone=key, whatsapp=key)
+        return Paged(key, person.slack, person.phone, person.whatsapp or person.phone)
+
+    async def status_of(self, send: PageSend) -> RecipientStatus | None:
+        for recipient in await self.store.recipients(send.request_id):
+            if recipient.ref == send.ref:
+                return recipient.status
+        return None
+
+    async def event(self, page_id: str, key: str, text: str) -> None:
+        """Add to the timeline (``{name}`` marks a person, shown as their mention in Slack)."""
+        await self.store.add_page_event(page_id, key, self.clock(), text)

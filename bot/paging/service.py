@@ -1,0 +1,194 @@
+"""The paging service: start a page, acknowledge one, and the scheduler loop that moves pages.
+
+Why one loop per process, driven by the runtime's clock: the page rows hold every timer
+(``next_at``), so the loop only asks the store what is due and claims it (compare-and-set);
+a restart, or a second replica on the same PostgreSQL database, picks up where the other left
+off, at most one tick late, and never runs a move twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.paging.engine import Engine
+from bot.paging.links import AckLinks
+from bot.paging.slack import PageSlack
+from bot.paging.text import sms_problem
+from bot.policy import Rejection
+from bot.send.service import SendService
+from bot.store.base import Store
+from bot.store.pages_base import NewPage, PageRecord
+from config import Settings
+
+log = logging.getLogger(__name__)
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # as request ids: typed into /send ack
+
+
+def new_page_id() -> str:
+    return "P" + "".join(secrets.choice(_ALPHABET) for _ in range(8))
+
+
+@dataclass(frozen=True)
+class AckResult:
+    """What became of an acknowledgement: ``outcome`` is acknowledged | already | ended |
+    refused | unknown; ``page`` the record after it (None for an unknown page)."""
+
+    outcome: str
+    page: PageRecord | None
+
+
+class PagingService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        service: SendService,
+        client: AsyncWebClient,
+        *,
+        clock: Callable[[], datetime],
+        links: AckLinks | None = None,
+        command: str = "/send",
+        tick: float = 1.0,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.service = service
+        self.clock = clock
+        self.links = links
+        self.slack = PageSlack(settings, store, client)
+        self.engine = Engine(settings, store, service, clock, links, command)
+        self.command = command
+        self.tick_seconds = tick
+        self._loop: asyncio.Task[None] | None = None
+        self._refreshing: set[asyncio.Task[None]] = set()
+
+    # --- pages ----------------------------------------------------------------------------------
+
+    async def start(
+        self, escalation: str, text: str, sender: str | None, slack_channel: str | None
+    ) -> PageRecord:
+        """Record the page, post its root message, and run step 1 now; Rejection if the
+        escalation is unknown or the text does not fit an SMS channel of it."""
+        policy = self.settings.escalations.get(escalation)
+        if policy is None:
+            names = ", ".join(self.settings.escalations) or "none"
+            raise Rejection(f"There is no escalation `{escalation}`. Escalations: {names}.")
+        if not text.strip():
+            raise Rejection(f"Write what is happening: {self.command} page {escalation} DB down")
+        problem = sms_problem(self.settings, policy, text, self.command, self.links)
+        if problem is not None:
+            raise Rejection(problem)
+        page = await self.store.create_page(
+            NewPage(new_page_id(), escalation, text.strip(), sender, slack_channel, self.clock())
+        )
+        await self.slack.post_root(page)
+        await self.engine.run_due(page)
+        await self.slack.refresh(page.page_id)
+        return (await self.store.get_page(page.page_id)) or page
+
+    async def acknowledge(
+        self,
+        page_id: str,
+        *,
+        user_id: str | None = None,
+        person: str | None = None,
+        usergroups: Iterable[str] = (),
+        via: str = "slack",
+    ) -> AckResult:
+        """First one wins; the others learn who was first. Allowed: anyone paged so far (by
+        their ``slack:`` id, or the person a link names) or the escalation's allowed_senders."""
+        page = await self.store.get_page(page_id.strip().upper())
+        if page is None:
+            return AckResult("unknown", None)
+        if page.state == "acknowledged":
+            return AckResult("already", page)
+        if page.state == "ended":
+            return AckResult("ended", page)
+        paged = {s.person for s in await self.store.page_sends(page.page_id)}
+        policy = self.settings.escalations.get(page.escalation)
+        if user_id is not None:
+            mine = {n for n, p in self.settings.people.items() if p.slack == user_id}
+            allowed = bool(mine & paged) or (
+                policy is not None
+                and policy.allowed_users | policy.allowed_usergroups != set()
+                and self._sender_allowed(
+                    policy.allowed_users, policy.allowed_usergroups, user_id, usergroups
+                )
+            )
+            by = f"slack:{user_id}"
+        else:
+            allowed = person is not None and person in paged
+            by = f"person:{person}"
+        if not allowed:
+            return AckResult("refused", page)
+        won = await self.store.acknowledge_page(page.page_id, by, self.clock())
+        after = await self.store.get_page(page.page_id)
+        if won:
+            await self.engine.event(
+                page.page_id, "acknowledged", f"acknowledged by {{{by}}} ({via})"
+            )
+            self.refresh_later(page.page_id)
+        return AckResult("acknowledged" if won else "already", after)
+
+    @staticmethod
+    def _sender_allowed(
+        users: frozenset[str], groups: frozenset[str], user_id: str, usergroups: Iterable[str]
+    ) -> bool:
+        return user_id in users or not groups.isdisjoint(usergroups)
+
+    # --- the scheduler --------------------------------------------------------------------------
+
+    async def tick(self) -> int:
+        """Run every due move and every fallback that is due; returns moves run."""
+        moved = 0
+        for page in await self.store.due_pages(self.clock()):
+            if await self.engine.run_due(page):
+                moved += 1
+                self.refresh_later(page.page_id)
+        for page in await self.store.active_pages():
+            await self.engine.fallbacks(page)
+            if any(not e.posted for e in await self.store.page_events(page.page_id)):
+                self.refresh_later(page.page_id)
+        return moved
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:
+                log.exception("a paging tick failed; the next one tries again")
+            await asyncio.sleep(self.tick_seconds)
+
+    def start_loop(self) -> None:
+        if self._loop is None:
+            self._loop = asyncio.create_task(self._run(), name="paging-scheduler")
+
+    async def stop(self) -> None:
+        loop, self._loop = self._loop, None
+        if loop is not None:
+            loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop
+        await self.wait_idle()
+
+    async def wait_idle(self) -> None:
+        while pending := [t for t in self._refreshing if not t.done()]:
+            await asyncio.wait(pending)
+
+    def refresh_later(self, page_id: str) -> None:
+        task = asyncio.create_task(self.slack.refresh(page_id))
+        self._refreshing.add(task)
+        task.add_done_callback(self._refreshing.discard)
+
+    async def statuses_changed(self, request_ids: Iterable[str]) -> None:
+        """Receipts moved some sends: the pages they belong to show it."""
+        for page_id in await self.store.pages_for_requests(list(request_ids)):
+            self.refresh_later(page_id)

@@ -1,0 +1,178 @@
+"""A page in Slack: the root message (step, who was paged by what, the Acknowledge button, the
+final state) and the thread that keeps the timeline.
+
+Why rebuilt from the record every time: receipts, steps, fallbacks and acks arrive from many
+tasks (and replicas); rendering the whole message from the page tables makes the last update
+right whatever the order. Timeline events are posted once each (claimed in the store).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import ids
+from bot.slack.mrkdwn import Mrkdwn, button, context, escape, md, section
+from bot.store.base import Store
+from bot.store.pages_base import PageRecord, PageSend
+from bot.values import RecipientStatus
+from config import Settings
+
+log = logging.getLogger(__name__)
+_NAME = re.compile(r"\{([^{}]+)\}")
+
+
+def who(settings: Settings, name: str) -> Mrkdwn:
+    """A person by their Slack mention when they have ``slack:``, else by name (escaped)."""
+    if name.startswith("slack:"):
+        return md("<@{}>", name.removeprefix("slack:"))
+    name = name.removeprefix("person:")
+    person = settings.people.get(name)
+    if person is not None and person.slack:
+        return md("<@{}>", person.slack)
+    return escape(name)
+
+
+def with_names(settings: Settings, text: str) -> Mrkdwn:
+    """Timeline text with each ``{name}`` as that person; the rest escaped."""
+    out: list[str] = []
+    last = 0
+    for match in _NAME.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        out.append(who(settings, match.group(1)))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Mrkdwn("".join(out))
+
+
+def senders_of(settings: Settings, escalation: str) -> Mrkdwn:
+    """The escalation's allowed senders as mentions: users, user groups, groups by name."""
+    policy = settings.escalations.get(escalation)
+    if policy is None:
+        return Mrkdwn("")
+    parts = [md("<@{}>", u) for u in sorted(policy.allowed_users)]
+    parts += [md("<!subteam^{}>", g) for g in sorted(policy.allowed_usergroups)]
+    return Mrkdwn(", ".join(parts)) if parts else escape(", ".join(policy.allowed_senders))
+
+
+def took(since: datetime, until: datetime) -> str:
+    seconds = max(0, int((until - since) / timedelta(seconds=1)))
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {seconds}s" if minutes else f"{seconds}s"
+
+
+def state_line(settings: Settings, page: PageRecord) -> Mrkdwn:
+    steps = (
+        len(settings.escalations[page.escalation].steps)
+        if page.escalation in (settings.escalations)
+        else 0
+    )
+    if page.state == "acknowledged" and page.acknowledged_at is not None:
+        return md(
+            ":white_check_mark: *Acknowledged* by {} after {}",
+            who(settings, page.acknowledged_by or "?"),
+            took(page.created_at, page.acknowledged_at),
+        )
+    if page.state == "ended":
+        return md(
+            ":x: *Ended unanswered* after {} step(s). {} {}: nobody acknowledged.",
+            steps * (page.round + 1),
+            md("<@{}>", page.sender) if page.sender else Mrkdwn(""),
+            senders_of(settings, page.escalation),
+        )
+    round_note = f" (repeat {page.round})" if page.round else ""
+    return md("Step {} of {}{} · waiting for an acknowledgement", page.step + 1, steps, round_note)
+
+
+def paged_line(settings: Settings, sends: list[tuple[PageSend, RecipientStatus | None]]) -> Mrkdwn:
+    parts = [
+        md(
+            "{} by {} ({})",
+            who(settings, send.person),
+            send.channel,
+            status.value if status is not None else "recorded",
+        )
+        for send, status in sends
+    ]
+    return Mrkdwn("Paged: " + "; ".join(parts)) if parts else Mrkdwn("Paging…")
+
+
+def root_blocks(
+    settings: Settings, page: PageRecord, sends: list[tuple[PageSend, RecipientStatus | None]]
+) -> list[dict[str, object]]:
+    blocks: list[dict[str, object]] = [
+        section(
+            md(":rotating_light: *Page {}* · {}\n{}", page.page_id, page.escalation, page.text)
+        ),
+        context(state_line(settings, page)),
+        context(paged_line(settings, sends[-20:])),
+    ]
+    if page.state == "active":
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [button(ids.ACK_PAGE, "Acknowledge", page.page_id, style="primary")],
+            }
+        )
+    return blocks
+
+
+class PageSlack:
+    """Posts and updates a page's messages; a Slack error is logged, never stops the page."""
+
+    def __init__(self, settings: Settings, store: Store, client: AsyncWebClient) -> None:
+        self.settings = settings
+        self.store = store
+        self.client = client
+
+    async def post_root(self, page: PageRecord) -> None:
+        if page.slack_channel is None:
+            return
+        try:
+            answer = await self.client.chat_postMessage(
+                channel=page.slack_channel,
+                text=md("Page {}: {}", page.page_id, page.text),
+                blocks=root_blocks(self.settings, page, []),
+            )
+        except SlackApiError as exc:
+            log.warning("could not post page %s: %s", page.page_id, exc.response.get("error"))
+            return
+        await self.store.set_page_root(page.page_id, str(answer["channel"]), str(answer["ts"]))
+
+    async def refresh(self, page_id: str) -> None:
+        """Bring the root message and the thread up to date with the record."""
+        page = await self.store.get_page(page_id)
+        if page is None or page.slack_channel is None or page.root_ts is None:
+            return
+        sends = [(s, await self._status(s)) for s in await self.store.page_sends(page_id)]
+        try:
+            await self.client.chat_update(
+                channel=page.slack_channel,
+                ts=page.root_ts,
+                text=md("Page {}: {}", page.page_id, page.text),
+                blocks=root_blocks(self.settings, page, sends),
+            )
+            for event in await self.store.page_events(page_id):
+                if not event.posted and await self.store.mark_event_posted(
+                    page_id, event.event_key
+                ):
+                    await self.client.chat_postMessage(
+                        channel=page.slack_channel,
+                        thread_ts=page.root_ts,
+                        text=with_names(self.settings, event.text),
+                    )
+        except SlackApiError as exc:
+            log.warning("could not update page %s: %s", page_id, exc.response.get("error"))
+
+    async def _status(self, send: PageSend) -> RecipientStatus | None:
+        for recipient in await self.store.recipients(send.request_id):
+            if recipient.ref == send.ref:
+                return recipient.status
+        return None

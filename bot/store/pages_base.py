@@ -1,0 +1,131 @@
+"""The page record's interface: what ``bot.paging`` reads and writes, on either store.
+
+Why compare-and-set everywhere: several processes (a restart overlapping the old one, or
+replicas on PostgreSQL) run the page scheduler at once. Every move of a page is one conditional
+``UPDATE`` on its ``version`` or ``state``, so exactly one of them wins each move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+PageState = Literal["active", "acknowledged", "ended"]
+
+
+@dataclass(frozen=True)
+class NewPage:
+    page_id: str
+    escalation: str
+    text: str
+    sender: str | None
+    slack_channel: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class PageRecord:
+    page_id: str
+    escalation: str
+    text: str
+    sender: str | None
+    slack_channel: str | None
+    root_ts: str | None
+    state: PageState
+    round: int  # 0: the first pass through the steps; each repeat adds one
+    step: int  # index of the step last started (-1: none yet)
+    next_at: datetime | None  # when the next move is due (None: never, the page is over)
+    version: int  # bumped by every move: the compare-and-set token
+    created_at: datetime
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    ended_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PageSend:
+    """One person paged through one ``via`` channel in one step (``person``: a name from
+    people, or the address itself for a contact list's number or a group channel)."""
+
+    page_id: str
+    round: int
+    step: int
+    person: str
+    via_idx: int
+    channel: str
+    request_id: str
+    ref: str
+    sent_at: datetime
+    fell_back: bool = False
+
+
+@dataclass(frozen=True)
+class PageEvent:
+    page_id: str
+    event_key: str
+    at: datetime
+    text: str
+    posted: bool
+
+
+class PageStore(Protocol):
+    """The page tables (migration v5). Every write commits before it returns."""
+
+    async def create_page(self, page: NewPage) -> PageRecord: ...
+
+    async def get_page(self, page_id: str) -> PageRecord | None: ...
+
+    async def due_pages(self, now: datetime, limit: int = 100) -> list[PageRecord]:
+        """Active pages whose ``next_at`` has come."""
+        ...
+
+    async def active_pages(self) -> list[PageRecord]: ...
+
+    async def claim_page(
+        self, page_id: str, version: int, now: datetime, lease_until: datetime
+    ) -> PageRecord | None:
+        """Take the due move of a page: only if still active, at ``version`` and due; its
+        ``next_at`` becomes ``lease_until`` (another claim may retry it after that)."""
+        ...
+
+    async def advance_page(
+        self, page_id: str, version: int, round_: int, step: int, next_at: datetime
+    ) -> bool:
+        """The claimed move is done: the page is at (round, step) until ``next_at``."""
+        ...
+
+    async def end_page(self, page_id: str, version: int, at: datetime) -> bool:
+        """Nobody acknowledged after the last step: ``ended`` (if still active at ``version``)."""
+        ...
+
+    async def acknowledge_page(self, page_id: str, by: str, at: datetime) -> bool:
+        """First acknowledgement wins: True if this one moved the page from active."""
+        ...
+
+    async def set_page_root(self, page_id: str, channel: str, ts: str) -> None: ...
+
+    async def add_page_send(self, send: PageSend) -> bool:
+        """Record a send; False if that (round, step, person, via) was recorded already."""
+        ...
+
+    async def page_sends(self, page_id: str) -> list[PageSend]: ...
+
+    async def mark_fell_back(
+        self, page_id: str, round_: int, step: int, person: str, via_idx: int
+    ) -> bool:
+        """Claim a fallback from this send to the next channel: True for exactly one caller."""
+        ...
+
+    async def pages_for_requests(self, request_ids: Sequence[str]) -> list[str]: ...
+
+    async def add_page_event(self, page_id: str, event_key: str, at: datetime, text: str) -> bool:
+        """Add to the timeline once per key; False if that event was recorded already."""
+        ...
+
+    async def page_events(self, page_id: str) -> list[PageEvent]: ...
+
+    async def mark_event_posted(self, page_id: str, event_key: str) -> bool:
+        """Claim posting an event to the thread: True for exactly one caller."""
+        ...

@@ -1,0 +1,119 @@
+"""Migration v5 for both stores: the page tables, and ``page`` as a request's surface.
+
+Why one module: SQLite and PostgreSQL need the same tables with their own time type; writing
+them once, with ``{ts}`` for the type, keeps the two schemas from drifting.
+"""
+
+from __future__ import annotations
+
+PAGE_STATES = "('active', 'acknowledged', 'ended')"
+SURFACES = "('slash', 'modal', 'broadcast', 'shortcut', 'cli', 'retry', 'page')"
+
+_TABLES = (
+    """
+    CREATE TABLE pages (
+        page_id         TEXT PRIMARY KEY,
+        escalation      TEXT NOT NULL,
+        text            TEXT NOT NULL,
+        sender          TEXT,
+        slack_channel   TEXT,
+        root_ts         TEXT,
+        state           TEXT NOT NULL DEFAULT 'active' CHECK (state IN {states}),
+        round           INTEGER NOT NULL DEFAULT 0,
+        step            INTEGER NOT NULL DEFAULT -1,
+        next_at         {ts},
+        version         INTEGER NOT NULL DEFAULT 0,
+        created_at      {ts} NOT NULL,
+        acknowledged_by TEXT,
+        acknowledged_at {ts},
+        ended_at        {ts}
+    )
+    """,
+    "CREATE INDEX pages_due ON pages (next_at) WHERE state = 'active'",
+    """
+    CREATE TABLE page_sends (
+        page_id    TEXT NOT NULL REFERENCES pages (page_id),
+        round      INTEGER NOT NULL,
+        step       INTEGER NOT NULL,
+        person     TEXT NOT NULL,
+        via_idx    INTEGER NOT NULL,
+        channel    TEXT NOT NULL,
+        request_id TEXT NOT NULL,
+        ref        TEXT NOT NULL,
+        sent_at    {ts} NOT NULL,
+        fell_back  INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (page_id, round, step, person, via_idx)
+    )
+    """,
+    "CREATE INDEX page_sends_by_request ON page_sends (request_id)",
+    """
+    CREATE TABLE page_events (
+        page_id   TEXT NOT NULL REFERENCES pages (page_id),
+        event_key TEXT NOT NULL,
+        at        {ts} NOT NULL,
+        text      TEXT NOT NULL,
+        posted    INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (page_id, event_key)
+    )
+    """,
+)
+
+
+def page_tables(ts: str) -> tuple[str, ...]:
+    return tuple(s.format(ts=ts, states=PAGE_STATES) for s in _TABLES)
+
+
+# SQLite cannot change a CHECK in place: the requests table is rebuilt with 'page' allowed (the
+# 12 steps of https://www.sqlite.org/lang_altertable.html#otheralter; the migration runs with
+# foreign keys off, so the rebuilt table takes the old one's place for recipients, and checks
+# them before it commits).
+SQLITE_SURFACE = (
+    f"""
+    CREATE TABLE requests_new (
+        request_id        TEXT PRIMARY KEY,
+        created_at        TEXT NOT NULL,
+        updated_at        TEXT NOT NULL,
+        finished_at       TEXT,
+        surface           TEXT NOT NULL CHECK (surface IN {SURFACES}),
+        user_id           TEXT,
+        slack_channel     TEXT,
+        thread_ts         TEXT,
+        channel           TEXT NOT NULL,
+        account           TEXT NOT NULL,
+        route             TEXT NOT NULL,
+        message           TEXT NOT NULL,
+        state             TEXT NOT NULL DEFAULT 'accepted'
+            CHECK (state IN ('held', 'accepted', 'sending', 'done', 'cancelled')),
+        idempotency_key   TEXT UNIQUE,
+        parent_request_id TEXT REFERENCES requests (request_id),
+        broadcast_id      TEXT,
+        report_channel    TEXT,
+        report_ts         TEXT,
+        title             TEXT,
+        response_url      TEXT,
+        total             INTEGER NOT NULL,
+        reported_at       TEXT,
+        provider_count    INTEGER
+    )
+    """,
+    "INSERT INTO requests_new SELECT * FROM requests",
+    "DROP TABLE requests",
+    "ALTER TABLE requests_new RENAME TO requests",
+    "CREATE INDEX requests_by_created ON requests (created_at)",
+    "CREATE INDEX requests_by_user ON requests (user_id, created_at)",
+    "CREATE INDEX requests_unfinished ON requests (state)"
+    " WHERE state IN ('held', 'accepted', 'sending')",
+    "CREATE INDEX requests_by_broadcast ON requests (broadcast_id) WHERE broadcast_id IS NOT NULL",
+    "CREATE INDEX requests_by_parent ON requests (parent_request_id)"
+    " WHERE parent_request_id IS NOT NULL",
+    "CREATE INDEX requests_unreported ON requests (state) WHERE reported_at IS NULL",
+)
+
+POSTGRES_SURFACE = (
+    "ALTER TABLE requests DROP CONSTRAINT requests_surface_check",
+    f"ALTER TABLE requests ADD CONSTRAINT requests_surface_check CHECK (surface IN {SURFACES})",
+)
+
+SQLITE_V5 = (*SQLITE_SURFACE, *page_tables("TEXT"))
+POSTGRES_V5 = (*POSTGRES_SURFACE, *page_tables("TIMESTAMPTZ"))
+V5_DESCRIPTION = "pages, page_sends, page_events; surface 'page'"

@@ -1,0 +1,38 @@
+"""The page tables on PostgreSQL: ``PagesSql``'s primitives over this store's pool."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+from bot.store.pages_sql import PagesSql
+from bot.store.postgres_conn import PostgresConnection
+from bot.store.postgres_rows import Conn, utc
+
+_MARK = re.compile(r"\?")
+
+
+def numbered(sql: str) -> str:
+    """``?`` placeholders as PostgreSQL's ``$1, $2…`` (the page SQL has no literal ``?``)."""
+    counter = iter(range(1, 1000))
+    return _MARK.sub(lambda _: f"${next(counter)}", sql)
+
+
+class PostgresPages(PagesSql, PostgresConnection):
+    async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
+        async def body(conn: Conn) -> int:
+            status = await conn.execute(numbered(sql), *params)
+            return int(status.rsplit(" ", 1)[-1])
+
+        return await self._write(body, one_statement=True)
+
+    async def _page_fetch(self, sql: str, params: Sequence[object]) -> list[Mapping[str, Any]]:
+        return cast(list[Mapping[str, Any]], await self._read(numbered(sql), *params))
+
+    def _ts(self, moment: datetime) -> object:
+        return utc(moment)
+
+    def _dt(self, value: Any) -> datetime:
+        return utc(value)

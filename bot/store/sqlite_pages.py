@@ -1,0 +1,31 @@
+"""The page tables on SQLite: ``PagesSql``'s primitives over this store's connection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, cast
+
+import aiosqlite
+
+from bot.store.pages_sql import PagesSql
+from bot.store.sqlite_conn import SQLiteConnection
+from bot.store.sqlite_rows import from_text, to_text
+
+
+class SQLitePages(PagesSql, SQLiteConnection):
+    async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
+        async def body(db: aiosqlite.Connection) -> int:
+            async with db.execute(sql, params) as cursor:
+                return int(cursor.rowcount)
+
+        return await self._write(body)
+
+    async def _page_fetch(self, sql: str, params: Sequence[object]) -> list[Mapping[str, Any]]:
+        return cast(list[Mapping[str, Any]], await self._read(sql, params))
+
+    def _ts(self, moment: datetime) -> object:
+        return to_text(moment)
+
+    def _dt(self, value: Any) -> datetime:
+        return from_text(str(value))
