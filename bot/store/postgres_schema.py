@@ -128,11 +128,25 @@ _V4 = (
     """,
 )
 
+# v5: which replica owns each send until when (``postgres_leases``); ``epoch`` fences writes.
+_V5 = (
+    """
+    CREATE TABLE send_leases (
+        group_id    TEXT PRIMARY KEY,  -- a broadcast's id, or a lone request's
+        owner       TEXT NOT NULL,     -- the replica id
+        epoch       BIGINT NOT NULL,   -- bumped by every takeover
+        lease_until TIMESTAMPTZ NOT NULL
+    )
+    """,
+    "CREATE INDEX send_leases_by_expiry ON send_leases (lease_until)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "requests, recipients, attempts, receipts", _V1),
     Migration(2, "requests.reported_at", _V2),
     Migration(3, "requests.provider_count", _V3),
     Migration(4, "account_pacing (shared rate limits)", _V4),
+    Migration(5, "send_leases (replicas own sends)", _V5),
 )
 
 _VERSIONS_TABLE = """
