@@ -25,6 +25,7 @@ from bot.env import BridgeEnv
 from bot.plan import Planner
 from bot.policy import usergroups_that_matter
 from bot.report import Reporter
+from bot.send.ownership import Ownership
 from bot.send.service import SendService
 from bot.slack.app import create_app
 from bot.store import Store, open_store, utcnow
@@ -44,6 +45,7 @@ class RuntimeOptions:
     # What "now" is for the store's timestamps and the ages the service judges (how old a
     # confirmation or a Retry is): tests move it instead of sleeping.
     clock: Callable[[], datetime] = utcnow
+    replica_id: str | None = None  # None: generated at start (host, pid, random suffix)
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
@@ -97,12 +99,22 @@ async def open_runtime(
         ):
             client = slack_client(env, http)
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
-            reporter = Reporter(client, store, min_interval=options.report_interval, session=http)
+            ownership = Ownership(
+                store, settings.defaults.takeover_after, replica_id=options.replica_id
+            )
+            reporter = Reporter(
+                client,
+                store,
+                min_interval=options.report_interval,
+                session=http,
+                book=ownership.book,
+            )
             directory = Directory(client, ttl=options.directory_ttl)
             planner = Planner(settings, dispatcher, directory)
             service = SendService(
-                settings, planner, store, dispatcher, reporter, clock=options.clock
-            )
+                settings, planner, store, dispatcher, reporter, clock=options.clock,
+                ownership=ownership,
+            )  # fmt: skip
             deps = Deps(settings=settings, service=service, command=env.command)
             app = create_app(
                 settings,
@@ -114,6 +126,7 @@ async def open_runtime(
             runtime = Runtime(settings, env, store, accounts, client, service, app)
             if options.recover:
                 await service.recover()
+                service.watch()
             # In the background: start-up must not wait on Slack, and a failure only means the
             # first lookup of a group waits for it instead.
             warming = asyncio.create_task(directory.warm(usergroups_that_matter(settings)))

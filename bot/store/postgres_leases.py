@@ -67,8 +67,10 @@ class PostgresLeaseBook:
             lambda conn: conn.fetchval(
                 "INSERT INTO send_leases (group_id, owner, epoch, lease_until)"
                 " VALUES ($1, $2, 1, $3) ON CONFLICT (group_id) DO NOTHING RETURNING epoch",
-                group_id, owner, until,
-            ),  # fmt: skip
+                group_id,
+                owner,
+                until,
+            ),
             one_statement=True,
         )
         return Lease(group_id, owner, int(epoch)) if epoch is not None else None
@@ -77,7 +79,11 @@ class PostgresLeaseBook:
         if not leases:
             return set()
         until = self._store._now() + ttl
-        columns = ([x.group_id for x in leases], [x.owner for x in leases], [x.epoch for x in leases])
+        columns = (
+            [x.group_id for x in leases],
+            [x.owner for x in leases],
+            [x.epoch for x in leases],
+        )
         rows = await self._store._write(
             lambda conn: conn.fetch(_RENEW, until, *columns), one_statement=True
         )
@@ -87,8 +93,10 @@ class PostgresLeaseBook:
         await self._store._write(
             lambda conn: conn.execute(
                 "DELETE FROM send_leases WHERE group_id = $1 AND owner = $2 AND epoch = $3",
-                lease.group_id, lease.owner, lease.epoch,
-            ),  # fmt: skip
+                lease.group_id,
+                lease.owner,
+                lease.epoch,
+            ),
             one_statement=True,
         )
 
@@ -97,8 +105,10 @@ class PostgresLeaseBook:
             await self._store._value(
                 "SELECT EXISTS (SELECT 1 FROM send_leases"
                 " WHERE group_id = $1 AND owner = $2 AND epoch = $3)",
-                lease.group_id, lease.owner, lease.epoch,
-            )  # fmt: skip
+                lease.group_id,
+                lease.owner,
+                lease.epoch,
+            )
         )
 
     async def claim_stale(
@@ -143,3 +153,7 @@ class PostgresLeaseBook:
             )  # fmt: skip
 
         await self._store._write(body)
+
+
+def _key(lease: Lease) -> tuple[str, str, int]:
+    return lease.group_id, lease.owner, lease.epoch
