@@ -45,7 +45,8 @@ async def stores(
         postgres_backend.store(clock=clock) as a,
         postgres_backend.store(clock=clock) as b,
     ):
-        assert isinstance(a, PostgresStore) and isinstance(b, PostgresStore)
+        assert isinstance(a, PostgresStore)
+        assert isinstance(b, PostgresStore)
         yield a, b
 
 
@@ -69,7 +70,7 @@ async def test_one_owner_until_the_lease_lapses_then_exactly_one_taker(
         b.lease_book().claim_stale("z", TTL, grace=TTL),
     )
     won = [c for claim in claims for c in claim]
-    assert len(won) == 1 and won[0].epoch == 2
+    assert [w.epoch for w in won] == [2]
     assert await a.lease_book().renew([lease], TTL) == set()  # the old owner learns it lost
     assert not await a.lease_book().holds(lease)
 
@@ -95,7 +96,9 @@ async def test_a_taken_over_owner_cannot_claim_an_attempt_or_write_its_report(
     statuses = [r.status.value for r in await b.recipients("R1")]
     assert statuses == ["in_flight", "pending", "pending", "pending"]  # nothing written
     record = await b.get_request("R1")
-    assert record is not None and record.report_ts is None and not record.reported
+    assert record is not None
+    assert record.report_ts is None
+    assert not record.reported
 
     await b.lease_book().attempt_started(new, "R1", to[1:], 1)  # the new owner may
     await b.lease_book().set_report(new, "R1", "C0INCIDENTS", "1.000100")
