@@ -29,14 +29,16 @@ from tests.bot.crash_kit import ALICE, INCIDENTS, BridgeProcess, free_port
 REPO = Path(__file__).resolve().parents[2]
 
 
-def replica_config(numbers: list[str], *, confirm_over: int, concurrency: int = 2) -> str:
+def replica_config(
+    numbers: list[str], *, confirm_over: int, concurrency: int = 2, takeover_after: str = "2s"
+) -> str:
     listed = ", ".join(f'"{n}"' for n in numbers)
     return f"""\
 defaults:
   country: KE
   confirm_over: {confirm_over}
   max_recipients: {max(100, len(numbers))}
-  takeover_after: 2s        # short, so a dead replica is replaced quickly in tests
+  takeover_after: {takeover_after}  # short, so a dead replica is replaced quickly in tests
 
 providers:
   tnt:
