@@ -90,8 +90,12 @@ class Dispatcher:
         for batch in self._batches(account, plan.recipients):
             account.provider.validate(plan.route, plan.message, batch)
 
-    async def dispatch(self, plan: Plan) -> AsyncIterator[Outcome]:
-        """Yield one Outcome per recipient as they complete (order not kept), each recorded."""
+    async def dispatch(
+        self, plan: Plan, *, recorder: Recorder | None = None
+    ) -> AsyncIterator[Outcome]:
+        """Yield one Outcome per recipient as they complete (order not kept), each recorded
+        (through ``recorder`` if given: a send's own, fenced by its lease)."""
+        recorder = recorder or self.recorder
         account = self._account(plan)
         self.validate(plan)
         batches: asyncio.Queue[tuple[Recipient, ...]] = asyncio.Queue()
@@ -100,9 +104,9 @@ class Dispatcher:
         results: asyncio.Queue[list[Outcome] | BaseException | object] = asyncio.Queue(
             self.queue_size
         )
-        claims = AttemptClaims(self.recorder, plan.request_id)
+        claims = AttemptClaims(recorder, plan.request_id)
         buffer = OutcomeBuffer(
-            self.recorder,
+            recorder,
             plan.request_id,
             results.put,
             size=self.outcome_batch or account.max_concurrency,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -40,5 +40,19 @@ RECEIPTS = Counter(
     "Delivery receipts by provider account and status (sent, delivered, read, failed), or why "
     "one was refused or ignored (unauthenticated, malformed, not_configured, ignored).",
     ["provider", "status"],
+    registry=REGISTRY,
+)
+
+OWNED = Gauge(
+    "bridge_sends_owned",
+    "Sends (request groups) this replica holds the lease of: sending or reporting them.",
+    ["replica"],
+    registry=REGISTRY,
+)
+
+TAKEOVERS = Counter(
+    "bridge_lease_takeovers_total",
+    "Sends this replica took over because their owner stopped renewing its lease.",
+    ["replica"],
     registry=REGISTRY,
 )

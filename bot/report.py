@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.slack import summary
 from bot.slack.mrkdwn import Mrkdwn, md
 from bot.store.base import RecipientStatus, Store
+from bot.store.leases import Lease, LeaseBook, LeaseLost
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Group:
     title: str | None = None  # broadcast title
     root_ts: str | None = None
     response_url: str | None = None  # to tell the sender if the root could not be posted
+    lease: Lease | None = None  # this replica owns the group: every write checks it still does
     _dirty: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -63,10 +65,12 @@ class Reporter:
         *,
         min_interval: float = 1.0,
         session: aiohttp.ClientSession | None = None,
+        book: LeaseBook | None = None,
     ) -> None:
         self._client = client
         self._session = session
         self._store = store
+        self._book = book  # where an owned group's report writes are fenced (replicas)
         self._min_interval = min_interval
         self._pending: dict[str, asyncio.Task[None]] = {}
 
@@ -87,7 +91,8 @@ class Reporter:
             if not views:
                 return
             try:
-                group.root_ts = await self._post(
+                await self._check_lease(group)
+                ts = await self._post(
                     group.channel,
                     group.thread_ts,
                     summary.root_text(views, group.title),
@@ -96,8 +101,12 @@ class Reporter:
             except SlackApiError as exc:
                 await self._tell_sender(group, _error(exc), views[0].record.user_id)
                 return
+            group.root_ts = ts
             for request_id in group.request_ids:
-                await self._store.set_report(request_id, group.channel, group.root_ts)
+                if group.lease is not None and self._book is not None:
+                    await self._book.set_report(group.lease, request_id, group.channel, ts)
+                else:
+                    await self._store.set_report(request_id, group.channel, ts)
         if live:
             group._task = asyncio.create_task(self._live(group))
 
@@ -181,7 +190,10 @@ class Reporter:
         while True:
             await group._dirty.wait()
             group._dirty.clear()
-            await self.refresh(group)
+            try:
+                await self.refresh(group)
+            except LeaseLost:
+                return  # the replica that took the send over reports it now
             await asyncio.sleep(self._min_interval)
 
     async def refresh(self, group: Group, *, final: bool = False) -> None:
@@ -195,6 +207,7 @@ class Reporter:
             views = await self._views(group)
             if not views:
                 return
+            await self._check_lease(group)
             try:
                 await self._update(group.channel, group.root_ts, views, group.title)
                 return
@@ -223,6 +236,15 @@ class Reporter:
                 raise
             await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=[])
 
+    async def _check_lease(self, group: Group) -> None:
+        """Refuse to write to Slack for a group another replica took over (LeaseLost)."""
+        if (
+            group.lease is not None
+            and self._book is not None
+            and not await self._book.holds(group.lease)
+        ):
+            raise LeaseLost(group.lease)
+
     async def abandon(self, group: Group) -> None:
         """Stop a group's live updates without a final report (shutdown mid-send)."""
         if group._task is not None:
@@ -246,6 +268,7 @@ class Reporter:
             unknown = await self._store.recipients(request_id, [RecipientStatus.UNKNOWN])
             if not failed and not unknown:
                 continue
+            await self._check_lease(group)
             text = summary.failure_text(record, failed, unknown)
             blocks = summary.failure_blocks(record, failed, unknown)
             try:

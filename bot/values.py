@@ -114,6 +114,7 @@ class RequestRecord:
     response_url: str | None
     total: int  # number of recipients
     provider_count: int | None = None  # people the provider says it queued (AutoKonnect tags)
+    reported: bool = False  # its final report is written (a takeover reports it otherwise)
 
     @property
     def finished(self) -> bool:

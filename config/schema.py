@@ -92,6 +92,14 @@ class DefaultsConfig(BaseModel):
             "message); write a unit, e.g. 24h, 90m, 2d."
         ),
     )
+    takeover_after: Duration = Field(
+        default="30s",
+        validate_default=True,
+        description=(
+            "Replicas on PostgreSQL: a send whose owner has not renewed its lease for this long "
+            "is taken over by another replica (the owner renews every third of it); e.g. 30s."
+        ),
+    )
 
     @field_validator("country")
     @classmethod

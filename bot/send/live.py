@@ -18,17 +18,27 @@ class LiveSends:
         self.tasks: set[asyncio.Task[None]] = set()
         self.stopping = False
         self._groups: dict[str, Group] = {}
+        self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def add(self, group: Group, task: asyncio.Task[None]) -> None:
         """Track ``task`` (reporting ``group``) until it ends."""
         self.tasks.add(task)
         self._groups[group.group_id] = group
+        self._tasks[group.group_id] = task
 
         def done(task: asyncio.Task[None]) -> None:
             self.tasks.discard(task)
-            self._groups.pop(group.group_id, None)
+            if self._tasks.get(group.group_id) is task:
+                self._groups.pop(group.group_id, None)
+                self._tasks.pop(group.group_id, None)
 
         task.add_done_callback(done)
+
+    def cancel(self, group_id: str) -> None:
+        """Stop a send this process no longer owns (its live updates stop with its task)."""
+        task = self._tasks.get(group_id)
+        if task is not None:
+            task.cancel()
 
     def group(self, group_id: str) -> Group | None:
         """The group if it is still sending (its live updater picks up changes)."""

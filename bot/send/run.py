@@ -15,8 +15,10 @@ from bot.dispatch import Dispatcher, DispatchStopped
 from bot.policy import needs_confirmation
 from bot.report import Group, Reporter
 from bot.send.live import LiveSends
+from bot.send.ownership import Ownership
 from bot.send.records import group_for, group_id_of
 from bot.store.base import NewRequest, Store
+from bot.store.leases import Lease, LeaseLost
 from bot.values import Origin, Plan, RequestRecord, RequestState, Submission
 from config import Settings
 from providers.base import Outcome, OutcomeStatus
@@ -34,12 +36,14 @@ class Runner:
         dispatcher: Dispatcher,
         reporter: Reporter | None,
         live: LiveSends,
+        ownership: Ownership,
     ) -> None:
         self.settings = settings
         self.store = store
         self.dispatcher = dispatcher
         self.reporter = reporter
         self.live = live
+        self.ownership = ownership
 
     async def submit(
         self,
@@ -72,11 +76,21 @@ class Runner:
         _, created = await self._record([plan], origin, key, held=False)
         if not created:
             return
-        await self.store.set_state(plan.request_id, RequestState.SENDING)
-        async for outcome in self.dispatcher.dispatch(plan):
-            yield outcome
-        await self.store.set_state(plan.request_id, RequestState.DONE)
-        await self.store.mark_reported([plan.request_id])  # the terminal was the report
+        lease = await self.ownership.acquire(plan.request_id)
+        if lease is None:
+            return  # a replica's watcher adopted it first (it was recorded long ago)
+        try:
+            await self.store.set_state(plan.request_id, RequestState.SENDING)
+            recorder = self.ownership.recorder(lease)
+            async for outcome in self.dispatcher.dispatch(plan, recorder=recorder):
+                yield outcome
+            await self.store.set_state(plan.request_id, RequestState.DONE)
+            # The terminal was the report.
+            await self.ownership.book.mark_reported(lease, [plan.request_id])
+            await self.ownership.release(lease)
+        finally:
+            self.ownership.forget(lease)
+            await self.ownership.settle()
 
     async def _record(
         self,
@@ -116,21 +130,48 @@ class Runner:
         metrics.REQUESTS.labels(origin.surface, outcome).inc()
         return records, created
 
-    async def start(self, records: Sequence[RequestRecord], plans: Sequence[Plan]) -> None:
-        """Open the group's report, then dispatch ``plans`` in the background."""
+    async def start(
+        self,
+        records: Sequence[RequestRecord],
+        plans: Sequence[Plan],
+        *,
+        lease: Lease | None = None,
+    ) -> None:
+        """Own the group (``lease``: taken over already), open its report, then dispatch
+        ``plans`` in the background; a group another replica owns is left to it."""
         group = group_for(records)
-        if self.reporter is not None:
-            await self.reporter.open(group)
+        if lease is None:
+            lease = await self.ownership.acquire(group.group_id)
+            if lease is None:
+                log.info("another replica owns this send", extra={"group": group.group_id})
+                return
+        group.lease = lease
+        try:
+            if self.reporter is not None:
+                await self.reporter.open(group)
+        except LeaseLost:
+            self.ownership.forget(lease)
+            return
         self.live.add(group, asyncio.create_task(self._run(group, plans)))
+
+    def lost(self, lease: Lease) -> None:
+        """Another replica took this send over: stop sending and reporting it here."""
+        group = self.live.group(lease.group_id)
+        if group is not None and group.lease == lease:
+            self.live.cancel(group.group_id)
 
     async def _run(self, group: Group, plans: Sequence[Plan]) -> None:
         results = await asyncio.gather(
             *(self._send(group, plan) for plan in plans), return_exceptions=True
         )
-        done: list[str] = []
+        planned = {plan.request_id for plan in plans}
+        done = [rid for rid in group.request_ids if rid not in planned]  # finished before
         for plan, result in zip(plans, results, strict=True):
             if result is None:
                 done.append(plan.request_id)
+            elif isinstance(result, LeaseLost):
+                log.warning("stopped a send taken over by another replica", extra=_of(group))
+                return
             elif isinstance(result, DispatchStopped):
                 log.info("send paused for shutdown", extra={"request_id": plan.request_id})
             else:
@@ -146,23 +187,31 @@ class Runner:
                         "restarts; nobody will get it twice.",
                     )
         if self.live.stopping:
-            return  # the restart resumes the rest and writes the final report
-        await self.report(group, done)
+            return  # the restart (or another replica) resumes the rest and reports it
+        try:
+            await self.report(group, done)
+        except LeaseLost:
+            log.warning("a send was taken over before its report was written", extra=_of(group))
 
     async def report(self, group: Group, request_ids: Sequence[str]) -> None:
         """The final summary and failure list, then note it was written (a crash before that
-        note makes the restart write it again: at worst twice, never lost)."""
+        note makes the restart write it again: at worst twice, never lost); then release the
+        group's lease (anything left unfinished is adopted by a replica's watcher)."""
+        assert group.lease is not None
         if self.reporter is not None:
             await self.reporter.finish(group)
         if request_ids:
-            await self.store.mark_reported(request_ids)
+            await self.ownership.book.mark_reported(group.lease, request_ids)
+        await self.ownership.release(group.lease)
 
     async def _send(self, group: Group, plan: Plan) -> None:
+        assert group.lease is not None
         if plan.account not in self.dispatcher.accounts:
             await self._fail_all(plan, "its provider account is no longer in the config")
         elif plan.recipients:
             await self.store.set_state(plan.request_id, RequestState.SENDING)
-            async for _ in self.dispatcher.dispatch(plan):
+            recorder = self.ownership.recorder(group.lease)
+            async for _ in self.dispatcher.dispatch(plan, recorder=recorder):
                 if self.reporter is not None:
                     self.reporter.changed(group)
         await self.store.set_state(plan.request_id, RequestState.DONE)
@@ -195,3 +244,9 @@ class Runner:
         if self.reporter is not None:
             for group in self.live.groups():
                 await self.reporter.abandon(group)
+        # No more renewals: another replica takes the unfinished sends over once they lapse.
+        await self.ownership.close()
+
+
+def _of(group: Group) -> dict[str, object]:
+    return {"group": group.group_id, "epoch": group.lease.epoch if group.lease else None}

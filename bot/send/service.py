@@ -21,6 +21,7 @@ from bot.report import Reporter
 from bot.requests import SendRequest
 from bot.send.followups import Followups
 from bot.send.live import LiveSends
+from bot.send.ownership import Ownership
 from bot.send.recovery import Recovery
 from bot.send.run import Runner
 from bot.store.base import Store
@@ -41,13 +42,15 @@ class SendService:
         reporter: Reporter | None,
         *,
         clock: Callable[[], datetime],
+        ownership: Ownership | None = None,
     ) -> None:
         self.settings = settings
         self.planner = planner
         self.store = store
         self.reporter = reporter
+        self.ownership = ownership or Ownership(store, settings.defaults.takeover_after)
         live = LiveSends()
-        self._runner = Runner(settings, store, dispatcher, reporter, live)
+        self._runner = Runner(settings, store, dispatcher, reporter, live, self.ownership)
         self._recovery = Recovery(store, self._runner, reporter, live)
         self._followups = Followups(settings, store, planner, self._runner, reporter, live, clock)
         self._listeners: set[asyncio.Task[Any]] = set()
@@ -102,6 +105,11 @@ class SendService:
     async def recover(self) -> int:
         """At start-up: resume interrupted sends and finish cut-off reports; returns groups."""
         return await self._recovery.recover()
+
+    def watch(self) -> None:
+        """Take over, from now on, sends whose replica stopped renewing their lease (a replica
+        on PostgreSQL; on SQLite there is nobody else to take over from)."""
+        self.ownership.watch(self._recovery.take_over, self._runner.lost)
 
     # --- follow-ups -----------------------------------------------------------------------------
 

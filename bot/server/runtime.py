@@ -25,6 +25,7 @@ from bot.paging.service import PagingService
 from bot.plan import Planner
 from bot.policy import usergroups_that_matter
 from bot.report import Reporter
+from bot.send.ownership import Ownership
 from bot.send.service import SendService
 from bot.server.env import BridgeEnv
 from bot.slack.app import create_app
@@ -47,6 +48,7 @@ class RuntimeOptions:
     # confirmation or a Retry is): tests move it instead of sleeping.
     clock: Callable[[], datetime] = utcnow
     page_tick: float = 1.0  # seconds between the paging scheduler's looks at due pages
+    replica_id: str | None = None  # None: generated at start (host, pid, random suffix)
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
@@ -109,11 +111,26 @@ async def open_runtime(
         ):
             client = slack_client(env, http)
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
-            reporter = Reporter(client, store, min_interval=options.report_interval, session=http)
+            ownership = Ownership(
+                store, settings.defaults.takeover_after, replica_id=options.replica_id
+            )
+            reporter = Reporter(
+                client,
+                store,
+                min_interval=options.report_interval,
+                session=http,
+                book=ownership.book,
+            )
             directory = Directory(client, ttl=options.directory_ttl)
             planner = Planner(settings, dispatcher, directory)
             service = SendService(
-                settings, planner, store, dispatcher, reporter, clock=options.clock
+                settings,
+                planner,
+                store,
+                dispatcher,
+                reporter,
+                clock=options.clock,
+                ownership=ownership,
             )
             paging = PagingService(
                 settings,
@@ -136,6 +153,7 @@ async def open_runtime(
             runtime = Runtime(settings, env, store, accounts, client, service, app, paging)
             if options.recover:
                 await service.recover()
+                service.watch()
             paging.start_loop()
             # In the background: start-up must not wait on Slack, and a failure only means the
             # first lookup of a group waits for it instead.

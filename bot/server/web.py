@@ -89,6 +89,7 @@ async def healthz(request: web.Request) -> web.Response:
             "channels": len(runtime.settings.channels),
             "providers": sorted(runtime.accounts),
             "store": {"kind": runtime.store.kind, "reachable": await runtime.store.ping()},
+            "replica": runtime.service.ownership.replica_id,
         }
     )
 

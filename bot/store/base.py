@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol, Self
+from typing import TYPE_CHECKING, Protocol, Self
 
 from bot.store.pages_base import PageStore
 from bot.values import (
@@ -30,6 +30,9 @@ from bot.values import (
     Surface,
 )
 from providers.base import Message, Outcome, Recipient, Route
+
+if TYPE_CHECKING:
+    from bot.store.leases import LeaseBook
 
 # The record types and states are values every step shares (``bot.values``); the store's
 # interface names them too, so they are exported from here as well.
@@ -272,6 +275,10 @@ class Store(PageStore, Protocol):
     ) -> list[AppliedStatus]: ...
 
     async def prune_parked(self) -> int: ...
+
+    def lease_book(self) -> LeaseBook | None:
+        """Where replicas lease the sends they own (None: one process owns them all)."""
+        ...
 
     def slot_claimer(self) -> SlotClaimer | None:
         """Where replicas share accounts' pace (None: one process, which paces in memory)."""

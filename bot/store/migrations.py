@@ -135,12 +135,17 @@ _V3 = ("ALTER TABLE requests ADD COLUMN provider_count INTEGER",)
 # SQLite file has one bridge, which paces in memory. The version is kept so both move together.
 _V4: tuple[str, ...] = ()
 
+# v6: nothing here either. PostgreSQL's v6 holds the leases replicas own sends through; a
+# SQLite bridge is the only process on its file and recovers everything at start.
+_V6: tuple[str, ...] = ()
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "requests, recipients, attempts, receipts", _V1),
     Migration(2, "requests.reported_at", _V2),
     Migration(3, "requests.provider_count", _V3),
     Migration(4, "account_pacing (shared rate limits)", _V4),
     Migration(5, V5_DESCRIPTION, SQLITE_V5, rebuilds=True),
+    Migration(6, "send_leases (replicas own sends)", _V6),
 )
 
 

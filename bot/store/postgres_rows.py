@@ -57,6 +57,7 @@ def request_record(row: asyncpg.Record) -> RequestRecord:
         response_url=row["response_url"],
         total=int(row["total"]),
         provider_count=row["provider_count"],
+        reported=row["reported_at"] is not None,
     )
 
 

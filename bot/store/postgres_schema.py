@@ -129,12 +129,26 @@ _V4 = (
     """,
 )
 
+# v6: which replica owns each send until when (``postgres_leases``); ``epoch`` fences writes.
+_V6 = (
+    """
+    CREATE TABLE send_leases (
+        group_id    TEXT PRIMARY KEY,  -- a broadcast's id, or a lone request's
+        owner       TEXT NOT NULL,     -- the replica id
+        epoch       BIGINT NOT NULL,   -- bumped by every takeover
+        lease_until TIMESTAMPTZ NOT NULL
+    )
+    """,
+    "CREATE INDEX send_leases_by_expiry ON send_leases (lease_until)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "requests, recipients, attempts, receipts", _V1),
     Migration(2, "requests.reported_at", _V2),
     Migration(3, "requests.provider_count", _V3),
     Migration(4, "account_pacing (shared rate limits)", _V4),
     Migration(5, V5_DESCRIPTION, POSTGRES_V5),
+    Migration(6, "send_leases (replicas own sends)", _V6),
 )
 
 _VERSIONS_TABLE = """

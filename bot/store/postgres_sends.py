@@ -17,22 +17,29 @@ import asyncpg
 
 from bot.store import postgres_receipts as receipts
 from bot.store.base import RESTARTED_REASON, RecipientRecord, RecipientStatus, UnknownRequest
+from bot.store.leases import Lease, LeaseLost
 from bot.store.postgres_requests import request_row
 from bot.store.postgres_rows import Conn, match_recipients, recipient_record
 from bot.store.status import AFTER_ATTEMPT_SQL, after_attempt, after_outcome
 from providers.base import Outcome, Recipient
 
+# $5-$7 name the lease the attempt is made under (NULL: unfenced). Its row is locked FOR SHARE
+# first: a takeover (which updates it) waits for this statement, or this one sees the new epoch
+# and marks nobody — so no attempt is ever recorded under a lease already taken over.
 _START = (
-    "WITH locked AS (SELECT idx FROM recipients WHERE request_id = $1 AND ref = ANY($2::text[])"
-    " ORDER BY idx FOR UPDATE),"  # in idx order, as match_recipients locks: no deadlock
+    "WITH fence AS MATERIALIZED (SELECT 1 FROM send_leases WHERE group_id = $5"
+    " AND owner = $6 AND epoch = $7 FOR SHARE),"
+    " allowed AS MATERIALIZED (SELECT $5::text IS NULL OR EXISTS (SELECT 1 FROM fence) AS ok),"
+    " locked AS (SELECT idx FROM recipients WHERE request_id = $1 AND ref = ANY($2::text[])"
+    " AND (SELECT ok FROM allowed) ORDER BY idx FOR UPDATE),"  # idx order: no deadlock
     " hit AS (UPDATE recipients AS r SET status = {after_attempt},"
     " attempts = GREATEST(r.attempts, $3), updated_at = $4 FROM locked"
     " WHERE r.request_id = $1 AND r.idx = locked.idx RETURNING r.idx, r.ref),"
     " logged AS (INSERT INTO attempts (request_id, idx, attempt, started_at)"
     " SELECT $1, idx, $3, $4 FROM hit ON CONFLICT DO NOTHING),"
     " moved AS (UPDATE requests SET state = 'sending', updated_at = $4"
-    " WHERE request_id = $1 AND state = 'accepted')"
-    " SELECT ref FROM hit"
+    " WHERE request_id = $1 AND state = 'accepted' AND (SELECT ok FROM allowed))"
+    " SELECT ref FROM hit UNION ALL SELECT NULL FROM allowed WHERE NOT ok"
 ).format(after_attempt=AFTER_ATTEMPT_SQL.replace("status", "r.status"))
 
 
@@ -42,17 +49,24 @@ async def start_attempt(
     recipients: Sequence[Recipient],
     attempt: int,
     now: datetime,
+    lease: Lease | None = None,
 ) -> list[Recipient]:
     """Mark the recipients in flight, log the attempt, and move the request to 'sending'.
 
     One statement for the whole batch (it commits on its own, atomically): the rows are locked
     in idx order, marked, their attempts logged and the request moved. Recipients without a
-    ref (matched by address) take the row-by-row path.
+    ref (matched by address) take the row-by-row path. Under a ``lease`` that is no longer
+    current nothing is written and LeaseLost is raised.
     """
     if any(not r.ref for r in recipients):
+        if lease is not None:
+            await fence(conn, lease)
         return await _start_attempt_by_row(conn, request_id, recipients, attempt, now)
     refs = list(dict.fromkeys(r.ref for r in recipients))
-    rows = await conn.fetch(_START, request_id, refs, attempt, now)
+    key = (lease.group_id, lease.owner, lease.epoch) if lease else (None, None, None)
+    rows = await conn.fetch(_START, request_id, refs, attempt, now, *key)
+    if lease is not None and any(row["ref"] is None for row in rows):
+        raise LeaseLost(lease)
     if not rows:
         await request_row(conn, request_id)  # raises UnknownRequest if that is why
     found = {row["ref"] for row in rows}
@@ -93,6 +107,18 @@ async def _start_attempt_by_row(
         request_id,
     )
     return unmatched
+
+
+async def fence(conn: Conn, lease: Lease) -> None:
+    """Hold the lease's row (FOR SHARE, until the caller's transaction ends), or raise LeaseLost
+    if ``lease`` is no longer the group's current one."""
+    held = await conn.fetchval(
+        "SELECT true FROM send_leases WHERE group_id = $1 AND owner = $2 AND epoch = $3"
+        " FOR SHARE",
+        lease.group_id, lease.owner, lease.epoch,
+    )  # fmt: skip
+    if not held:
+        raise LeaseLost(lease)
 
 
 def _by_idx(

@@ -125,6 +125,10 @@ class SQLiteConnection:
         """None: one process owns a SQLite file and paces its accounts in memory."""
         return None
 
+    def lease_book(self) -> None:
+        """None: one process owns a SQLite file; it owns every send on it (no leases)."""
+        return None
+
     async def ping(self) -> bool:
         """True if the file answers a query (for /healthz)."""
         try:

@@ -77,6 +77,7 @@ def request_record(row: sqlite3.Row) -> RequestRecord:
         response_url=row["response_url"],
         total=int(row["total"]),
         provider_count=row["provider_count"],
+        reported=row["reported_at"] is not None,
     )
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.dispatch import Recorder
+from bot.dispatch_batch import Recorder
 from bot.store import (
     NewRequest,
     RecipientStatus,

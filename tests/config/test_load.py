@@ -228,3 +228,11 @@ def test_retry_max_age_is_a_duration_with_a_unit(tmp_path: Path) -> None:
     problem = one(tmp_path, "defaults:\n  retry_max_age: 24\n" + CHANNEL)
     assert (problem.line, problem.path) == (2, "defaults.retry_max_age")
     assert problem.message == "expected a duration with a unit, e.g. 24h, 90m or 2d"
+
+
+def test_takeover_after_is_a_duration_30s_by_default(tmp_path: Path) -> None:
+    assert load(tmp_path, CHANNEL).defaults.takeover_after == timedelta(seconds=30)
+    text = "defaults:\n  takeover_after: 2s\n" + CHANNEL
+    assert load(tmp_path, text).defaults.takeover_after == timedelta(seconds=2)
+    problem = one(tmp_path, "defaults:\n  takeover_after: 30\n" + CHANNEL)
+    assert (problem.line, problem.path) == (2, "defaults.takeover_after")

@@ -1,0 +1,159 @@
+"""Leases on sends in PostgreSQL (``bot.store.leases`` says why), and the writes they fence.
+
+One row per leased group in ``send_leases`` (migration 5). Every change is one statement whose
+``WHERE`` is the compare-and-set: a takeover matches only a lapsed lease and bumps its epoch, a
+renewal or a release only the lease as its owner knows it. Times are the store's clock, as for
+every other timestamp in the send record: replicas' clocks must agree to well within
+``takeover_after`` (NTP does that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from bot.store import postgres_sends as sends
+from bot.store.base import UnknownRequest, raise_unmatched
+from bot.store.leases import Lease
+from bot.store.postgres_rows import Conn
+from providers.base import Recipient
+
+if TYPE_CHECKING:
+    from bot.store.postgres_conn import PostgresConnection
+
+_GROUP = "COALESCE(r.broadcast_id, r.request_id)"
+_WORK = "(r.state IN ('accepted', 'sending') OR (r.state = 'done' AND r.reported_at IS NULL))"
+
+# $1 owner, $2 new lease_until, $3 now, $4 limit, $5 orphan cutoff. Lapsed leases are locked
+# SKIP LOCKED (two watchers split the work) and re-checked in the UPDATE; orphans (work nobody
+# leased since the cutoff) are inserted, and ON CONFLICT leaves one that someone just leased.
+_CLAIM = f"""
+    WITH lapsed AS (
+        SELECT group_id FROM send_leases WHERE lease_until < $3
+        ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED
+    ), taken AS (
+        UPDATE send_leases AS l SET owner = $1, epoch = l.epoch + 1, lease_until = $2
+        FROM lapsed WHERE l.group_id = lapsed.group_id AND l.lease_until < $3
+        RETURNING l.group_id, l.epoch
+    ), orphans AS (
+        INSERT INTO send_leases (group_id, owner, epoch, lease_until)
+        SELECT DISTINCT {_GROUP}, $1, 1, $2::timestamptz FROM requests AS r
+        WHERE {_WORK} AND r.updated_at < $5
+          AND NOT EXISTS (SELECT 1 FROM send_leases AS l WHERE l.group_id = {_GROUP})
+        LIMIT $4
+        ON CONFLICT (group_id) DO NOTHING
+        RETURNING group_id, epoch
+    )
+    SELECT group_id, epoch FROM taken UNION ALL SELECT group_id, epoch FROM orphans
+"""
+_RENEW = """
+    UPDATE send_leases AS l SET lease_until = $1
+    FROM unnest($2::text[], $3::text[], $4::bigint[]) AS v (group_id, owner, epoch)
+    WHERE l.group_id = v.group_id AND l.owner = v.owner AND l.epoch = v.epoch
+    RETURNING l.group_id
+"""
+
+
+class PostgresLeaseBook:
+    """``bot.store.leases.LeaseBook`` over a PostgreSQL store's pool and transactions."""
+
+    def __init__(self, store: PostgresConnection) -> None:
+        self._store = store
+
+    async def acquire(self, group_id: str, owner: str, ttl: timedelta) -> Lease | None:
+        until = self._store._now() + ttl
+        epoch = await self._store._write(
+            lambda conn: conn.fetchval(
+                "INSERT INTO send_leases (group_id, owner, epoch, lease_until)"
+                " VALUES ($1, $2, 1, $3) ON CONFLICT (group_id) DO NOTHING RETURNING epoch",
+                group_id,
+                owner,
+                until,
+            ),
+            one_statement=True,
+        )
+        return Lease(group_id, owner, int(epoch)) if epoch is not None else None
+
+    async def renew(self, leases: Sequence[Lease], ttl: timedelta) -> set[str]:
+        if not leases:
+            return set()
+        until = self._store._now() + ttl
+        columns = (
+            [x.group_id for x in leases],
+            [x.owner for x in leases],
+            [x.epoch for x in leases],
+        )
+        rows = await self._store._write(
+            lambda conn: conn.fetch(_RENEW, until, *columns), one_statement=True
+        )
+        return {str(row["group_id"]) for row in rows}
+
+    async def release(self, lease: Lease) -> None:
+        await self._store._write(
+            lambda conn: conn.execute(
+                "DELETE FROM send_leases WHERE group_id = $1 AND owner = $2 AND epoch = $3",
+                lease.group_id,
+                lease.owner,
+                lease.epoch,
+            ),
+            one_statement=True,
+        )
+
+    async def holds(self, lease: Lease) -> bool:
+        return bool(
+            await self._store._value(
+                "SELECT EXISTS (SELECT 1 FROM send_leases"
+                " WHERE group_id = $1 AND owner = $2 AND epoch = $3)",
+                lease.group_id,
+                lease.owner,
+                lease.epoch,
+            )
+        )
+
+    async def claim_stale(
+        self, owner: str, ttl: timedelta, grace: timedelta, limit: int = 50
+    ) -> list[Lease]:
+        now = self._store._now()
+        rows = await self._store._write(
+            lambda conn: conn.fetch(_CLAIM, owner, now + ttl, now, limit, now - grace),
+            one_statement=True,
+        )
+        return [Lease(str(row["group_id"]), owner, int(row["epoch"])) for row in rows]
+
+    async def attempt_started(
+        self, lease: Lease, request_id: str, recipients: Sequence[Recipient], attempt: int
+    ) -> None:
+        now = self._store._now()
+        unmatched = await self._store._write(
+            lambda conn: sends.start_attempt(conn, request_id, recipients, attempt, now, lease),
+            one_statement=all(r.ref for r in recipients),
+        )
+        raise_unmatched(request_id, unmatched)
+
+    async def set_report(self, lease: Lease, request_id: str, channel: str, ts: str) -> None:
+        async def body(conn: Conn) -> None:
+            await sends.fence(conn, lease)
+            found = await conn.fetchval(
+                "UPDATE requests SET report_channel = $1, report_ts = $2, updated_at = $3"
+                " WHERE request_id = $4 RETURNING true",
+                channel, ts, self._store._now(), request_id,
+            )  # fmt: skip
+            if not found:
+                raise UnknownRequest(request_id)
+
+        await self._store._write(body)
+
+    async def mark_reported(self, lease: Lease, request_ids: Sequence[str]) -> None:
+        async def body(conn: Conn) -> None:
+            await sends.fence(conn, lease)
+            await conn.execute(
+                "UPDATE requests SET reported_at = $1 WHERE request_id = ANY($2::text[])",
+                self._store._now(), list(request_ids),
+            )  # fmt: skip
+
+        await self._store._write(body)
+
+
+def _key(lease: Lease) -> tuple[str, str, int]:
+    return lease.group_id, lease.owner, lease.epoch
