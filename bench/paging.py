@@ -163,7 +163,8 @@ async def acks(world: World, n: int) -> list[Check]:
             print(f"  {page_id}: the link answered {answer.status}: {body[-200:]}")
             return
         page = await store.get_page(page_id)
-        assert page is not None and page.root_ts is not None
+        assert page is not None
+        assert page.root_ts is not None
         root_ts = page.root_ts
         while time.monotonic() - started < 30:
             root = next(m for m in world.slack.state.messages[INCIDENTS] if m.ts == root_ts)
@@ -212,7 +213,7 @@ async def pg_schema(drop: str | None = None) -> str | None:
         import asyncpg
 
         admin = await asyncpg.connect(PG_URL, timeout=5)
-    except (OSError, ImportError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, ImportError) as exc:
         print(f"PostgreSQL skipped: {PG_URL} not reachable ({type(exc).__name__})")
         return None
     try:
