@@ -1,8 +1,10 @@
 """`python -m bot demo`: the whole bridge on this machine with no accounts.
 
 A loopback Slack and the three provider emulators stand in for the real services; a scripted
-Alice uses the slash command, the send modal (with a failure and Retry failed) and the on-call
-broadcast; then the Slack channel is printed as a person would read it, with what each phone got.
+Alice uses the slash command, the send modal (with a failure and Retry failed), the on-call
+broadcast and a page that escalates once and is acknowledged by the link in its SMS (on a clock
+that skips the waits); then the Slack channel is printed as a person would read it, with what
+each phone got.
 Exit status 0 only if every flow ended as it should, so the demo doubles as a smoke test.
 """
 
@@ -16,6 +18,7 @@ from typing import Any, TextIO
 from bot.dispatch import RetryPolicy
 from bot.server.runtime import RuntimeOptions
 from bot.slack import ids
+from bridge_sandbox.demo_paging import PAGING_CONFIG, PageFlow, SkipClock
 from bridge_sandbox.emulators.common import Fault
 from bridge_sandbox.slack.state import SlackState
 from bridge_sandbox.slack.transcript import render_channel
@@ -126,14 +129,24 @@ class Demo:
             group = address.endswith("@g.us")
             who = address if group else mask_address("+" + address.lstrip("+"))
             kind = "WhatsApp group" if group else "SMS"
-            self.say(f"  {kind:<15} {who:<26} {body.get('message', '')}")
+            first, *more = str(body.get("message", "")).splitlines() or [""]
+            self.say(f"  {kind:<15} {who:<26} {first}")
+            for line in more:  # a page's ack line and link, under its text
+                self.say(f"  {'':<15} {'':<26} {line}")
 
 
 async def run_demo(out: TextIO = sys.stdout) -> int:
-    options = RuntimeOptions(retry=RetryPolicy(base_delay=0.05), report_interval=0.2)
+    clock = SkipClock()
+    options = RuntimeOptions(
+        retry=RetryPolicy(base_delay=0.05), report_interval=0.2, clock=clock, page_tick=0.1
+    )
     with tempfile.TemporaryDirectory(prefix="bridge-demo-") as workdir:
         world = await start_world(
-            Path(workdir), SANDBOX_CONFIG, options=options, usergroups={"S0SRE1234": [BOB]}
+            Path(workdir),
+            SANDBOX_CONFIG + PAGING_CONFIG,
+            options=options,
+            usergroups={"S0SRE1234": [BOB]},
+            own_public_url=True,
         )
         demo = Demo(world, out)
         try:
@@ -143,12 +156,13 @@ async def run_demo(out: TextIO = sys.stdout) -> int:
             await demo.slash_send()
             await demo.modal_with_retry()
             await demo.broadcast()
+            await PageFlow(world, clock, demo.say, DemoFailed).run(demo.alice, INCIDENTS)
             demo.say("\nThe #ops-incidents channel, as alice sees it:\n")
             demo.say(render_channel(demo.slack, INCIDENTS, viewer=ALICE))
             demo.phones()
             sent = len(world.emulators.talkntalk.deliveries)
-            if sent != 8:
-                raise DemoFailed(f"expected 8 messages at TalkNTalk, counted {sent}")
+            if sent != 10:
+                raise DemoFailed(f"expected 10 messages at TalkNTalk, counted {sent}")
             demo.say("\nDemo finished: every flow ended as expected.")
             return 0
         except (DemoFailed, TimeoutError) as exc:

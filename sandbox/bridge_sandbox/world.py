@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.server.env import read_env
 from bot.server.runtime import Runtime, RuntimeOptions
 from bot.server.web import SLOT, build_web_app
-from bridge_sandbox.emulators.common import RunningServer, serve
+from bridge_sandbox.emulators.common import RunningServer, bind_loopback, serve, url_of
 from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 from bridge_sandbox.slack.slack_api import SlackSandbox, start_slack_sandbox
 from bridge_sandbox.slack.state import SlackState
@@ -160,8 +160,13 @@ async def start_world(
     options: RuntimeOptions | None = None,
     usergroups: Mapping[str, list[str]] | None = None,
     extra_env: Mapping[str, str] | None = None,
+    own_public_url: bool = False,
 ) -> World:
-    """Start everything on 127.0.0.1 (OS-chosen ports); ``config_text`` uses ${TNT_URL} etc."""
+    """Start everything on 127.0.0.1 (OS-chosen ports); ``config_text`` uses ${TNT_URL} etc.
+
+    ``own_public_url``: ``BRIDGE_PUBLIC_URL`` is the bridge's own loopback URL (its port is
+    bound before the app is built), so the acknowledge links in pages open on this machine.
+    """
     suite = await start_suite(
         talkntalk_key=KEYS["TALKNTALK_API_KEY"],
         autokonnect_key=KEYS["AUTOKONNECT_API_KEY"],
@@ -169,12 +174,18 @@ async def start_world(
     )
     slack = await start_slack_sandbox()
     slack.state.usergroups.update(usergroups or {})
-    env_vars = {**world_env(suite, slack, workdir / "bridge.db"), **(extra_env or {})}
-    config_path = workdir / "bridge.yaml"
-    config_path.write_text(config_text, encoding="utf-8")
-    settings = load(config_path, env={**os.environ, **env_vars})
-    app = build_web_app(settings, read_env(env_vars), options)
-    server = await serve(app)
+    sock = bind_loopback()
+    own = {"BRIDGE_PUBLIC_URL": url_of(sock)} if own_public_url else {}
+    env_vars = {**world_env(suite, slack, workdir / "bridge.db"), **own, **(extra_env or {})}
+    try:
+        config_path = workdir / "bridge.yaml"
+        config_path.write_text(config_text, encoding="utf-8")
+        settings = load(config_path, env={**os.environ, **env_vars})
+        app = build_web_app(settings, read_env(env_vars), options)
+        server = await serve(app, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
     runtime = app[SLOT].runtime
     assert runtime is not None
     return World(server, slack, suite, runtime, settings)

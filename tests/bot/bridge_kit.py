@@ -72,13 +72,16 @@ async def start_bridge(
     options: RuntimeOptions | None = None,
     usergroups: Mapping[str, list[str]] | None = None,
     extra_env: Mapping[str, str] | None = None,
+    own_public_url: bool = False,
 ) -> Bridge:
+    """``own_public_url``: acknowledge links point at this bridge (see ``start_world``)."""
     world = await start_world(
         tmp_path,
         config_text,
         options=options or FAST,
         usergroups={"S0SRE1234": [BOB]} if usergroups is None else usergroups,
         extra_env=extra_env,
+        own_public_url=own_public_url,
     )
     return Bridge(world, world.user(ALICE, INCIDENTS))
 

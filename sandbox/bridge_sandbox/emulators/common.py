@@ -16,6 +16,7 @@ import asyncio
 import base64
 import json
 import random
+import socket
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
@@ -334,13 +335,36 @@ class RunningServer:
         await self.runner.cleanup()
 
 
-async def serve(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Start an app on loopback (port 0: any free port) and return its base URL."""
+def bind_loopback(host: str = "127.0.0.1") -> socket.socket:
+    """A listening-ready socket on a free loopback port, bound now: its URL is known before the
+    app that will serve it is built (the bridge's acknowledge links name its own URL)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    return sock
+
+
+def url_of(sock: socket.socket) -> str:
+    host, port = sock.getsockname()[:2]
+    return f"http://{host}:{port}"
+
+
+async def serve(
+    app: web.Application,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    sock: socket.socket | None = None,
+) -> RunningServer:
+    """Start an app on loopback (port 0: any free port; or on ``sock`` from ``bind_loopback``)
+    and return its base URL."""
     runner = web.AppRunner(app, handle_signals=False, access_log=None, shutdown_timeout=0.1)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site: web.BaseSite = (
+        web.SockSite(runner, sock) if sock is not None else web.TCPSite(runner, host, port)
+    )
     await site.start()
     server = site._server
     assert isinstance(server, asyncio.base_events.Server)
-    bound_port = server.sockets[0].getsockname()[1]
-    return RunningServer(runner, f"http://{host}:{bound_port}")
+    bound_host, bound_port = server.sockets[0].getsockname()[:2]
+    return RunningServer(runner, f"http://{bound_host}:{bound_port}")
