@@ -29,6 +29,9 @@ from bot.store.pages_base import NewPage, PageRecord
 from config import Settings
 
 log = logging.getLogger(__name__)
+
+# Due moves and fallback checks one tick runs at once (each a few store round trips and a send).
+TICK_CONCURRENCY = 16
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # as request ids: typed into /send ack
 
 
@@ -147,25 +150,41 @@ class PagingService:
     # --- the scheduler --------------------------------------------------------------------------
 
     async def tick(self) -> int:
-        """Run every due move and every fallback that is due; returns moves run."""
-        moved = 0
-        for page in await self.store.due_pages(self.clock()):
-            if await self.engine.run_due(page):
-                moved += 1
+        """Run every due move and every fallback that is due; returns moves run.
+
+        Moves run side by side (a few at a time): when a hundred pages fall due together, the
+        last must not wait for the ninety-nine before it, one store round trip and send each.
+        """
+        slots = asyncio.Semaphore(TICK_CONCURRENCY)
+
+        async def move(page: PageRecord) -> bool:
+            async with slots:
+                moved = await self.engine.run_due(page)
+            if moved:
                 self.refresh_later(page.page_id)
-        for page in await self.store.active_pages():
-            await self.engine.fallbacks(page)
-            if any(not e.posted for e in await self.store.page_events(page.page_id)):
+            return moved
+
+        async def fall_back(page: PageRecord) -> None:
+            async with slots:
+                await self.engine.fallbacks(page)
+                events = await self.store.page_events(page.page_id)
+            if any(not e.posted for e in events):
                 self.refresh_later(page.page_id)
+
+        due = await self.store.due_pages(self.clock())
+        moved = sum(await asyncio.gather(*(move(page) for page in due)))
+        await asyncio.gather(*(fall_back(page) for page in await self.store.active_pages()))
         return moved
 
     async def _run(self) -> None:
         while True:
             try:
-                await self.tick()
+                moved = await self.tick()
             except Exception:
                 log.exception("a paging tick failed; the next one tries again")
-            await asyncio.sleep(self.tick_seconds)
+                moved = 0
+            if not moved:  # pages that fell due during a busy tick go at once, not a tick later
+                await asyncio.sleep(self.tick_seconds)
 
     def start_loop(self) -> None:
         if self._loop is None:
