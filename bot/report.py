@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.report_roots import earlier_root, root_metadata
 from bot.slack import summary
 from bot.slack.mrkdwn import Mrkdwn, md
 from bot.store.base import RecipientStatus, Store
@@ -51,6 +53,9 @@ class Group:
     root_ts: str | None = None
     response_url: str | None = None  # to tell the sender if the root could not be posted
     lease: Lease | None = None  # this replica owns the group: every write checks it still does
+    # Resumed after a crash or a takeover: a root may have been posted by an owner that died
+    # before recording its ts; look for it before posting one.
+    resumed: bool = False
     _dirty: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -92,12 +97,16 @@ class Reporter:
                 return
             try:
                 await self._check_lease(group)
-                ts = await self._post(
-                    group.channel,
-                    group.thread_ts,
-                    summary.root_text(views, group.title),
-                    summary.root_blocks(views, group.title),
-                )
+                ts = await self._earlier_root(group)
+                if ts is None:
+                    await self._check_lease(group)
+                    ts = await self._post(
+                        group.channel,
+                        group.thread_ts,
+                        summary.root_text(views, group.title),
+                        summary.root_blocks(views, group.title),
+                        root_metadata(group.group_id),
+                    )
             except SlackApiError as exc:
                 await self._tell_sender(group, _error(exc), views[0].record.user_id)
                 return
@@ -110,13 +119,28 @@ class Reporter:
         if live:
             group._task = asyncio.create_task(self._live(group))
 
+    async def _earlier_root(self, group: Group) -> str | None:
+        if not group.resumed or group.channel is None:
+            return None
+        return await earlier_root(self._client, group.channel, group.thread_ts, group.group_id)
+
     async def _post(
-        self, channel: str, thread_ts: str | None, text: Mrkdwn, blocks: list[summary.Block]
+        self,
+        channel: str,
+        thread_ts: str | None,
+        text: Mrkdwn,
+        blocks: list[summary.Block],
+        metadata: dict[str, Any] | None = None,
     ) -> str:
         """Post ``blocks``; if Slack refuses their content, ``text`` alone. The message's ts."""
         try:
             response = await self._client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=text, blocks=blocks, unfurl_links=False
+                channel=channel,
+                thread_ts=thread_ts,
+                text=text,
+                blocks=blocks,
+                unfurl_links=False,
+                metadata=metadata,
             )
         except SlackApiError as exc:
             if _error(exc) not in CONTENT_ERRORS:
@@ -125,7 +149,11 @@ class Reporter:
                 "Slack refused the blocks; posting plain text", extra={"error": _error(exc)}
             )
             response = await self._client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=text, unfurl_links=False
+                channel=channel,
+                thread_ts=thread_ts,
+                text=text,
+                unfurl_links=False,
+                metadata=metadata,
             )
         return str(response["ts"])
 

@@ -22,8 +22,9 @@ def group_id_of(record: RequestRecord) -> str:
     return record.broadcast_id or record.request_id
 
 
-def group_for(records: Sequence[RequestRecord]) -> Group:
-    """The report group of a request, or of a broadcast's requests (first one first)."""
+def group_for(records: Sequence[RequestRecord], *, resumed: bool = False) -> Group:
+    """The report group of a request, or of a broadcast's requests (first one first);
+    ``resumed``: after a crash or a takeover (its root may be posted but not recorded)."""
     first = records[0]
     return Group(
         group_id=group_id_of(first),
@@ -33,6 +34,7 @@ def group_for(records: Sequence[RequestRecord]) -> Group:
         title=first.title,
         root_ts=first.report_ts,
         response_url=first.response_url,
+        resumed=resumed,
     )
 
 

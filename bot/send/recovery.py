@@ -96,7 +96,7 @@ class Recovery:
             live = self.live.request_ids()
             if any(r.request_id in live for r in records):
                 continue  # part of a group resumed above: its run reports it
-            group = group_for(records)
+            group = group_for(records, resumed=True)
             lease = await self.runner.ownership.acquire(group.group_id)
             assert lease is not None
             group.lease = lease

@@ -137,9 +137,10 @@ class Runner:
         *,
         lease: Lease | None = None,
     ) -> None:
-        """Own the group (``lease``: taken over already), open its report, then dispatch
+        """Own the group (``lease``: resumed, after a crash or a takeover), open its report
+        (adopting a root an earlier owner posted), then dispatch
         ``plans`` in the background; a group another replica owns is left to it."""
-        group = group_for(records)
+        group = group_for(records, resumed=lease is not None)
         if lease is None:
             lease = await self.ownership.acquire(group.group_id)
             if lease is None:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bridge_sandbox.slack.records import Ephemeral, PostedMessage
+from bridge_sandbox.slack.state import SlackState
 from bridge_sandbox.slack.user import send_to_app
 from bridge_sandbox.world import SIGNING_SECRET
 
@@ -73,7 +74,13 @@ def click_ephemeral_body(
     bridge: Bridge, eph: Ephemeral, action_id: str, *, user: str = ALICE
 ) -> bytes:
     """The block_actions payload for a button on an ephemeral message."""
-    state = bridge.slack
+    return ephemeral_click(bridge.slack, eph, action_id, user=user)
+
+
+def ephemeral_click(
+    state: SlackState, eph: Ephemeral, action_id: str, *, user: str = ALICE
+) -> bytes:
+    """``click_ephemeral_body`` for a sandbox Slack without a whole bridge (the replica tests)."""
     assert state.base_url is not None
     url = state.new_response_url(state.base_url, "actions", channel=eph.channel, user=user)
     state.response_targets[url.rsplit("/", 1)[1]].ephemerals.append(eph)

@@ -101,6 +101,11 @@ def chat_post_message(state: SlackState, args: dict[str, Any]) -> dict[str, Any]
         thread_ts=str(thread_ts) if thread_ts else None,
         reply_broadcast=_flag(args.get("reply_broadcast")),
     )
+    metadata = _json_arg(args, "metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict) or not metadata.get("event_type"):
+            raise SlackError("invalid_metadata_format")
+        msg.metadata = metadata
     return {"channel": channel, "ts": msg.ts, "message": _message(state, msg)}
 
 

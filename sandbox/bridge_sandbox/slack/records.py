@@ -42,6 +42,7 @@ class PostedMessage:
     reply_broadcast: bool = False
     deleted: bool = False
     history: list[MessageEdit] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None  # chat.postMessage ``metadata`` (event_type, payload)
 
     @property
     def is_reply(self) -> bool:

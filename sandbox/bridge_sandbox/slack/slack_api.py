@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from bridge_sandbox.emulators.common import RunningServer, serve
+from bridge_sandbox.slack.history import HISTORY_METHODS
 from bridge_sandbox.slack.methods import APP_TOKEN_METHODS, METHODS, SlackError
 from bridge_sandbox.slack.socket_mode import SOCKET_PATH, serve_socket
 from bridge_sandbox.slack.state import ApiCall, Ephemeral, ResponsePost, ResponseTarget, SlackState
@@ -89,7 +90,7 @@ async def _api(request: web.Request) -> web.Response:
     call = ApiCall(method, args, state.clock())
     state.calls.append(call)
 
-    handler = METHODS.get(method)
+    handler = METHODS.get(method) or HISTORY_METHODS.get(method)
     if handler is None:
         call.error = "unknown_method"
         return _answer({"ok": False, "error": "unknown_method", "req_method": method})
@@ -113,6 +114,9 @@ async def _api(request: web.Request) -> web.Response:
     except SlackError as exc:
         call.error = exc.error
         return _answer({"ok": False, "error": exc.error, **exc.extra})
+    reply_held = state.reply_holds.get(method)
+    if reply_held is not None:
+        await reply_held.wait()
     return _answer({"ok": True, **result})
 
 

@@ -51,6 +51,8 @@ DEFAULT_SCOPES = (
     "users:read",
     "channels:read",
     "groups:read",
+    "channels:history",
+    "groups:history",
 )
 
 
@@ -90,6 +92,8 @@ class SlackState:
     triggers: dict[str, Trigger] = field(default_factory=dict)
     latency: dict[str, float] = field(default_factory=dict)  # method (or "*") -> seconds
     holds: dict[str, asyncio.Event] = field(default_factory=dict)  # method -> released when set
+    # method -> released when set; the call is applied first, only its answer waits
+    reply_holds: dict[str, asyncio.Event] = field(default_factory=dict)
     failures: deque[Failure] = field(default_factory=deque)
     trigger_ttl: float = TRIGGER_TTL
     clock: Callable[[], float] = time.monotonic
@@ -192,6 +196,16 @@ class SlackState:
 
     def release(self, method: str) -> None:
         held = self.holds.pop(method, None)
+        if held is not None:
+            held.set()
+
+    def hold_reply(self, method: str) -> asyncio.Event:
+        """Apply every call of ``method`` but keep its answer until the event is set: a fault
+        between Slack doing something and the app learning it did (a crash in that window)."""
+        return self.reply_holds.setdefault(method, asyncio.Event())
+
+    def release_reply(self, method: str) -> None:
+        held = self.reply_holds.pop(method, None)
         if held is not None:
             held.set()
 
