@@ -23,7 +23,8 @@ from bot.values import RecipientStatus
 from config import Settings
 
 log = logging.getLogger(__name__)
-_NAME = re.compile(r"\{([^{}]+)\}")
+# A person is ``{name}``; literal braces were doubled when the event was recorded (``lit``).
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 
 
 def who(settings: Settings, name: str) -> Mrkdwn:
@@ -37,13 +38,20 @@ def who(settings: Settings, name: str) -> Mrkdwn:
     return escape(name)
 
 
+def lit(text: str) -> str:
+    """User or provider words for a timeline event: their braces never name a person."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def with_names(settings: Settings, text: str) -> Mrkdwn:
-    """Timeline text with each ``{name}`` as that person; the rest escaped."""
+    """Timeline text with each ``{name}`` as that person, ``{{``/``}}`` as braces, the rest
+    escaped: no ``str.format`` runs on it, so any words in it show as written."""
     out: list[str] = []
     last = 0
-    for match in _NAME.finditer(text):
+    for match in _TOKEN.finditer(text):
         out.append(escape(text[last : match.start()]))
-        out.append(who(settings, match.group(1)))
+        name = match.group(1)
+        out.append(who(settings, name) if name is not None else escape(match.group(0)[0]))
         last = match.end()
     out.append(escape(text[last:]))
     return Mrkdwn("".join(out))
