@@ -68,7 +68,6 @@ class PagingService:
         self.command = command
         self.tick_seconds = tick
         self._loop: asyncio.Task[None] | None = None
-        self._refreshing: set[asyncio.Task[None]] = set()
 
     # --- pages ----------------------------------------------------------------------------------
 
@@ -91,7 +90,7 @@ class PagingService:
         )
         await self.slack.post_root(page)
         await self.engine.run_due(page)
-        await self.slack.refresh(page.page_id)
+        self.refresh_later(page.page_id)
         return (await self.store.get_page(page.page_id)) or page
 
     async def acknowledge(
@@ -180,13 +179,11 @@ class PagingService:
         await self.wait_idle()
 
     async def wait_idle(self) -> None:
-        while pending := [t for t in self._refreshing if not t.done()]:
-            await asyncio.wait(pending)
+        await self.slack.wait_idle()
 
     def refresh_later(self, page_id: str) -> None:
-        task = asyncio.create_task(self.slack.refresh(page_id))
-        self._refreshing.add(task)
-        task.add_done_callback(self._refreshing.discard)
+        """Bring the page's Slack messages up to date soon, after any update under way."""
+        self.slack.refresh_later(page_id)
 
     async def statuses_changed(self, request_ids: Iterable[str]) -> None:
         """Receipts moved some sends: the pages they belong to show it."""

@@ -8,6 +8,7 @@ right whatever the order. Timeline events are posted once each (claimed in the s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import datetime, timedelta
@@ -133,12 +134,40 @@ def root_blocks(
 
 
 class PageSlack:
-    """Posts and updates a page's messages; a Slack error is logged, never stops the page."""
+    """Posts and updates a page's messages; a Slack error is logged, never stops the page.
+
+    Why one worker per page: refreshes are asked for from many tasks (steps, receipts, acks);
+    run at once, their thread replies could reach Slack out of order. ``refresh_later`` marks
+    the page; its one worker refreshes until no mark is left, so replies go in event order and
+    a burst of asks costs one or two refreshes.
+    """
 
     def __init__(self, settings: Settings, store: Store, client: AsyncWebClient) -> None:
         self.settings = settings
         self.store = store
         self.client = client
+        self.queued: set[str] = set()  # pages with a refresh asked for and not yet begun
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    def refresh_later(self, page_id: str) -> None:
+        self.queued.add(page_id)
+        if page_id not in self._workers:
+            self._workers[page_id] = asyncio.create_task(self._work(page_id))
+
+    async def _work(self, page_id: str) -> None:
+        try:
+            while page_id in self.queued:
+                self.queued.discard(page_id)
+                try:
+                    await self.refresh(page_id)
+                except Exception:
+                    log.exception("refreshing page %s failed; the next change tries again", page_id)
+        finally:
+            del self._workers[page_id]
+
+    async def wait_idle(self) -> None:
+        while self._workers:
+            await asyncio.wait(list(self._workers.values()))
 
     async def post_root(self, page: PageRecord) -> None:
         if page.slack_channel is None:
@@ -155,7 +184,8 @@ class PageSlack:
         await self.store.set_page_root(page.page_id, str(answer["channel"]), str(answer["ts"]))
 
     async def refresh(self, page_id: str) -> None:
-        """Bring the root message and the thread up to date with the record."""
+        """Bring the root message and the thread up to date with the record (only from the
+        page's worker: call ``refresh_later``)."""
         page = await self.store.get_page(page_id)
         if page is None or page.slack_channel is None or page.root_ts is None:
             return
