@@ -76,6 +76,17 @@ class PagingService:
     ) -> PageRecord:
         """Record the page, post its root message, and run step 1 now; Rejection if the
         escalation is unknown or the text does not fit an SMS channel of it."""
+        self.check(escalation, text)
+        page = await self.store.create_page(
+            NewPage(new_page_id(), escalation, text.strip(), sender, slack_channel, self.clock())
+        )
+        await self.slack.post_root(page)
+        await self.engine.run_due(page)
+        self.refresh_later(page.page_id)
+        return (await self.store.get_page(page.page_id)) or page
+
+    def check(self, escalation: str, text: str) -> None:
+        """Rejection (saying what to change) if a page with this text could not start."""
         policy = self.settings.escalations.get(escalation)
         if policy is None:
             names = ", ".join(self.settings.escalations) or "none"
@@ -85,13 +96,6 @@ class PagingService:
         problem = sms_problem(self.settings, policy, text, self.command, self.links)
         if problem is not None:
             raise Rejection(problem)
-        page = await self.store.create_page(
-            NewPage(new_page_id(), escalation, text.strip(), sender, slack_channel, self.clock())
-        )
-        await self.slack.post_root(page)
-        await self.engine.run_due(page)
-        self.refresh_later(page.page_id)
-        return (await self.store.get_page(page.page_id)) or page
 
     async def acknowledge(
         self,
