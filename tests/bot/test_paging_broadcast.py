@@ -10,7 +10,7 @@ from bot.slack import ids
 from tests.bot.bridge_kit import CONFIG, INCIDENTS
 from tests.bot.paging_kit import Clock, sms_texts, start_paging
 from tests.bot.test_paging_e2e import ALICE_PHONE, BOB_PHONE, page_id_in
-from tests.bot.test_slack_shortcuts import element, open_view
+from tests.bot.test_slack_shortcuts import open_view
 from tests.clocks import wait_until
 
 PAGER = (
