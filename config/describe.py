@@ -107,7 +107,11 @@ def _channel(channel: ResolvedChannel) -> list[str]:
 def _broadcast(preset: ResolvedBroadcast) -> list[str]:
     return [
         f"  {preset.name}  “{preset.title}”",
-        _row("channels", ", ".join(preset.channels)),
+        (
+            _row("pages through", preset.escalation)
+            if preset.escalation is not None
+            else _row("channels", ", ".join(preset.channels))
+        ),
         _row("template", preset.template),
         _row("severities", ", ".join(preset.severities)),
         _row("allowed senders", _senders(preset.allowed_senders, preset.senders)),

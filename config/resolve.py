@@ -218,7 +218,9 @@ class _Resolver:
     def broadcast(self, name: str, preset: BroadcastConfig) -> ResolvedBroadcast:
         base: KeyPath = ("broadcasts", name)
         add = self.report.add
-        if not preset.channels:
+        if preset.escalation is not None:
+            self._escalation_ref(preset, base)
+        elif not preset.channels:
             add((*base, "channels"), "empty: list the channels this broadcast sends through")
         for index, channel in enumerate(preset.channels):
             if channel not in self.parts.channels and channel not in self._invalid("channels"):
@@ -246,7 +248,23 @@ class _Resolver:
             allowed_usergroups=allowed.usergroups,
             announce_in=preset.announce_in.strip(),
             allowed_senders=tuple(preset.allowed_senders),
+            escalation=preset.escalation,
         )
+
+    def _escalation_ref(self, preset: BroadcastConfig, base: KeyPath) -> None:
+        """A paging preset names a defined escalation and no channels (the steps have them)."""
+        name = preset.escalation
+        known = self.parts.names.get("escalations", [])
+        if name not in known and name not in self._invalid("escalations"):
+            shown = ", ".join(known) or "none"
+            self.report.add(
+                (*base, "escalation"), f"unknown escalation {name!r} — defined escalations: {shown}"
+            )
+        if preset.channels:
+            self.report.add(
+                (*base, "channels"),
+                "a preset with escalation: pages through the escalation's channels: remove these",
+            )
 
 
 def _unsuitable(address: str, service: Service) -> str | None:

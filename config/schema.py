@@ -157,7 +157,10 @@ class BroadcastConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
     title: str = Field(description="Shown in the broadcast modal.")
-    channels: list[str] = Field(description="Channel names preselected in the modal.")
+    channels: list[str] = Field(
+        default_factory=list,
+        description="Channel names preselected in the modal (none with escalation:).",
+    )
     template: str = Field(
         default="{text}", description="Message text; placeholders {severity}, {text}, {sender}."
     )
@@ -168,6 +171,10 @@ class BroadcastConfig(BaseModel):
         description="Who may broadcast: sender group names, Slack user IDs, or usergroup:ID."
     )
     announce_in: str = Field(description="Slack channel ID where the result thread goes.")
+    escalation: str | None = Field(
+        default=None,
+        description="Page through this escalation (its steps and channels) instead of one send.",
+    )
 
 
 class BridgeConfig(BaseModel):
@@ -199,7 +206,7 @@ class BridgeConfig(BaseModel):
     )
     escalations: dict[Name, EscalationConfig] = Field(
         default_factory=dict,
-        description="Escalation policies (checked; paging through them is not active yet).",
+        description="Escalation policies: /send page and broadcasts with escalation: use them.",
     )
 
 

@@ -82,6 +82,7 @@ class ResolvedBroadcast:
     allowed_usergroups: frozenset[str]
     announce_in: str
     allowed_senders: tuple[str, ...]
+    escalation: str | None = None  # pages through it instead of sending through channels
 
     @property
     def senders(self) -> Senders:

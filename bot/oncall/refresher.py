@@ -1,7 +1,7 @@
 """Fetches an https iCalendar schedule, then again every ``refresh``, keeping the last good one.
 
-Not wired into the runtime yet (paging is not active): the paging engine will start one per
-https schedule and read ``current``. A failed fetch never empties a schedule: the previous
+The runtime runs one per https schedule through ``bot.oncall.calendars`` (on its clock);
+``run`` is for a refresher on its own. A failed fetch never empties a schedule: the previous
 calendar stays in force and the failure is logged (without the URL's query, which may hold a
 token). Every fetch has a deadline and a size cap; parsing runs off the event loop.
 """

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.paging.links import AckLinks
+from bot.paging.slack import lit
 from bot.paging.targets import Paged, address_for, group_paged, has_receipts, step_people
 from bot.paging.text import page_text
 from bot.policy import Rejection, authorize, check_message, check_sms_parts
@@ -21,7 +22,7 @@ from bot.requests import new_request_id, recipient_ref
 from bot.send.service import SendService
 from bot.store.base import Store
 from bot.store.pages_base import PageRecord, PageSend
-from bot.values import Origin, Plan, RecipientStatus, Surface
+from bot.values import Origin, Plan, RecipientRecord, RecipientStatus, Surface
 from config import Settings
 from config.settings import Escalation
 from providers.base import InvalidMessage, Message, Recipient, Service
@@ -108,7 +109,7 @@ class Engine:
         step = escalation.steps[move.step]
         people, notes = step_people(self.settings, step, self.clock())
         for note in notes:
-            await self.event(page.page_id, f"note:{move.round}:{move.step}:{note}", note)
+            await self.event(page.page_id, f"note:{move.round}:{move.step}:{note}", lit(note))
         first = self.settings.channels.get(step.via[0]) if step.via else None
         if first is not None and first.service is Service.WHATSAPP_GROUP:
             people = group_paged(first)  # a group channel pages its group, once
@@ -167,7 +168,7 @@ class Engine:
             await self.event(
                 page.page_id,
                 f"refused:{round_}:{step_idx}:{paged.key}:{via_idx}",
-                f"could not page {paged.key} by {channel}: {exc.plain}",
+                f"could not page {{{paged.key}}} by {lit(channel)}: {lit(exc.plain)}",
             )
             return False
         origin = Origin(Surface.PAGE, page.sender, title=f"Page {page.page_id}")
@@ -187,9 +188,9 @@ class Engine:
         )
         if await self.store.add_page_send(record):
             what = (
-                f"paged {{{paged.key}}} by {channel}"
+                f"paged {{{paged.key}}} by {lit(channel)}"
                 if via_idx == 0
-                else f"{{{paged.key}}}: fell back to {channel}"
+                else f"{{{paged.key}}}: fell back to {lit(channel)}"
             )
             await self.event(page.page_id, f"sent:{key}", what)
         return True
@@ -205,9 +206,17 @@ class Engine:
         for send in await self.store.page_sends(page.page_id):
             if (send.round, send.step) != (page.round, page.step) or send.fell_back:
                 continue
+            recipient = await self.recipient_of(send)
+            status = recipient.status if recipient is not None else None
+            if recipient is not None and status is RecipientStatus.FAILED:
+                await self.event(
+                    page.page_id,
+                    f"failed:{send.round}:{send.step}:{send.person}:{send.via_idx}",
+                    f"paging {{{send.person}}} by {lit(send.channel)} failed: "
+                    f"{lit(recipient.reason or 'no reason given')}",
+                )
             if send.via_idx + 1 >= len(via):
                 continue
-            status = await self.status_of(send)
             channel = self.settings.channels.get(send.channel)
             late = (
                 escalation.fallback_after is not None
@@ -236,12 +245,13 @@ class Engine:
             return Paged(key, phone=key, whatsapp=key)
         return Paged(key, person.slack, person.phone, person.whatsapp or person.phone)
 
-    async def status_of(self, send: PageSend) -> RecipientStatus | None:
+    async def recipient_of(self, send: PageSend) -> RecipientRecord | None:
         for recipient in await self.store.recipients(send.request_id):
             if recipient.ref == send.ref:
-                return recipient.status
+                return recipient
         return None
 
     async def event(self, page_id: str, key: str, text: str) -> None:
-        """Add to the timeline (``{name}`` marks a person, shown as their mention in Slack)."""
+        """Add to the timeline: ``{name}`` marks a person (shown as their mention in Slack);
+        any other words in ``text`` went through ``lit`` so their braces stay braces."""
         await self.store.add_page_event(page_id, key, self.clock(), text)

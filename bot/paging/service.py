@@ -71,7 +71,6 @@ class PagingService:
         self.command = command
         self.tick_seconds = tick
         self._loop: asyncio.Task[None] | None = None
-        self._refreshing: set[asyncio.Task[None]] = set()
 
     # --- pages ----------------------------------------------------------------------------------
 
@@ -80,6 +79,17 @@ class PagingService:
     ) -> PageRecord:
         """Record the page, post its root message, and run step 1 now; Rejection if the
         escalation is unknown or the text does not fit an SMS channel of it."""
+        self.check(escalation, text)
+        page = await self.store.create_page(
+            NewPage(new_page_id(), escalation, text.strip(), sender, slack_channel, self.clock())
+        )
+        await self.slack.post_root(page)
+        await self.engine.run_due(page)
+        self.refresh_later(page.page_id)
+        return (await self.store.get_page(page.page_id)) or page
+
+    def check(self, escalation: str, text: str) -> None:
+        """Rejection (saying what to change) if a page with this text could not start."""
         policy = self.settings.escalations.get(escalation)
         if policy is None:
             names = ", ".join(self.settings.escalations) or "none"
@@ -89,13 +99,6 @@ class PagingService:
         problem = sms_problem(self.settings, policy, text, self.command, self.links)
         if problem is not None:
             raise Rejection(problem)
-        page = await self.store.create_page(
-            NewPage(new_page_id(), escalation, text.strip(), sender, slack_channel, self.clock())
-        )
-        await self.slack.post_root(page)
-        await self.engine.run_due(page)
-        await self.slack.refresh(page.page_id)
-        return (await self.store.get_page(page.page_id)) or page
 
     async def acknowledge(
         self,
@@ -199,13 +202,11 @@ class PagingService:
         await self.wait_idle()
 
     async def wait_idle(self) -> None:
-        while pending := [t for t in self._refreshing if not t.done()]:
-            await asyncio.wait(pending)
+        await self.slack.wait_idle()
 
     def refresh_later(self, page_id: str) -> None:
-        task = asyncio.create_task(self.slack.refresh(page_id))
-        self._refreshing.add(task)
-        task.add_done_callback(self._refreshing.discard)
+        """Bring the page's Slack messages up to date soon, after any update under way."""
+        self.slack.refresh_later(page_id)
 
     async def statuses_changed(self, request_ids: Iterable[str]) -> None:
         """Receipts moved some sends: the pages they belong to show it."""

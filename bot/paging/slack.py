@@ -8,6 +8,7 @@ right whatever the order. Timeline events are posted once each (claimed in the s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import datetime, timedelta
@@ -23,7 +24,8 @@ from bot.values import RecipientStatus
 from config import Settings
 
 log = logging.getLogger(__name__)
-_NAME = re.compile(r"\{([^{}]+)\}")
+# A person is ``{name}``; literal braces were doubled when the event was recorded (``lit``).
+_TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 
 
 def who(settings: Settings, name: str) -> Mrkdwn:
@@ -37,13 +39,20 @@ def who(settings: Settings, name: str) -> Mrkdwn:
     return escape(name)
 
 
+def lit(text: str) -> str:
+    """User or provider words for a timeline event: their braces never name a person."""
+    return text.replace("{", "{{").replace("}", "}}")
+
+
 def with_names(settings: Settings, text: str) -> Mrkdwn:
-    """Timeline text with each ``{name}`` as that person; the rest escaped."""
+    """Timeline text with each ``{name}`` as that person, ``{{``/``}}`` as braces, the rest
+    escaped: no ``str.format`` runs on it, so any words in it show as written."""
     out: list[str] = []
     last = 0
-    for match in _NAME.finditer(text):
+    for match in _TOKEN.finditer(text):
         out.append(escape(text[last : match.start()]))
-        out.append(who(settings, match.group(1)))
+        name = match.group(1)
+        out.append(who(settings, name) if name is not None else escape(match.group(0)[0]))
         last = match.end()
     out.append(escape(text[last:]))
     return Mrkdwn("".join(out))
@@ -125,12 +134,40 @@ def root_blocks(
 
 
 class PageSlack:
-    """Posts and updates a page's messages; a Slack error is logged, never stops the page."""
+    """Posts and updates a page's messages; a Slack error is logged, never stops the page.
+
+    Why one worker per page: refreshes are asked for from many tasks (steps, receipts, acks);
+    run at once, their thread replies could reach Slack out of order. ``refresh_later`` marks
+    the page; its one worker refreshes until no mark is left, so replies go in event order and
+    a burst of asks costs one or two refreshes.
+    """
 
     def __init__(self, settings: Settings, store: Store, client: AsyncWebClient) -> None:
         self.settings = settings
         self.store = store
         self.client = client
+        self.queued: set[str] = set()  # pages with a refresh asked for and not yet begun
+        self._workers: dict[str, asyncio.Task[None]] = {}
+
+    def refresh_later(self, page_id: str) -> None:
+        self.queued.add(page_id)
+        if page_id not in self._workers:
+            self._workers[page_id] = asyncio.create_task(self._work(page_id))
+
+    async def _work(self, page_id: str) -> None:
+        try:
+            while page_id in self.queued:
+                self.queued.discard(page_id)
+                try:
+                    await self.refresh(page_id)
+                except Exception:
+                    log.exception("refreshing page %s failed; the next change tries again", page_id)
+        finally:
+            del self._workers[page_id]
+
+    async def wait_idle(self) -> None:
+        while self._workers:
+            await asyncio.wait(list(self._workers.values()))
 
     async def post_root(self, page: PageRecord) -> None:
         if page.slack_channel is None:
@@ -147,7 +184,8 @@ class PageSlack:
         await self.store.set_page_root(page.page_id, str(answer["channel"]), str(answer["ts"]))
 
     async def refresh(self, page_id: str) -> None:
-        """Bring the root message and the thread up to date with the record."""
+        """Bring the root message and the thread up to date with the record (only from the
+        page's worker: call ``refresh_later``)."""
         page = await self.store.get_page(page_id)
         if page is None or page.slack_channel is None or page.root_ts is None:
             return

@@ -7,6 +7,7 @@ Why one place: `serve`, `socket`, the demo and the end-to-end tests must run the
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.accounts import Account, open_accounts
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, RetryPolicy
+from bot.oncall.calendars import Calendars, https_calendars
 from bot.paging.links import AckLinks
 from bot.paging.service import PagingService
 from bot.plan import Planner
@@ -109,6 +111,16 @@ async def open_runtime(
             open_accounts(settings.providers, claimer=store.slot_claimer()) as accounts,
             slack_session() as http,
         ):
+            calendars = Calendars(
+                settings.schedules,
+                https_calendars(settings),
+                people=settings.people,
+                session=http,
+                clock=options.clock,
+                tick=options.page_tick,
+            )
+            # Every reader of schedules (paging, /send oncall) sees the latest good calendars.
+            settings = dataclasses.replace(settings, schedules=calendars.live)
             client = slack_client(env, http)
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
             ownership = Ownership(
@@ -155,6 +167,7 @@ async def open_runtime(
                 await service.recover()
                 service.watch()
             paging.start_loop()
+            calendars.start()
             # In the background: start-up must not wait on Slack, and a failure only means the
             # first lookup of a group waits for it instead.
             warming = asyncio.create_task(directory.warm(usergroups_that_matter(settings)))
@@ -162,6 +175,7 @@ async def open_runtime(
                 yield runtime
             finally:
                 warming.cancel()
+                await calendars.stop()
                 await paging.stop()
                 await directory.close()
                 await service.drain_listeners(within=options.shutdown_grace)

@@ -98,6 +98,10 @@ def help_blocks(command: str, channels: Sequence[ResolvedChannel]) -> list[Block
         "• `{c} list` — the channels you can use here and who they reach",
         "• `{c} status &lt;request-id&gt;` — how an earlier send went",
         "• `{c} history` — your recent sends",
+        "• `{c} page &lt;escalation&gt; &lt;text&gt;` — page through an escalation until "
+        "someone acknowledges",
+        "• `{c} ack &lt;page-id&gt;` — acknowledge a page: no later step runs",
+        "• `{c} oncall [schedule]` — who is on call now, until when, and who is next",
         "• `{c} help` — this help",
     ]
     usage = join("\n", (md(line, c=command) for line in lines))
@@ -107,8 +111,8 @@ def help_blocks(command: str, channels: Sequence[ResolvedChannel]) -> list[Block
         context(
             md(
                 'Quote the message if it starts with a long number: `{} oncall-sms "5000000 '
-                'users affected"`. `help`, `list`, `status` and `history` are always commands, '
-                "never channel names.",
+                'users affected"`. `help`, `list`, `status`, `history`, `page`, '
+                "`ack` and `oncall` are always commands, never channel names.",
                 command,
             )
         ),

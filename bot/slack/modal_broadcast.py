@@ -105,35 +105,47 @@ def broadcast_modal(
             text_element(ids.TEXT_ACTION, form.text, multiline=True),
         )
     )
-    chosen = [c for c in (form.channels or preset.channels) if c in preset.channels]
-    opts = [
-        option(c, c, reach(channels[c]) if c in channels else None)
-        for c in preset.channels[:MAX_OPTIONS]
-    ]
-    initial = [o for o in opts if o["value"] in chosen] or None
-    listed, ticked = Option.parse_all(opts), Option.parse_all(initial)
-    element: InputInteractiveElement = (
-        CheckboxesElement(action_id=ids.CHANNELS_ACTION, options=listed, initial_options=ticked)
-        if len(opts) <= MAX_CHECKBOXES
-        else StaticMultiSelectElement(
-            action_id=ids.CHANNELS_ACTION, options=listed, initial_options=ticked
+    if preset.escalation is not None:
+        blocks.append(
+            context(
+                md(
+                    "Pages through escalation `{}` until someone acknowledges: its steps say "
+                    "whom and by which channels.",
+                    preset.escalation,
+                )
+            )
         )
-    )
-    blocks.append(input_block(f"{ids.CHANNELS_BLOCK}.{preset.name}", "Send through", element))
+    else:
+        chosen = [c for c in (form.channels or preset.channels) if c in preset.channels]
+        opts = [
+            option(c, c, reach(channels[c]) if c in channels else None)
+            for c in preset.channels[:MAX_OPTIONS]
+        ]
+        initial = [o for o in opts if o["value"] in chosen] or None
+        listed, ticked = Option.parse_all(opts), Option.parse_all(initial)
+        element: InputInteractiveElement = (
+            CheckboxesElement(action_id=ids.CHANNELS_ACTION, options=listed, initial_options=ticked)
+            if len(opts) <= MAX_CHECKBOXES
+            else StaticMultiSelectElement(
+                action_id=ids.CHANNELS_ACTION, options=listed, initial_options=ticked
+            )
+        )
+        blocks.append(input_block(f"{ids.CHANNELS_BLOCK}.{preset.name}", "Send through", element))
     preview = preset.render(
         severity=severity or (preset.severities[0] if preset.severities else ""),
         text=form.text.strip() or "…your message…",
         sender=sender_name,
     )
     blocks.append(context(md("Preview: {}", preview), block_id=ids.PREVIEW_BLOCK))
-    total = broadcast_total(preset.channels, channels)
-    blocks.append(
-        confirm_block(
-            form.confirmed,
-            f"All its channels reach {total} recipients; a send to more than {confirm_over} "
-            "needs this ticked.",
+    if preset.escalation is None:
+        total = broadcast_total(preset.channels, channels)
+        blocks.append(
+            confirm_block(
+                form.confirmed,
+                f"All its channels reach {total} recipients; a send to more than {confirm_over} "
+                "needs this ticked.",
+            )
         )
-    )
     origin = ModalOrigin(surface="broadcast", preset=preset.name)
     return modal_view(
         ids.BROADCAST_MODAL, preset.title[: Limit.VIEW_TITLE] or "On-call broadcast", blocks, origin

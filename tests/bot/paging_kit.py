@@ -56,11 +56,14 @@ class Clock:
         self.now += delta
 
 
-async def start_paging(tmp_path: Path, clock: Clock, config: str = CONFIG, **env: str) -> Bridge:
+async def start_paging(
+    tmp_path: Path, clock: Clock, config: str = CONFIG, extra: str = "", **env: str
+) -> Bridge:
+    """``extra`` goes after PAGING: more escalations, or more top-level sections."""
     options = replace(FAST, clock=clock, page_tick=0.05)
     return await start_bridge(
         tmp_path,
-        config_text=config + PAGING,
+        config_text=config + PAGING + extra,
         options=options,
         extra_env={"BRIDGE_PUBLIC_URL": PUBLIC, **env},
     )

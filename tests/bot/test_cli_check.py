@@ -46,7 +46,8 @@ async def test_check_on_a_good_config_prints_the_channels_and_no_key(tmp_path: P
     )
 
     assert run.code == 0, run.err
-    assert "3 provider accounts, 5 channels, 1 broadcast" in run.out
+    assert "3 provider accounts, 5 channels, 2 broadcasts" in run.out
+    assert "pages through    db-outage" in run.out  # the db-pager preset
     for channel in ("oncall-sms", "noc-group", "customers", "oncall-wa", "india-wa"):
         assert f"\n  {channel}\n" in run.out
     assert "recipients       2: +2547•••••678, +2547•••••432" in run.out  # what oncall-sms reaches

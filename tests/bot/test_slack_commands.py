@@ -39,6 +39,9 @@ async def test_help_lists_usage_and_the_channels_usable_here(bridge: Bridge) -> 
     assert "`/send &lt;channel&gt; &lt;message&gt;`" in shown
     assert "`/send status &lt;request-id&gt;`" in shown
     assert "`oncall-sms`" in shown
+    assert "`/send page &lt;escalation&gt; &lt;text&gt;`" in shown
+    assert "`/send ack &lt;page-id&gt;`" in shown
+    assert "`/send oncall [schedule]`" in shown
     await nothing_sent(bridge)
 
 

@@ -294,3 +294,41 @@ def test_a_channel_cannot_send_to_a_schedule_yet(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert problem.path == "channels.oncall-sms.to[0]"
     assert "cannot follow a schedule yet" in problem.message
+
+
+PAGING_PRESET = """\
+escalations:
+  db-outage:
+    allowed_senders: [sre]
+    steps:
+      - {notify: [alice], via: [oncall-sms], wait: 5m}
+broadcasts:
+  pager:
+    title: Page the DB on-call
+    escalation: db-outage
+    allowed_senders: [sre]
+    announce_in: C0INCIDENT
+"""
+
+
+def test_a_broadcast_preset_may_page_through_a_defined_escalation(tmp_path: Path) -> None:
+    settings = load(tmp_path, PAGING_PRESET)
+    preset = settings.broadcasts["pager"]
+    assert (preset.escalation, preset.channels) == ("db-outage", ())
+
+
+def test_a_paging_preset_naming_an_unknown_escalation_or_channels_is_refused(
+    tmp_path: Path,
+) -> None:
+    text = PAGING_PRESET.replace("escalation: db-outage", "escalation: db-outgae")
+    text = text.replace(
+        "    allowed_senders: [sre]\n    announce",
+        "    channels: [oncall-sms]\n    allowed_senders: [sre]\n    announce",
+    )
+    found = problems(tmp_path, text)
+    assert [p.path for p in found] == [
+        "broadcasts.pager.escalation",
+        "broadcasts.pager.channels",
+    ]
+    assert "unknown escalation 'db-outgae' — defined escalations: db-outage" in found[0].message
+    assert "remove these" in found[1].message

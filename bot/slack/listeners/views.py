@@ -35,6 +35,7 @@ from bot.slack.forms import (
     read_send_form,
 )
 from bot.slack.listeners import pending
+from bot.slack.listeners.broadcast_page import submit_page
 from bot.slack.listeners.context import acked, deps_of
 from bot.slack.modal_broadcast import broadcast_modal
 from bot.slack.modal_send import send_modal
@@ -194,6 +195,10 @@ async def submit_broadcast(
     deps: Deps, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
 ) -> None:
     view = body["view"]
+    preset = deps.settings.broadcasts.get(read_broadcast_form(view).preset or "")
+    if preset is not None and preset.escalation is not None:
+        await submit_page(deps, ack, body, client, preset, user_name(body))
+        return
     try:
         sender = await deps.service.sender(body["user"]["id"], None, within=LOOKUP_WITHIN)
     except MembershipPending:
