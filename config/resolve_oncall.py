@@ -149,6 +149,13 @@ class OnCallResolver:
         if "://" in source:
             self.report.add(path, "an ical URL must be https://…, or write a file path")
             return schedule
+        if "\x00" in source:  # open() raises ValueError, not OSError, on one
+            self.report.add(
+                path,
+                "a file path cannot contain a NUL character (\\x00): "
+                "write the calendar's path or https URL",
+            )
+            return schedule
         if cfg.refresh is not None:
             self.report.add(
                 ("schedules", name, "refresh"),

@@ -66,6 +66,7 @@ class ViewState(_Part):
 
 class View(_Part):
     id: str
+    app_installed_team_id: str | None = None  # bolt's team id when there is one
     type: str  # bolt reads it itself (``body["view"]["type"]``) before any listener
     callback_id: str = ""
     hash: str | None = None
@@ -95,14 +96,44 @@ class Message(_Part):
 class User(Ref):
     name: str | None = None
     username: str | None = None
+    team_id: str | None = None
 
 
 Url = Annotated[str, Field(pattern=r"^https?://\S+$")]
 
 
-class _Interaction(_Part):
+class TeamRef(_Part):
+    id: str | None = None
+    enterprise_id: str | None = None
+
+
+class _Ids(_Part):
+    """What bolt builds its context from (``slack_bolt.request.internals``), wherever it looks.
+
+    Why: bolt puts the team id it finds into every Web API call of the request (its first
+    ``auth.test`` sends it in the URL query: a mapping there raised in yarl), and its own
+    extraction raises on a number where it expects a mapping.
+    """
+
+    team: str | TeamRef | None = None
+    enterprise: str | TeamRef | None = None
+    team_id: str | None = None
+    enterprise_id: str | None = None
+    authorizations: list[_Ids] | None = None
+    event: _Ids | None = None
+    thread_ts: str | None = None
+    function_execution_id: str | None = None
+
+
+class ResponseUrl(_Part):
+    response_url: Url
+
+
+class _Interaction(_Ids):
     user: User
+    channel: Ref | None = None
     response_url: Url | None = None
+    response_urls: list[ResponseUrl] | None = None
     trigger_id: str | None = None
 
 
@@ -112,7 +143,6 @@ class BlockActions(_Interaction):
     view: View | None = None
     container: Container | None = None
     message: Message | None = None
-    channel: Ref | None = None
 
     @model_validator(mode="after")
     def _answerable(self) -> BlockActions:
@@ -147,8 +177,8 @@ Interaction = Annotated[
 ]
 
 
-class SlashCommand(_Part):
-    """Form fields: all strings (Slack's), the ones we read present."""
+class SlashCommand(_Ids):
+    """Form fields: all strings (Slack's), the ones we read present; a JSON body is checked too."""
 
     command: str
     user_id: str

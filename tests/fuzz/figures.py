@@ -35,6 +35,20 @@ class Kind:
 KINDS: dict[str, Kind] = {}
 
 
+def record_check(
+    kind: str, outcome: str, seconds: float, *, crashed: bool = False, unexpected: bool = False
+) -> None:
+    """A check that is not an HTTP request (a config file loaded): its outcome is the "answer"
+    ("loaded", "error", "crash"); a crash counts as a traceback, a badly worded error as
+    unexpected; ``requests`` is the number of files tried."""
+    k = KINDS.setdefault(kind, Kind())
+    k.requests += 1
+    k.tracebacks += crashed
+    k.unexpected += unexpected
+    k.statuses[outcome] = k.statuses.get(outcome, 0) + 1
+    k.slowest = max(k.slowest, seconds)
+
+
 def record(kind: str, status: int, seconds: float, allowed: frozenset[int], problems: int) -> None:
     KINDS.setdefault(kind, Kind()).add(status, seconds, allowed, problems)
 

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from bot.slack import ids
 from tests.fuzz.slack_rig import EXAMPLES, SIGNED_SLACK, Rig, rig_for
 
+TEAM = {"id": "T0ACME0001", "domain": "acme"}  # bolt reads the team id from here or from user
 USER = {"id": "U0ALICE001", "username": "alice", "name": "alice", "team_id": "T0ACME0001"}
 VIEW = {
     "id": "V0FUZZ0001",
@@ -49,13 +50,15 @@ BASES: list[dict[str, Any]] = [
     {"type": "view_submission", "user": USER, "trigger_id": "1.2.3", "view": VIEW},
     {"type": "view_submission", "user": USER, "view": {**VIEW, "callback_id": ids.BROADCAST_MODAL}},
     {"type": "view_closed", "user": USER, "view": VIEW},
-    {"type": "shortcut", "user": USER, "callback_id": ids.BROADCAST_SHORTCUT, "trigger_id": "1.2"},
-    {"type": "message_action", "user": USER, "callback_id": ids.MESSAGE_SHORTCUT,
+    {"type": "shortcut", "user": USER, "callback_id": ids.BROADCAST_SHORTCUT, "trigger_id": "1.2",
+     "team": TEAM},
+    {"type": "message_action", "user": USER, "callback_id": ids.MESSAGE_SHORTCUT, "team": TEAM,
      "trigger_id": "1.2", "channel": {"id": "C0INCIDENT"}, "message": {"ts": "1.1", "text": "hi"}},
 ]  # fmt: skip
 KEYS = sorted({"type", "user", "id", "actions", "action_id", "value", "view", "state", "values",
                "private_metadata", "callback_id", "blocks", "element", "message", "channel",
-               "container", "trigger_id", "hash", "selected_option", "block_id"})  # fmt: skip
+               "container", "trigger_id", "hash", "selected_option", "block_id", "team",
+               "team_id", "enterprise"})  # fmt: skip
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
