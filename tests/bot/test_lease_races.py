@@ -56,6 +56,10 @@ class SendFinishesDuringRenew(PostgresLeaseBook):
         return await super().renew(leases, ttl)
 
 
+async def nothing_to_take_over(lease: Lease) -> None:
+    raise AssertionError(f"nothing has lapsed, yet {lease} was taken over")
+
+
 async def test_a_send_released_while_the_watcher_renews_is_not_lost(
     store: PostgresStore, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -65,7 +69,7 @@ async def test_a_send_released_while_the_watcher_renews_is_not_lost(
     book = SendFinishesDuringRenew(store)
     ownership.book = book
     lost: list[Lease] = []
-    ownership.watch(lambda lease: None, lost.append)
+    ownership.watch(nothing_to_take_over, lost.append)
     try:
         finished = await ownership.acquire("R1")
         running = await ownership.acquire("R2")
