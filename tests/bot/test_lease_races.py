@@ -1,5 +1,6 @@
 """Races between one replica's lease watcher and its own sends, on a real PostgreSQL: a send
-that finishes while the watcher renews is not "lost".
+that finishes while the watcher renews is not "lost", and work adopted again after its lease
+was released never gets back a fencing token that was handed out before.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.send.ownership import Ownership
+from bot.store.base import RequestState
 from bot.store.leases import Lease
 from bot.store.postgres import PostgresStore
 from bot.store.postgres_leases import PostgresLeaseBook
@@ -83,3 +85,23 @@ async def test_a_send_released_while_the_watcher_renews_is_not_lost(
         assert await store.lease_book().holds(running)  # the other one was renewed
     finally:
         await ownership.close()
+
+
+async def test_work_adopted_again_after_a_release_gets_a_new_fencing_token(
+    store: PostgresStore, clock: Clock
+) -> None:
+    """A replica released a group with a request left unfinished (an internal error cut it
+    off); its watcher adopts it later. The old lease, still known to that replica's earlier
+    writers, must not pass the fence again."""
+    book = store.lease_book()
+    await store.create_request(new_request("R1"), recipients("R1", 2), None)
+    old = await book.acquire("R1", "replica-a", TTL)
+    assert old is not None
+    await store.set_state("R1", RequestState.SENDING)
+    await book.release(old)
+    clock.now += TTL * 2
+    [adopted] = await book.claim_stale("replica-a", TTL, grace=TTL)
+    assert (adopted.group_id, adopted.owner) == ("R1", "replica-a")
+    assert adopted != old  # before the fix: the very same (group, owner, epoch 1)
+    assert not await book.holds(old)
+    assert await book.holds(adopted)
