@@ -145,11 +145,17 @@ async def acks(world: World, n: int) -> list[Check]:
     page_ids = await start_pages(world, n, "ack")
     store = world.runtime.store
     links: dict[str, str] = {}
-    for d in world.emulators.talkntalk.deliveries:
-        text = str(d.payload.get("message", "")) if isinstance(d.payload, dict) else ""
-        for page_id in page_ids:
-            if page_id in text and (link := LINK.search(text)):
-                links[page_id] = link.group(0)
+    # Step 1's SMS goes out in the background after ``start`` returns: wait for every link.
+    deadline = time.monotonic() + 30
+    while len(links) < len(page_ids) and time.monotonic() < deadline:
+        for d in world.emulators.talkntalk.deliveries:
+            text = str(d.payload.get("message", "")) if isinstance(d.payload, dict) else ""
+            found = re.search(r"\bP[0-9A-Z]{8}\b", text)
+            if found and found.group(0) in page_ids and (link := LINK.search(text)):
+                links[found.group(0)] = link.group(0)
+        await asyncio.sleep(0.01)
+    if len(links) < len(page_ids):
+        print(f"  {len(page_ids) - len(links)} pages sent no SMS with a link within 30 s")
     to_state: list[float] = []
     to_slack: list[float] = []
 

@@ -166,14 +166,15 @@ class Ownership:
         held = list(self._held.values())
         kept = await self.book.renew(held, self.ttl)
         for lease in held:
-            if lease.group_id not in kept:
-                self.forget(lease)
-                log.warning(
-                    "lost the lease on a send: another replica took it over",
-                    extra={"group": lease.group_id, "replica": self.replica_id},
-                )
-                if self._on_lost is not None:
-                    self._on_lost(lease)
+            if lease.group_id in kept or self._held.get(lease.group_id) != lease:
+                continue  # renewed, or released meanwhile (its send finished): not lost
+            self.forget(lease)
+            log.warning(
+                "lost the lease on a send: another replica took it over",
+                extra={"group": lease.group_id, "replica": self.replica_id},
+            )
+            if self._on_lost is not None:
+                self._on_lost(lease)
         if self._take_over is None:
             return
         for lease in await self.book.claim_stale(self.replica_id, self.ttl, grace=self.ttl):

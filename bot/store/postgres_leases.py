@@ -25,9 +25,12 @@ if TYPE_CHECKING:
 _GROUP = "COALESCE(r.broadcast_id, r.request_id)"
 _WORK = "(r.state IN ('accepted', 'sending') OR (r.state = 'done' AND r.reported_at IS NULL))"
 
-# $1 owner, $2 new lease_until, $3 now, $4 limit, $5 orphan cutoff. Lapsed leases are locked
-# SKIP LOCKED (two watchers split the work) and re-checked in the UPDATE; orphans (work nobody
-# leased since the cutoff) are inserted, and ON CONFLICT leaves one that someone just leased.
+# $1 owner, $2 new lease_until, $3 now, $4 limit, $5 orphan cutoff, $6 an orphan's epoch. Lapsed
+# leases are locked SKIP LOCKED (two watchers split the work) and re-checked in the UPDATE;
+# orphans (work nobody leased since the cutoff) are inserted, and ON CONFLICT leaves one that
+# someone just leased. An orphan's lease row was deleted (released with work left), so its
+# epoch is not 1 but the claim time in microseconds: above any epoch the group had before, so
+# a lease handed out earlier (even to this same replica) never passes the fence again.
 _CLAIM = f"""
     WITH lapsed AS (
         SELECT group_id FROM send_leases WHERE lease_until < $3
@@ -38,7 +41,7 @@ _CLAIM = f"""
         RETURNING l.group_id, l.epoch
     ), orphans AS (
         INSERT INTO send_leases (group_id, owner, epoch, lease_until)
-        SELECT DISTINCT {_GROUP}, $1, 1, $2::timestamptz FROM requests AS r
+        SELECT DISTINCT {_GROUP}, $1, $6::bigint, $2::timestamptz FROM requests AS r
         WHERE {_WORK} AND r.updated_at < $5
           AND NOT EXISTS (SELECT 1 FROM send_leases AS l WHERE l.group_id = {_GROUP})
         LIMIT $4
@@ -115,8 +118,9 @@ class PostgresLeaseBook:
         self, owner: str, ttl: timedelta, grace: timedelta, limit: int = 50
     ) -> list[Lease]:
         now = self._store._now()
+        fresh = int(now.timestamp() * 1_000_000)
         rows = await self._store._write(
-            lambda conn: conn.fetch(_CLAIM, owner, now + ttl, now, limit, now - grace),
+            lambda conn: conn.fetch(_CLAIM, owner, now + ttl, now, limit, now - grace, fresh),
             one_statement=True,
         )
         return [Lease(str(row["group_id"]), owner, int(row["epoch"])) for row in rows]
