@@ -193,6 +193,15 @@ class Runner:
             await self.report(group, done)
         except LeaseLost:
             log.warning("a send was taken over before its report was written", extra=_of(group))
+        except Exception as exc:
+            # Stop renewing: a lease kept alive by a send that can no longer report would stop
+            # every other replica's watcher from finishing it (a restart does it on SQLite).
+            assert group.lease is not None
+            self.ownership.forget(group.lease)
+            log.error(
+                "the final report of a send failed; it is left for a takeover or restart",
+                extra={**_of(group), "error": type(exc).__name__},
+            )
 
     async def report(self, group: Group, request_ids: Sequence[str]) -> None:
         """The final summary and failure list, then note it was written (a crash before that
