@@ -6,9 +6,10 @@ pydantic's error locations and our own resolution errors can point at a line. Ke
 text written (``on:`` stays ``"on"``, never ``True``). Secrets live only in the environment: a
 secret field written literally is a problem, and its value never appears in a message.
 
-Hostile files are bounded here: nesting deeper than ``MAX_DEPTH`` and aliases that refer to
-themselves or expand past ``MAX_ALIAS_VALUES`` ("billion laughs") abort with one ``LoadAborted``
-issue instead of a RecursionError or gigabytes of memory. The file size cap is in ``load``.
+Hostile files are bounded here: more than ``MAX_VALUES`` values, nesting deeper than
+``MAX_DEPTH``, and aliases that refer to themselves or expand past ``MAX_ALIAS_VALUES`` ("billion
+laughs") abort with one ``LoadAborted`` issue instead of a RecursionError, gigabytes of memory or
+seconds of number checking. The file size cap is in ``load``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 MAX_FILE_BYTES = 1 << 20  # a real config is a few KiB
 MAX_DEPTH = 32  # a real config nests four or five levels
 MAX_ALIAS_VALUES = 10_000  # values reached again through *aliases and <<: merges
+MAX_VALUES = 20_000  # every value in the file: a real config holds a few hundred
 _REF = re.compile(r"\$\$|\$\{([^}]*)\}|\$\{")
 _VAR = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?$", re.DOTALL)
 
@@ -88,6 +90,11 @@ _EXPANDS = (
     f"aliases expand to more than {MAX_ALIAS_VALUES} values (a 'billion laughs' file?): "
     "write the values out, or nest fewer *aliases inside anchors"
 )
+_TOO_MANY = (
+    f"the file holds more than {MAX_VALUES} values: a bridge config holds a few hundred, and "
+    "checking tens of thousands of numbers would hold up every start; split very long contact "
+    "lists, or send to a provider-side list (an AutoKonnect tag:)"
+)
 _TOO_DEEP = (
     f"the file is nested deeper than {MAX_DEPTH} levels: a bridge config needs about five; "
     "check the indentation and brackets"
@@ -109,6 +116,7 @@ class PositionLoader(yaml.SafeLoader):
         self._built: set[int] = set()
         self._flattening: set[int] = set()
         self._reused = 0
+        self._values = 0
 
     def is_secret(self, path: KeyPath) -> bool:
         return len(path) == 3 and path[0] == "providers" and path[2] in self.secret_fields
@@ -129,9 +137,12 @@ class PositionLoader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         """PyYAML composes recursively: refuse depth before Python's stack runs out."""
         self._depth += 1
+        self._values += 1  # counted as composed: parsing a huge file is itself the cost
         try:
             if self._depth > MAX_DEPTH:
                 raise LoadAborted(Issue((), self._next_line(), _TOO_DEEP))
+            if self._values > MAX_VALUES:
+                raise LoadAborted(Issue((), self._next_line(), _TOO_MANY))
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
