@@ -75,14 +75,33 @@ class PagingService:
     # --- pages ----------------------------------------------------------------------------------
 
     async def start(
-        self, escalation: str, text: str, sender: str | None, slack_channel: str | None
+        self,
+        escalation: str,
+        text: str,
+        sender: str | None,
+        slack_channel: str | None,
+        *,
+        idempotency_key: str | None = None,
     ) -> PageRecord:
         """Record the page, post its root message, and run step 1 now; Rejection if the
-        escalation is unknown or the text does not fit an SMS channel of it."""
+        escalation is unknown or the text does not fit an SMS channel of it.
+
+        A page already started with ``idempotency_key`` (a modal submitted twice, on one replica
+        or two) is returned as it is: the store, not memory, makes a start happen once.
+        """
         self.check(escalation, text)
-        page = await self.store.create_page(
-            NewPage(new_page_id(), escalation, text.strip(), sender, slack_channel, self.clock())
+        new = NewPage(
+            new_page_id(),
+            escalation,
+            text.strip(),
+            sender,
+            slack_channel,
+            self.clock(),
+            idempotency_key,
         )
+        page = await self.store.create_page(new)
+        if page.page_id != new.page_id:
+            return page  # started before: its root and step 1 are the first start's to do
         await self.slack.post_root(page)
         await self.engine.run_due(page)
         self.refresh_later(page.page_id)

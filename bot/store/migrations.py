@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from bot.store.base import SchemaTooNew, StoreError
-from bot.store.pages_schema import SQLITE_V5, V5_DESCRIPTION
+from bot.store.pages_schema import SQLITE_V5, SQLITE_V7, V5_DESCRIPTION, V7_DESCRIPTION
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "account_pacing (shared rate limits)", _V4),
     Migration(5, V5_DESCRIPTION, SQLITE_V5, rebuilds=True),
     Migration(6, "send_leases (replicas own sends)", _V6),
+    Migration(7, V7_DESCRIPTION, SQLITE_V7),
 )
 
 

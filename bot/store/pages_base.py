@@ -23,6 +23,9 @@ class NewPage:
     sender: str | None
     slack_channel: str | None
     created_at: datetime
+    # One page per key (``view:<id>`` for a modal, ``slash:<trigger id>`` for ``/send page``):
+    # a second start with it returns the first page. None: no dedupe.
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class PageRecord:
     acknowledged_by: str | None
     acknowledged_at: datetime | None
     ended_at: datetime | None
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -71,9 +75,12 @@ class PageEvent:
 
 
 class PageStore(Protocol):
-    """The page tables (migration v5). Every write commits before it returns."""
+    """The page tables (migrations v5, v7). Every write commits before it returns."""
 
-    async def create_page(self, page: NewPage) -> PageRecord: ...
+    async def create_page(self, page: NewPage) -> PageRecord:
+        """Record a new page — or, if a page with its ``idempotency_key`` exists, return that
+        one and record nothing (the caller tells them apart by ``page_id``)."""
+        ...
 
     async def get_page(self, page_id: str) -> PageRecord | None: ...
 
@@ -124,7 +131,9 @@ class PageStore(Protocol):
         """Add to the timeline once per key; False if that event was recorded already."""
         ...
 
-    async def page_events(self, page_id: str) -> list[PageEvent]: ...
+    async def page_events(self, page_id: str) -> list[PageEvent]:
+        """The timeline in the order events were added (not by ``at``: many share one)."""
+        ...
 
     async def mark_event_posted(self, page_id: str, event_key: str) -> bool:
         """Claim posting an event to the thread: True for exactly one caller."""

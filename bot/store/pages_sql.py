@@ -52,13 +52,16 @@ class PagesSql:
             acknowledged_by=row["acknowledged_by"],
             acknowledged_at=self._opt_dt(row["acknowledged_at"]),
             ended_at=self._opt_dt(row["ended_at"]),
+            idempotency_key=row["idempotency_key"],
         )
 
     async def create_page(self, page: NewPage) -> PageRecord:
         created = self._ts(page.created_at)
-        await self._page_exec(
+        # Only a repeated key is "already started"; a page id collision still fails loudly.
+        inserted = await self._page_exec(
             "INSERT INTO pages (page_id, escalation, text, sender, slack_channel, next_at,"
-            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " created_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (idempotency_key) DO NOTHING",
             (
                 page.page_id,
                 page.escalation,
@@ -67,9 +70,16 @@ class PagesSql:
                 page.slack_channel,
                 created,
                 created,
+                page.idempotency_key,
             ),
         )
-        found = await self.get_page(page.page_id)
+        if inserted:
+            found = await self.get_page(page.page_id)
+        else:
+            rows = await self._page_fetch(
+                "SELECT * FROM pages WHERE idempotency_key = ?", (page.idempotency_key,)
+            )
+            found = self._page(rows[0]) if rows else None
         assert found is not None
         return found
 
@@ -206,7 +216,7 @@ class PagesSql:
 
     async def page_events(self, page_id: str) -> list[PageEvent]:
         rows = await self._page_fetch(
-            "SELECT * FROM page_events WHERE page_id = ? ORDER BY at, event_key", (page_id,)
+            "SELECT * FROM page_events WHERE page_id = ? ORDER BY seq", (page_id,)
         )
         return [
             PageEvent(r["page_id"], r["event_key"], self._dt(r["at"]), r["text"], bool(r["posted"]))

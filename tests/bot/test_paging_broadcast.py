@@ -3,9 +3,13 @@ policy (the rendered template is the page text; root message and timeline in ``a
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
+from bridge_sandbox.slack import payloads
+
+from bot.paging.service import PagingService
 from bot.slack import ids
 from tests.bot.bridge_kit import CONFIG, INCIDENTS
 from tests.bot.paging_kit import Clock, sms_texts, start_paging
@@ -54,5 +58,55 @@ async def test_a_paging_preset_pages_through_its_escalation(tmp_path: Path) -> N
         await bridge.runtime.paging.tick()
         await wait_until(lambda: len(sms_texts(bridge)) == 2, what="step 2")
         assert sms_texts(bridge)[1][0] == BOB_PHONE
+    finally:
+        await bridge.world.close()
+
+
+async def test_one_view_submitted_twice_starts_one_page(tmp_path: Path) -> None:
+    # Slack may deliver a submission twice (or two replicas each get one): two signed requests
+    # with the same view start one page, and each person is paged once.
+    clock = Clock()
+    bridge = await start_paging(tmp_path, clock, config=PAGER)
+    try:
+        await bridge.user.shortcut(ids.BROADCAST_SHORTCUT)
+        view = await open_view(bridge)
+        values = {f"{ids.SEVERITY_BLOCK}.pager": "SEV1", ids.TEXT_BLOCK: "Primary DB is down"}
+        body = payloads.view_submission(bridge.slack, view["id"], values, user=bridge.user.user)
+        answers = await asyncio.gather(bridge.user.send(body), bridge.user.send(body))
+        assert answers == [(200, None), (200, None)]
+        await wait_until(lambda: sms_texts(bridge), what="step 1")
+        await bridge.idle()
+        pages = await bridge.runtime.store.active_pages()
+        assert len(pages) == 1
+        assert pages[0].idempotency_key == f"view:{view['id']}"
+        roots = [m for m in bridge.slack.messages[INCIDENTS] if pages[0].page_id in m.text]
+        assert len([m for m in roots if not m.is_reply]) == 1
+        assert [d.recipient for d in bridge.emulators.talkntalk.deliveries] == [ALICE_PHONE]
+    finally:
+        await bridge.world.close()
+
+
+async def test_two_replicas_starting_one_key_make_one_page(tmp_path: Path) -> None:
+    # Nothing in memory is shared between replicas: only the store can make a start once.
+    clock = Clock()
+    bridge = await start_paging(tmp_path, clock, config=PAGER)
+    try:
+        one = bridge.runtime.paging
+        other = PagingService(
+            one.settings, one.store, one.service, bridge.runtime.client, clock=clock
+        )
+        started = await asyncio.gather(
+            *(
+                paging.start("db-outage", "DB down", "U0ALICE001", INCIDENTS, idempotency_key=key)
+                for paging in (one, other)
+                for key in ("view:V1", "view:V1")
+            )
+        )
+        assert len({p.page_id for p in started}) == 1
+        await wait_until(lambda: sms_texts(bridge), what="step 1")
+        await one.wait_idle()
+        await other.wait_idle()
+        assert len(await one.store.active_pages()) == 1
+        assert [d.recipient for d in bridge.emulators.talkntalk.deliveries] == [ALICE_PHONE]
     finally:
         await bridge.world.close()

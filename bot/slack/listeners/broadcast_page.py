@@ -3,7 +3,8 @@
 Why apart from ``views``: a paging preset has no channels to plan; its checks are the preset's
 senders and the page's own (text present, SMS parts with the ack line), made before the ack so
 Slack shows them inline. The page's root message and timeline go to the preset's
-``announce_in``; a double submit of the same modal starts one page.
+``announce_in``; a double submit of the same modal starts one page (its view id is the page's
+idempotency key, kept in the store, so two replicas agree too).
 """
 
 from __future__ import annotations
@@ -21,9 +22,6 @@ from bot.slack.forms import read_broadcast_form
 from bot.slack.listeners import pending
 from bot.slack.listeners.context import acked
 from config import ResolvedBroadcast
-
-_started: dict[str, str] = {}  # view id -> page id: Slack may deliver a submission twice
-_REMEMBERED = 1000
 
 
 async def submit_page(
@@ -75,14 +73,15 @@ async def _start(
     text: str,
     user: str,
 ) -> None:
-    if view_id in _started or deps.paging is None:
+    if deps.paging is None:
         return
-    _started[view_id] = ""
-    if len(_started) > _REMEMBERED:
-        del _started[next(iter(_started))]
     try:
-        page = await deps.paging.start(preset.escalation or "", text, user, preset.announce_in)
+        await deps.paging.start(
+            preset.escalation or "",
+            text,
+            user,
+            preset.announce_in,
+            idempotency_key=f"view:{view_id}",
+        )
     except Rejection as exc:
         await pending.tell(client, user, f"Your page did not start: {exc.plain}")
-        return
-    _started[view_id] = page.page_id

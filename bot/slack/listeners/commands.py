@@ -102,7 +102,8 @@ class CommandHandler:
             return
         sender = await service.sender(self.user, self.channel)
         if isinstance(command, Page):
-            await _ephemeral(self.respond, await paging.start_page(self.deps, command, sender))
+            key = f"slash:{self.body['trigger_id']}"
+            await _ephemeral(self.respond, await paging.start_page(self.deps, command, sender, key))
         elif isinstance(command, Ack):
             await _ephemeral(
                 self.respond, await paging.acknowledge(self.deps, command.page_id, sender)

@@ -29,7 +29,8 @@ def _paging(deps: Deps) -> PagingService:
     return deps.paging
 
 
-async def start_page(deps: Deps, command: Page, sender: Sender) -> Mrkdwn:
+async def start_page(deps: Deps, command: Page, sender: Sender, idempotency_key: str) -> Mrkdwn:
+    """``idempotency_key``: the command's own (``slash:<trigger id>``), as its sends use."""
     policy = deps.settings.escalations.get(command.escalation)
     if policy is None:
         names = ", ".join(deps.settings.escalations) or "none"
@@ -47,7 +48,11 @@ async def start_page(deps: Deps, command: Page, sender: Sender) -> Mrkdwn:
         )
     try:
         page = await _paging(deps).start(
-            command.escalation, command.text, sender.user_id, sender.slack_channel
+            command.escalation,
+            command.text,
+            sender.user_id,
+            sender.slack_channel,
+            idempotency_key=idempotency_key,
         )
     except Rejection as exc:
         return escape(exc.plain)
