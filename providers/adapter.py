@@ -26,9 +26,14 @@ from providers.base import (
 )
 from providers.http import ErrorBook, Reply, client_timeout, join_url, post_json
 from providers.receipts import ReceiptSource
+from providers.redaction import Redactor
 from providers.rules import RouteRules
 
 C = TypeVar("C", bound=ProviderAccountConfig)
+
+# A route's check depends on the route alone (frozen), so a fine one is not checked again; an
+# account sends through a few channels' routes, and this only bounds the memory if not.
+MAX_REMEMBERED_ROUTES = 256
 
 
 class HttpAdapter(Generic[C]):
@@ -53,6 +58,8 @@ class HttpAdapter(Generic[C]):
         self._session = session
         self._timeout = client_timeout(config)
         self._base_url = self.base_url_for(config)
+        self._redactor = Redactor((config.api_key.get_secret_value(),))
+        self._fine_routes: set[Route] = set()  # routes already found fine: checked once
 
     @classmethod
     def for_account(cls, config: ProviderAccountConfig, session: aiohttp.ClientSession) -> Self:
@@ -81,9 +88,12 @@ class HttpAdapter(Generic[C]):
     def validate(self, route: Route, message: Message, recipients: Sequence[Recipient]) -> None:
         """Reject locally what the provider would refuse, so a bad message costs no request:
         the route, the batch, each recipient, the message type, then its content."""
-        problems = self.route_problems(route) or _listed(self._route_problem(route))
-        if problems:
-            raise self._invalid("; ".join(problems))
+        if route not in self._fine_routes:  # a route is checked once, not on every call
+            problems = self.route_problems(route) or _listed(self._route_problem(route))
+            if problems:
+                raise self._invalid("; ".join(problems))
+            if len(self._fine_routes) < MAX_REMEMBERED_ROUTES:
+                self._fine_routes.add(route)
         self._check_batch(recipients)
         service = route.service
         for recipient in recipients:
@@ -152,7 +162,7 @@ class HttpAdapter(Generic[C]):
             payload=payload,
             headers=headers,
             timeout=self._timeout,
-            secrets=(self._config.api_key.get_secret_value(),),
+            redactor=self._redactor,
         )
 
     def _error(self, service: Service, reply: Reply) -> ProviderError:

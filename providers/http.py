@@ -163,10 +163,12 @@ async def post_json(
     payload: Mapping[str, Any],
     headers: Mapping[str, str],
     timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 - aiohttp applies it per phase
-    secrets: Sequence[str],
+    secrets: Sequence[str] = (),
+    redactor: Redactor | None = None,
 ) -> Reply:
     """POST JSON once. Transport failures become ConnectFailed (never left) or ambiguous errors;
-    a 2xx whose body cannot be read becomes UnreadableReply. ``secrets`` are masked in the reply.
+    a 2xx whose body cannot be read becomes UnreadableReply. ``secrets`` (or those ``redactor``
+    was built for: an adapter builds its own once, not on every call) are masked in the reply.
     """
     started = time.monotonic()
     try:
@@ -204,7 +206,8 @@ async def post_json(
         ) from None
     except asyncio.CancelledError:
         raise
-    redactor = Redactor(secrets)
+    if redactor is None:
+        redactor = Redactor(secrets)
     elapsed = time.monotonic() - started
     reply_headers = redactor.headers(reply_headers)
     text = _decode(raw, charset) if complete else None

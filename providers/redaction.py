@@ -42,6 +42,10 @@ class Redactor:
         if not self._windows or not text:
             return text
         folded = _fold(text)
+        # Most text holds no piece at all: one substring search per piece (in C) says so,
+        # and only text that does is walked character by character to mark each run.
+        if not any(piece in folded for pieces in self._windows.values() for piece in pieces):
+            return text
         hidden = bytearray(len(text))
         for size, pieces in self._windows.items():
             for start in range(len(folded) - size + 1):
