@@ -243,8 +243,9 @@ async def main(stores: list[str], n: int) -> int:
                   f"child CPU {r['cpu']:.2f} s")  # fmt: skip
             target = f"<= {TARGETS[store]} / <= {MAX_STATEMENTS:g}" if judged else "reference"
             verdict = ("PASS" if ok else "FAIL") if judged else "-"
+            cpu_us = f"{r['cpu'] / n * 1e6:.0f}"
             rows.append((store, f"{r['span']:.2f}", f"{ideal:.2f}", f"{ratio:.2f}", target,
-                         f"{per:.2f}", f"{r['cpu'] / n * 1e6:.0f}", "yes" if all_once else "NO", verdict))  # fmt: skip
+                         f"{per:.2f}", cpu_us, "yes" if all_once else "NO", verdict))  # fmt: skip
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     print()
     for index, row in enumerate(rows):
