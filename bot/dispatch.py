@@ -274,7 +274,10 @@ class Dispatcher:
                 metrics.PROVIDER_ATTEMPTS.labels(account.name, result_kind).inc()
         if result.recipients_count is not None:
             await self.recorder.batch_accepted(plan.request_id, result.recipients_count)
-        return [o.model_copy(update={"attempts": attempt_no}) for o in result.outcomes]
+        return [  # copied only when the count differs: one model copy per recipient adds up
+            o if o.attempts == attempt_no else o.model_copy(update={"attempts": attempt_no})
+            for o in result.outcomes
+        ]
 
     def _pause_too_long(self, exc: BaseException | None) -> bool:
         return (
