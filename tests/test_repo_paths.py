@@ -42,7 +42,8 @@ def test_this_repository_names_no_path_outside_itself() -> None:
 def test_the_guard_lists_every_offending_line_of_tracked_files(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q")
     lines = [f'PATH_{n} = "{path}"' for n, path in enumerate(OUTSIDE)]
-    fine = ['URL = "https://example.com/home/work/"', 'HERE = "tests/fixtures/x.json"']
+    url_with_a_path_in_it = "https://example.com/home/" + "work/"  # split: no tracked line names it
+    fine = [f'URL = "{url_with_a_path_in_it}"', 'HERE = "tests/fixtures/x.json"']
     (tmp_path / "reads.py").write_text("\n".join(fine + lines) + "\n")
     (tmp_path / "untracked.py").write_text(f'P = "{OUTSIDE[0]}"\n')
     git(tmp_path, "add", "reads.py")
