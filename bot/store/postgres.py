@@ -32,7 +32,7 @@ from bot.store.base import (
 from bot.store.postgres_pages import PostgresPages
 from bot.store.postgres_rows import Conn, recipient_record, request_record, utc
 from bot.store.sqlite_requests import check_entries
-from bot.store.status import RECEIPT_STATUSES
+from bot.store.status import receipt_status
 from providers.base import Outcome, Recipient
 
 __all__ = ["PostgresStore"]
@@ -246,11 +246,7 @@ class PostgresStore(PostgresPages):
         code: str | None = None,
     ) -> AppliedStatus | None:
         """Apply one receipt. None: a repeated event, or parked until its send is recorded."""
-        status = RecipientStatus(status)
-        if status not in RECEIPT_STATUSES:
-            raise ValueError(f"a receipt cannot say {status.value!r}")
-        if not provider_message_id and not ref:
-            raise ValueError("a receipt needs a provider message id or a ref")
+        status = receipt_status(status, provider_message_id, ref)
 
         async def body(conn: Conn) -> AppliedStatus | None:
             now = self._now()

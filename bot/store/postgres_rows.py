@@ -15,12 +15,11 @@ from asyncpg.pool import PoolConnectionProxy
 
 from bot.store.base import (
     RecipientRecord,
-    RecipientStatus,
     RequestRecord,
-    RequestState,
-    Surface,
 )
-from providers.base import Message, Recipient, Route
+from bot.store.records import recipient_record as shared_recipient_record
+from bot.store.records import request_record as shared_request_record
+from providers.base import Recipient
 
 # A connection of our own or one lent by the pool: the operations take either.
 Conn: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
@@ -34,47 +33,11 @@ def utc(moment: datetime) -> datetime:
 
 
 def request_record(row: asyncpg.Record) -> RequestRecord:
-    return RequestRecord(
-        request_id=row["request_id"],
-        created_at=utc(row["created_at"]),
-        updated_at=utc(row["updated_at"]),
-        finished_at=utc(row["finished_at"]) if row["finished_at"] else None,
-        surface=Surface(row["surface"]),
-        user_id=row["user_id"],
-        slack_channel=row["slack_channel"],
-        thread_ts=row["thread_ts"],
-        channel=row["channel"],
-        account=row["account"],
-        route=Route.model_validate_json(row["route"]),
-        message=Message.model_validate_json(row["message"]),
-        state=RequestState(row["state"]),
-        idempotency_key=row["idempotency_key"],
-        parent_request_id=row["parent_request_id"],
-        broadcast_id=row["broadcast_id"],
-        report_channel=row["report_channel"],
-        report_ts=row["report_ts"],
-        title=row["title"],
-        response_url=row["response_url"],
-        total=int(row["total"]),
-        provider_count=row["provider_count"],
-        reported=row["reported_at"] is not None,
-    )
+    return shared_request_record(row, utc)
 
 
 def recipient_record(row: asyncpg.Record) -> RecipientRecord:
-    return RecipientRecord(
-        request_id=row["request_id"],
-        idx=int(row["idx"]),
-        address=row["address"],
-        ref=row["ref"],
-        status=RecipientStatus(row["status"]),
-        provider_message_id=row["provider_message_id"],
-        reason=row["reason"],
-        code=row["code"],
-        http_status=row["http_status"],
-        attempts=int(row["attempts"]),
-        updated_at=utc(row["updated_at"]),
-    )
+    return shared_recipient_record(row, utc)
 
 
 _MATCH = (

@@ -30,7 +30,7 @@ from bot.store.base import (
 from bot.store.sqlite_conn import DEFAULT_PATH, default_path
 from bot.store.sqlite_pages import SQLitePages
 from bot.store.sqlite_rows import recipient_record, request_record
-from bot.store.status import RECEIPT_STATUSES
+from bot.store.status import receipt_status
 from providers.base import Outcome, Recipient
 
 __all__ = ["DEFAULT_PATH", "SQLiteStore", "default_path"]
@@ -243,11 +243,7 @@ class SQLiteStore(SQLitePages):
         code: str | None = None,
     ) -> AppliedStatus | None:
         """Apply one receipt. None: a repeated event, or parked until its send is recorded."""
-        status = RecipientStatus(status)
-        if status not in RECEIPT_STATUSES:
-            raise ValueError(f"a receipt cannot say {status.value!r}")
-        if not provider_message_id and not ref:
-            raise ValueError("a receipt needs a provider message id or a ref")
+        status = receipt_status(status, provider_message_id, ref)
 
         async def body(db: aiosqlite.Connection) -> AppliedStatus | None:
             now = self._now()

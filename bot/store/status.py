@@ -16,6 +16,16 @@ NOT_YET_DECIDED = frozenset({S.PENDING, S.IN_FLIGHT})
 RECEIPT_STATUSES = frozenset({S.SENT, S.DELIVERED, S.READ, S.FAILED})
 
 
+def receipt_status(status: RecipientStatus, provider_message_id: str | None, ref: str | None) -> S:
+    """The status a receipt may set, refusing what no receipt can say (both stores check it)."""
+    status = S(status)
+    if status not in RECEIPT_STATUSES:
+        raise ValueError(f"a receipt cannot say {status.value!r}")
+    if not provider_message_id and not ref:
+        raise ValueError("a receipt needs a provider message id or a ref")
+    return status
+
+
 def after_attempt(current: RecipientStatus) -> RecipientStatus:
     """An attempt is starting: only a recipient not yet decided becomes in flight."""
     return S.IN_FLIGHT if current in NOT_YET_DECIDED else current
