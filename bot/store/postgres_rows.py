@@ -40,11 +40,19 @@ def recipient_record(row: asyncpg.Record) -> RecipientRecord:
     return shared_recipient_record(row, utc)
 
 
-_MATCH = (
+# By ref alone (unique, and made from the request id): with the request id in the same scan
+# the planner, before statistics exist, reads every row of the request (1.5 ms at 10,000
+# recipients). Rows of another request are dropped by the caller. Ordered by (request_id, idx)
+# as every writer locks: no deadlock.
+_MATCH_REFS = (
     "SELECT r.*, q.account AS account FROM recipients AS r"
     " JOIN requests AS q ON q.request_id = r.request_id"
-    " WHERE r.request_id = $1 AND (r.ref = ANY($2::text[]) OR r.address = ANY($3::text[]))"
-    " ORDER BY r.idx FOR UPDATE OF r"
+    " WHERE r.ref = ANY($1::text[]) ORDER BY r.request_id, r.idx FOR UPDATE OF r"
+)
+_MATCH_ADDRESSES = (
+    "SELECT r.*, q.account AS account FROM recipients AS r"
+    " JOIN requests AS q ON q.request_id = r.request_id"
+    " WHERE r.request_id = $1 AND r.address = ANY($2::text[]) ORDER BY r.idx FOR UPDATE OF r"
 )
 
 
@@ -59,7 +67,9 @@ async def match_recipients(
     """
     refs = list({r.ref for r in recipients if r.ref})
     addresses = list({r.address for r in recipients if not r.ref})
-    rows = await conn.fetch(_MATCH, request_id, refs, addresses)
+    rows = [row for row in await conn.fetch(_MATCH_REFS, refs) if row["request_id"] == request_id]
+    if addresses:
+        rows += await conn.fetch(_MATCH_ADDRESSES, request_id, addresses)
     wanted_refs, wanted_addresses = set(refs), set(addresses)
     by_ref: dict[str, asyncpg.Record] = {}
     by_address: dict[str, list[asyncpg.Record]] = {}
