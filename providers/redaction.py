@@ -9,6 +9,7 @@ a truncation downstream can then never expose most of a key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -36,15 +37,18 @@ class Redactor:
             size = min(MIN_FRAGMENT, len(folded))
             pieces = {folded[i : i + size] for i in range(len(folded) - size + 1)}
             self._windows.setdefault(size, set()).update(pieces)
+        every_piece = sorted({p for pieces in self._windows.values() for p in pieces})
+        # One pass in C over a reply's text says whether any piece is in it at all.
+        self._any_piece = re.compile("|".join(map(re.escape, every_piece))) if every_piece else None
 
     def text(self, text: str) -> str:
         """``text`` with every run of secret characters replaced by one ``MASK``."""
-        if not self._windows or not text:
+        if self._any_piece is None or not text:
             return text
         folded = _fold(text)
-        # Most text holds no piece at all: one substring search per piece (in C) says so,
-        # and only text that does is walked character by character to mark each run.
-        if not any(piece in folded for pieces in self._windows.values() for piece in pieces):
+        # Most text holds no piece at all: one search for all of them says so, and only text
+        # that does is walked character by character to mark each run.
+        if self._any_piece.search(folded) is None:
             return text
         hidden = bytearray(len(text))
         for size, pieces in self._windows.items():
