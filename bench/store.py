@@ -78,7 +78,7 @@ channels:
 
 
 def _counting(counts: Counter[str], kind: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    many = "executemany" in method.__name__
+    many = method.__name__ in ("executemany", "run_many")
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kw: Any) -> Any:
@@ -93,12 +93,13 @@ def _counting(counts: Counter[str], kind: str, method: Callable[..., Any]) -> Ca
 
 def count_statements(counts: Counter[str]) -> None:
     """Wrap every execute method of both drivers' connections (class-wide, in this process)."""
-    import aiosqlite
     import asyncpg
 
-    for name in ("execute", "executemany", "execute_fetchall", "execute_insert"):
-        original = getattr(aiosqlite.Connection, name)
-        setattr(aiosqlite.Connection, name, _counting(counts, "sqlite", original))
+    from bot.store.sqlite_thread import SyncDB
+
+    for name in ("run", "run_many"):  # every SQLite statement goes through one of these
+        original = getattr(SyncDB, name)
+        setattr(SyncDB, name, _counting(counts, "sqlite", original))
     for name in ("execute", "executemany", "fetch", "fetchval", "fetchrow"):
         original = getattr(asyncpg.connection.Connection, name)
         setattr(asyncpg.connection.Connection, name, _counting(counts, "postgresql", original))

@@ -20,9 +20,9 @@ from config.secrets import SECRET_NAME
 
 _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
-# Libraries that log what they carry at DEBUG (aiosqlite: SQL and parameters; slack_sdk and
-# aiohttp.client: request bodies; asyncio: slow callbacks with their arguments).
-THIRD_PARTY = ("aiosqlite", "slack_sdk", "slack_bolt", "aiohttp.client", "asyncio", "websockets")
+# Libraries that log what they carry at DEBUG (asyncpg: server notices with their SQL; slack_sdk
+# and aiohttp.client: request bodies; asyncio: slow callbacks with their arguments).
+THIRD_PARTY = ("asyncpg", "slack_sdk", "slack_bolt", "aiohttp.client", "asyncio", "websockets")
 _PHONE = re.compile(r"(?<![\w.])\+?\d{6,12}(\d{3})(?![\w.])")  # 9-15 digits: E.164
 
 

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.store.base import SchemaTooNew, StoreError
 from bot.store.pages_schema import SQLITE_V5, SQLITE_V7, V5_DESCRIPTION, V7_DESCRIPTION
+from bot.store.sqlite_thread import SyncDB
 
 
 @dataclass(frozen=True)
@@ -161,13 +160,13 @@ def check_versions(migrations: Sequence[Migration]) -> None:
         raise ValueError("migrations must have distinct versions from 1, in ascending order")
 
 
-async def schema_version(db: aiosqlite.Connection) -> int:
-    async with db.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
+async def schema_version(db: SyncDB) -> int:
+    rows = await db.execute_fetchall("PRAGMA user_version")
+    row = rows[0] if rows else None
     return int(row[0]) if row else 0
 
 
-async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+async def migrate(db: SyncDB, migrations: Sequence[Migration] = MIGRATIONS) -> int:
     """Bring the database up to the latest version; return the version it is at now.
 
     ``db`` must be in autocommit mode (``isolation_level=None``): each step is its own
@@ -196,7 +195,7 @@ async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration] = MI
     return await schema_version(db)
 
 
-async def _apply(db: aiosqlite.Connection, migration: Migration) -> None:
+async def _apply(db: SyncDB, migration: Migration) -> None:
     """One migration and its version bump in one transaction (skipped if another process
     applied it while we waited for the write lock)."""
     await db.execute("BEGIN IMMEDIATE")
@@ -207,12 +206,10 @@ async def _apply(db: aiosqlite.Connection, migration: Migration) -> None:
             return
         for statement in migration.statements:
             await db.execute(statement)
-        if migration.rebuilds:
-            async with db.execute("PRAGMA foreign_key_check") as cursor:
-                if await cursor.fetchone() is not None:
-                    raise StoreError(
-                        f"migration {migration.version} broke a foreign key; nothing was changed"
-                    )
+        if migration.rebuilds and await db.execute_fetchall("PRAGMA foreign_key_check"):
+            raise StoreError(
+                f"migration {migration.version} broke a foreign key; nothing was changed"
+            )
         # user_version is in the database header and is set within this transaction.
         await db.execute(f"PRAGMA user_version = {int(migration.version)}")
     except BaseException:

@@ -10,8 +10,6 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from bot.store import sqlite_receipts as receipts
 from bot.store import sqlite_requests as requests
 from bot.store import sqlite_sends as sends
@@ -30,6 +28,7 @@ from bot.store.base import (
 from bot.store.sqlite_conn import DEFAULT_PATH, default_path
 from bot.store.sqlite_pages import SQLitePages
 from bot.store.sqlite_rows import recipient_record, request_record
+from bot.store.sqlite_thread import SyncDB
 from bot.store.status import receipt_status
 from providers.base import Outcome, Recipient
 
@@ -59,7 +58,7 @@ class SQLiteStore(SQLitePages):
         """
         requests.check_entries(entries)
 
-        async def body(db: aiosqlite.Connection) -> tuple[list[RequestRecord], bool]:
+        async def body(db: SyncDB) -> tuple[list[RequestRecord], bool]:
             rows, created = await requests.create(db, entries, idempotency_key, self._now())
             return [request_record(row) for row in rows], created
 
@@ -76,15 +75,13 @@ class SQLiteStore(SQLitePages):
 
     async def group_requests(self, group_id: str) -> list[RequestRecord]:
         """A broadcast's requests in the order recorded (or the one request with that id)."""
-        db = self._conn()
-        async with self._lock:
-            rows = await requests.group_rows(db, group_id)
+        rows = await self._run(lambda db: requests.group_rows(db, group_id))
         return [request_record(row) for row in rows]
 
     async def set_state(self, request_id: str, state: RequestState) -> RequestState:
         """Move the request forward; done and cancelled are final. Returns the state now held."""
 
-        async def body(db: aiosqlite.Connection) -> RequestState:
+        async def body(db: SyncDB) -> RequestState:
             return await requests.set_state(db, request_id, state, self._now())
 
         return await self._write(body)
@@ -94,7 +91,7 @@ class SQLiteStore(SQLitePages):
     ) -> bool:
         """Set ``to_state`` only if the request is in ``from_state``; True if it was."""
 
-        async def body(db: aiosqlite.Connection) -> bool:
+        async def body(db: SyncDB) -> bool:
             return await requests.transition(db, request_id, from_state, to_state, self._now())
 
         return await self._write(body)
@@ -102,7 +99,7 @@ class SQLiteStore(SQLitePages):
     async def set_report(self, request_id: str, channel: str, ts: str) -> None:
         """Where the request's root message is in Slack, so progress edits and restarts find it."""
 
-        async def body(db: aiosqlite.Connection) -> None:
+        async def body(db: SyncDB) -> None:
             cursor = await db.execute(
                 "UPDATE requests SET report_channel = ?, report_ts = ?, updated_at = ?"
                 " WHERE request_id = ?",
@@ -116,7 +113,7 @@ class SQLiteStore(SQLitePages):
     async def mark_reported(self, request_ids: Sequence[str]) -> None:
         """The final report of these requests is in Slack (or there is nowhere to report)."""
 
-        async def body(db: aiosqlite.Connection) -> None:
+        async def body(db: SyncDB) -> None:
             await db.executemany(
                 "UPDATE requests SET reported_at = ? WHERE request_id = ?",
                 [(self._now(), request_id) for request_id in request_ids],
@@ -127,7 +124,7 @@ class SQLiteStore(SQLitePages):
     async def batch_accepted(self, request_id: str, recipients_count: int) -> None:
         """Add the provider's own count of people one accepted batch was queued for."""
 
-        async def body(db: aiosqlite.Connection) -> None:
+        async def body(db: SyncDB) -> None:
             await db.execute(
                 "UPDATE requests SET provider_count = COALESCE(provider_count, 0) + ?"
                 " WHERE request_id = ?",
@@ -194,9 +191,7 @@ class SQLiteStore(SQLitePages):
     async def find_recipient(
         self, account: str, provider_message_id: str | None = None, ref: str | None = None
     ) -> RecipientRecord | None:
-        db = self._conn()
-        async with self._lock:
-            row = await receipts.find(db, account, provider_message_id, ref)
+        row = await self._run(lambda db: receipts.find(db, account, provider_message_id, ref))
         return recipient_record(row) if row is not None else None
 
     # -- the dispatcher's Recorder and crash recovery -------------------------------------
@@ -206,7 +201,7 @@ class SQLiteStore(SQLitePages):
     ) -> None:
         """Written before the HTTP attempt: after a crash these recipients are 'unknown'."""
 
-        async def body(db: aiosqlite.Connection) -> list[Recipient]:
+        async def body(db: SyncDB) -> list[Recipient]:
             return await sends.start_attempt(db, request_id, recipients, attempt, self._now())
 
         raise_unmatched(request_id, await self._write(body))
@@ -214,7 +209,7 @@ class SQLiteStore(SQLitePages):
     async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
         """Written before an outcome is reported; receipts parked for it are applied with it."""
 
-        async def body(db: aiosqlite.Connection) -> list[Recipient]:
+        async def body(db: SyncDB) -> list[Recipient]:
             return await sends.record_outcomes(db, request_id, outcomes, self._now())
 
         raise_unmatched(request_id, await self._write(body))
@@ -222,7 +217,7 @@ class SQLiteStore(SQLitePages):
     async def recover(self, request_id: str) -> RecoveryResult:
         """After a crash: in flight -> unknown (may have gone out), and what is still pending."""
 
-        async def body(db: aiosqlite.Connection) -> RecoveryResult:
+        async def body(db: SyncDB) -> RecoveryResult:
             row, marked, pending = await sends.recover(db, request_id, self._now())
             return RecoveryResult(request_record(row), tuple(marked), tuple(pending))
 
@@ -245,7 +240,7 @@ class SQLiteStore(SQLitePages):
         """Apply one receipt. None: a repeated event, or parked until its send is recorded."""
         status = receipt_status(status, provider_message_id, ref)
 
-        async def body(db: aiosqlite.Connection) -> AppliedStatus | None:
+        async def body(db: SyncDB) -> AppliedStatus | None:
             now = self._now()
             receipt_id = await receipts.record(
                 db, account=account, provider_message_id=provider_message_id, ref=ref,
@@ -269,7 +264,7 @@ class SQLiteStore(SQLitePages):
     ) -> list[AppliedStatus]:
         """Apply parked receipts for these sends (``outcomes_recorded`` does this itself)."""
 
-        async def body(db: aiosqlite.Connection) -> list[AppliedStatus]:
+        async def body(db: SyncDB) -> list[AppliedStatus]:
             return await receipts.claim(db, account, provider_message_ids, refs, self._now())
 
         return await self._write(body)
@@ -277,7 +272,7 @@ class SQLiteStore(SQLitePages):
     async def prune_parked(self) -> int:
         """Drop parked receipts older than ``parked_ttl``; returns how many."""
 
-        async def body(db: aiosqlite.Connection) -> int:
+        async def body(db: SyncDB) -> int:
             return await receipts.prune(db, self._parked_cutoff())
 
         return await self._write(body)

@@ -1,36 +1,37 @@
 """One SQLite connection for the send record: opening, pragmas, migrations, transactions.
 
-Why this shape: one connection per store (aiosqlite runs it on its own thread, so the event loop
-never blocks), WAL with ``synchronous=FULL`` so a committed row survives a crash or a power cut,
-and one lock so transactions never interleave. A write returns only after the COMMIT that holds
-its rows; writes that arrive together share that commit (one fsync for many callers). A caller
-cancelled mid-write (a dispatch torn down) does not cancel the write — the message may already
-have gone, so its record must land.
+Why this shape: one connection per store, on a thread of its own (``sqlite_thread``: the event
+loop never blocks, and a whole transaction is one trip to the thread), WAL with
+``synchronous=FULL`` so a committed row survives a crash or a power cut, and writes queued so
+transactions never interleave. A write returns only after the COMMIT that holds its rows;
+writes that arrive together share that commit (one fsync and one trip for many callers). A caller
+cancelled mid-write does not cancel the write — the message may already have gone, so its record
+must land.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
-import aiosqlite
-
 from bot.store import sqlite_receipts as receipts
 from bot.store.base import StoreError
 from bot.store.migrations import MIGRATIONS, Migration, migrate
 from bot.store.sqlite_rows import fetch_all, fetch_one, to_text, utcnow
+from bot.store.sqlite_thread import DatabaseThread, SyncDB, run_inline
 
 DEFAULT_PATH = "var/bridge.db"
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Tx = Callable[[aiosqlite.Connection], Awaitable[T]]
+Tx = Callable[[SyncDB], Coroutine[Any, Any, T]]
 
 
 def default_path() -> str:
@@ -38,17 +39,15 @@ def default_path() -> str:
     return os.environ.get("BRIDGE_DB") or DEFAULT_PATH
 
 
-_Pending = tuple[Callable[[aiosqlite.Connection], Awaitable[Any]], asyncio.Future[Any]]
+_Pending = tuple[Tx[Any], asyncio.Future[Any]]
+_Result = tuple[BaseException | None, Any]
 
 
 def _settle(done: asyncio.Future[Any], error: BaseException) -> None:
-    if not done.done():
+    if done.cancelled():  # nobody is left to see it
+        log.error("a send-record write failed after its caller was cancelled: %s", error)
+    elif not done.done():
         done.set_exception(error)
-
-
-def _log_orphaned_failure(done: asyncio.Future[Any]) -> None:
-    if not done.cancelled() and (exc := done.exception()) is not None:
-        log.error("a send-record write failed after its caller was cancelled: %s", exc)
 
 
 class SQLiteConnection:
@@ -70,44 +69,43 @@ class SQLiteConnection:
         self._clock = clock
         self._migrations = tuple(migrations)
         self._busy_timeout_ms = int(busy_timeout * 1000)
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
-        self._writes: set[asyncio.Future[Any]] = set()  # flushes in progress (close waits)
-        self._queue: list[_Pending] = []
-        self._flusher: asyncio.Future[None] | None = None
+        self._thread = DatabaseThread()
+        self._queue: list[_Pending] = []  # writes for the next transaction
+        self._committing = False  # a transaction is on the database thread
+        self._idle = asyncio.Event()  # set when nothing is being committed (close waits)
+        self._idle.set()
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({str(self.path)!r}, open={self._db is not None})"
+        return f"{type(self).__name__}({str(self.path)!r}, open={self._thread.is_open})"
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def open(self) -> None:
-        if self._db is not None:
+        if self._thread.is_open:
             return
         await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
-        db = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._thread.open(self.path)
         try:
-            db.row_factory = sqlite3.Row
-            await db.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
-            row = await fetch_one(db, "PRAGMA journal_mode = WAL")
-            if row is None or str(row[0]).lower() != "wal":
-                raise StoreError(f"cannot use write-ahead logging on {str(self.path)!r}")
-            await db.execute("PRAGMA synchronous = FULL")
-            await db.execute("PRAGMA foreign_keys = ON")
-            await migrate(db, self._migrations)
+            await self._thread.run_body(self._prepare)
         except BaseException:
-            await db.close()
+            await self._thread.close()
             raise
-        self._db = db
         await self._write(lambda db: receipts.prune(db, self._parked_cutoff()))
+
+    async def _prepare(self, db: SyncDB) -> None:
+        """Pragmas, then migrations (on the database thread, before anything else runs)."""
+        await db.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        row = await fetch_one(db, "PRAGMA journal_mode = WAL")
+        if row is None or str(row[0]).lower() != "wal":
+            raise StoreError(f"cannot use write-ahead logging on {str(self.path)!r}")
+        await db.execute("PRAGMA synchronous = FULL")
+        await db.execute("PRAGMA foreign_keys = ON")
+        await migrate(db, self._migrations)
 
     async def close(self) -> None:
         """Finish every write in progress, then close (safe to call twice)."""
-        if self._writes:
-            await asyncio.gather(*self._writes, return_exceptions=True)
-        db, self._db = self._db, None
-        if db is not None:
-            await db.close()
+        await self._idle.wait()
+        await self._thread.close()
 
     async def __aenter__(self) -> Self:
         await self.open()
@@ -138,10 +136,14 @@ class SQLiteConnection:
 
     # -- plumbing ----------------------------------------------------------------------------
 
-    def _conn(self) -> aiosqlite.Connection:
-        if self._db is None:
+    def _check_open(self) -> None:
+        if not self._thread.is_open:
             raise StoreError("the send record is not open")
-        return self._db
+
+    async def _run(self, body: Tx[T]) -> T:
+        """A read (or anything outside a write transaction), in one trip to the thread."""
+        self._check_open()
+        return await self._thread.run_body(body)
 
     def _now(self) -> str:
         return to_text(self._clock())
@@ -151,69 +153,79 @@ class SQLiteConnection:
 
         Writes that arrive while one is being committed are grouped into the next transaction
         (each in its own savepoint, so one failing body undoes only itself): with many sends
-        recording at once, one fsync serves many callers, and each still returns only after
-        the commit that holds its rows.
+        recording at once, one trip and one fsync serve many callers, and each still returns
+        only after the commit that holds its rows.
         """
-        db = self._conn()
+        self._check_open()
         done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((body, done))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.ensure_future(self._flush(db))
-            self._writes.add(self._flusher)
-            self._flusher.add_done_callback(self._writes.discard)
-        try:
-            return cast(T, await asyncio.shield(done))
-        except asyncio.CancelledError:
-            done.add_done_callback(_log_orphaned_failure)  # nobody is left to see an error
-            raise
+        if not self._committing:
+            self._commit_queued()
+        # A cancelled caller cancels only its wait: the transaction goes on (``_settle``).
+        return cast(T, await done)
 
-    async def _flush(self, db: aiosqlite.Connection) -> None:
-        async with self._lock:
-            while self._queue:
-                batch, self._queue = self._queue, []
-                await self._commit(db, batch)
+    def _commit_queued(self) -> None:
+        """Hand everything queued to the database thread, as one transaction."""
+        batch, self._queue = self._queue, []
+        self._committing = True
+        self._idle.clear()
+        bodies = [body for body, _ in batch]
+        self._thread.submit(
+            functools.partial(_commit, bodies=bodies), functools.partial(self._committed, batch)
+        )
 
-    @staticmethod
-    async def _commit(db: aiosqlite.Connection, batch: list[_Pending]) -> None:
-        results: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
-        try:
-            await db.execute("BEGIN IMMEDIATE")
-            if len(batch) == 1:  # alone in its transaction: no savepoint needed to undo it
-                body, done = batch[0]
-                try:
-                    results.append((done, None, await body(db)))
-                except Exception as exc:
-                    await db.execute("ROLLBACK")
-                    _settle(done, exc)
-                    return
-            for body, done in batch if len(batch) > 1 else ():
-                await db.execute("SAVEPOINT one_write")
-                try:
-                    value = await body(db)
-                except Exception as exc:
-                    await db.execute("ROLLBACK TO one_write")
-                    await db.execute("RELEASE one_write")
-                    results.append((done, exc, None))
-                else:
-                    await db.execute("RELEASE one_write")
-                    results.append((done, None, value))
-            await db.execute("COMMIT")
-        except BaseException as exc:
-            if db.in_transaction:
-                await db.execute("ROLLBACK")
+    def _committed(self, batch: list[_Pending], result: list[_Result] | BaseException) -> None:
+        """On the loop once COMMIT returned (or the transaction failed): answer every caller of
+        that transaction, then commit what was queued meanwhile."""
+        if isinstance(result, BaseException):
+            aborted = result if isinstance(result, Exception) else StoreError("write aborted")
             for _, done in batch:
-                _settle(done, exc if isinstance(exc, Exception) else StoreError("write aborted"))
-            raise
-        for done, error, value in results:  # only now: every caller's rows are committed
-            if error is not None:
-                _settle(done, error)
-            elif not done.done():
-                done.set_result(value)
+                _settle(done, aborted)
+        else:
+            for (_, done), (error, value) in zip(batch, result, strict=True):
+                if error is not None:
+                    _settle(done, error)
+                elif not done.done():
+                    done.set_result(value)
+        if self._queue:
+            self._commit_queued()
+        else:
+            self._committing = False
+            self._idle.set()
 
     async def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
-        db = self._conn()
-        async with self._lock:
-            return await fetch_all(db, sql, params)
+        return await self._run(lambda db: fetch_all(db, sql, params))
 
     def _parked_cutoff(self) -> str:
         return to_text(self._clock() - self.parked_ttl)
+
+
+def _commit(db: SyncDB, bodies: Sequence[Tx[Any]]) -> list[_Result]:
+    """On the database thread: every body in one transaction, each in a savepoint of its own
+    when there are several; returns (error, value) per body once COMMIT has returned."""
+    results: list[_Result] = []
+    try:
+        db.run("BEGIN IMMEDIATE")
+        if len(bodies) == 1:  # alone in its transaction: no savepoint needed to undo it
+            try:
+                results.append((None, run_inline(bodies[0](db))))
+            except Exception as exc:
+                db.run("ROLLBACK")
+                return [(exc, None)]
+        for body in bodies if len(bodies) > 1 else ():
+            db.run("SAVEPOINT one_write")
+            try:
+                value = run_inline(body(db))
+            except Exception as exc:
+                db.run("ROLLBACK TO one_write")
+                db.run("RELEASE one_write")
+                results.append((exc, None))
+            else:
+                db.run("RELEASE one_write")
+                results.append((None, value))
+        db.run("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.run("ROLLBACK")
+        raise
+    return results

@@ -6,18 +6,18 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-import aiosqlite
-
 from bot.store.pages_sql import PagesSql
 from bot.store.sqlite_conn import SQLiteConnection
 from bot.store.sqlite_rows import from_text, to_text
+from bot.store.sqlite_thread import SyncDB
 
 
 class SQLitePages(PagesSql, SQLiteConnection):
     async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
-        async def body(db: aiosqlite.Connection) -> int:
-            async with db.execute(sql, params) as cursor:
-                return int(cursor.rowcount)
+        async def body(db: SyncDB) -> int:
+            cursor = await db.execute(sql, params)
+            await cursor.close()
+            return int(cursor.rowcount)
 
         return await self._write(body)
 

@@ -13,10 +13,9 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from bot.store.base import AppliedStatus, RecipientStatus
 from bot.store.sqlite_rows import chunks, fetch_all, fetch_one, marks, to_text
+from bot.store.sqlite_thread import SyncDB
 from bot.store.status import after_receipt
 
 FAILED_BY_RECEIPT = "the provider reported that the message could not be delivered"
@@ -33,7 +32,7 @@ _BY_MESSAGE_ID = (
 
 
 async def find(
-    db: aiosqlite.Connection, account: str, provider_message_id: str | None, ref: str | None
+    db: SyncDB, account: str, provider_message_id: str | None, ref: str | None
 ) -> sqlite3.Row | None:
     """Our ref is exact, so it is tried first; then the provider's message id."""
     if ref:
@@ -46,7 +45,7 @@ async def find(
 
 
 async def record(
-    db: aiosqlite.Connection,
+    db: SyncDB,
     *,
     account: str,
     provider_message_id: str | None,
@@ -81,7 +80,7 @@ async def record(
 
 
 async def apply(
-    db: aiosqlite.Connection,
+    db: SyncDB,
     recipient: sqlite3.Row,
     *,
     receipt_id: int,
@@ -124,7 +123,7 @@ async def apply(
 
 
 async def claim(
-    db: aiosqlite.Connection,
+    db: SyncDB,
     account: str,
     provider_message_ids: Sequence[str],
     refs: Sequence[str],
@@ -166,7 +165,7 @@ async def claim(
     return applied
 
 
-async def prune(db: aiosqlite.Connection, older_than: str) -> int:
+async def prune(db: SyncDB, older_than: str) -> int:
     """Forget parked receipts received before ``older_than``: their send is not ours, or lost."""
     cursor = await db.execute(
         "DELETE FROM receipts WHERE matched = 0 AND received_at < ?", (older_than,)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-import aiosqlite
-
 from bot.requests import recipient_ref
 from bot.store.base import (
     UNFINISHED_STATES,
@@ -22,6 +20,7 @@ from bot.store.base import (
     UnknownRequest,
 )
 from bot.store.sqlite_rows import fetch_all, fetch_one
+from bot.store.sqlite_thread import SyncDB
 from providers.base import Recipient
 
 Entry = tuple[NewRequest, Sequence[Recipient]]
@@ -46,14 +45,14 @@ _INSERT_RECIPIENT = (
 )
 
 
-async def request_row(db: aiosqlite.Connection, request_id: str) -> sqlite3.Row:
+async def request_row(db: SyncDB, request_id: str) -> sqlite3.Row:
     row = await fetch_one(db, "SELECT * FROM requests WHERE request_id = ?", (request_id,))
     if row is None:
         raise UnknownRequest(request_id)
     return row
 
 
-async def group_rows(db: aiosqlite.Connection, group_id: str) -> list[sqlite3.Row]:
+async def group_rows(db: SyncDB, group_id: str) -> list[sqlite3.Row]:
     """The requests of a broadcast (``broadcast_id``), or the one request with that id."""
     return await fetch_all(
         db,
@@ -74,7 +73,7 @@ def check_entries(entries: Sequence[Entry]) -> None:
 
 
 async def create(
-    db: aiosqlite.Connection, entries: Sequence[Entry], idempotency_key: str | None, now: str
+    db: SyncDB, entries: Sequence[Entry], idempotency_key: str | None, now: str
 ) -> tuple[list[sqlite3.Row], bool]:
     """Insert every request and recipient; or, if the key was used, return that group."""
     if idempotency_key is not None:
@@ -105,9 +104,7 @@ async def create(
     return [await request_row(db, r.request_id) for r, _ in entries], True
 
 
-async def set_state(
-    db: aiosqlite.Connection, request_id: str, state: RequestState, now: str
-) -> RequestState:
+async def set_state(db: SyncDB, request_id: str, state: RequestState, now: str) -> RequestState:
     """Forward only: done and cancelled are final. Returns the state now held."""
     current = RequestState((await request_row(db, request_id))["state"])
     if current is state or STATE_RANK[state] <= STATE_RANK[current]:
@@ -117,7 +114,7 @@ async def set_state(
 
 
 async def transition(
-    db: aiosqlite.Connection,
+    db: SyncDB,
     request_id: str,
     from_state: RequestState,
     to_state: RequestState,
@@ -131,7 +128,7 @@ async def transition(
 
 
 async def _write_state(
-    db: aiosqlite.Connection,
+    db: SyncDB,
     request_id: str,
     state: RequestState,
     now: str,

@@ -11,18 +11,23 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar, cast
 
-import aiosqlite
-
 from bot.store.base import (
     RecipientRecord,
     RequestRecord,
 )
 from bot.store.records import recipient_record as shared_recipient_record
 from bot.store.records import request_record as shared_request_record
+from bot.store.sqlite_thread import SyncDB
 from providers.base import Recipient
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _CHUNK = 500  # well under SQLite's limit on bound parameters per statement
+
+# Recipients of one request by ref, as ``f"... WHERE {BY_REF} IN (?, …)"`` (request id first).
+# The unary ``+`` keeps SQLite's planner off the primary key's request_id prefix, which it
+# otherwise prefers without statistics: that scans every row of the request (1.3 ms a statement
+# at 10,000 recipients) where the unique index on ref finds each row directly.
+BY_REF = "+request_id = ? AND ref"
 
 T = TypeVar("T")
 
@@ -59,23 +64,19 @@ def recipient_record(row: sqlite3.Row) -> RecipientRecord:
     return shared_recipient_record(row, from_text)
 
 
-async def fetch_all(
-    db: aiosqlite.Connection, sql: str, params: Sequence[object] = ()
-) -> list[sqlite3.Row]:
+async def fetch_all(db: SyncDB, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
     """One trip to the connection's thread (execute, fetch and close together)."""
     rows = await db.execute_fetchall(sql, params)
     return cast(list[sqlite3.Row], list(rows))
 
 
-async def fetch_one(
-    db: aiosqlite.Connection, sql: str, params: Sequence[object] = ()
-) -> sqlite3.Row | None:
+async def fetch_one(db: SyncDB, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
     rows = await fetch_all(db, sql, params)
     return rows[0] if rows else None
 
 
 async def match_recipients(
-    db: aiosqlite.Connection, request_id: str, recipients: Sequence[Recipient]
+    db: SyncDB, request_id: str, recipients: Sequence[Recipient]
 ) -> tuple[list[tuple[Recipient, sqlite3.Row]], list[Recipient]]:
     """The stored rows for these recipients (by ref; by address when a caller left ref empty).
 
@@ -92,7 +93,8 @@ async def match_recipients(
                 db,
                 "SELECT r.*, q.account AS account FROM recipients AS r"
                 " JOIN requests AS q ON q.request_id = r.request_id"
-                f" WHERE r.request_id = ? AND r.{column} IN ({marks(len(part))})",
+                f" WHERE {'+' if column == 'ref' else ''}r.request_id = ? AND r.{column}"
+                f" IN ({marks(len(part))})",
                 (request_id, *part),
             )
             for row in rows:

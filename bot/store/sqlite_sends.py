@@ -10,12 +10,11 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import replace
 
-import aiosqlite
-
 from bot.store import sqlite_receipts as receipts
 from bot.store.base import RESTARTED_REASON, RecipientRecord, RecipientStatus
 from bot.store.sqlite_requests import request_row
 from bot.store.sqlite_rows import (
+    BY_REF,
     chunks,
     fetch_all,
     from_text,
@@ -23,12 +22,13 @@ from bot.store.sqlite_rows import (
     match_recipients,
     recipient_record,
 )
+from bot.store.sqlite_thread import SyncDB
 from bot.store.status import AFTER_ATTEMPT_SQL, after_attempt, after_outcome
 from providers.base import Outcome, Recipient
 
 
 async def start_attempt(
-    db: aiosqlite.Connection,
+    db: SyncDB,
     request_id: str,
     recipients: Sequence[Recipient],
     attempt: int,
@@ -47,13 +47,12 @@ async def start_attempt(
     for part in chunks(refs):
         await db.execute(
             "INSERT OR IGNORE INTO attempts (request_id, idx, attempt, started_at)"
-            f" SELECT request_id, idx, ?, ? FROM recipients WHERE request_id = ?"
-            f" AND ref IN ({marks(len(part))})",
+            f" SELECT request_id, idx, ?, ? FROM recipients WHERE {BY_REF} IN ({marks(len(part))})",
             (attempt, now, request_id, *part),
         )
         cursor = await db.execute(
             f"UPDATE recipients SET status = {AFTER_ATTEMPT_SQL}, attempts = MAX(attempts, ?),"
-            f" updated_at = ? WHERE request_id = ? AND ref IN ({marks(len(part))})",
+            f" updated_at = ? WHERE {BY_REF} IN ({marks(len(part))})",
             (attempt, now, request_id, *part),
         )
         marked += cursor.rowcount
@@ -68,20 +67,18 @@ async def start_attempt(
     return unmatched
 
 
-async def _rows_by_ref(
-    db: aiosqlite.Connection, request_id: str, refs: Sequence[str]
-) -> list[sqlite3.Row]:
+async def _rows_by_ref(db: SyncDB, request_id: str, refs: Sequence[str]) -> list[sqlite3.Row]:
     rows: list[sqlite3.Row] = []
     for part in chunks(refs):
         rows += await fetch_all(
             db,
-            f"SELECT * FROM recipients WHERE request_id = ? AND ref IN ({marks(len(part))})",
+            f"SELECT * FROM recipients WHERE {BY_REF} IN ({marks(len(part))})",
             (request_id, *part),
         )
     return rows
 
 
-async def _move_to_sending(db: aiosqlite.Connection, request_id: str, now: str) -> None:
+async def _move_to_sending(db: SyncDB, request_id: str, now: str) -> None:
     await db.execute(
         "UPDATE requests SET state = 'sending', updated_at = ?"
         " WHERE request_id = ? AND state = 'accepted'",
@@ -90,7 +87,7 @@ async def _move_to_sending(db: aiosqlite.Connection, request_id: str, now: str) 
 
 
 async def _start_attempt_by_row(
-    db: aiosqlite.Connection,
+    db: SyncDB,
     request_id: str,
     recipients: Sequence[Recipient],
     attempt: int,
@@ -123,7 +120,7 @@ async def _start_attempt_by_row(
 
 
 async def record_outcomes(
-    db: aiosqlite.Connection, request_id: str, outcomes: Sequence[Outcome], now: str
+    db: SyncDB, request_id: str, outcomes: Sequence[Outcome], now: str
 ) -> list[Recipient]:
     """Write each outcome (never over a receipt's verdict), then apply receipts parked for it."""
     by_recipient = {o.recipient: o for o in outcomes}
@@ -168,7 +165,7 @@ async def record_outcomes(
 
 
 async def recover(
-    db: aiosqlite.Connection, request_id: str, now: str
+    db: SyncDB, request_id: str, now: str
 ) -> tuple[sqlite3.Row, list[RecipientRecord], list[RecipientRecord]]:
     """In flight at a crash -> unknown (never re-sent); returns (request, those, still pending)."""
     await request_row(db, request_id)

@@ -1,7 +1,7 @@
 """What a send writes to the log at LOG_LEVEL=DEBUG, in a real subprocess against the emulators.
 
 SPEC promises phone numbers partly masked in logs, and message text is the sender's business:
-third-party libraries (aiosqlite's SQL parameters, slack_sdk's and aiohttp's request bodies)
+third-party libraries (asyncpg's notices, slack_sdk's and aiohttp's request bodies)
 would print both at DEBUG, so they stay at WARNING whatever LOG_LEVEL says.
 """
 
@@ -33,4 +33,4 @@ async def test_a_debug_send_logs_no_whole_number_and_no_message_text(
         assert TEXT not in run.err
         if fmt == "json":
             loggers = {json.loads(line)["logger"] for line in run.err.splitlines()}
-            assert not {name.split(".")[0] for name in loggers} & {"aiosqlite", "slack_sdk"}
+            assert not {name.split(".")[0] for name in loggers} & {"asyncpg", "slack_sdk"}

@@ -83,7 +83,7 @@ def test_third_party_loggers_stay_at_warning_at_debug() -> None:
     try:
         logs.configure({"LOG_LEVEL": "DEBUG"})
         assert logging.getLogger("bridge.test").isEnabledFor(logging.DEBUG)
-        for name in ("aiosqlite", "slack_sdk.web.async_base_client", "aiohttp.client", "asyncio"):
+        for name in ("asyncpg", "slack_sdk.web.async_base_client", "aiohttp.client", "asyncio"):
             assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
             assert logging.getLogger(name).isEnabledFor(logging.WARNING), name
     finally:

@@ -14,7 +14,6 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import aiosqlite
 import asyncpg
 import pytest
 from aiohttp import web
@@ -23,6 +22,7 @@ from bridge_sandbox.emulators.talkntalk import TalkNTalkState, create_app
 from bot.accounts import open_accounts
 from bot.dispatch import Dispatcher
 from bot.store import Store, UnknownRecipients
+from bot.store.sqlite_thread import SyncDB
 from bot.values import Plan
 from providers import TalkNTalkConfig
 from providers.base import Outcome, Recipient
@@ -32,7 +32,7 @@ from tests.bot.test_store_dispatch import NO_BACKOFF, plan_for
 from tests.conftest import StartApp
 
 DRIVER_METHODS = {
-    aiosqlite.Connection: ("execute", "executemany", "execute_fetchall", "execute_insert"),
+    SyncDB: ("run", "run_many"),  # every SQLite statement goes through one of these
     asyncpg.connection.Connection: ("execute", "executemany", "fetch", "fetchval", "fetchrow"),
 }
 
@@ -42,7 +42,7 @@ def count_statements(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     counts: Counter[str] = Counter()
 
     def counting(method: Callable[..., Any]) -> Callable[..., Any]:
-        many = method.__name__ == "executemany"
+        many = method.__name__ in ("executemany", "run_many")
 
         @functools.wraps(method)
         def wrapper(self: Any, *args: Any, **kw: Any) -> Any:
