@@ -121,3 +121,38 @@ async def test_a_429_in_one_replica_pauses_the_others(stores: list[PostgresStore
     first_in, paused_for = await stores[2].slot_claimer().claim_slots("tnt", 1, 0.2)
     assert 25.0 < paused_for <= 30.0
     assert first_in >= paused_for
+
+
+async def test_two_pacers_with_reserves_keep_slots_apart_in_few_statements(
+    stores: list[PostgresStore],
+) -> None:
+    # A reserve of ten slots: "a high rate" is one whose reserve holds many slots; the slots
+    # stay a minute apart so each still rounds to exactly one lattice point on a loaded machine.
+    clocks = [RecordingClock(), RecordingClock()]
+    pacers = [
+        SharedPacer(
+            "tnt", 1, store.slot_claimer(), clock=clock, headroom=1.0, reserve=10 * INTERVAL
+        )
+        for store, clock in zip(stores, clocks, strict=False)
+    ]
+    assert all(pacer.reserve_slots == 10 for pacer in pacers)
+
+    async def traffic(pacer: SharedPacer) -> None:
+        await asyncio.gather(*(pacer.acquire() for _ in range(20)))  # claims 20 + 10
+        for _ in range(10):  # from the reserve, no round trip
+            await pacer.acquire()
+        await asyncio.gather(*(pacer.acquire() for _ in range(15)))  # claims 15 + 10
+
+    await asyncio.gather(*(traffic(pacer) for pacer in pacers))
+    slots = sorted(slot for clock in clocks for slot in clock.slots)
+    # The very first request went at once (no sleep), on the point before every other.
+    assert len(slots) == 2 * 45 - 1
+    slots.insert(0, slots[0] - INTERVAL)
+    points = [round((slot - slots[0]) / INTERVAL) for slot in slots]
+    assert points == sorted(set(points))  # one request per point, however the two interleave
+    for slot, point in zip(slots, points, strict=True):
+        assert abs(slot - slots[0] - point * INTERVAL) < 1.0
+    # Two claims each (and a pause read or two) for 90 requests.
+    assert sum(pacer.statements for pacer in pacers) <= 8
+    for pacer in pacers:
+        await pacer.aclose()
