@@ -16,6 +16,7 @@ import functools
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -70,9 +71,13 @@ class SQLiteConnection:
         self._migrations = tuple(migrations)
         self._busy_timeout_ms = int(busy_timeout * 1000)
         self._thread = DatabaseThread()
-        self._queue: list[_Pending] = []  # writes for the next transaction
-        self._committing = False  # a transaction is on the database thread
-        self._idle = asyncio.Event()  # set when nothing is being committed (close waits)
+        # Writes for the next transaction, shared with the database thread (under _queue_lock),
+        # which takes them as soon as it has committed the previous ones.
+        self._queue: list[_Pending] = []
+        self._queue_lock = threading.Lock()
+        self._draining = False  # the database thread is committing (under _queue_lock)
+        self._unanswered = 0  # writes whose callers have no answer yet (event loop only)
+        self._idle = asyncio.Event()  # set when that is zero (close waits)
         self._idle.set()
 
     def __repr__(self) -> str:
@@ -153,30 +158,41 @@ class SQLiteConnection:
 
         Writes that arrive while one is being committed are grouped into the next transaction
         (each in its own savepoint, so one failing body undoes only itself): with many sends
-        recording at once, one trip and one fsync serve many callers, and each still returns
-        only after the commit that holds its rows.
+        recording at once, one fsync serves many callers, and each still returns only after
+        the commit that holds its rows. The database thread takes the next group itself, the
+        moment it has committed one, so no turn of the event loop comes between two commits.
         """
         self._check_open()
-        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((body, done))
-        if not self._committing:
-            self._commit_queued()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[Any] = loop.create_future()
+        self._unanswered += 1
+        self._idle.clear()
+        with self._queue_lock:
+            self._queue.append((body, done))
+            start, self._draining = not self._draining, True
+        if start:
+            self._thread.submit(functools.partial(self._drain, loop=loop), _drain_failed)
         # A cancelled caller cancels only its wait: the transaction goes on (``_settle``).
         return cast(T, await done)
 
-    def _commit_queued(self) -> None:
-        """Hand everything queued to the database thread, as one transaction."""
-        batch, self._queue = self._queue, []
-        self._committing = True
-        self._idle.clear()
-        bodies = [body for body, _ in batch]
-        self._thread.submit(
-            functools.partial(_commit, bodies=bodies), functools.partial(self._committed, batch)
-        )
+    def _drain(self, db: SyncDB, *, loop: asyncio.AbstractEventLoop) -> None:
+        """On the database thread: commit what is queued, hand the answers to the loop, and go
+        on while more is queued."""
+        while True:
+            with self._queue_lock:
+                batch, self._queue = self._queue, []
+                if not batch:
+                    self._draining = False
+                    return
+            result: list[_Result] | BaseException
+            try:
+                result = _commit(db, [body for body, _ in batch])
+            except BaseException as exc:  # answered to every caller of this batch
+                result = exc
+            loop.call_soon_threadsafe(self._committed, batch, result)
 
     def _committed(self, batch: list[_Pending], result: list[_Result] | BaseException) -> None:
-        """On the loop once COMMIT returned (or the transaction failed): answer every caller of
-        that transaction, then commit what was queued meanwhile."""
+        """On the loop once COMMIT returned (or the transaction failed): answer every caller."""
         if isinstance(result, BaseException):
             aborted = result if isinstance(result, Exception) else StoreError("write aborted")
             for _, done in batch:
@@ -187,10 +203,8 @@ class SQLiteConnection:
                     _settle(done, error)
                 elif not done.done():
                     done.set_result(value)
-        if self._queue:
-            self._commit_queued()
-        else:
-            self._committing = False
+        self._unanswered -= len(batch)
+        if not self._unanswered:
             self._idle.set()
 
     async def _read(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
@@ -198,6 +212,13 @@ class SQLiteConnection:
 
     def _parked_cutoff(self) -> str:
         return to_text(self._clock() - self.parked_ttl)
+
+
+def _drain_failed(result: object) -> None:
+    """The drain itself cannot fail (each batch's error goes to its callers); if it ever did,
+    say so rather than leave callers waiting in silence."""
+    if isinstance(result, BaseException):
+        log.error("the send record's database thread stopped: %s", result)
 
 
 def _commit(db: SyncDB, bodies: Sequence[Tx[Any]]) -> list[_Result]:
