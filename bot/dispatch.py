@@ -78,6 +78,7 @@ class Dispatcher:
     queue_size: int = 256
     outcome_batch: int | None = None  # outcomes per write; None: the account's max_concurrency
     outcome_delay: float = 0.05  # seconds an outcome may wait in the buffer for others
+    attempt_writes: int = 8  # attempt writes of one send in flight at once (bench/store.py)
     stopping: bool = False  # set by stop_taking_new(): workers finish their batch, take no more
 
     def stop_taking_new(self) -> None:
@@ -104,7 +105,7 @@ class Dispatcher:
         results: asyncio.Queue[list[Outcome] | BaseException | object] = asyncio.Queue(
             self.queue_size
         )
-        claims = AttemptClaims(recorder, plan.request_id)
+        claims = AttemptClaims(recorder, plan.request_id, max_writes=self.attempt_writes)
         buffer = OutcomeBuffer(
             recorder,
             plan.request_id,

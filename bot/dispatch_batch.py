@@ -60,45 +60,59 @@ _Claim = tuple[Sequence[Recipient], asyncio.Future[None]]
 
 
 class AttemptClaims:
-    """Group commit for attempts: every call ready to go out joins the next single write.
+    """Group commit for attempts: the calls ready to go out in one turn share one write.
 
     A worker that holds a slot (and its rate-limit turn) calls ``claim`` and waits. Claims made
-    in the same turn of the event loop, and all those made while the previous write is being
-    committed, go into one ``attempt_started`` per attempt number; each waiter returns only
-    after that write is committed, so no provider call starts before its attempt row exists.
-    Calls that free their slots together (a burst, or a provider with a steady latency) are
-    claimed together, so a 64-wide send writes its attempts in a few statements per batch.
+    in the same turn of the event loop go into one ``attempt_started`` per attempt number; each
+    waiter returns only after that write is committed, so no provider call starts before its
+    attempt row exists. Up to ``max_writes`` such writes are in flight at once; past that,
+    claims wait and join the next one. Why several: with one write at a time every claim also
+    waited for the write before its own, and the calls released together by one commit went
+    out (and came back) as a burst the event loop served one by one (bench/store.py).
     """
 
-    def __init__(self, recorder: AttemptRecorder, request_id: str) -> None:
+    def __init__(self, recorder: AttemptRecorder, request_id: str, *, max_writes: int = 1) -> None:
         self._recorder = recorder
         self._request_id = request_id
+        self._max_writes = max(1, max_writes)
         self._waiting: dict[int, list[_Claim]] = {}
-        self._writer: asyncio.Task[None] | None = None
+        self._writes = 0  # in flight
+        self._starting = False  # a write is about to take what is waiting
 
     async def claim(self, recipients: Sequence[Recipient], attempt: int) -> None:
         """Return once the attempt of ``recipients`` is recorded (raise if it could not be)."""
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(attempt, []).append((recipients, done))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._write_all())  # runs next turn: all join
+        self._start()
         await done
 
-    async def _write_all(self) -> None:
-        while self._waiting:
-            waiting, self._waiting = self._waiting, {}
-            for attempt, claims in sorted(waiting.items()):
-                recipients = [r for batch, _ in claims for r in batch]
-                try:
-                    await self._recorder.attempt_started(self._request_id, recipients, attempt)
-                except Exception as exc:  # every waiter sees it; none of them calls
-                    for _, done in claims:
-                        if not done.done():
-                            done.set_exception(exc)
-                else:
-                    for _, done in claims:
-                        if not done.done():  # a waiter cancelled meanwhile (shutdown) is gone
-                            done.set_result(None)
+    def _start(self) -> None:
+        if self._starting or self._writes >= self._max_writes or not self._waiting:
+            return
+        self._starting = True
+        self._writes += 1
+        task = asyncio.ensure_future(self._write_next())  # runs next turn: all of this one join
+        task.add_done_callback(self._finished)
+
+    def _finished(self, _: object) -> None:
+        self._writes -= 1
+        self._start()
+
+    async def _write_next(self) -> None:
+        self._starting = False
+        waiting, self._waiting = self._waiting, {}
+        for attempt, claims in sorted(waiting.items()):
+            recipients = [r for batch, _ in claims for r in batch]
+            try:
+                await self._recorder.attempt_started(self._request_id, recipients, attempt)
+            except Exception as exc:  # every waiter sees it; none of them calls
+                for _, done in claims:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in claims:
+                    if not done.done():  # a waiter cancelled meanwhile (shutdown) is gone
+                        done.set_result(None)
 
 
 class OutcomeBuffer:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -197,3 +199,41 @@ async def test_every_call_reaches_the_provider_after_its_attempt_row_is_committe
     assert max(recorder.attempt_writes) > 1
     assert len(recorder.attempt_writes) < 40
     assert len(recorder.outcome_writes) < 40
+
+
+async def test_a_claim_is_one_trip_to_the_database_and_a_lookup_uses_the_ref_index(
+    store: Store, backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Why: each trip waits a turn of a busy event loop; a claim sits between a recipient's turn
+    and its call. PostgreSQL: one statement, and no reset query when the connection goes back
+    to the pool. SQLite: its statements go to the database thread together (one trip)."""
+    to = recipients("R1", 2000)
+    await store.create_request(new_request("R1"), to, None)
+    counts = count_statements(monkeypatch)
+
+    await store.attempt_started("R1", to[:10], 1)
+
+    if backend.kind == "postgresql":
+        assert counts["statements"] == 1
+    else:
+        assert counts["statements"] <= 5  # BEGIN, three statements, COMMIT: in one trip
+    assert await statuses(backend) == {"in_flight": 10, "pending": 1990}
+
+
+async def test_sqlite_finds_recipients_by_ref_through_the_unique_index(tmp_path: Path) -> None:
+    """Without statistics SQLite preferred the primary key's request_id prefix and read every
+    row of the request for each lookup by ref (1.3 ms a statement at 10,000 recipients)."""
+    from bot.store.sqlite import SQLiteStore
+    from bot.store.sqlite_rows import BY_REF, marks
+
+    path = tmp_path / "plan.db"
+    async with SQLiteStore(path) as store:  # the real schema
+        await store.create_request(new_request("R1"), recipients("R1", 50), None)
+    with sqlite3.connect(path) as db:
+        plan = db.execute(
+            f"EXPLAIN QUERY PLAN SELECT idx FROM recipients WHERE {BY_REF} IN ({marks(10)})",
+            ("R1", *(f"R1-{i}" for i in range(10))),  # a claim of ten
+        ).fetchall()
+    assert [row[-1] for row in plan] == [
+        "SEARCH recipients USING INDEX sqlite_autoindex_recipients_1 (ref=?)"
+    ]
