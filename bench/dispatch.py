@@ -34,6 +34,7 @@ from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 
 from bot.accounts import RATE_HEADROOM, open_accounts
 from bot.dispatch import Dispatcher
+from bot.metrics import REGISTRY
 from bot.values import Plan
 from providers import AnyProviderConfig, AutoKonnectConfig, TalkNTalkConfig
 from providers.base import Message, OutcomeStatus, Recipient, Route, Service
@@ -100,8 +101,12 @@ async def bridge_run(spec: dict[str, Any]) -> dict[str, Any]:
         wall = time.perf_counter() - started
     counts = dict(Counter(outcome.status.value for outcome in outcomes))
     retries = sum(o.attempts - 1 for o in outcomes)  # one recipient a call: each is a 429 seen
+    label = {"provider": provider}  # how long calls waited for their (null) attempt record
+    waited = REGISTRY.get_sample_value("bridge_attempt_record_seconds_sum", label)
+    claims = REGISTRY.get_sample_value("bridge_attempt_record_seconds_count", label)
     return {"wall": wall, "outcomes": counts, "retries": retries,
-            "baseline_mb": baseline, "peak_mb": rss_mb()}  # fmt: skip
+            "baseline_mb": baseline, "peak_mb": rss_mb(),
+            "claim_wait": (waited or 0.0) / claims if claims else None}  # fmt: skip
 
 
 async def run_bridge(spec: dict[str, Any], *, child: bool) -> dict[str, Any]:

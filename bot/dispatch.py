@@ -227,7 +227,8 @@ class Dispatcher:
             await account.limiter.acquire(max_pause=self.retry.max_retry_after)
             if self.stopping:  # shutdown began while we waited our turn: leave it pending
                 raise DispatchStopped("stopped before this batch was attempted")
-            await claims.claim(batch, attempt_no)  # committed, with the others going out now
+            with metrics.ATTEMPT_RECORD_WAIT.labels(account.name).time():
+                await claims.claim(batch, attempt_no)  # committed, with the others going out now
             started = time.monotonic()
             result_kind = "ok"
             try:

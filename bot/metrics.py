@@ -28,6 +28,15 @@ PROVIDER_LATENCY = Histogram(
     registry=REGISTRY,
 )
 
+ATTEMPT_RECORD_WAIT = Histogram(
+    "bridge_attempt_record_seconds",
+    "How long a provider call waited for its attempt to be recorded, by provider account: "
+    "the send record's share of every call (it is on the path to the provider).",
+    ["provider"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+    registry=REGISTRY,
+)
+
 PROVIDER_ATTEMPTS = Counter(
     "bridge_provider_attempts_total",
     "Provider HTTP attempts by provider account and result (ok, retryable, ambiguous, permanent).",

@@ -39,6 +39,7 @@ async def test_metrics_count_requests_messages_and_provider_latency(bridge: Brid
     assert 'bridge_requests_total{outcome="rejected",surface="slash"}' in text
     assert 'bridge_messages_total{outcome="sent",provider="tnt"}' in text
     assert 'bridge_provider_request_seconds_count{provider="tnt",result="ok"}' in text
+    assert 'bridge_attempt_record_seconds_count{provider="tnt"}' in text
     for key in ("tnt-sandbox-key", "ak-sandbox-key", "kal-sandbox-key"):
         assert key not in text
 
