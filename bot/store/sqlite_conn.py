@@ -176,20 +176,22 @@ class SQLiteConnection:
         return cast(T, await done)
 
     def _drain(self, db: SyncDB, *, loop: asyncio.AbstractEventLoop) -> None:
-        """On the database thread: commit what is queued, hand the answers to the loop, and go
-        on while more is queued."""
-        while True:
-            with self._queue_lock:
-                batch, self._queue = self._queue, []
-                if not batch:
-                    self._draining = False
-                    return
-            result: list[_Result] | BaseException
-            try:
-                result = _commit(db, [body for body, _ in batch])
-            except BaseException as exc:  # answered to every caller of this batch
-                result = exc
-            loop.call_soon_threadsafe(self._committed, batch, result)
+        """On the database thread: commit what is queued and hand the answers to the loop. If
+        more was queued meanwhile, the next round is queued on the thread behind any read
+        submitted in between, so a long run of writes never starves reads."""
+        with self._queue_lock:
+            batch, self._queue = self._queue, []
+        result: list[_Result] | BaseException
+        try:
+            result = _commit(db, [body for body, _ in batch])
+        except BaseException as exc:  # answered to every caller of this batch
+            result = exc
+        with self._queue_lock:
+            more = self._draining = bool(self._queue)
+        if more:
+            drain = functools.partial(self._drain, loop=loop)
+            self._thread.submit(drain, _drain_failed, loop=loop)
+        loop.call_soon_threadsafe(self._committed, batch, result)
 
     def _committed(self, batch: list[_Pending], result: list[_Result] | BaseException) -> None:
         """On the loop once COMMIT returned (or the transaction failed): answer every caller."""

@@ -125,13 +125,18 @@ class DatabaseThread:
         return await asyncio.get_running_loop().run_in_executor(self._executor, job, db)
 
     def submit(
-        self, job: Callable[[SyncDB], T], then: Callable[[T | BaseException], object]
+        self,
+        job: Callable[[SyncDB], T],
+        then: Callable[[T | BaseException], object],
+        *,
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         """Run ``job`` on the thread and hand its result (or exception) to ``then`` on the
-        event loop: one turn of the loop after the job ends, with nothing awaiting in between."""
+        event loop: one turn of the loop after the job ends, with nothing awaiting in between.
+        ``loop`` is given by a job on the thread queuing what follows it (no loop runs there)."""
         if self._executor is None or self._db is None:
             raise RuntimeError("the database thread is not open")
-        loop, db = asyncio.get_running_loop(), self._db
+        loop, db = loop or asyncio.get_running_loop(), self._db
 
         def work() -> None:
             result: T | BaseException

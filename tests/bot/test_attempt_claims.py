@@ -16,7 +16,6 @@ import pytest
 
 from bot.dispatch_batch import AttemptClaims
 from bot.store import SQLiteStore
-from bot.store.sqlite_thread import DatabaseThread, run_inline
 from providers.base import Recipient
 from tests.bot.store_fixtures import new_request, recipients
 
@@ -80,24 +79,3 @@ async def test_a_claim_whose_write_fails_raises_and_its_call_is_never_made(tmp_p
         claims = AttemptClaims(store, "R2", max_writes=2)  # no such request
         with pytest.raises(LookupError):
             await claims.claim(recipients("R2", 1), 1)
-
-
-async def test_a_store_operation_may_await_only_the_database(tmp_path: Path) -> None:
-    """The database thread drives an operation to its end in one go: an operation that waited
-    on anything else would never finish there, so it is refused with a clear error."""
-
-    async def waits_on_the_loop(db: object) -> None:
-        await asyncio.sleep(0)
-
-    with pytest.raises(RuntimeError, match="awaited something other than the database"):
-        run_inline(waits_on_the_loop(None))
-
-    thread = DatabaseThread()
-    await thread.open(tmp_path / "x.db")
-    try:
-        with pytest.raises(RuntimeError, match="other than the database"):
-            await thread.run_body(waits_on_the_loop)
-        assert await thread.run(lambda db: db.conn.execute("SELECT 41 + 1").fetchone()[0]) == 42
-    finally:
-        await thread.close()
-    await thread.close()  # twice is fine
