@@ -4,6 +4,10 @@ Why one loop per process, driven by the runtime's clock: the page rows hold ever
 (``next_at``), so the loop only asks the store what is due and claims it (compare-and-set);
 a restart, or a second replica on the same PostgreSQL database, picks up where the other left
 off, at most one tick late, and never runs a move twice.
+
+The loop also gives a page its root message if the start never recorded one (the process died
+between recording the page and posting, or Slack refused the post): after ``takeover_after``,
+so the starting replica's own post is not raced, one replica claims it (``restore_root``).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import logging
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -70,6 +74,10 @@ class PagingService:
         self.engine = Engine(settings, store, service, clock, links, command)
         self.command = command
         self.tick_seconds = tick
+        # How long a page may go without a recorded root message before a scheduler posts it,
+        # and how long that scheduler's claim lasts: as for a send's owner, a starting replica
+        # not done within takeover_after is taken to be gone.
+        self.root_grace: timedelta = settings.defaults.takeover_after
         self._loop: asyncio.Task[None] | None = None
 
     # --- pages ----------------------------------------------------------------------------------
@@ -193,10 +201,30 @@ class PagingService:
             if any(not e.posted for e in events):
                 self.refresh_later(page.page_id)
 
+        async def restore_root(page: PageRecord) -> None:
+            async with slots:
+                restored = await self.slack.restore_root(page, self.clock, self.root_grace)
+            if restored:
+                self.refresh_later(page.page_id)  # the steps and events so far, in its thread
+
         due = await self.store.due_pages(self.clock())
         moved = sum(await asyncio.gather(*(move(page) for page in due)))
-        await asyncio.gather(*(fall_back(page) for page in await self.store.active_pages()))
+        active = await self.store.active_pages()
+        now = self.clock()
+        rootless = [page for page in active if self._root_overdue(page, now)]
+        await asyncio.gather(
+            *(fall_back(page) for page in active), *(restore_root(page) for page in rootless)
+        )
         return moved
+
+    def _root_overdue(self, page: PageRecord, now: datetime) -> bool:
+        """A page whose root message should be there by now and is not, claimed by nobody."""
+        return (
+            page.slack_channel is not None
+            and page.root_ts is None
+            and page.created_at + self.root_grace <= now
+            and (page.root_claimed_until is None or page.root_claimed_until <= now)
+        )
 
     async def _run(self) -> None:
         while True:

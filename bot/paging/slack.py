@@ -4,6 +4,11 @@ final state) and the thread that keeps the timeline.
 Why rebuilt from the record every time: receipts, steps, fallbacks and acks arrive from many
 tasks (and replicas); rendering the whole message from the page tables makes the last update
 right whatever the order. Timeline events are posted once each (claimed in the store).
+
+Why the root message carries metadata naming the page: it is posted, then its ts recorded; a
+process that dies between the two (or a post Slack refused) leaves a page with no root recorded,
+and nothing refreshes a page without one. The scheduler then calls ``restore_root``: one replica
+claims the page in the store, adopts a root found by its metadata, or else posts one.
 """
 
 from __future__ import annotations
@@ -11,11 +16,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.report_roots import RootKind, find_root, root_metadata
 from bot.slack import ids
 from bot.slack.mrkdwn import Mrkdwn, button, context, escape, md, section
 from bot.store.base import Store
@@ -26,6 +34,9 @@ from config import Settings
 log = logging.getLogger(__name__)
 # A person is ``{name}``; literal braces were doubled when the event was recorded (``lit``).
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+PAGE_ROOT = RootKind("bridge_page", "page_id")  # the metadata on a page's root message
+# What a call to Slack raises when Slack, or the way to it, fails: logged in one line.
+SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError)
 
 
 def who(settings: Settings, name: str) -> Mrkdwn:
@@ -173,15 +184,72 @@ class PageSlack:
         if page.slack_channel is None:
             return
         try:
-            answer = await self.client.chat_postMessage(
-                channel=page.slack_channel,
-                text=md("Page {}: {}", page.page_id, page.text),
-                blocks=root_blocks(self.settings, page, []),
+            await self._post_root(page, page.slack_channel)
+        except SLACK_FAILURES as exc:
+            log.warning("could not post page %s: %s", page.page_id, _error(exc))
+
+    async def _post_root(self, page: PageRecord, channel: str) -> None:
+        answer = await self.client.chat_postMessage(
+            channel=channel,
+            text=md("Page {}: {}", page.page_id, page.text),
+            blocks=root_blocks(self.settings, page, []),
+            metadata=root_metadata(page.page_id, PAGE_ROOT),
+        )
+        await self._record_root(page.page_id, str(answer["channel"]), str(answer["ts"]))
+
+    async def _record_root(self, page_id: str, channel: str, ts: str) -> None:
+        if not await self.store.set_page_root(page_id, channel, ts):
+            recorded = await self.store.get_page(page_id)
+            if recorded is not None and recorded.root_ts != ts:
+                log.warning("page %s has two root messages; %s is left", page_id, ts)
+
+    async def restore_root(
+        self, page: PageRecord, clock: Callable[[], datetime], hold: timedelta
+    ) -> bool:
+        """Give a page whose root message was never recorded its root: claim it in the store
+        (one replica wins), adopt a root found by its metadata (posted by someone who died
+        before recording it), or else post one. True if the page has its root now; False if
+        another replica holds the claim or Slack failed (a later tick tries again once the
+        claim, held for ``hold``, runs out)."""
+        channel = page.slack_channel
+        if channel is None or page.root_ts is not None:
+            return False
+        until = clock() + hold
+        if not await self.store.claim_page_root(page.page_id, clock(), until):
+            return False
+        try:
+            ts = await self._earlier_root(page.page_id, channel)
+            if ts is not None:
+                await self._record_root(page.page_id, channel, ts)
+                log.info("page %s: adopted its root message %s", page.page_id, ts)
+                return True
+            # Still ours? The lookup may have outlasted the claim and another replica taken it.
+            if not await self.store.claim_page_root(
+                page.page_id, clock(), clock() + hold, held=until
+            ):
+                return False
+            await self._post_root(page, channel)  # the refresh after it brings it up to date
+        except SLACK_FAILURES as exc:
+            log.warning(
+                "could not post page %s's missing root message (%s); trying again in %s",
+                page.page_id,
+                _error(exc),
+                hold,
             )
+            return False
+        log.info("page %s: posted its missing root message", page.page_id)
+        return True
+
+    async def _earlier_root(self, page_id: str, channel: str) -> str | None:
+        try:
+            return await find_root(self.client, channel, None, page_id, PAGE_ROOT)
         except SlackApiError as exc:
-            log.warning("could not post page %s: %s", page.page_id, exc.response.get("error"))
-            return
-        await self.store.set_page_root(page.page_id, str(answer["channel"]), str(answer["ts"]))
+            if _error(exc) != "missing_scope":
+                raise
+            # Never able to look (no channels:history): post, or the page is never seen. A root
+            # posted but not recorded then shows twice.
+            log.warning("cannot look for page %s's root message: missing_scope", page_id)
+            return None
 
     async def refresh(self, page_id: str) -> None:
         """Bring the root message and the thread up to date with the record (only from the
@@ -207,10 +275,17 @@ class PageSlack:
                         text=with_names(self.settings, event.text),
                     )
         except SlackApiError as exc:
-            log.warning("could not update page %s: %s", page_id, exc.response.get("error"))
+            log.warning("could not update page %s: %s", page_id, _error(exc))
 
     async def _status(self, send: PageSend) -> RecipientStatus | None:
         for recipient in await self.store.recipients(send.request_id):
             if recipient.ref == send.ref:
                 return recipient.status
         return None
+
+
+def _error(exc: Exception) -> str:
+    """Slack's error code, or what went wrong on the way to Slack."""
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return str(exc.response.get("error"))
+    return type(exc).__name__

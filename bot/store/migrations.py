@@ -12,7 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.store.base import SchemaTooNew, StoreError
-from bot.store.pages_schema import SQLITE_V5, SQLITE_V7, V5_DESCRIPTION, V7_DESCRIPTION
+from bot.store.pages_schema import (
+    SQLITE_V5,
+    SQLITE_V7,
+    SQLITE_V8,
+    V5_DESCRIPTION,
+    V7_DESCRIPTION,
+    V8_DESCRIPTION,
+)
 from bot.store.sqlite_thread import SyncDB
 
 
@@ -146,6 +153,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, V5_DESCRIPTION, SQLITE_V5, rebuilds=True),
     Migration(6, "send_leases (replicas own sends)", _V6),
     Migration(7, V7_DESCRIPTION, SQLITE_V7),
+    Migration(8, V8_DESCRIPTION, SQLITE_V8),
 )
 
 

@@ -46,6 +46,8 @@ class PageRecord:
     acknowledged_at: datetime | None
     ended_at: datetime | None
     idempotency_key: str | None = None
+    # A scheduler's claim on posting the missing root message, until then (``claim_page_root``).
+    root_claimed_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ class PageEvent:
 
 
 class PageStore(Protocol):
-    """The page tables (migrations v5, v7). Every write commits before it returns."""
+    """The page tables (migrations v5, v7, v8). Every write commits before it returns."""
 
     async def create_page(self, page: NewPage) -> PageRecord:
         """Record a new page — or, if a page with its ``idempotency_key`` exists, return that
@@ -111,7 +113,18 @@ class PageStore(Protocol):
         """First acknowledgement wins: True if this one moved the page from active."""
         ...
 
-    async def set_page_root(self, page_id: str, channel: str, ts: str) -> None: ...
+    async def claim_page_root(
+        self, page_id: str, now: datetime, until: datetime, held: datetime | None = None
+    ) -> bool:
+        """Claim posting the root message of a page that has none recorded, until ``until``:
+        True for one caller while nobody's claim runs past ``now``. With ``held`` (the
+        ``until`` of the caller's claim) it is renewed instead, only if no one took it over."""
+        ...
+
+    async def set_page_root(self, page_id: str, channel: str, ts: str) -> bool:
+        """Record the root message, unless one is recorded already (the first one stays):
+        True if this one was recorded."""
+        ...
 
     async def add_page_send(self, send: PageSend) -> bool:
         """Record a send; False if that (round, step, person, via) was recorded already."""

@@ -169,3 +169,11 @@ POSTGRES_V7 = (
     _IN_ORDER,
 )
 V7_DESCRIPTION = "page_events.seq (timeline order); pages.idempotency_key"
+
+# v8: a page's missing root message is posted again by one scheduler. ``root_claimed_until`` is
+# that scheduler's claim (a compare-and-set, as ``claim_page``'s lease on ``next_at``): nobody
+# else tries until it has passed, and a claimer that died leaves it to run out.
+_ROOT_CLAIM = "ALTER TABLE pages ADD COLUMN root_claimed_until {ts}"
+SQLITE_V8 = (_ROOT_CLAIM.format(ts="TEXT"),)
+POSTGRES_V8 = (_ROOT_CLAIM.format(ts="TIMESTAMPTZ"),)
+V8_DESCRIPTION = "pages.root_claimed_until (a missing root message is re-posted once)"

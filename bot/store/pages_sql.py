@@ -53,6 +53,7 @@ class PagesSql:
             acknowledged_at=self._opt_dt(row["acknowledged_at"]),
             ended_at=self._opt_dt(row["ended_at"]),
             idempotency_key=row["idempotency_key"],
+            root_claimed_until=self._opt_dt(row["root_claimed_until"]),
         )
 
     async def create_page(self, page: NewPage) -> PageRecord:
@@ -138,10 +139,28 @@ class PagesSql:
             )
         )
 
-    async def set_page_root(self, page_id: str, channel: str, ts: str) -> None:
-        await self._page_exec(
-            "UPDATE pages SET slack_channel = ?, root_ts = ? WHERE page_id = ?",
-            (channel, ts, page_id),
+    async def claim_page_root(
+        self, page_id: str, now: datetime, until: datetime, held: datetime | None = None
+    ) -> bool:
+        if held is None:
+            claim, args = "(root_claimed_until IS NULL OR root_claimed_until <= ?)", self._ts(now)
+        else:
+            claim, args = "root_claimed_until = ?", self._ts(held)
+        return bool(
+            await self._page_exec(
+                "UPDATE pages SET root_claimed_until = ? WHERE page_id = ?"
+                f" AND slack_channel IS NOT NULL AND root_ts IS NULL AND {claim}",
+                (self._ts(until), page_id, args),
+            )
+        )
+
+    async def set_page_root(self, page_id: str, channel: str, ts: str) -> bool:
+        return bool(
+            await self._page_exec(
+                "UPDATE pages SET slack_channel = ?, root_ts = ?"
+                " WHERE page_id = ? AND root_ts IS NULL",
+                (channel, ts, page_id),
+            )
         )
 
     async def add_page_send(self, send: PageSend) -> bool:

@@ -14,7 +14,14 @@ from collections.abc import Sequence
 
 from bot.store.base import SchemaTooNew, StoreError
 from bot.store.migrations import Migration, check_versions, latest_version
-from bot.store.pages_schema import POSTGRES_V5, POSTGRES_V7, V5_DESCRIPTION, V7_DESCRIPTION
+from bot.store.pages_schema import (
+    POSTGRES_V5,
+    POSTGRES_V7,
+    POSTGRES_V8,
+    V5_DESCRIPTION,
+    V7_DESCRIPTION,
+    V8_DESCRIPTION,
+)
 from bot.store.postgres_rows import Conn
 
 _STATUS = "('pending', 'in_flight', 'sent', 'failed', 'unknown', 'delivered', 'read')"
@@ -150,6 +157,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, V5_DESCRIPTION, POSTGRES_V5),
     Migration(6, "send_leases (replicas own sends)", _V6),
     Migration(7, V7_DESCRIPTION, POSTGRES_V7),
+    Migration(8, V8_DESCRIPTION, POSTGRES_V8),
 )
 
 _VERSIONS_TABLE = """

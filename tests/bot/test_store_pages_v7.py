@@ -77,6 +77,6 @@ async def test_a_v6_record_upgrades_in_place_keeping_its_pages_and_timeline(
         ]
         keyed = await store.create_page(replace(new_page("PNEW00001"), idempotency_key="k"))
         assert keyed.idempotency_key == "k"
-    assert await backend.version() == latest_version() == 7
+    assert await backend.version() == latest_version() >= 7
     assert "seq" in await backend.columns("page_events")
     assert "idempotency_key" in await backend.columns("pages")
