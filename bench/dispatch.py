@@ -101,12 +101,18 @@ async def bridge_run(spec: dict[str, Any]) -> dict[str, Any]:
         wall = time.perf_counter() - started
     counts = dict(Counter(outcome.status.value for outcome in outcomes))
     retries = sum(o.attempts - 1 for o in outcomes)  # one recipient a call: each is a 429 seen
-    label = {"provider": provider}  # how long calls waited for their (null) attempt record
-    waited = REGISTRY.get_sample_value("bridge_attempt_record_seconds_sum", label)
-    claims = REGISTRY.get_sample_value("bridge_attempt_record_seconds_count", label)
     return {"wall": wall, "outcomes": counts, "retries": retries,
             "baseline_mb": baseline, "peak_mb": rss_mb(),
-            "claim_wait": (waited or 0.0) / claims if claims else None}  # fmt: skip
+            "claim_wait": attempt_record_wait(provider)}  # fmt: skip
+
+
+def attempt_record_wait(account: str) -> float | None:
+    """Mean seconds this process's calls through ``account`` waited for their attempt to be
+    recorded (``bridge_attempt_record_seconds``); None if it made none. bench/store.py too."""
+    label = {"provider": account}
+    waited = REGISTRY.get_sample_value("bridge_attempt_record_seconds_sum", label)
+    calls = REGISTRY.get_sample_value("bridge_attempt_record_seconds_count", label)
+    return (waited or 0.0) / calls if calls else None
 
 
 async def run_bridge(spec: dict[str, Any], *, child: bool) -> dict[str, Any]:

@@ -114,11 +114,9 @@ def child(argv: list[str], out: str) -> int:
     counts: Counter[str] = Counter()
     count_statements(counts)
     code = main(argv)
-    from bot.metrics import REGISTRY
+    from dispatch import attempt_record_wait  # bench/dispatch.py, beside this script
 
-    waited = REGISTRY.get_sample_value("bridge_attempt_record_seconds_sum", {"provider": "tnt"})
-    claims = REGISTRY.get_sample_value("bridge_attempt_record_seconds_count", {"provider": "tnt"})
-    claim_wait = (waited or 0.0) / claims if claims else None
+    claim_wait = attempt_record_wait("tnt")
     Path(out).write_text(
         json.dumps({"code": code, "statements": sum(counts.values()), "claim_wait": claim_wait})
     )

@@ -24,6 +24,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.report_roots import earlier_root, root_metadata
 from bot.slack import summary
+from bot.slack.failures import slack_error
 from bot.slack.mrkdwn import Mrkdwn, md
 from bot.store.base import RecipientStatus, Store
 from bot.store.leases import Lease, LeaseBook, LeaseLost
@@ -35,10 +36,6 @@ FINAL_ATTEMPTS = 4  # for the final summary, on top of slack_sdk's own rate-limi
 CONTENT_ERRORS = frozenset(
     {"invalid_blocks", "invalid_blocks_format", "msg_too_long", "msg_blocks_too_long"}
 )
-
-
-def _error(exc: SlackApiError) -> str:
-    return str(exc.response.get("error") if exc.response is not None else "error")
 
 
 @dataclass
@@ -108,7 +105,7 @@ class Reporter:
                         root_metadata(group.group_id),
                     )
             except SlackApiError as exc:
-                await self._tell_sender(group, _error(exc), views[0].record.user_id)
+                await self._tell_sender(group, slack_error(exc), views[0].record.user_id)
                 return
             group.root_ts = ts
             for request_id in group.request_ids:
@@ -143,10 +140,10 @@ class Reporter:
                 metadata=metadata,
             )
         except SlackApiError as exc:
-            if _error(exc) not in CONTENT_ERRORS:
+            if slack_error(exc) not in CONTENT_ERRORS:
                 raise
             log.warning(
-                "Slack refused the blocks; posting plain text", extra={"error": _error(exc)}
+                "Slack refused the blocks; posting plain text", extra={"error": slack_error(exc)}
             )
             response = await self._client.chat_postMessage(
                 channel=channel,
@@ -188,7 +185,7 @@ class Reporter:
         except SlackApiError as exc:
             log.warning(
                 "could not tell the sender either",
-                extra={"group": group.group_id, "error": _error(exc)},
+                extra={"group": group.group_id, "error": slack_error(exc)},
             )
 
     async def refresh_soon(self, group: Group) -> None:
@@ -240,7 +237,7 @@ class Reporter:
                 await self._update(group.channel, group.root_ts, views, group.title)
                 return
             except SlackApiError as exc:
-                error = _error(exc)
+                error = slack_error(exc)
                 log.warning(
                     "could not update the summary",
                     extra={"group": group.group_id, "error": error, "attempt": attempt + 1},
@@ -260,7 +257,7 @@ class Reporter:
                 channel=channel, ts=ts, text=text, blocks=summary.root_blocks(views, title)
             )
         except SlackApiError as exc:
-            if _error(exc) not in CONTENT_ERRORS:
+            if slack_error(exc) not in CONTENT_ERRORS:
                 raise
             await self._client.chat_update(channel=channel, ts=ts, text=text, blocks=[])
 
@@ -303,7 +300,7 @@ class Reporter:
                 await self._post(group.channel, thread, text, blocks)
             except SlackApiError as exc:
                 what = f"the failure list of {request_id}"
-                await self._tell_sender(group, _error(exc), record.user_id, what)
+                await self._tell_sender(group, slack_error(exc), record.user_id, what)
 
     async def note(self, group: Group, text: str) -> None:
         """A plain reply in the group's thread (internal errors, recovery notices)."""

@@ -17,6 +17,8 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack.failures import slack_error
+
 log = logging.getLogger(__name__)
 
 PAGES = 10  # of 200 messages each, newest first: a takeover comes minutes after the post
@@ -80,9 +82,8 @@ async def earlier_root(
     try:
         return await find_root(client, channel, thread_ts, group_id)
     except SlackApiError as exc:
-        error = exc.response.get("error") if exc.response is not None else "error"
         log.warning(
             "could not look for an earlier root message; posting a new one",
-            extra={"group": group_id, "error": str(error)},
+            extra={"group": group_id, "error": slack_error(exc)},
         )
         return None

@@ -19,12 +19,12 @@ import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.report_roots import RootKind, find_root, root_metadata
 from bot.slack import ids
+from bot.slack.failures import SLACK_FAILURES, slack_error
 from bot.slack.mrkdwn import Mrkdwn, button, context, escape, md, section
 from bot.store.base import Store
 from bot.store.pages_base import PageRecord, PageSend
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 # A person is ``{name}``; literal braces were doubled when the event was recorded (``lit``).
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 PAGE_ROOT = RootKind("bridge_page", "page_id")  # the metadata on a page's root message
-# What a call to Slack raises when Slack, or the way to it, fails: logged in one line.
-SLACK_FAILURES = (SlackApiError, aiohttp.ClientError, TimeoutError)
 
 
 def who(settings: Settings, name: str) -> Mrkdwn:
@@ -186,7 +184,7 @@ class PageSlack:
         try:
             await self._post_root(page, page.slack_channel)
         except SLACK_FAILURES as exc:
-            log.warning("could not post page %s: %s", page.page_id, _error(exc))
+            log.warning("could not post page %s: %s", page.page_id, slack_error(exc))
 
     async def _post_root(self, page: PageRecord, channel: str) -> None:
         answer = await self.client.chat_postMessage(
@@ -233,7 +231,7 @@ class PageSlack:
             log.warning(
                 "could not post page %s's missing root message (%s); trying again in %s",
                 page.page_id,
-                _error(exc),
+                slack_error(exc),
                 hold,
             )
             return False
@@ -244,7 +242,7 @@ class PageSlack:
         try:
             return await find_root(self.client, channel, None, page_id, PAGE_ROOT)
         except SlackApiError as exc:
-            if _error(exc) != "missing_scope":
+            if slack_error(exc) != "missing_scope":
                 raise
             # Never able to look (no channels:history): post, or the page is never seen. A root
             # posted but not recorded then shows twice.
@@ -275,17 +273,10 @@ class PageSlack:
                         text=with_names(self.settings, event.text),
                     )
         except SlackApiError as exc:
-            log.warning("could not update page %s: %s", page_id, _error(exc))
+            log.warning("could not update page %s: %s", page_id, slack_error(exc))
 
     async def _status(self, send: PageSend) -> RecipientStatus | None:
         for recipient in await self.store.recipients(send.request_id):
             if recipient.ref == send.ref:
                 return recipient.status
         return None
-
-
-def _error(exc: Exception) -> str:
-    """Slack's error code, or what went wrong on the way to Slack."""
-    if isinstance(exc, SlackApiError) and exc.response is not None:
-        return str(exc.response.get("error"))
-    return type(exc).__name__

@@ -170,8 +170,7 @@ def check_versions(migrations: Sequence[Migration]) -> None:
 
 async def schema_version(db: SyncDB) -> int:
     rows = await db.execute_fetchall("PRAGMA user_version")
-    row = rows[0] if rows else None
-    return int(row[0]) if row else 0
+    return int(rows[0][0]) if rows else 0
 
 
 async def migrate(db: SyncDB, migrations: Sequence[Migration] = MIGRATIONS) -> int:

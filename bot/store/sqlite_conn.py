@@ -17,7 +17,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -27,12 +27,11 @@ from bot.store import sqlite_receipts as receipts
 from bot.store.base import StoreError
 from bot.store.migrations import MIGRATIONS, Migration, migrate
 from bot.store.sqlite_rows import fetch_all, fetch_one, to_text, utcnow
-from bot.store.sqlite_thread import DatabaseThread, SyncDB, run_inline
+from bot.store.sqlite_thread import Body, DatabaseThread, SyncDB, run_inline
 
 DEFAULT_PATH = "var/bridge.db"
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Tx = Callable[[SyncDB], Coroutine[Any, Any, T]]
 
 
 def default_path() -> str:
@@ -40,7 +39,7 @@ def default_path() -> str:
     return os.environ.get("BRIDGE_DB") or DEFAULT_PATH
 
 
-_Pending = tuple[Tx[Any], asyncio.Future[Any]]
+_Pending = tuple[Body[Any], asyncio.Future[Any]]
 _Result = tuple[BaseException | None, Any]
 
 
@@ -145,7 +144,7 @@ class SQLiteConnection:
         if not self._thread.is_open:
             raise StoreError("the send record is not open")
 
-    async def _run(self, body: Tx[T]) -> T:
+    async def _run(self, body: Body[T]) -> T:
         """A read (or anything outside a write transaction), in one trip to the thread."""
         self._check_open()
         return await self._thread.run_body(body)
@@ -153,7 +152,7 @@ class SQLiteConnection:
     def _now(self) -> str:
         return to_text(self._clock())
 
-    async def _write(self, body: Tx[T]) -> T:
+    async def _write(self, body: Body[T]) -> T:
         """Run ``body`` in a committed transaction; it completes even if the caller is cancelled.
 
         Writes that arrive while one is being committed are grouped into the next transaction
@@ -223,7 +222,7 @@ def _drain_failed(result: object) -> None:
         log.error("the send record's database thread stopped: %s", result)
 
 
-def _commit(db: SyncDB, bodies: Sequence[Tx[Any]]) -> list[_Result]:
+def _commit(db: SyncDB, bodies: Sequence[Body[Any]]) -> list[_Result]:
     """On the database thread: every body in one transaction, each in a savepoint of its own
     when there are several; returns (error, value) per body once COMMIT has returned."""
     results: list[_Result] = []

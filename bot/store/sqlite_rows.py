@@ -93,6 +93,8 @@ async def match_recipients(
                 db,
                 "SELECT r.*, q.account AS account FROM recipients AS r"
                 " JOIN requests AS q ON q.request_id = r.request_id"
+                # By ref: BY_REF's unary + on the aliased column (by address, the index on
+                # (request_id, address) is the right one).
                 f" WHERE {'+' if column == 'ref' else ''}r.request_id = ? AND r.{column}"
                 f" IN ({marks(len(part))})",
                 (request_id, *part),

@@ -36,12 +36,6 @@ class Cursor:
     def lastrowid(self) -> int | None:
         return self._cursor.lastrowid
 
-    async def fetchone(self) -> sqlite3.Row | None:
-        return cast(sqlite3.Row | None, self._cursor.fetchone())
-
-    async def fetchall(self) -> list[sqlite3.Row]:
-        return cast(list[sqlite3.Row], self._cursor.fetchall())
-
     async def close(self) -> None:
         self._cursor.close()
 
