@@ -5,8 +5,9 @@ bound, batching where an API takes many recipients, and the retry policy. It ret
 certainly did not go out (429, connect failures); anything that may have gone out becomes
 ``unknown`` and is never retried on its own, so nobody is messaged twice. Every attempt is
 recorded *before* it is made, and every outcome before it is yielded, so nothing is lost.
-Those writes are batch-shaped (``bot.dispatch_batch``): calls going out together share one
-attempt write, outcomes coming back together one outcome write.
+Those writes are batch-shaped (``bot.dispatch_batch``): a call's attempt is written the moment
+its slot is free, in its own task (calls waiting together share a write), and outcomes coming
+back together share one outcome write.
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ from bot.store.base import (
     UnknownRequest,
     raise_unmatched,
 )
-from bot.store.sqlite_conn import DEFAULT_PATH, default_path
+from bot.store.sqlite_conn import DEFAULT_PATH, Shared, default_path
 from bot.store.sqlite_pages import SQLitePages
 from bot.store.sqlite_rows import recipient_record, request_record
 from bot.store.sqlite_thread import SyncDB
@@ -201,10 +201,12 @@ class SQLiteStore(SQLitePages):
     ) -> None:
         """Written before the HTTP attempt: after a crash these recipients are 'unknown'."""
 
-        async def body(db: SyncDB) -> list[Recipient]:
-            return await sends.start_attempt(db, request_id, recipients, attempt, self._now())
+        async def body(db: SyncDB, merged: Sequence[Recipient]) -> list[Recipient]:
+            return await sends.start_attempt(db, request_id, merged, attempt, self._now())
 
-        raise_unmatched(request_id, await self._write(body))
+        # Claims of one send's attempt going out together share their statements.
+        write = Shared(("attempt", request_id, attempt), recipients, body)
+        raise_unmatched(request_id, await self._write_shared(write))
 
     async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
         """Written before an outcome is reported; receipts parked for it are applied with it."""

@@ -4,7 +4,8 @@ Why this shape: one connection per store, on a thread of its own (``sqlite_threa
 loop never blocks, and a whole transaction is one trip to the thread), WAL with
 ``synchronous=FULL`` so a committed row survives a crash or a power cut, and writes queued so
 transactions never interleave. A write returns only after the COMMIT that holds its rows;
-writes that arrive together share that commit (one fsync and one trip for many callers). A caller
+writes that arrive together share that commit (one fsync and one trip for many callers), and
+shared writes of one key (a send's attempt claims) share their statements too. A caller
 cancelled mid-write does not cancel the write — the message may already have gone, so its record
 must land.
 """
@@ -17,7 +18,8 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -39,8 +41,65 @@ def default_path() -> str:
     return os.environ.get("BRIDGE_DB") or DEFAULT_PATH
 
 
-_Pending = tuple[Body[Any], asyncio.Future[Any]]
 _Result = tuple[BaseException | None, Any]
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A write that may run as one with the queued writes of the same ``key``: ``body`` runs
+    once over every caller's ``items`` and returns those it could not apply, and each caller
+    gets back its own. They are one operation on one request, so they succeed or fail together.
+    Why: a big send's attempt claims arrive a few at a time, each on the path to its call;
+    merged, a transaction holding many of them still makes three statements (bench/store.py)."""
+
+    key: Hashable
+    items: Sequence[Any]
+    body: Callable[[SyncDB, Sequence[Any]], Coroutine[Any, Any, list[Any]]]
+
+
+_Pending = tuple[Body[Any] | Shared, asyncio.Future[Any]]
+
+
+@dataclass
+class _Unit:
+    """What one savepoint runs: a write, or shared writes merged; ``split`` answers each."""
+
+    body: Body[Any]
+    futures: list[asyncio.Future[Any]]
+    split: Callable[[Any], list[Any]]
+
+
+def _units(batch: Sequence[_Pending]) -> list[_Unit]:
+    """Queued writes in order, shared ones of one key merged into the first of them."""
+    units: list[_Unit] = []
+    shared: dict[Hashable, tuple[_Unit, list[Sequence[Any]]]] = {}
+    for write, done in batch:
+        if not isinstance(write, Shared):
+            units.append(_Unit(write, [done], lambda value: [value]))
+            continue
+        if write.key in shared:
+            unit, parts = shared[write.key]
+            unit.futures.append(done)
+            parts.append(write.items)
+            continue
+        parts = [write.items]
+        unit = _Unit(_merged(write, parts), [done], functools.partial(_split, parts))
+        shared[write.key] = (unit, parts)
+        units.append(unit)
+    return units
+
+
+def _merged(write: Shared, parts: list[Sequence[Any]]) -> Body[list[Any]]:
+    def body(db: SyncDB) -> Coroutine[Any, Any, list[Any]]:
+        return write.body(db, [item for part in parts for item in part])
+
+    return body
+
+
+def _split(parts: list[Sequence[Any]], left: list[Any]) -> list[list[Any]]:
+    """Each caller's share of what the merged body could not apply (by identity)."""
+    ids = {id(item) for item in left}
+    return [[item for item in part if id(item) in ids] for part in parts]
 
 
 def _settle(done: asyncio.Future[Any], error: BaseException) -> None:
@@ -161,18 +220,25 @@ class SQLiteConnection:
         the commit that holds its rows. The database thread takes the next group itself, the
         moment it has committed one, so no turn of the event loop comes between two commits.
         """
+        return cast(T, await self._queue_write(body))
+
+    async def _write_shared(self, write: Shared) -> list[Any]:
+        """``_write`` for a ``Shared`` write: the items of ``write`` it could not apply."""
+        return cast(list[Any], await self._queue_write(write))
+
+    def _queue_write(self, write: Body[Any] | Shared) -> asyncio.Future[Any]:
         self._check_open()
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Any] = loop.create_future()
         self._unanswered += 1
         self._idle.clear()
         with self._queue_lock:
-            self._queue.append((body, done))
+            self._queue.append((write, done))
             start, self._draining = not self._draining, True
         if start:
             self._thread.submit(functools.partial(self._drain, loop=loop), _drain_failed)
         # A cancelled caller cancels only its wait: the transaction goes on (``_settle``).
-        return cast(T, await done)
+        return done
 
     def _drain(self, db: SyncDB, *, loop: asyncio.AbstractEventLoop) -> None:
         """On the database thread: commit what is queued and hand the answers to the loop. If
@@ -180,9 +246,10 @@ class SQLiteConnection:
         submitted in between, so a long run of writes never starves reads."""
         with self._queue_lock:
             batch, self._queue = self._queue, []
+        units = _units(batch)
         result: list[_Result] | BaseException
         try:
-            result = _commit(db, [body for body, _ in batch])
+            result = _commit(db, [unit.body for unit in units])
         except BaseException as exc:  # answered to every caller of this batch
             result = exc
         with self._queue_lock:
@@ -190,21 +257,23 @@ class SQLiteConnection:
         if more:
             drain = functools.partial(self._drain, loop=loop)
             self._thread.submit(drain, _drain_failed, loop=loop)
-        loop.call_soon_threadsafe(self._committed, batch, result)
+        loop.call_soon_threadsafe(self._committed, units, result)
 
-    def _committed(self, batch: list[_Pending], result: list[_Result] | BaseException) -> None:
+    def _committed(self, units: list[_Unit], result: list[_Result] | BaseException) -> None:
         """On the loop once COMMIT returned (or the transaction failed): answer every caller."""
-        if isinstance(result, BaseException):
-            aborted = result if isinstance(result, Exception) else StoreError("write aborted")
-            for _, done in batch:
-                _settle(done, aborted)
-        else:
-            for (_, done), (error, value) in zip(batch, result, strict=True):
-                if error is not None:
-                    _settle(done, error)
-                elif not done.done():
-                    done.set_result(value)
-        self._unanswered -= len(batch)
+        answered = 0
+        for index, unit in enumerate(units):
+            answered += len(unit.futures)
+            error, value = (result, None) if isinstance(result, BaseException) else result[index]
+            if error is not None:
+                aborted = error if isinstance(error, Exception) else StoreError("write aborted")
+                for done in unit.futures:
+                    _settle(done, aborted)
+                continue
+            for done, share in zip(unit.futures, unit.split(value), strict=True):
+                if not done.done():
+                    done.set_result(share)
+        self._unanswered -= answered
         if not self._unanswered:
             self._idle.set()
 
