@@ -9,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
+from bot import eager_writes
 from bot.cli import history as cli_history
 from bot.cli import send as cli_send
 from bot.server import logs
@@ -46,6 +47,7 @@ def _load(args: argparse.Namespace) -> Settings | None:
 
 
 async def _with_store(env: BridgeEnv, run: Callable[[Store], Awaitable[int]]) -> int:
+    eager_writes.install(asyncio.get_running_loop())
     async with open_store(env.db) as store:
         return await run(store)
 

@@ -6,6 +6,7 @@ with the aiohttp app through ``cleanup_ctx``, so nothing outlives the server.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
-from bot import metrics, receipts
+from bot import eager_writes, metrics, receipts
 from bot.paging import web as paging_web
 from bot.server.env import BridgeEnv
 from bot.server.runtime import Runtime, RuntimeOptions, open_runtime
@@ -130,6 +131,7 @@ def build_web_app(
     app[SLOT] = RuntimeSlot()
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+        eager_writes.install(asyncio.get_running_loop())  # before the accounts' sessions open
         async with open_runtime(settings, env, options) as runtime:
             app[SLOT].runtime = runtime
             if on_ready is not None:
