@@ -77,7 +77,7 @@ class PostgresStore(PostgresPages):
 
     async def group_requests(self, group_id: str) -> list[RequestRecord]:
         """A broadcast's requests in the order recorded (or the one request with that id)."""
-        async with self._pool_or_raise().acquire(timeout=self._timeout) as conn:
+        async with self._pool_or_raise().one() as conn:
             rows = await requests.group_rows(conn, group_id)
         return [request_record(row) for row in rows]
 
@@ -199,7 +199,7 @@ class PostgresStore(PostgresPages):
     async def find_recipient(
         self, account: str, provider_message_id: str | None = None, ref: str | None = None
     ) -> RecipientRecord | None:
-        async with self._pool_or_raise().acquire(timeout=self._timeout) as conn:
+        async with self._pool_or_raise().one() as conn:
             row = await receipts.find(conn, account, provider_message_id, ref)
         return recipient_record(row) if row is not None else None
 
@@ -212,6 +212,7 @@ class PostgresStore(PostgresPages):
         unmatched = await self._write(
             lambda conn: sends.start_attempt(conn, request_id, recipients, attempt, self._now()),
             one_statement=all(r.ref for r in recipients),  # see sends.start_attempt
+            shielded=False,  # its call waits for it; a cancelled caller makes no call
         )
         raise_unmatched(request_id, unmatched)
 

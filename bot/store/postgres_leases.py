@@ -132,6 +132,7 @@ class PostgresLeaseBook:
         unmatched = await self._store._write(
             lambda conn: sends.start_attempt(conn, request_id, recipients, attempt, now, lease),
             one_statement=all(r.ref for r in recipients),
+            shielded=False,  # its call waits for it; a cancelled caller makes no call
         )
         raise_unmatched(request_id, unmatched)
 

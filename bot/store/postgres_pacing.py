@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 import asyncpg
 
+from bot.store.postgres_pool import Connections
+
 # $1 account, $2 interval (s), $3 slots. The first claimed slot is the new next_slot_at less
 # the claimed span. EXTRACT of a NULL (never paused) is NULL: no pause.
 _CLAIM = """
@@ -42,7 +44,7 @@ class PostgresSlotClaimer:
     """``bot.store.base.SlotClaimer`` over the store's pool: one statement per call, no
     transaction around it (an upsert is atomic on its own, and BEGIN/COMMIT are round trips)."""
 
-    def __init__(self, pool: Callable[[], asyncpg.Pool], timeout: float) -> None:
+    def __init__(self, pool: Callable[[], Connections], timeout: float) -> None:
         self._pool = pool
         self._timeout = timeout
 
@@ -63,5 +65,5 @@ class PostgresSlotClaimer:
         return 0.0 if row is None or row[0] is None else max(0.0, float(row[0]))
 
     async def _fetchrow(self, sql: str, *args: object) -> asyncpg.Record | None:
-        async with self._pool().acquire(timeout=self._timeout) as conn:
+        async with self._pool().one() as conn:
             return await conn.fetchrow(sql, *args, timeout=self._timeout)
