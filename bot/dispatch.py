@@ -186,17 +186,23 @@ class Dispatcher:
     async def _send_batch(
         self, account: Account, plan: Plan, batch: tuple[Recipient, ...], claims: AttemptClaims
     ) -> list[Outcome]:
-        attempt_no = 0
-        retrying = AsyncRetrying(
-            retry=retry_if_exception_type(RetryableError),
-            stop=self._should_stop,
-            wait=self._wait,
-            reraise=True,
-        )
+        attempt_no = 1
         try:
+            try:  # most batches go out once: no retry machinery on that path
+                return await self._attempt(account, plan, batch, attempt_no, claims)
+            except RetryableError as exc:
+                first = exc
+            retrying = AsyncRetrying(
+                retry=retry_if_exception_type(RetryableError),
+                stop=self._should_stop,
+                wait=self._wait,
+                reraise=True,
+            )
             async for attempt in retrying:
                 with attempt:
                     attempt_no = attempt.retry_state.attempt_number
+                    if attempt_no == 1:
+                        raise first  # made above; tenacity decides whether and when to retry
                     return await self._attempt(account, plan, batch, attempt_no, claims)
         except RateLimited as exc:
             if self._pause_too_long(exc):

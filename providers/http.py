@@ -221,6 +221,8 @@ async def post_json(
                 status=status,
             )
         return Reply(status, reply_headers, None, "", elapsed)  # the status alone classifies it
+    if redactor.holds_none(text):  # nothing to mask anywhere in it: parse it as it is
+        return Reply(status, reply_headers, _parse(text, None), text, elapsed)
     return Reply(status, reply_headers, _parse(text, redactor), redactor.text(text), elapsed)
 
 
@@ -243,12 +245,14 @@ def _decode(raw: bytes, charset: str | None) -> str | None:
         return None
 
 
-def _parse(text: str, redactor: Redactor) -> Any:
-    """The redacted JSON value of a body, or None when it is not JSON (or absurdly deep)."""
+def _parse(text: str, redactor: Redactor | None) -> Any:
+    """The redacted JSON value of a body, or None when it is not JSON (or absurdly deep).
+    ``redactor`` None: the caller checked that the text holds nothing to mask."""
     if not text.strip():
         return None
     try:
-        return redactor.value(json.loads(text))
+        value = json.loads(text)
+        return value if redactor is None else redactor.value(value)
     except (ValueError, RecursionError):  # JSONDecodeError, or an int over Python's digit limit
         return None
 

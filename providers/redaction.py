@@ -65,6 +65,19 @@ class Redactor:
                 out.append(MASK)
         return "".join(out)
 
+    def holds_none(self, text: str) -> bool:
+        """True when ``text`` is ASCII without a backslash and holds no piece of a secret: then
+        no string JSON-decoded from it can hold one either, so a reply's parsed body needs no
+        walk through ``value`` (the usual case, on every provider call).
+
+        Why those conditions: without escapes every decoded string, key or value, is a run of
+        ``text`` itself, and for ASCII the fold is per character, so a run's fold is a run of
+        the whole text's fold (``str.lower`` of non-ASCII text can depend on the neighbours).
+        """
+        if self._any_piece is None or not text:
+            return True
+        return text.isascii() and "\\" not in text and self._any_piece.search(text.lower()) is None
+
     def value(self, value: Any) -> Any:
         """A parsed JSON value with every string (keys too) redacted; iterative, so a deeply
         nested body cannot exhaust the stack."""

@@ -4,12 +4,15 @@ or log line: the key is masked where the reply enters the bridge, before anythin
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 
 import pytest
 from bridge_sandbox.emulators.common import EmulatorState
 from bridge_sandbox.emulators.suite import EmulatorSuite
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from providers import AnyProviderConfig
 from providers.base import ProviderError, Route
@@ -116,3 +119,37 @@ def test_redaction_survives_a_body_nested_deeper_than_the_stack() -> None:
     for _ in range(5000):
         masked = masked[0]
     assert masked == [MASK]
+
+
+def test_a_reply_is_parsed_without_a_walk_only_when_no_decoded_string_could_hold_a_piece() -> None:
+    """``holds_none`` lets every provider call skip walking its reply; it must never say so
+    when a string decoded from the JSON could hold a piece of the key."""
+    redactor = Redactor(["tk_live_ABCdef123456"])
+
+    assert redactor.holds_none('{"status": "queued", "message_id": "m-1"}')
+    assert not redactor.holds_none('{"error": "bad key TK_LIVE_abcdef"}')  # a piece, any case
+    assert not redactor.holds_none('{"k": "tk_live_\\u0041BCdef"}')  # escapes: decoded, could be
+    assert not redactor.holds_none('{"k": "ΣΣ tk_live"}')  # not ASCII: folding depends on context
+    assert Redactor([]).holds_none('{"anything": "at all"}')
+
+
+_JSON_TEXT = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='tk_liveABCdef123456xyz\\"Σ .'),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(alphabet='tk_liveABC\\"', max_size=10), children, max_size=4)
+    ),
+    max_leaves=10,
+)
+
+
+@given(value=_JSON_TEXT, ascii_only=st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_when_holds_none_says_so_the_walk_would_have_changed_nothing(
+    value: object, ascii_only: bool
+) -> None:
+    redactor = Redactor(["tk_live_ABCdef123456"])
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    if redactor.holds_none(text):
+        assert redactor.value(json.loads(text)) == json.loads(text)
+        assert redactor.text(text) == text
