@@ -25,9 +25,10 @@ from bot.store.base import (
     UnknownRequest,
     raise_unmatched,
 )
-from bot.store.sqlite_conn import DEFAULT_PATH, Shared, default_path
+from bot.store.sqlite_conn import DEFAULT_PATH, default_path
 from bot.store.sqlite_pages import SQLitePages
 from bot.store.sqlite_rows import recipient_record, request_record
+from bot.store.sqlite_shared import Shared
 from bot.store.sqlite_thread import SyncDB
 from bot.store.status import receipt_status
 from providers.base import Outcome, Recipient

@@ -18,8 +18,7 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Coroutine, Hashable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -29,6 +28,7 @@ from bot.store import sqlite_receipts as receipts
 from bot.store.base import StoreError
 from bot.store.migrations import MIGRATIONS, Migration, migrate
 from bot.store.sqlite_rows import fetch_all, fetch_one, to_text, utcnow
+from bot.store.sqlite_shared import Pending, Shared, Unit, units_of
 from bot.store.sqlite_thread import Body, DatabaseThread, SyncDB, run_inline
 
 DEFAULT_PATH = "var/bridge.db"
@@ -42,64 +42,6 @@ def default_path() -> str:
 
 
 _Result = tuple[BaseException | None, Any]
-
-
-@dataclass(frozen=True)
-class Shared:
-    """A write that may run as one with the queued writes of the same ``key``: ``body`` runs
-    once over every caller's ``items`` and returns those it could not apply, and each caller
-    gets back its own. They are one operation on one request, so they succeed or fail together.
-    Why: a big send's attempt claims arrive a few at a time, each on the path to its call;
-    merged, a transaction holding many of them still makes three statements (bench/store.py)."""
-
-    key: Hashable
-    items: Sequence[Any]
-    body: Callable[[SyncDB, Sequence[Any]], Coroutine[Any, Any, list[Any]]]
-
-
-_Pending = tuple[Body[Any] | Shared, asyncio.Future[Any]]
-
-
-@dataclass
-class _Unit:
-    """What one savepoint runs: a write, or shared writes merged; ``split`` answers each."""
-
-    body: Body[Any]
-    futures: list[asyncio.Future[Any]]
-    split: Callable[[Any], list[Any]]
-
-
-def _units(batch: Sequence[_Pending]) -> list[_Unit]:
-    """Queued writes in order, shared ones of one key merged into the first of them."""
-    units: list[_Unit] = []
-    shared: dict[Hashable, tuple[_Unit, list[Sequence[Any]]]] = {}
-    for write, done in batch:
-        if not isinstance(write, Shared):
-            units.append(_Unit(write, [done], lambda value: [value]))
-            continue
-        if write.key in shared:
-            unit, parts = shared[write.key]
-            unit.futures.append(done)
-            parts.append(write.items)
-            continue
-        parts = [write.items]
-        unit = _Unit(_merged(write, parts), [done], functools.partial(_split, parts))
-        shared[write.key] = (unit, parts)
-        units.append(unit)
-    return units
-
-
-def _merged(write: Shared, parts: list[Sequence[Any]]) -> Body[list[Any]]:
-    def body(db: SyncDB) -> Coroutine[Any, Any, list[Any]]:
-        return write.body(db, [item for part in parts for item in part])
-
-    return body
-
-
-def _split(parts: list[Sequence[Any]], left: list[Any]) -> list[list[Any]]:
-    """Each caller's share of what the merged body could not apply (by identity)."""
-    ids = {id(item) for item in left}
-    return [[item for item in part if id(item) in ids] for part in parts]
 
 
 def _settle(done: asyncio.Future[Any], error: BaseException) -> None:
@@ -131,7 +73,7 @@ class SQLiteConnection:
         self._thread = DatabaseThread()
         # Writes for the next transaction, shared with the database thread (under _queue_lock),
         # which takes them as soon as it has committed the previous ones.
-        self._queue: list[_Pending] = []
+        self._queue: list[Pending] = []
         self._queue_lock = threading.Lock()
         self._draining = False  # the database thread is committing (under _queue_lock)
         self._unanswered = 0  # writes whose callers have no answer yet (event loop only)
@@ -246,7 +188,7 @@ class SQLiteConnection:
         submitted in between, so a long run of writes never starves reads."""
         with self._queue_lock:
             batch, self._queue = self._queue, []
-        units = _units(batch)
+        units = units_of(batch)
         result: list[_Result] | BaseException
         try:
             result = _commit(db, [unit.body for unit in units])
@@ -259,7 +201,7 @@ class SQLiteConnection:
             self._thread.submit(drain, _drain_failed, loop=loop)
         loop.call_soon_threadsafe(self._committed, units, result)
 
-    def _committed(self, units: list[_Unit], result: list[_Result] | BaseException) -> None:
+    def _committed(self, units: list[Unit], result: list[_Result] | BaseException) -> None:
         """On the loop once COMMIT returned (or the transaction failed): answer every caller."""
         answered = 0
         for index, unit in enumerate(units):
