@@ -88,7 +88,7 @@ class AttemptClaims:
         """Return once the attempt of ``recipients`` is recorded (raise if it could not be)."""
         if self._writes < self._max_writes and not self._waiting:
             self._writes += 1
-            try:  # a cancelled caller leaves the write going: the store lets it finish
+            try:  # cancelled, the write may still land (whole or not at all); no call follows
                 await self._recorder.attempt_started(self._request_id, recipients, attempt)
             finally:
                 self._finished(None)
