@@ -190,6 +190,11 @@ async def test_two_schedulers_ticking_at_once_post_one_root(
             await service.tick()
             await service.wait_idle()
         [root] = roots(bridge, "PRACE0001")
+        # Whichever service's worker won the event posts it; the bridge's own scheduler loop
+        # may have started that worker after the waits above (seen once in a loaded full run).
+        await wait_until(lambda: thread(bridge, root.ts), what="the page's thread")
+        await first.wait_idle()
+        await second.wait_idle()
         assert thread(bridge, root.ts) == ["paged <@U0ALICE001> by sms-adhoc"]
         assert len(bridge.slack.calls_to("conversations.history")) == 1
     finally:
