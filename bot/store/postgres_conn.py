@@ -9,8 +9,10 @@ this store needs.
 Each write is its own transaction on a pooled connection (PostgreSQL serialises concurrent writers
 itself, with the row and advisory locks the operations take). As with SQLite, a write returns only
 after its COMMIT, and a caller cancelled mid-write does not cancel the write: the message may
-already have gone, so its record must land. A transaction aborted by a deadlock or a serialization
-failure is run again from the start (nothing of it was committed).
+already have gone, so its record must land. The one exception is an attempt claim, a single
+statement written before its call: cancelled, it lands whole or not at all, and no call
+follows. A transaction aborted by a deadlock or a serialization failure is run again from the
+start (nothing of it was committed).
 """
 
 from __future__ import annotations
