@@ -99,6 +99,11 @@ class PageStore(Protocol):
         ``next_at`` becomes ``lease_until`` (another claim may retry it after that)."""
         ...
 
+    async def renew_page_claim(self, page_id: str, version: int, until: datetime) -> bool:
+        """Keep a claimed move's lease until ``until``: only while the claim at ``version``
+        (what ``claim_page`` returned) is still the page's latest move and it is active."""
+        ...
+
     async def advance_page(
         self, page_id: str, version: int, round_: int, step: int, next_at: datetime
     ) -> bool:

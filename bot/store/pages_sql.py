@@ -109,6 +109,14 @@ class PagesSql:
         )
         return await self.get_page(page_id) if changed else None
 
+    async def renew_page_claim(self, page_id: str, version: int, until: datetime) -> bool:
+        return bool(
+            await self._page_exec(
+                f"UPDATE pages SET next_at = ? WHERE page_id = ? AND version = ? AND {_ACTIVE}",
+                (self._ts(until), page_id, version),
+            )
+        )
+
     async def advance_page(
         self, page_id: str, version: int, round_: int, step: int, next_at: datetime
     ) -> bool:
