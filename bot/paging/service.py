@@ -29,7 +29,7 @@ from bot.paging.text import sms_problem
 from bot.policy import Rejection
 from bot.send.service import SendService
 from bot.store.base import Store
-from bot.store.pages_base import NewPage, PageRecord
+from bot.store.pages_base import NewPage, PageCapReached, PageCaps, PageRecord
 from config import Settings
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,8 @@ class PagingService:
         idempotency_key: str | None = None,
     ) -> PageRecord:
         """Record the page, post its root message, and run step 1 now; Rejection if the
-        escalation is unknown or the text does not fit an SMS channel of it.
+        escalation is unknown, the text does not fit an SMS channel of it, or the sender or the
+        escalation already has its most active pages (``defaults.max_active_pages_per_*``).
 
         A page already started with ``idempotency_key`` (a modal submitted twice, on one replica
         or two) is returned as it is: the store, not memory, makes a start happen once.
@@ -107,13 +108,31 @@ class PagingService:
             self.clock(),
             idempotency_key,
         )
-        page = await self.store.create_page(new)
+        defaults = self.settings.defaults
+        caps = PageCaps(
+            defaults.max_active_pages_per_sender, defaults.max_active_pages_per_escalation
+        )
+        try:
+            page = await self.store.create_page(new, caps)
+        except PageCapReached as exc:
+            raise Rejection(self._cap_refusal(exc, escalation)) from None
         if page.page_id != new.page_id:
             return page  # started before: its root and step 1 are the first start's to do
         await self.slack.post_root(page)
         await self.engine.run_due(page)
         self.refresh_later(page.page_id)
         return (await self.store.get_page(page.page_id)) or page
+
+    def _cap_refusal(self, cap: PageCapReached, escalation: str) -> str:
+        """What a refused page tells its sender: how many are active, the limit, what to do."""
+        whose = "you have" if cap.which == "sender" else f"escalation `{escalation}` has"
+        oldest = f" (oldest: {', '.join(cap.oldest)})" if cap.oldest else ""
+        return (
+            f"Page not started: {whose} {cap.active} active pages{oldest}; the limit is "
+            f"{cap.limit}. Acknowledge the ones that are handled ({self.command} ack <page id>) "
+            "and page again, or ask a bridge admin to raise "
+            f"defaults.max_active_pages_per_{cap.which}."
+        )
 
     def check(self, escalation: str, text: str) -> None:
         """Rejection (saying what to change) if a page with this text could not start."""
