@@ -112,8 +112,17 @@ def test_extension_characters_count_two_in_the_advice(paging_settings: Settings)
 _ALPHABET = st.sampled_from([*sorted(GSM7_BASIC | GSM7_EXTENSION), "ж", "’", "😀"])
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(_ALPHABET, max_size=340).map("".join))
+# Around the boundaries (about 205 GSM-7 or 55 UCS-2 characters of text): a plain run, then
+# anything, which may switch the encoding or add two-septet characters.
+_NEAR = st.builds(
+    lambda run, tail: "a" * run + tail,
+    st.integers(min_value=0, max_value=260),
+    st.lists(_ALPHABET, max_size=60).map("".join),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(_ALPHABET, max_size=340).map("".join), _NEAR))
 def test_accepted_exactly_when_the_composed_sms_fits(paging_settings: Settings, text: str) -> None:
     if not text.strip():
         return
