@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.paging.caps import cap_reached, cap_refusal, caps_of
 from bot.paging.engine import Engine
 from bot.paging.links import AckLinks
 from bot.paging.slack import PageSlack
@@ -29,7 +30,7 @@ from bot.paging.text import sms_problem
 from bot.policy import Rejection
 from bot.send.service import SendService
 from bot.store.base import Store
-from bot.store.pages_base import NewPage, PageCapReached, PageCaps, PageRecord
+from bot.store.pages_base import NewPage, PageCapReached, PageRecord
 from config import Settings
 
 log = logging.getLogger(__name__)
@@ -108,14 +109,10 @@ class PagingService:
             self.clock(),
             idempotency_key,
         )
-        defaults = self.settings.defaults
-        caps = PageCaps(
-            defaults.max_active_pages_per_sender, defaults.max_active_pages_per_escalation
-        )
         try:
-            page = await self.store.create_page(new, caps)
+            page = await self.store.create_page(new, caps_of(self.settings.defaults))
         except PageCapReached as exc:
-            raise Rejection(self._cap_refusal(exc, escalation)) from None
+            raise Rejection(cap_refusal(exc, escalation, self.command)) from None
         if page.page_id != new.page_id:
             return page  # started before: its root and step 1 are the first start's to do
         await self.slack.post_root(page)
@@ -123,16 +120,18 @@ class PagingService:
         self.refresh_later(page.page_id)
         return (await self.store.get_page(page.page_id)) or page
 
-    def _cap_refusal(self, cap: PageCapReached, escalation: str) -> str:
-        """What a refused page tells its sender: how many are active, the limit, what to do."""
-        whose = "you have" if cap.which == "sender" else f"escalation `{escalation}` has"
-        oldest = f" (oldest: {', '.join(cap.oldest)})" if cap.oldest else ""
-        return (
-            f"Page not started: {whose} {cap.active} active pages{oldest}; the limit is "
-            f"{cap.limit}. Acknowledge the ones that are handled ({self.command} ack <page id>) "
-            "and page again, or ask a bridge admin to raise "
-            f"defaults.max_active_pages_per_{cap.which}."
-        )
+    async def check_room(self, escalation: str, sender: str, *, within: float) -> None:
+        """Rejection if ``sender`` or ``escalation`` is at its active-page cap now: a look a modal
+        makes before it closes, so the refusal shows inline. The store still decides at start
+        (a look that takes longer than ``within`` is skipped)."""
+        try:
+            async with asyncio.timeout(within):
+                active = await self.store.active_pages()
+        except TimeoutError:
+            return
+        cap = cap_reached(active, escalation, sender, caps_of(self.settings.defaults))
+        if cap is not None:
+            raise Rejection(cap_refusal(cap, escalation, self.command))
 
     def check(self, escalation: str, text: str) -> None:
         """Rejection (saying what to change) if a page with this text could not start."""

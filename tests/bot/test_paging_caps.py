@@ -72,7 +72,7 @@ async def test_an_escalation_at_the_cap_refuses_every_sender(tmp_path: Path) -> 
         await bridge.world.close()
 
 
-async def test_a_paging_preset_at_the_cap_starts_nothing_and_says_why(tmp_path: Path) -> None:
+async def test_a_paging_preset_at_the_cap_says_why_in_the_modal(tmp_path: Path) -> None:
     bridge = await capped_bridge(tmp_path)
     try:
         await slash(bridge, "page db-outage DB down")
@@ -80,10 +80,11 @@ async def test_a_paging_preset_at_the_cap_starts_nothing_and_says_why(tmp_path: 
         await bridge.user.shortcut(ids.BROADCAST_SHORTCUT)
         view = await open_view(bridge)
         values = {f"{ids.SEVERITY_BLOCK}.pager": "SEV1", ids.TEXT_BLOCK: "Primary DB is down"}
-        status, _ = await bridge.user.submit(view["id"], values)
+        status, answer = await bridge.user.submit(view["id"], values)
         assert status == 200
-        dm = await bridge.slack.wait_for(lambda s: s.messages.get(ALICE))
-        assert dm[0].text.startswith("Your page did not start: Page not started: you have 2")
+        inline = answer["errors"][ids.TEXT_BLOCK]
+        assert inline.startswith("Page not started: you have 2 active pages")
+        assert "defaults.max_active_pages_per_sender" in inline
         assert len(await bridge.runtime.store.active_pages()) == 2
     finally:
         await bridge.world.close()
