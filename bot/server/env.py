@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bot.server.limits import HttpLimits, read_limits
 from bot.store.target import redact_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -26,6 +27,7 @@ class BridgeEnv:
     command: str
     public_url: str | None = None  # BRIDGE_PUBLIC_URL: pages carry an acknowledge link under it
     ack_secret: str | None = None  # BRIDGE_ACK_SECRET: signs those links (else the signing secret)
+    limits: HttpLimits = HttpLimits()  # BRIDGE_HEADER_TIMEOUT, BRIDGE_BODY_TIMEOUT, …
 
     def __repr__(self) -> str:  # tokens never reach a log line through a repr
         return (
@@ -68,6 +70,10 @@ def read_env(environ: Mapping[str, str]) -> BridgeEnv:
     if not api_url.endswith("/"):
         api_url += "/"
     command = environ.get("SLACK_COMMAND", "/send")
+    try:
+        limits = read_limits(environ)
+    except ValueError as exc:
+        raise EnvError(str(exc)) from None
     return BridgeEnv(
         slack_bot_token=environ.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=environ.get("SLACK_SIGNING_SECRET") or None,
@@ -78,4 +84,5 @@ def read_env(environ: Mapping[str, str]) -> BridgeEnv:
         command=command if command.startswith("/") else "/" + command,
         public_url=(environ.get("BRIDGE_PUBLIC_URL") or "").strip().rstrip("/") or None,
         ack_secret=environ.get("BRIDGE_ACK_SECRET") or None,
+        limits=limits,
     )

@@ -6,7 +6,6 @@ import asyncio
 import logging
 import signal
 
-from aiohttp import web
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
@@ -15,6 +14,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.server.env import BridgeEnv, EnvError
+from bot.server.limits import start_http
 from bot.server.web import SLOT, build_web_app
 from bot.slack import shapes
 from config import Settings
@@ -25,9 +25,27 @@ log = logging.getLogger(__name__)
 def run_http(settings: Settings, env: BridgeEnv) -> None:
     """HTTP mode: Slack posts to /slack/events; refuses to start without the signing secret."""
     env.require_http()
-    app = build_web_app(settings, env)
+    asyncio.run(_serve_http(settings, env))
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """Set on SIGTERM or SIGINT: both modes then stop gracefully."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    return stop
+
+
+async def _serve_http(settings: Settings, env: BridgeEnv) -> None:
+    """Serves within ``env.limits`` (slow clients are cut, connections capped) until a signal."""
+    stop = _stop_on_signals()
+    server = await start_http(build_web_app(settings, env), env.limits, port=env.port)
     log.info("listening", extra={"port": env.port, "config": str(settings.source)})
-    web.run_app(app, port=env.port, print=None, access_log=None)
+    try:
+        await stop.wait()
+    finally:
+        await server.close()
 
 
 class CheckedSocketModeHandler(AsyncSocketModeHandler):
@@ -70,16 +88,11 @@ async def run_socket(settings: Settings, env: BridgeEnv) -> None:
     """
     env.require_socket()
     assert env.slack_app_token is not None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
+    stop = _stop_on_signals()
     app = build_web_app(settings, env, slack_http=False)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
+    server = await start_http(app, env.limits, port=env.port)
     handler: CheckedSocketModeHandler | None = None
     try:
-        await web.TCPSite(runner, port=env.port).start()
         runtime = app[SLOT].runtime
         assert runtime is not None
         handler = CheckedSocketModeHandler(runtime.app, env.slack_app_token)
@@ -92,4 +105,4 @@ async def run_socket(settings: Settings, env: BridgeEnv) -> None:
     finally:
         if handler is not None:
             await handler.close_async()  # type: ignore[no-untyped-call]
-        await runner.cleanup()
+        await server.close()

@@ -19,6 +19,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from bot import eager_writes, metrics, receipts
 from bot.paging import web as paging_web
 from bot.server.env import BridgeEnv
+from bot.server.limits import body_deadline, name_server
 from bot.server.runtime import Runtime, RuntimeOptions, open_runtime
 from bot.slack import ingress, shapes
 from config import Settings
@@ -127,7 +128,9 @@ def build_web_app(
 ) -> web.Application:
     """The server app. ``slack_http=False`` (Socket Mode) leaves /slack/events out entirely."""
     logging.getLogger("aiohttp.server").addFilter(MALFORMED_HTTP)  # added once, however often
-    app = web.Application()
+    # Every body is read within the limit before a handler runs; no response names aiohttp.
+    app = web.Application(middlewares=[body_deadline(env.limits.body_timeout)])
+    app.on_response_prepare.append(name_server)
     app[SLOT] = RuntimeSlot()
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
