@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.server.limits import HttpLimits, read_limits
 from bot.store.target import redact_url
@@ -27,7 +27,9 @@ class BridgeEnv:
     command: str
     public_url: str | None = None  # BRIDGE_PUBLIC_URL: pages carry an acknowledge link under it
     ack_secret: str | None = None  # BRIDGE_ACK_SECRET: signs those links (else the signing secret)
-    limits: HttpLimits = HttpLimits()  # BRIDGE_HEADER_TIMEOUT, BRIDGE_BODY_TIMEOUT, …
+    limits: HttpLimits = field(
+        default_factory=HttpLimits
+    )  # BRIDGE_HEADER_TIMEOUT, BRIDGE_BODY_TIMEOUT, …
 
     def __repr__(self) -> str:  # tokens never reach a log line through a repr
         return (

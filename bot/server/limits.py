@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from prometheus_client import Counter
 
 from bot import metrics
-from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
 

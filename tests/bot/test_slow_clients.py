@@ -19,6 +19,7 @@ import pytest
 from bot.server.env import EnvError, read_env
 from bot.server.limits import HttpLimits, HttpServer
 from tests.bot.bridge_kit import Bridge, start_bridge
+from tests.clocks import wait_until
 
 CAP = 8
 LIMITS = {
@@ -118,9 +119,7 @@ async def test_past_the_cap_connections_are_refused_and_slack_is_answered_after(
     stalled = [await connect(guarded) for _ in range(CAP)]
     for _, writer in stalled:
         writer.write(head("/webhooks/tnt", ONE_MIB_LESS_ONE) + b"x" * 1000)
-    async with asyncio.timeout(BOUND):
-        while server.cap.open < CAP:  # the server has accepted every one of them
-            await asyncio.sleep(0.01)
+    await wait_until(lambda: server.cap.open == CAP, what="every stalled client accepted")
 
     refused = await connect(guarded)  # one past the cap: refused at once, nothing read
     answer = await until_closed(refused)
