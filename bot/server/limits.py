@@ -49,7 +49,7 @@ class HttpLimits:
     def lingering_time(self) -> float:
         """How long a refused request's unread body is drained so its answer reaches the client
         (aiohttp's default is 10 s, during which a stalled client would still hold the slot)."""
-        return min(self.body_timeout, 2.0)
+        return min(self.body_timeout, 1.0)
 
 
 def _number(environ: Mapping[str, str], name: str, default: float, kind: type[float]) -> float:
