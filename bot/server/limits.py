@@ -52,8 +52,8 @@ class HttpLimits:
         return min(self.body_timeout, 1.0)
 
 
-def _number(environ: Mapping[str, str], name: str, default: float, kind: type[float]) -> float:
-    raw = environ.get(name, "").strip()
+def _number(name: str, raw: str | None, default: float, kind: type[float]) -> float:
+    raw = (raw or "").strip()
     if not raw:
         return default
     try:
@@ -69,10 +69,15 @@ def _number(environ: Mapping[str, str], name: str, default: float, kind: type[fl
 def read_limits(environ: Mapping[str, str]) -> HttpLimits:
     """The limits from the environment; ValueError names the variable that is wrong."""
     base = HttpLimits()
+    header = environ.get("BRIDGE_HEADER_TIMEOUT")
+    body = environ.get("BRIDGE_BODY_TIMEOUT")
+    connections = environ.get("BRIDGE_MAX_CONNECTIONS")
     return HttpLimits(
-        header_timeout=_number(environ, "BRIDGE_HEADER_TIMEOUT", base.header_timeout, float),
-        body_timeout=_number(environ, "BRIDGE_BODY_TIMEOUT", base.body_timeout, float),
-        max_connections=int(_number(environ, "BRIDGE_MAX_CONNECTIONS", base.max_connections, int)),
+        header_timeout=_number("BRIDGE_HEADER_TIMEOUT", header, base.header_timeout, float),
+        body_timeout=_number("BRIDGE_BODY_TIMEOUT", body, base.body_timeout, float),
+        max_connections=int(
+            _number("BRIDGE_MAX_CONNECTIONS", connections, base.max_connections, int)
+        ),
     )
 
 
