@@ -26,6 +26,7 @@ from bot import metrics
 
 log = logging.getLogger(__name__)
 
+BACKLOG = 128  # pending connections the kernel queues (and asyncio accepts per turn)
 SERVER_NAME = "chatops-bridge"  # in place of aiohttp's "Python/3.x aiohttp/3.y" on every response
 
 SLOW_CLIENTS = Counter(
@@ -115,12 +116,19 @@ def body_deadline(seconds: float) -> Middleware:
             except TimeoutError:
                 SLOW_CLIENTS.labels("body").inc()
                 _SLOW_BODIES.add(path=request.path, limit_s=seconds)
-                response = web.Response(status=408, text="the request body did not arrive in time")
-                response.force_close()
-                return response
+                return _closing(408, "the request body did not arrive in time")
+            except ConnectionResetError:  # the client left mid-body: a debug line, no traceback
+                log.debug("a client closed its connection before its request body arrived")
+                return _closing(400, "the connection closed before the request body arrived")
         return await handler(request)
 
     return read_body_in_time
+
+
+def _closing(status: int, text: str) -> web.Response:
+    response = web.Response(status=status, text=text)
+    response.force_close()
+    return response
 
 
 async def name_server(request: web.Request, response: web.StreamResponse) -> None:
@@ -230,10 +238,10 @@ async def start_http(
         cap = ConnectionCap(runner.server, limits.max_connections)
         loop = asyncio.get_running_loop()
         if sock is not None:
-            server = await loop.create_server(cap, sock=sock, backlog=128)
+            server = await loop.create_server(cap, sock=sock, backlog=BACKLOG)
         else:
             server = await loop.create_server(
-                cap, host=host, port=port, backlog=128, reuse_address=True
+                cap, host=host, port=port, backlog=BACKLOG, reuse_address=True
             )
     except BaseException:
         await runner.cleanup()

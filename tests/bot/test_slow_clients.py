@@ -10,6 +10,7 @@ are quick; the bounds asserted are generous (a connection is closed, well before
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -90,6 +91,23 @@ async def test_a_body_that_stalls_is_answered_408_and_closed(
     conn[1].write(head(path, length) + b"x" * sent)  # one byte (or more) short, then nothing
     answer = await until_closed(conn)
     assert answer.startswith(b"HTTP/1.1 408 "), answer[:80]
+
+
+async def test_a_client_that_leaves_mid_body_costs_no_traceback(
+    guarded: Bridge, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _, writer = await connect(guarded)
+    writer.write(head("/webhooks/tnt", 5000) + b"x" * 100)
+    await writer.drain()
+    await wait_until(lambda: server_of(guarded).cap.open == 1, what="the connection accepted")
+    writer.close()
+    ended = ("closed its connection", "Error handling request")  # ours, or aiohttp's traceback
+    await wait_until(
+        lambda: any(e in r.getMessage() for r in caplog.records for e in ended),
+        what="the request being read given up",
+    )
+    assert [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= 40] == []
 
 
 @pytest.mark.parametrize(
