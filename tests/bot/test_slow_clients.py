@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bot import metrics
 from bot.server.env import EnvError, read_env
 from bot.server.limits import HttpLimits, HttpServer
 from tests.bot.bridge_kit import Bridge, start_bridge
@@ -69,6 +70,14 @@ async def until_closed(conn: Conn) -> bytes:
     finally:
         writer.close()
     return received
+
+
+def cut(reason: str) -> float:
+    """``bridge_http_connections_cut_total{reason=…}`` as /metrics shows it."""
+    value = metrics.REGISTRY.get_sample_value(
+        "bridge_http_connections_cut_total", {"reason": reason}
+    )
+    return value or 0.0
 
 
 def server_of(bridge: Bridge) -> HttpServer:
@@ -134,6 +143,7 @@ async def test_past_the_cap_connections_are_refused_and_slack_is_answered_after(
     guarded: Bridge,
 ) -> None:
     server = server_of(guarded)
+    cut_before = {reason: cut(reason) for reason in ("full", "body")}
     stalled = [await connect(guarded) for _ in range(CAP)]
     for _, writer in stalled:
         writer.write(head("/webhooks/tnt", ONE_MIB_LESS_ONE) + b"x" * 1000)
@@ -149,6 +159,8 @@ async def test_past_the_cap_connections_are_refused_and_slack_is_answered_after(
     status, _ = await guarded.user.slash("/send", "help")  # …and Slack is answered again
     assert status == 200
     assert server.cap.open <= 1  # only Slack's own connection, if it kept it
+    assert cut("full") - cut_before["full"] == 1  # and /metrics tells the operator
+    assert cut("body") - cut_before["body"] == CAP
 
 
 def test_the_limits_have_defaults_and_refuse_nonsense_in_one_line() -> None:
