@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import secrets
 from collections.abc import Callable, Iterable
@@ -132,36 +133,31 @@ class PagingService:
         page_id: str,
         *,
         user_id: str | None = None,
-        person: str | None = None,
+        target: str | None = None,
         usergroups: Iterable[str] = (),
         via: str = "slack",
     ) -> AckResult:
         """First one wins; the others learn who was first. Allowed: anyone paged so far (by
-        their ``slack:`` id, or the person a link names) or the escalation's allowed_senders."""
+        their ``slack:`` id, or the target a link names), whoever started the page, or the
+        escalation's allowed_senders. Someone not allowed learns nothing: "refused" whatever
+        the page's state, so they cannot tell it from an unknown page."""
         page = await self.store.get_page(page_id.strip().upper())
         if page is None:
             return AckResult("unknown", None)
+        paged = {s.person for s in await self.store.page_sends(page.page_id)}
+        if user_id is not None:
+            allowed = self._user_may_ack(page, paged, user_id, usergroups)
+            by = f"slack:{user_id}"
+        else:
+            person = self._person_of(page.page_id, paged, target)
+            allowed = person is not None
+            by = f"person:{person}"
+        if not allowed:
+            return AckResult("refused", page)
         if page.state == "acknowledged":
             return AckResult("already", page)
         if page.state == "ended":
             return AckResult("ended", page)
-        paged = {s.person for s in await self.store.page_sends(page.page_id)}
-        policy = self.settings.escalations.get(page.escalation)
-        if user_id is not None:
-            mine = {n for n, p in self.settings.people.items() if p.slack == user_id}
-            allowed = bool(mine & paged) or (
-                policy is not None
-                and policy.allowed_users | policy.allowed_usergroups != set()
-                and self._sender_allowed(
-                    policy.allowed_users, policy.allowed_usergroups, user_id, usergroups
-                )
-            )
-            by = f"slack:{user_id}"
-        else:
-            allowed = person is not None and person in paged
-            by = f"person:{person}"
-        if not allowed:
-            return AckResult("refused", page)
         won = await self.store.acknowledge_page(page.page_id, by, self.clock())
         after = await self.store.get_page(page.page_id)
         if won:
@@ -171,11 +167,26 @@ class PagingService:
             self.refresh_later(page.page_id)
         return AckResult("acknowledged" if won else "already", after)
 
-    @staticmethod
-    def _sender_allowed(
-        users: frozenset[str], groups: frozenset[str], user_id: str, usergroups: Iterable[str]
+    def _user_may_ack(
+        self, page: PageRecord, paged: set[str], user_id: str, usergroups: Iterable[str]
     ) -> bool:
-        return user_id in users or not groups.isdisjoint(usergroups)
+        """Paged so far, the page's own starter, or one of the escalation's senders."""
+        mine = {n for n, p in self.settings.people.items() if p.slack == user_id}
+        if mine & paged or page.sender == user_id:
+            return True
+        policy = self.settings.escalations.get(page.escalation)
+        return policy is not None and (
+            user_id in policy.allowed_users or not policy.allowed_usergroups.isdisjoint(usergroups)
+        )
+
+    def _person_of(self, page_id: str, paged: set[str], target: str | None) -> str | None:
+        """The person the page sent to whose opaque id (in a link) is ``target``."""
+        if target is None or self.links is None:
+            return None
+        for person in sorted(paged):
+            if hmac.compare_digest(self.links.target(page_id, person), target):
+                return person
+        return None
 
     # --- the scheduler --------------------------------------------------------------------------
 
