@@ -1,4 +1,4 @@
-"""``/send page``, ``/send ack``, ``/send oncall`` and the Acknowledge button on a page.
+"""``/send page``, ``ack``, ``oncall``, ``status P…`` and the Acknowledge button on a page.
 
 Why here and not in ``commands``: the page surface has its own policy (the escalation's
 ``allowed_senders``) and its own service (``bot.paging``); ``commands`` only routes to it.
@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 
 from bot.paging.service import AckResult, PagingService
 from bot.paging.slack import took, who
+from bot.paging.status import page_status_text, unknown_page_text
 from bot.policy import Rejection, Sender, check_may_page
 from bot.slack.deps import Deps
 from bot.slack.listeners.context import acked, deps_of
@@ -91,6 +92,14 @@ async def acknowledge(deps: Deps, page_id: str, sender: Sender, *, on_root: bool
         page_id, user_id=sender.user_id, usergroups=sender.usergroups, via="Slack"
     )
     return ack_text(deps, result, page_id, on_root=on_root)
+
+
+async def page_status(deps: Deps, page_id: str, sender: Sender) -> Mrkdwn:
+    """``/send status P…``: an unknown page and a forbidden one get the same answer."""
+    view = await _paging(deps).view(page_id, sender.user_id, sender.usergroups)
+    if view is None:
+        return unknown_page_text(page_id)
+    return page_status_text(deps.settings, view)
 
 
 def oncall_text(deps: Deps, command: OnCall, now: datetime) -> Mrkdwn:
