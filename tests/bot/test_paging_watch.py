@@ -7,6 +7,7 @@ figures before and after, and asserts on the difference.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from datetime import timedelta
@@ -18,6 +19,7 @@ import pytest
 from tests.bot.bridge_kit import ALICE, BOB, CAROL, Bridge
 from tests.bot.paging_kit import Clock, sms_texts, start_paging
 from tests.bot.slack_steps import slash
+from tests.bot.store_backends import PostgresBackend
 from tests.bot.test_paging_e2e import page_id_in
 from tests.clocks import wait_until
 
@@ -106,8 +108,7 @@ async def test_a_page_nobody_answers_is_counted_and_logged_once_as_ended(
         await wait_until(lambda: len(sms_texts(bridge)) == 1, what="step 1")
         clock.advance(timedelta(minutes=5))
         # Three ticks at once race for the end, as replicas would: one of them ends it.
-        for _ in range(3):
-            await bridge.runtime.paging.tick()
+        await asyncio.gather(*(bridge.runtime.paging.tick() for _ in range(3)))
         await bridge.idle()
         after = await scrape(bridge)
     finally:
@@ -163,3 +164,49 @@ async def test_send_status_shows_a_page_to_those_who_may_see_it_and_nobody_else(
         assert "There is no page" in unknown.text
     finally:
         await bridge.world.close()
+
+
+async def test_two_replicas_racing_for_every_move_count_each_move_once(
+    tmp_path: Path, postgres_backend: PostgresBackend
+) -> None:
+    """Two bridges in this process on one PostgreSQL schema share the metrics registry: a move
+    counted by both would show as 2."""
+    clock = Clock()
+    for part in ("a", "b"):
+        (tmp_path / part).mkdir()
+    db = {"BRIDGE_DB": postgres_backend.target}
+    one = await start_paging(tmp_path / "a", clock, extra=ONE_STEP, **db)
+    two = await start_paging(tmp_path / "b", clock, extra=ONE_STEP, **db)
+    pagings = (one.runtime.paging, two.runtime.paging)
+    try:
+        before = await scrape(one)
+        acked_id = page_id_in((await slash(one, "page db-outage Disk full")).text)
+        page_id_in((await slash(one, "page one-step Nobody home")).text)
+        # Either replica may send a page's SMS (sends are shared out by lease): count both.
+        await wait_until(lambda: len(sms_texts(one) + sms_texts(two)) == 2, what="step 1s")
+        clock.advance(timedelta(minutes=5))
+        await asyncio.gather(*(p.tick() for p in pagings for _ in range(3)))
+        await wait_until(lambda: len(sms_texts(one) + sms_texts(two)) == 3, what="step 2")
+        results = await asyncio.gather(
+            *(
+                p.acknowledge(acked_id, operator=f"op{i}", via="terminal")
+                for i, p in enumerate(pagings)
+            )
+        )
+        assert sorted(r.outcome for r in results) == ["acknowledged", "already"]
+        await one.idle()
+        await two.idle()
+        after = await scrape(one)
+    finally:
+        await one.world.close()
+        await two.world.close()
+
+    for name, escalation, count in (
+        ("bridge_pages_started_total", "db-outage", 1),
+        ("bridge_pages_escalated_total", "db-outage", 1),
+        ("bridge_pages_acknowledged_total", "db-outage", 1),
+        ("bridge_page_ack_seconds_count", "db-outage", 1),
+        ("bridge_pages_started_total", "one-step", 1),
+        ("bridge_pages_ended_unanswered_total", "one-step", 1),
+    ):
+        assert moved(before, after, f'{name}{{escalation="{escalation}"}}') == count, name
