@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -95,6 +96,17 @@ def _accounts_of(settings: Settings, escalation: str | None) -> set[str]:
     return {settings.channels[c].provider_name for c in channels if c in settings.channels}
 
 
+EXPLAINED = ("note:", "refused:", "failed:", "nofallback:")  # timeline events that say why
+_NAMED = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")  # as bot.paging.slack reads the timeline
+
+
+def plain_event(settings: Settings, text: str) -> str:
+    """A timeline event for a terminal: ``{name}`` as the person's plain name, ``{{`` as ``{``."""
+    return _NAMED.sub(
+        lambda m: plain_name(settings, m.group(1)) if m.group(1) else m.group(0)[0], text
+    )
+
+
 def view_lines(settings: Settings, view: PageView) -> list[str]:
     """Who was paged by what, and how each send went, one line each."""
     lines = []
@@ -126,6 +138,8 @@ async def run_page(
             return 2
         await paging.service.wait_idle()
         view = await paging.view(page.page_id, None)
+        events = await store.page_events(page.page_id)
+    problems = [plain_event(settings, e.text) for e in events if e.event_key.startswith(EXPLAINED)]
     assert view is not None  # the terminal sees every page, and this one was just recorded
     page = view.page
     steps = len(settings.escalations[page.escalation].steps)
@@ -133,14 +147,18 @@ async def run_page(
     out.writelines(line + "\n" for line in view_lines(settings, view))
     reached = [s for s, status in view.sends if status is not RecipientStatus.FAILED]
     if not view.sends:
-        out.write("  step 1 paged nobody (see the log above for why)\n")
+        out.write("  step 1 paged nobody\n")
+    out.writelines(f"  note: {line}\n" for line in problems)
     if page.state == "active" and page.next_at is not None:
         out.write(
             f"Unless someone acknowledges by {page.next_at:%H:%M:%S} UTC, the page moves on: "
             "a running bridge (`serve` or `socket` on this BRIDGE_DB) runs its later steps; "
             "this command does not wait. If no bridge is running, nothing escalates.\n"
         )
-    out.write(f"Acknowledge: python -m bot ack {page.page_id}  (or {env.command} ack in Slack)\n")
+    out.write(
+        f"Acknowledge: python -m bot ack {page.page_id}  (or {env.command} ack {page.page_id} "
+        "in Slack, or the link in the SMS)\n"
+    )
     return 0 if reached else 1
 
 

@@ -68,11 +68,12 @@ def acknowledged(settings: Settings, page: PageRecord, by: str, at: datetime, vi
     seconds = max(0.0, (at - page.created_at).total_seconds())
     metrics.PAGES_ACKNOWLEDGED.labels(page.escalation).inc()
     metrics.PAGE_ACK_SECONDS.labels(page.escalation).observe(seconds)
+    how = "" if by.startswith(OPERATOR) else f" ({via})"  # the terminal's name says it
     log.info(
-        "page %s acknowledged by %s (%s) after %ds: escalation %s, step %d",
+        "page %s acknowledged by %s%s after %ds: escalation %s, step %d",
         page.page_id,
         plain_name(settings, by),
-        via,
+        how,
         int(seconds),
         page.escalation,
         page.step + 1,
