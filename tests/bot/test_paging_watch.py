@@ -210,3 +210,48 @@ async def test_two_replicas_racing_for_every_move_count_each_move_once(
         ("bridge_pages_ended_unanswered_total", "one-step", 1),
     ):
         assert moved(before, after, f'{name}{{escalation="{escalation}"}}') == count, name
+
+
+BY_LIST = """
+  by-list:
+    allowed_senders: [sre]
+    steps:
+      - {notify: [oncall], via: [sms-adhoc], wait: 5m}
+"""
+
+
+async def test_a_number_that_acknowledges_by_link_is_masked_in_the_log_and_status(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A contact list's numbers are people of their own: nowhere whole in a log line or in
+    ``/send status``."""
+    caplog.set_level(logging.INFO)
+    clock = Clock()
+    bridge = await start_paging(tmp_path, clock, extra=BY_LIST)
+    try:
+        page_id = page_id_in((await slash(bridge, "page by-list Queue stuck")).text)
+        await wait_until(lambda: len(sms_texts(bridge)) == 2, what="both numbers paged")
+        [body] = [body for to, body in sms_texts(bridge) if to == "254712345678"]
+        link = re.search(r"https://bridge\.example(/ack/[A-Za-z0-9_.\-]+)", body)
+        assert link is not None
+        clock.advance(timedelta(seconds=90))
+        async with (
+            aiohttp.ClientSession() as http,
+            http.post(bridge.world.bridge.url + link.group(1)) as posted,
+        ):
+            assert posted.status == 200
+        await bridge.idle()
+        status = await slash(bridge, f"status {page_id}", user=ALICE)
+    finally:
+        await bridge.world.close()
+
+    acked = [m for m in caplog.messages if m.startswith(f"page {page_id} acknowledged")]
+    assert acked == [
+        f"page {page_id} acknowledged by +2547•••••678 (link) after 90s: escalation by-list, step 1"
+    ]
+    assert "*Acknowledged* by +2547•••••678" in status.text
+    assert "+2547•••••678 by `sms-adhoc`" in status.text
+    assert "+2547•••••432 by `sms-adhoc`" in status.text  # contacts are normalised: +254…
+    for number in ("254712345678", "254798765432", "798 765 432"):
+        assert number not in caplog.text
+        assert number not in status.text
