@@ -18,7 +18,6 @@ from bot.slack.mrkdwn import Limit, Mrkdwn, escape, fit, md
 from bot.store.pages_base import PageSend
 from bot.values import RecipientStatus
 from config import Settings
-from config.numbers import mask_address
 
 PAGE_ID = re.compile(r"P[0-9A-Z]{8}")
 SHOWN_PER_STEP = 20  # a contact list of hundreds is counted, not listed
@@ -39,12 +38,11 @@ def unknown_page_text(page_id: str) -> Mrkdwn:
 
 
 def person(settings: Settings, key: str) -> Mrkdwn:
-    """A config person or Slack user by mention; a number standing for itself masked."""
-    if key.startswith("slack:") or key.removeprefix("person:") in settings.people:
-        return who(settings, key)
+    """A person by mention or name (``who``: a number standing for itself masked), or the
+    login that acknowledged at the terminal."""
     if key.startswith(OPERATOR):
         return escape(plain_name(settings, key))
-    return escape(mask_address(key.removeprefix("person:")))
+    return who(settings, key)
 
 
 def _at(moment: datetime) -> str:

@@ -12,9 +12,9 @@ import logging
 from datetime import datetime
 
 from bot import metrics
+from bot.paging.slack import shown_name
 from bot.store.pages_base import PageRecord
 from config import Settings
-from config.numbers import mask_address
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ def plain_name(settings: Settings, key: str) -> str:
         return names[0] if names else user
     if key.startswith(OPERATOR):
         return f"{key.removeprefix(OPERATOR)} (terminal)"
-    name = key.removeprefix("person:")
-    return name if name in settings.people else mask_address(name)
+    return shown_name(settings, key)
 
 
 def steps_of(settings: Settings, escalation: str) -> int:
