@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.store.target import redact_url
+from bot.store.target import TargetError, check_target, redact_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DB = "var/bridge.db"
@@ -68,13 +68,18 @@ def read_env(environ: Mapping[str, str]) -> BridgeEnv:
     if not api_url.endswith("/"):
         api_url += "/"
     command = environ.get("SLACK_COMMAND", "/send")
+    db = environ.get("BRIDGE_DB") or DEFAULT_DB
+    try:
+        check_target(db)
+    except TargetError as exc:
+        raise EnvError(str(exc)) from None
     return BridgeEnv(
         slack_bot_token=environ.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=environ.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=environ.get("SLACK_APP_TOKEN") or None,
         slack_api_url=api_url,
         port=port,
-        db=environ.get("BRIDGE_DB") or DEFAULT_DB,
+        db=db,
         command=command if command.startswith("/") else "/" + command,
         public_url=(environ.get("BRIDGE_PUBLIC_URL") or "").strip().rstrip("/") or None,
         ack_secret=environ.get("BRIDGE_ACK_SECRET") or None,

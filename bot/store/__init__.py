@@ -33,7 +33,7 @@ from bot.store.base import (
 )
 from bot.store.sqlite import DEFAULT_PATH, SQLiteStore, default_path
 from bot.store.sqlite_rows import utcnow
-from bot.store.target import is_postgres_url, redact_url
+from bot.store.target import TargetError, check_target, is_postgres_url, redact_url
 
 __all__ = [
     "DEFAULT_PATH",
@@ -68,10 +68,15 @@ def open_store(
 ) -> Store:
     """A store for ``target`` (default ``$BRIDGE_DB``, else ``var/bridge.db``); use ``async with``.
 
-    A ``postgresql://`` (or ``postgres://``) URL is a PostgreSQL database; anything else is the
-    path of a SQLite file. ``clock`` (UTC now) is for tests and the demo that drive time.
+    A ``postgresql://`` (or ``postgres://``) URL is a PostgreSQL database; any other URL-shaped
+    value is refused (``StoreError``); anything else is the path of a SQLite file. ``clock``
+    (UTC now) is for tests and the demo that drive time.
     """
     chosen = target if target is not None else default_path()
+    try:
+        check_target(chosen)
+    except TargetError as exc:
+        raise StoreError(str(exc)) from None
     now = clock or utcnow
     if is_postgres_url(chosen):
         from bot.store.postgres import PostgresStore  # the driver is loaded only when used
