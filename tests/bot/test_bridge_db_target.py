@@ -4,7 +4,6 @@ malformed PostgreSQL URL is one line (no traceback), and no form of its password
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,11 +11,11 @@ from bridge_sandbox.emulators.suite import EmulatorSuite
 
 from bot.store import StoreError, open_store, redact_url
 from bot.store.target import url_secrets
-from tests.bot.test_cli_kit import bridge_yaml, cli_env, emulators
+from tests.bot.startup_kit import SLACK, bridge, error_lines
+from tests.bot.test_cli_kit import bridge_yaml, emulators
 
 __all__ = ["bridge_yaml", "emulators"]
 
-SIGNING = "startup-signing-secret-0123456789abcdef"
 # Each holds a password that must never be printed; none can be used.
 MALFORMED = [
     "postgresql://bridge:pw-port-abc@127.0.0.1:abc/test",  # a port that is not a number
@@ -35,26 +34,8 @@ TYPOS = [
 ]
 
 
-async def bridge(cwd: Path, *args: str, **env: str) -> tuple[int, str]:
-    """``python -m bot ARGS`` in ``cwd``: its exit code and everything it printed."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        *args,
-        cwd=cwd,
-        env=cli_env(**env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    async with asyncio.timeout(30):
-        out, _ = await proc.communicate()
-    return proc.returncode or 0, out.decode()
-
-
 def assert_one_clear_line(url: str, output: str) -> None:
-    errors = [line for line in output.splitlines() if line.startswith("error: ")]
+    errors = error_lines(output)
     assert len(errors) == 1, output
     assert "BRIDGE_DB" in errors[0], output
     assert "Traceback" not in output
@@ -81,9 +62,7 @@ async def test_serve_refuses_a_malformed_postgresql_url_in_one_line(
         str(bridge_yaml),
         "serve",
         BRIDGE_DB=url,
-        PORT="0",
-        SLACK_BOT_TOKEN="xoxb-startup",
-        SLACK_SIGNING_SECRET=SIGNING,
+        **SLACK,
     )
     assert code == 1, output
     assert_one_clear_line(url, output)
