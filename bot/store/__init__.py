@@ -32,6 +32,7 @@ from bot.store.base import (
     UnknownRequest,
 )
 from bot.store.sqlite import DEFAULT_PATH, SQLiteStore, default_path
+from bot.store.sqlite_lock import StoreLocked
 from bot.store.sqlite_rows import utcnow
 from bot.store.target import TargetError, check_target, is_postgres_url, redact_url
 
@@ -50,6 +51,7 @@ __all__ = [
     "SchemaTooNew",
     "Store",
     "StoreError",
+    "StoreLocked",
     "Surface",
     "UnknownRecipients",
     "UnknownRequest",
@@ -65,12 +67,15 @@ def open_store(
     target: str | os.PathLike[str] | None = None,
     *,
     clock: Callable[[], datetime] | None = None,
+    reader: bool = False,
 ) -> Store:
     """A store for ``target`` (default ``$BRIDGE_DB``, else ``var/bridge.db``); use ``async with``.
 
     A ``postgresql://`` (or ``postgres://``) URL is a PostgreSQL database; any other URL-shaped
     value is refused (``StoreError``); anything else is the path of a SQLite file. ``clock``
-    (UTC now) is for tests and the demo that drive time.
+    (UTC now) is for tests and the demo that drive time. A SQLite file is one process's (a
+    second is refused, ``StoreLocked``); ``reader`` (commands that only read) may read it beside
+    the process that owns it.
     """
     chosen = target if target is not None else default_path()
     try:
@@ -82,4 +87,4 @@ def open_store(
         from bot.store.postgres import PostgresStore  # the driver is loaded only when used
 
         return PostgresStore(str(chosen), clock=now)
-    return SQLiteStore(chosen, clock=now)
+    return SQLiteStore(chosen, clock=now, reader=reader)
