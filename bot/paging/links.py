@@ -4,8 +4,8 @@ Why short: it goes into an SMS whose parts are counted and billed, so it is 12 b
 HMAC-SHA256 (96 bits: unforgeable online) after the page id and the person, base64url without
 padding. The key is derived from ``BRIDGE_ACK_SECRET`` when set, else ``SLACK_SIGNING_SECRET``,
 so a token is worth nothing outside this purpose; ``BridgeEnv.ack_key`` refuses one under 32
-bytes (a short one was recovered offline from a single link). Whether it still *works* is the page's state:
-a token of a page that ended is refused by ``PagingService``.
+bytes (a short one was recovered offline from a single link). Whether it still *works* is the
+page's state: a token of a page that ended is refused by ``PagingService``.
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ class SQLiteConnection:
         await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
         try:
             self._lock = await asyncio.to_thread(sqlite_lock.acquire, self.path)
-        except sqlite_lock.StoreLocked:
+        except StoreError:  # held by another process, or no lock file can be made here
             if not self.reader:
                 raise
         try:

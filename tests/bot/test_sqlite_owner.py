@@ -40,8 +40,13 @@ async def python(*args: str, env: dict[str, str] | None = None) -> tuple[int, st
         stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
-    async with asyncio.timeout(60):
-        out, _ = await proc.communicate()
+    try:
+        async with asyncio.timeout(60):
+            out, _ = await proc.communicate()
+    except TimeoutError:  # a second serve that was not refused runs on: never leave it behind
+        proc.kill()
+        await proc.wait()
+        raise
     return proc.returncode or 0, out.decode()
 
 
