@@ -49,9 +49,12 @@ def _load(args: argparse.Namespace) -> Settings | None:
         return None
 
 
-async def _with_store(env: BridgeEnv, run: Callable[[Store], Awaitable[int]]) -> int:
+async def _with_store(
+    env: BridgeEnv, run: Callable[[Store], Awaitable[int]], *, reader: bool = False
+) -> int:
+    """``reader``: the command only reads, so it may run beside a ``serve`` that owns the file."""
     eager_writes.install(asyncio.get_running_loop())
-    async with open_store(env.db) as store:
+    async with open_store(env.db, reader=reader) as store:
         return await run(store)
 
 
@@ -140,7 +143,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _with_store(env, lambda store: cli_send.run_send(args, settings, store))
             )
         if args.command == "history":
-            return asyncio.run(_with_store(env, lambda store: cli_history.run_history(args, store)))
+            return asyncio.run(
+                _with_store(env, lambda store: cli_history.run_history(args, store), reader=True)
+            )
         from bot.server import servers  # the Slack stack loads only for the commands that serve
 
         if args.command == "serve":

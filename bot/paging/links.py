@@ -11,7 +11,8 @@ exactly 36 base64url characters, no padding, no separator, the same length for e
 Why one spelling: a token is accepted only byte for byte as the bridge wrote it (decoded, encoded
 again and compared); another alphabet, padding, junk or a percent-escape is refused as a forgery
 is. The key is derived from ``BRIDGE_ACK_SECRET`` when set, else ``SLACK_SIGNING_SECRET``, so a
-token is worth nothing outside this purpose. Whether it still *works* is the page's state: a
+token is worth nothing outside this purpose; ``BridgeEnv.ack_key`` refuses one under 32 bytes (a
+short one was recovered offline from a single link). Whether it still *works* is the page's state: a
 token of a page that ended is refused by ``PagingService``.
 """
 

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from bot.store.target import redact_url
+from bot.store.target import TargetError, check_target, redact_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 DEFAULT_DB = "var/bridge.db"
+# An acknowledge link's MAC key: fewer bytes than this can be guessed offline from one link.
+MIN_ACK_SECRET_BYTES = 32
+MAKE_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class EnvError(Exception):
@@ -41,6 +46,28 @@ class BridgeEnv:
                 "with it: copy the Signing Secret from the Slack app's Basic Information page."
             )
         self.require_bot_token()
+        self.ack_key()
+
+    def ack_key(self) -> str | None:
+        """The key that signs acknowledge links, or None when there are none (no
+        ``BRIDGE_PUBLIC_URL``). Refuses a weak key or a link that would travel in clear."""
+        if self.ack_secret is not None:
+            _require_strong(self.ack_secret)
+        if self.public_url is None:
+            return None
+        _require_safe_public_url(self.public_url)
+        if self.ack_secret is not None:
+            return self.ack_secret
+        signing = self.slack_signing_secret
+        if signing is None or len(signing.encode()) < MIN_ACK_SECRET_BYTES:
+            why = "is not set" if signing is None else "is too short to sign them too"
+            raise EnvError(
+                f"BRIDGE_PUBLIC_URL is set, so pages carry acknowledge links, but "
+                f"BRIDGE_ACK_SECRET is not set and SLACK_SIGNING_SECRET {why} (at least "
+                f"{MIN_ACK_SECRET_BYTES} bytes): set BRIDGE_ACK_SECRET to one made with: "
+                f"{MAKE_SECRET}"
+            )
+        return signing
 
     def require_bot_token(self) -> None:
         if not self.slack_bot_token:
@@ -56,6 +83,48 @@ class BridgeEnv:
                 "the connections:write scope, from the app's Basic Information page."
             )
         self.require_bot_token()
+        self.ack_key()
+
+
+def _require_strong(secret: str) -> None:
+    size = len(secret.encode())
+    if size < MIN_ACK_SECRET_BYTES:
+        raise EnvError(
+            f"BRIDGE_ACK_SECRET is {size} bytes: it signs acknowledge links and must be at least "
+            f"{MIN_ACK_SECRET_BYTES} random bytes; make one with: {MAKE_SECRET}"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: a link that never leaves the machine."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _require_safe_public_url(url: str) -> None:
+    """An https base address (plain http only for a loopback host), with no query or fragment:
+    the link goes out by SMS, so in clear anyone on the way could read or rewrite it."""
+    how = "write the bridge's public address, e.g. https://bridge.example.com"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        _ = parts.port  # a port that is not a number raises here
+    except ValueError:
+        raise EnvError(f"BRIDGE_PUBLIC_URL {url!r} is not an http(s) address: {how}") from None
+    if not host or parts.scheme.lower() not in ("https", "http"):
+        raise EnvError(f"BRIDGE_PUBLIC_URL {url!r} is not an http(s) address: {how}")
+    if parts.query or parts.fragment or "?" in url or "#" in url:
+        raise EnvError(f"BRIDGE_PUBLIC_URL {url!r} has a ?query or #fragment: {how}")
+    if parts.scheme.lower() == "http" and not is_loopback(host):
+        raise EnvError(
+            f"BRIDGE_PUBLIC_URL {url!r} is plain http: acknowledge links sent by SMS could be read "
+            "or changed on the way. Use https:// (plain http is allowed only for a loopback "
+            "host: localhost, 127.0.0.0/8, ::1)"
+        )
 
 
 def read_env(environ: Mapping[str, str]) -> BridgeEnv:
@@ -68,13 +137,18 @@ def read_env(environ: Mapping[str, str]) -> BridgeEnv:
     if not api_url.endswith("/"):
         api_url += "/"
     command = environ.get("SLACK_COMMAND", "/send")
+    db = environ.get("BRIDGE_DB") or DEFAULT_DB
+    try:
+        check_target(db)
+    except TargetError as exc:
+        raise EnvError(str(exc)) from None
     return BridgeEnv(
         slack_bot_token=environ.get("SLACK_BOT_TOKEN") or None,
         slack_signing_secret=environ.get("SLACK_SIGNING_SECRET") or None,
         slack_app_token=environ.get("SLACK_APP_TOKEN") or None,
         slack_api_url=api_url,
         port=port,
-        db=environ.get("BRIDGE_DB") or DEFAULT_DB,
+        db=db,
         command=command if command.startswith("/") else "/" + command,
         public_url=(environ.get("BRIDGE_PUBLIC_URL") or "").strip().rstrip("/") or None,
         ack_secret=environ.get("BRIDGE_ACK_SECRET") or None,

@@ -92,9 +92,10 @@ def slack_client(env: BridgeEnv, session: aiohttp.ClientSession) -> AsyncWebClie
 
 
 def ack_links(env: BridgeEnv) -> AckLinks | None:
-    """Acknowledge links when ``BRIDGE_PUBLIC_URL`` is set and there is a key to sign them."""
-    secret = env.ack_secret or env.slack_signing_secret
-    if env.public_url is None or not secret:
+    """Acknowledge links when ``BRIDGE_PUBLIC_URL`` is set (``EnvError`` for a weak key or a
+    plain-http address: see ``BridgeEnv.ack_key``)."""
+    secret = env.ack_key()
+    if env.public_url is None or secret is None:
         return None
     return AckLinks(env.public_url, secret)
 
