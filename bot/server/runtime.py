@@ -7,6 +7,7 @@ Why one place: `serve`, `socket`, the demo and the end-to-end tests must run the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -113,6 +114,7 @@ async def open_runtime(
         async with (
             open_accounts(settings.providers, claimer=store.slot_claimer()) as accounts,
             slack_session() as http,
+            contextlib.AsyncExitStack() as closing,
         ):
             calendars = Calendars(
                 settings.schedules,
@@ -127,6 +129,7 @@ async def open_runtime(
             client = slack_client(env, http)
             # Before anything is resumed or served: a refused token stops the start here.
             slack_auth = SlackAuth(client, options.slack_check)
+            closing.push_async_callback(slack_auth.close)  # its retries stop, however this ends
             await slack_auth.start()
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
             ownership = Ownership(
@@ -183,7 +186,6 @@ async def open_runtime(
                 yield runtime
             finally:
                 warming.cancel()
-                await slack_auth.close()
                 await calendars.stop()
                 await paging.stop()
                 await directory.close()

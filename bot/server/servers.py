@@ -19,7 +19,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.server.env import BridgeEnv, EnvError
 from bot.server.probes import build_ops_app
-from bot.server.slack_auth import SlackAuth, SlackCheck
+from bot.server.slack_auth import SlackAuth, SlackCheck, why_unanswered
 from bot.server.slot import RuntimeSlot
 from bot.server.web import SLOT, build_web_app
 from bot.slack import shapes
@@ -144,7 +144,7 @@ async def _socket_url_when_slack_answers(
             return await _unless_stopped(stop, _first_socket_url(handler))
         except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
             if not warned:
-                why = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+                why = why_unanswered(exc)
                 log.warning("Slack's Socket Mode cannot be reached (%s): trying again", why)
                 warned = True
         if not await _unless_stopped(stop, check.sleep(wait)):

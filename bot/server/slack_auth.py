@@ -56,7 +56,8 @@ class SlackTokenRefused(EnvError):
 
 
 def refusal(error: str) -> SlackTokenRefused:
-    if error == "not_allowed_token_type" or error == "user_token":
+    """One line naming the variable and where to get a right one; never the token."""
+    if error in ("not_allowed_token_type", "user_token"):
         return SlackTokenRefused(
             "Slack says SLACK_BOT_TOKEN is not a bot token: use the Bot User OAuth Token "
             "(xoxb-…) from the Slack app's OAuth & Permissions page (an app-level xapp- token "
@@ -68,7 +69,7 @@ def refusal(error: str) -> SlackTokenRefused:
     )
 
 
-def _why(exc: BaseException) -> str:
+def why_unanswered(exc: BaseException) -> str:
     """One line on why Slack did not answer; never a token (aiohttp names host and port only)."""
     if isinstance(exc, TimeoutError):
         return "no answer in time"
@@ -84,6 +85,8 @@ class SlackAuth:
         self.state: State = "checking"
         self.ok = asyncio.Event()  # set once Slack has accepted the token
         self._retrying: asyncio.Task[None] | None = None
+        self._refusal: SlackTokenRefused | None = None
+        self._why_unreachable: str | None = None
 
     async def start(self) -> None:
         """The start-up check: raises ``SlackTokenRefused``; if Slack cannot be reached, logs one
@@ -104,9 +107,6 @@ class SlackAuth:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._retrying
 
-    _refusal: SlackTokenRefused | None = None
-    _why_unreachable: str | None = None
-
     async def _ask(self) -> None:
         """One auth.test; sets ``state``. A token that answers as a user is refused too."""
         try:
@@ -119,13 +119,13 @@ class SlackAuth:
                 self._unreachable(f"Slack answered {error}")
             return
         except (SlackClientError, aiohttp.ClientError, OSError, TimeoutError) as exc:
-            self._unreachable(_why(exc))
+            self._unreachable(why_unanswered(exc))
             return
         if not answer.get("bot_id"):
             self._refuse("user_token")
             return
         if self.state == "unreachable":
-            log.warning("Slack answers again: SLACK_BOT_TOKEN accepted; ready")
+            log.info("Slack answers again and accepts SLACK_BOT_TOKEN: ready")
         self.state = "ok"
         self.ok.set()
 
