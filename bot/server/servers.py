@@ -52,13 +52,15 @@ async def _unless_stopped(stop: asyncio.Event, work: Awaitable[object]) -> bool:
 
 
 async def _listen(runner: web.AppRunner, host: str | None, port: int, variable: str) -> None:
-    """Bind, or say in one line which setting names an address that cannot be had."""
+    """Bind, or say in one line which settings name an address that cannot be had
+    (``variable`` is PORT or METRICS_PORT; their hosts are HOST and METRICS_HOST)."""
     try:
         await web.TCPSite(runner, host=host, port=port).start()
     except OSError as exc:
         where = f"{host or 'every interface'} port {port}"
         raise EnvError(
-            f"cannot listen on {where} ({exc.strerror or exc}): check {variable} and HOST"
+            f"cannot listen on {where} ({exc.strerror or exc}): check {variable} and "
+            f"{variable.replace('PORT', 'HOST')}"
         ) from None
 
 

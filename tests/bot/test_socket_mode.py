@@ -264,6 +264,18 @@ async def test_a_refused_app_token_stops_the_start_with_a_clear_error(rig: Socke
     assert [c.error for c in rig.slack.state.calls_to("apps.connections.open")] == ["invalid_auth"]
 
 
+async def test_a_socket_url_slack_fails_to_give_is_asked_again(rig: SocketRig) -> None:
+    """apps.connections.open answering 500 is not a wrong token: one warning, then a retry."""
+    rig.slack.state.fail_next("apps.connections.open", "internal_error", 500, retry_after=None)
+    child = await rig.launch()
+    await rig.slack.state.socket.connection(timeout=20)
+    opened = rig.slack.state.calls_to("apps.connections.open")
+    assert [c.error for c in opened] == ["internal_error", None]
+    assert await child.stop() == 0
+    assert "Traceback" not in child.tail()
+    assert child.tail().count("Socket Mode cannot be reached") == 1
+
+
 async def test_socket_mode_without_app_token_exits_naming_the_variable(tmp_path: Path) -> None:
     config = tmp_path / "bridge.yaml"
     config.write_text(CONFIG, encoding="utf-8")
