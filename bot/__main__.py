@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.server import servers  # the Slack stack loads only for the commands that serve
 
         if args.command == "serve":
-            servers.run_http(settings, env)
+            asyncio.run(servers.run_http(settings, env))
         elif args.command == "socket":
             asyncio.run(servers.run_socket(settings, env))
         else:

@@ -31,10 +31,14 @@ class BridgeEnv:
     command: str
     public_url: str | None = None  # BRIDGE_PUBLIC_URL: pages carry an acknowledge link under it
     ack_secret: str | None = None  # BRIDGE_ACK_SECRET: signs those links (else the signing secret)
+    host: str | None = None  # HOST: the address to listen on (None: every interface)
+    metrics_port: int | None = None  # METRICS_PORT: /metrics only there (None: on PORT)
+    metrics_host: str | None = None  # METRICS_HOST: its address (None: as HOST)
 
     def __repr__(self) -> str:  # tokens never reach a log line through a repr
         return (
-            f"BridgeEnv(slack_api_url={self.slack_api_url!r}, port={self.port}, "
+            f"BridgeEnv(slack_api_url={self.slack_api_url!r}, host={self.host!r}, "
+            f"port={self.port}, metrics_port={self.metrics_port}, "
             f"db={redact_url(self.db)!r}, command={self.command!r})"
         )
 
@@ -70,10 +74,19 @@ class BridgeEnv:
         return signing
 
     def require_bot_token(self) -> None:
+        """Set, and shaped like a bot token: a token of another kind is refused before any call
+        (only its kind is named, never the token)."""
         if not self.slack_bot_token:
             raise EnvError(
                 "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…) from the "
                 "Slack app's OAuth & Permissions page."
+            )
+        if not self.slack_bot_token.startswith("xoxb-"):
+            kind = _TOKEN_KINDS.get(self.slack_bot_token[:5], "not a bot token")
+            raise EnvError(
+                f"SLACK_BOT_TOKEN is {kind}, not a bot token (xoxb-…): copy the Bot User OAuth "
+                "Token from the Slack app's OAuth & Permissions page (an app-level xapp- token "
+                "belongs in SLACK_APP_TOKEN)."
             )
 
     def require_socket(self) -> None:
@@ -127,12 +140,38 @@ def _require_safe_public_url(url: str) -> None:
         )
 
 
-def read_env(environ: Mapping[str, str]) -> BridgeEnv:
-    raw_port = environ.get("PORT", "3000")
+# What a token's first five characters say it is (Slack's documented prefixes).
+_TOKEN_KINDS = {
+    "xapp-": "an app-level token (xapp-…)",
+    "xoxp-": "a user token (xoxp-…)",
+    "xoxe-": "a refresh token (xoxe-…)",
+    "xoxa-": "a workspace token (xoxa-…)",
+}
+
+
+def _port(environ: Mapping[str, str], name: str, default: str | None) -> int | None:
+    raw = environ.get(name) or default
+    if raw is None:
+        return None
     try:
-        port = int(raw_port)
+        port = int(raw)
     except ValueError:
-        raise EnvError(f"PORT must be a number, not {raw_port!r}") from None
+        raise EnvError(f"{name} must be a port number (1-65535), not {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise EnvError(f"{name} must be a port number (1-65535), not {raw!r}")
+    return port
+
+
+def read_env(environ: Mapping[str, str]) -> BridgeEnv:
+    port = _port(environ, "PORT", "3000")
+    assert port is not None
+    metrics_port = _port(environ, "METRICS_PORT", None)
+    host = environ.get("HOST", "").strip() or None
+    if metrics_port is not None and metrics_port == port and port != 0:
+        raise EnvError(
+            f"METRICS_PORT is {metrics_port}, the same as PORT: give /metrics a port of its own, "
+            "or unset METRICS_PORT to serve it on PORT"
+        )
     api_url = environ.get("SLACK_API_URL") or DEFAULT_SLACK_API_URL
     if not api_url.endswith("/"):
         api_url += "/"
@@ -152,4 +191,7 @@ def read_env(environ: Mapping[str, str]) -> BridgeEnv:
         command=command if command.startswith("/") else "/" + command,
         public_url=(environ.get("BRIDGE_PUBLIC_URL") or "").strip().rstrip("/") or None,
         ack_secret=environ.get("BRIDGE_ACK_SECRET") or None,
+        host=host,
+        metrics_port=metrics_port,
+        metrics_host=environ.get("METRICS_HOST", "").strip() or host,
     )
