@@ -65,3 +65,43 @@ TAKEOVERS = Counter(
     ["replica"],
     registry=REGISTRY,
 )
+
+# Pages, by escalation name (config names only: never a number or a person). Each is counted
+# where the page's state change is committed (a compare-and-set in the store), so two replicas
+# racing for one move count it once between them.
+PAGES_STARTED = Counter(
+    "bridge_pages_started_total",
+    "Pages started, by escalation.",
+    ["escalation"],
+    registry=REGISTRY,
+)
+
+PAGES_ESCALATED = Counter(
+    "bridge_pages_escalated_total",
+    "Steps a page ran after its first (a later step, or step 1 of a repeat), by escalation: "
+    "each is a step nobody acknowledged before its wait ran out.",
+    ["escalation"],
+    registry=REGISTRY,
+)
+
+PAGES_ACKNOWLEDGED = Counter(
+    "bridge_pages_acknowledged_total",
+    "Pages acknowledged, by escalation.",
+    ["escalation"],
+    registry=REGISTRY,
+)
+
+PAGES_UNANSWERED = Counter(
+    "bridge_pages_ended_unanswered_total",
+    "Pages that ran every step (and repeat) with nobody acknowledging, by escalation.",
+    ["escalation"],
+    registry=REGISTRY,
+)
+
+PAGE_ACK_SECONDS = Histogram(
+    "bridge_page_ack_seconds",
+    "Time from a page's start to its acknowledgement, by escalation.",
+    ["escalation"],
+    buckets=(5, 15, 30, 60, 120, 300, 600, 900, 1800, 2700, 3600),
+    registry=REGISTRY,
+)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.paging import watch
 from bot.paging.links import AckLinks
 from bot.paging.slack import lit
 from bot.paging.targets import Paged, address_for, group_paged, has_receipts, step_people
@@ -81,11 +82,13 @@ class Engine:
             return False
         escalation = self.settings.escalations.get(claimed.escalation)
         if escalation is None or not escalation.steps:  # removed from the config meanwhile
-            await self.store.end_page(claimed.page_id, claimed.version, now)
+            if await self.store.end_page(claimed.page_id, claimed.version, now):
+                watch.ended(self.settings, claimed)
             return True
         move = next_move(claimed, escalation)
         if move.end:
             if await self.store.end_page(claimed.page_id, claimed.version, now):
+                watch.ended(self.settings, claimed)
                 await self.event(claimed.page_id, "ended", "ended unanswered")
             return True
         if move.round != claimed.round:
@@ -100,9 +103,13 @@ class Engine:
             )
         await self.run_step(claimed, escalation, move)
         wait = escalation.steps[move.step].wait
-        await self.store.advance_page(
+        advanced = await self.store.advance_page(
             claimed.page_id, claimed.version, move.round, move.step, self.clock() + wait
         )
+        # Counted once the move is committed: a claim whose lease ran out (and was run again
+        # by another replica) does not advance, so a step is never counted twice.
+        if advanced and (move.round, move.step) != (0, 0):
+            watch.escalated(self.settings, claimed, move.round, move.step)
         return True
 
     async def run_step(self, page: PageRecord, escalation: Escalation, move: Move) -> None:

@@ -30,22 +30,34 @@ from bot.store.base import Store
 from bot.store.pages_base import PageRecord, PageSend
 from bot.values import RecipientStatus
 from config import Settings
+from config.numbers import mask_address
 
 log = logging.getLogger(__name__)
 # A person is ``{name}``; literal braces were doubled when the event was recorded (``lit``).
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+_NUMBER = re.compile(r"^\+?[0-9]{5,}$")  # a contact list's number (E.164), not a name
 PAGE_ROOT = RootKind("bridge_page", "page_id")  # the metadata on a page's root message
 
 
+def shown_name(settings: Settings, name: str) -> str:
+    """A target in plain words: its name in people, else (a number of a contact list) masked,
+    ``+2547•••••678``: a number is never shown whole where it is not someone's name."""
+    name = name.removeprefix("person:")
+    if name in settings.people or not _NUMBER.match(name):
+        return name
+    return mask_address(name)
+
+
 def who(settings: Settings, name: str) -> Mrkdwn:
-    """A person by their Slack mention when they have ``slack:``, else by name (escaped)."""
+    """A person by their Slack mention when they have ``slack:``, else by name or masked number
+    (escaped)."""
     if name.startswith("slack:"):
         return md("<@{}>", name.removeprefix("slack:"))
     name = name.removeprefix("person:")
     person = settings.people.get(name)
     if person is not None and person.slack:
         return md("<@{}>", person.slack)
-    return escape(name)
+    return escape(shown_name(settings, name))
 
 
 def lit(text: str) -> str:

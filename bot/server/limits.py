@@ -214,17 +214,12 @@ class HttpServer:
         await self.runner.cleanup()
 
 
-async def start_http(
-    app: web.Application,
-    limits: HttpLimits,
-    *,
-    host: str | None = None,
-    port: int = 0,
-    sock: socket.socket | None = None,
-    shutdown_timeout: float = 60.0,
-) -> HttpServer:
-    """Serve ``app`` on ``host:port`` (or an already bound ``sock``) within ``limits``."""
-    runner = web.AppRunner(
+def runner_for(
+    app: web.Application, limits: HttpLimits, *, shutdown_timeout: float = 60.0
+) -> web.AppRunner:
+    """aiohttp's runner with the head deadline (its keep-alive timer, armed at connect) and a
+    short lingering close; serve it with ``listen``."""
+    return web.AppRunner(
         app,
         access_log=None,
         handle_signals=False,
@@ -232,17 +227,43 @@ async def start_http(
         keepalive_timeout=limits.header_timeout,
         lingering_time=limits.lingering_time,
     )
+
+
+async def listen(
+    runner: web.AppRunner,
+    limits: HttpLimits,
+    *,
+    host: str | None = None,
+    port: int = 0,
+    sock: socket.socket | None = None,
+) -> tuple[asyncio.Server, ConnectionCap]:
+    """Serve a set-up runner on ``host:port`` (or a bound ``sock``), at most
+    ``limits.max_connections`` at once. Close the server before ``runner.cleanup()``."""
+    assert runner.server is not None, "runner.setup() first"
+    cap = ConnectionCap(runner.server, limits.max_connections)
+    loop = asyncio.get_running_loop()
+    if sock is not None:
+        return await loop.create_server(cap, sock=sock, backlog=BACKLOG), cap
+    server = await loop.create_server(
+        cap, host=host, port=port, backlog=BACKLOG, reuse_address=True
+    )
+    return server, cap
+
+
+async def start_http(
+    app: web.Application,
+    limits: HttpLimits,
+    *,
+    sock: socket.socket | None = None,
+    shutdown_timeout: float = 60.0,
+) -> HttpServer:
+    """``app`` served within ``limits`` on a bound ``sock`` (or any free loopback port)."""
+    runner = runner_for(app, limits, shutdown_timeout=shutdown_timeout)
     await runner.setup()
     try:
-        assert runner.server is not None  # set by setup()
-        cap = ConnectionCap(runner.server, limits.max_connections)
-        loop = asyncio.get_running_loop()
-        if sock is not None:
-            server = await loop.create_server(cap, sock=sock, backlog=BACKLOG)
-        else:
-            server = await loop.create_server(
-                cap, host=host, port=port, backlog=BACKLOG, reuse_address=True
-            )
+        server, cap = await listen(
+            runner, limits, host="127.0.0.1" if sock is None else None, sock=sock
+        )
     except BaseException:
         await runner.cleanup()
         raise

@@ -7,6 +7,7 @@ Why one place: `serve`, `socket`, the demo and the end-to-end tests must run the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -30,6 +31,7 @@ from bot.report import Reporter
 from bot.send.ownership import Ownership
 from bot.send.service import SendService
 from bot.server.env import BridgeEnv
+from bot.server.slack_auth import SlackAuth, SlackCheck
 from bot.slack.app import create_app
 from bot.slack.deps import Deps
 from bot.store import Store, open_store, utcnow
@@ -51,6 +53,7 @@ class RuntimeOptions:
     clock: Callable[[], datetime] = utcnow
     page_tick: float = 1.0  # seconds between the paging scheduler's looks at due pages
     replica_id: str | None = None  # None: generated at start (host, pid, random suffix)
+    slack_check: SlackCheck = field(default_factory=SlackCheck)  # auth.test's waits
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
@@ -70,6 +73,7 @@ class Runtime:
     service: SendService
     app: AsyncApp
     paging: PagingService
+    slack_auth: SlackAuth  # whether Slack has accepted the bot token (readiness)
 
 
 def slack_session() -> aiohttp.ClientSession:
@@ -92,9 +96,10 @@ def slack_client(env: BridgeEnv, session: aiohttp.ClientSession) -> AsyncWebClie
 
 
 def ack_links(env: BridgeEnv) -> AckLinks | None:
-    """Acknowledge links when ``BRIDGE_PUBLIC_URL`` is set and there is a key to sign them."""
-    secret = env.ack_secret or env.slack_signing_secret
-    if env.public_url is None or not secret:
+    """Acknowledge links when ``BRIDGE_PUBLIC_URL`` is set (``EnvError`` for a weak key or a
+    plain-http address: see ``BridgeEnv.ack_key``)."""
+    secret = env.ack_key()
+    if env.public_url is None or secret is None:
         return None
     return AckLinks(env.public_url, secret)
 
@@ -110,6 +115,7 @@ async def open_runtime(
         async with (
             open_accounts(settings.providers, claimer=store.slot_claimer()) as accounts,
             slack_session() as http,
+            contextlib.AsyncExitStack() as closing,
         ):
             calendars = Calendars(
                 settings.schedules,
@@ -122,6 +128,10 @@ async def open_runtime(
             # Every reader of schedules (paging, /send oncall) sees the latest good calendars.
             settings = dataclasses.replace(settings, schedules=calendars.live)
             client = slack_client(env, http)
+            # Before anything is resumed or served: a refused token stops the start here.
+            slack_auth = SlackAuth(client, options.slack_check)
+            closing.push_async_callback(slack_auth.close)  # its retries stop, however this ends
+            await slack_auth.start()
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
             ownership = Ownership(
                 store, settings.defaults.takeover_after, replica_id=options.replica_id
@@ -162,7 +172,9 @@ async def open_runtime(
                 signing_secret=env.slack_signing_secret,
                 http_session=http,
             )
-            runtime = Runtime(settings, env, store, accounts, client, service, app, paging)
+            runtime = Runtime(
+                settings, env, store, accounts, client, service, app, paging, slack_auth
+            )
             if options.recover:
                 await service.recover()
                 service.watch()

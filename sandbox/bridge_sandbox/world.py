@@ -5,7 +5,7 @@ them, a store, and the bridge's own HTTP server. Used by the demo and the end-to
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -162,8 +162,12 @@ async def start_world(
     usergroups: Mapping[str, list[str]] | None = None,
     extra_env: Mapping[str, str] | None = None,
     own_public_url: bool = False,
+    adjust: Callable[[Settings], Settings] | None = None,
 ) -> World:
     """Start everything on 127.0.0.1 (OS-chosen ports); ``config_text`` uses ${TNT_URL} etc.
+
+    ``adjust``: changes the loaded settings before the bridge starts, for settings the loader
+    would refuse, so a check made at run time can be shown to stand without the loader's.
 
     ``own_public_url``: ``BRIDGE_PUBLIC_URL`` is the bridge's own loopback URL (its port is
     bound before the app is built), so the acknowledge links in pages open on this machine.
@@ -182,6 +186,8 @@ async def start_world(
         config_path = workdir / "bridge.yaml"
         config_path.write_text(config_text, encoding="utf-8")
         settings = load(config_path, env={**os.environ, **env_vars})
+        if adjust is not None:
+            settings = adjust(settings)
         env = read_env(env_vars)
         app = build_web_app(settings, env, options)
         server = await start_http(app, env.limits, sock=sock, shutdown_timeout=0.1)

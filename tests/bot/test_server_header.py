@@ -7,8 +7,11 @@ import io
 from pathlib import Path
 
 import aiohttp
+from bridge_sandbox.emulators.common import serve
 
 from bot.server.limits import SERVER_NAME
+from bot.server.probes import build_ops_app
+from bot.server.slot import RuntimeSlot
 from tests.bot.paging_kit import Clock
 from tests.bot.slack_steps import slash
 from tests.bot.test_paging_browser import ALICE_PHONE, link_sent_to, page_id_in, start
@@ -41,3 +44,17 @@ async def test_every_answer_names_the_bridge_not_aiohttp(tmp_path: Path) -> None
         await bridge.runtime.paging.wait_idle()
     finally:
         await bridge.world.close()
+
+
+async def test_the_metrics_port_names_the_bridge_not_aiohttp() -> None:
+    ops = await serve(build_ops_app(RuntimeSlot()))  # METRICS_PORT's app, before a runtime
+    try:
+        async with aiohttp.ClientSession() as http:
+            for path, status in [("/metrics", 200), ("/nothing-here", 404)]:
+                async with http.get(ops.url + path) as answer:
+                    assert (answer.status, answer.headers.getall("Server", [])) == (
+                        status,
+                        [SERVER_NAME],
+                    )
+    finally:
+        await ops.close()
