@@ -1,6 +1,7 @@
 """What ``python -m bot check`` prints: what each channel reaches and who may use it.
 
-Readable and aligned; numbers are masked and no key is ever shown (only its variable's effect).
+Readable and aligned; no key is ever shown (only its variable's effect). Numbers are masked but
+keep their last four digits: only the operator reads this, and must be able to tell two apart.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from config.describe_oncall import describe_oncall
-from config.numbers import mask_address
+from config.numbers import mask_for_operator
 from config.schema import format_duration
 from config.settings import ResolvedBroadcast, ResolvedChannel, Senders, Settings
 from providers import REGISTRY, AnyProviderConfig, AutoKonnectConfig, KaleyraConfig
@@ -56,7 +57,7 @@ def _receipts(name: str, account: AnyProviderConfig) -> str:
 def _recipients(addresses: tuple[str, ...]) -> str:
     if not addresses:
         return "none (senders give numbers)"
-    shown = ", ".join(mask_address(a) for a in addresses[:SHOWN_RECIPIENTS])
+    shown = ", ".join(mask_for_operator(a) for a in addresses[:SHOWN_RECIPIENTS])
     more = len(addresses) - SHOWN_RECIPIENTS
     tail = f", … and {more} more" if more > 0 else ""
     return f"{len(addresses)}: {shown}{tail}"
@@ -119,9 +120,10 @@ def _broadcast(preset: ResolvedBroadcast) -> list[str]:
     ]
 
 
-def describe(settings: Settings, now: datetime | None = None) -> str:
+def describe(settings: Settings, at: datetime | None = None) -> str:
     """A plain-text summary of the resolved config; safe to print and paste (no secrets).
-    ``now`` (default: the current time) is the moment "on call now" is about."""
+    ``at`` (``check --at``; default: the current time, labelled "now") is the moment the
+    "on call" lines are about."""
     d = settings.defaults
     lines = [
         f"{settings.source}: {_plural(len(settings.providers), 'provider account')}, "
@@ -149,5 +151,5 @@ def describe(settings: Settings, now: datetime | None = None) -> str:
         lines += ["", "Broadcasts"]
         for preset in settings.broadcasts.values():
             lines += _broadcast(preset)
-    lines += describe_oncall(settings, now or datetime.now(UTC))
+    lines += describe_oncall(settings, at or datetime.now(UTC), given=at is not None)
     return "\n".join(lines) + "\n"
