@@ -61,6 +61,13 @@ RECEIPTS_UNMATCHED = Counter(
     registry=REGISTRY,
 )
 
+RECORDS_PURGED = Counter(
+    "bridge_records_purged_total",
+    "Rows removed from the send record by defaults.keep_records, by table.",
+    ["table"],
+    registry=REGISTRY,
+)
+
 OWNED = Gauge(
     "bridge_sends_owned",
     "Sends (request groups) this replica holds the lease of: sending or reporting them.",

@@ -7,7 +7,7 @@ keep their last four digits: only the operator reads this, and must be able to t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from config.describe_oncall import describe_oncall
 from config.numbers import mask_for_operator
@@ -52,6 +52,12 @@ def _receipts(name: str, account: AnyProviderConfig) -> str:
     if account.webhook_secret is None:
         return "receipts: off (set webhook_secret to accept them)"
     return f"receipts: on at /webhooks/{name}"
+
+
+def _kept(keep: timedelta | None) -> str:
+    if keep is None:
+        return "kept forever (set defaults.keep_records, e.g. 90d, to remove old ones)"
+    return f"finished sends and ended pages removed after {format_duration(keep)}"
 
 
 def _recipients(addresses: tuple[str, ...]) -> str:
@@ -132,6 +138,7 @@ def describe(settings: Settings, at: datetime | None = None) -> str:
         f"defaults: country {d.country}, confirm over {d.confirm_over} recipients, "
         f"at most {d.max_recipients} per request, Retry buttons for "
         f"{format_duration(d.retry_max_age)}",
+        f"records: {_kept(d.keep_records)}",
         "",
         "Provider accounts",
     ]

@@ -33,6 +33,7 @@ from providers.base import Message, Outcome, Recipient, Route
 
 if TYPE_CHECKING:
     from bot.store.leases import LeaseBook
+    from bot.store.retention_sql import OldestRecord
 
 # The record types and states are values every step shares (``bot.values``); the store's
 # interface names them too, so they are exported from here as well.
@@ -275,6 +276,15 @@ class Store(PageStore, Protocol):
     ) -> list[AppliedStatus]: ...
 
     async def prune_parked(self) -> int: ...
+
+    async def purge_step(self, cutoff: datetime, batch: int) -> dict[str, int]:
+        """Delete at most ``batch`` finished rows older than ``cutoff`` from each table, one
+        statement each (``bot.store.retention_sql``); rows deleted per table."""
+        ...
+
+    async def oldest_record(self) -> OldestRecord:
+        """The oldest request and page still kept (what ``history`` says the record reaches)."""
+        ...
 
     def lease_book(self) -> LeaseBook | None:
         """Where replicas lease the sends they own (None: one process owns them all)."""
