@@ -6,9 +6,12 @@ the record reaches. The store's clock is the test's: records are made "100 days 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import io
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -19,6 +22,8 @@ from bot.retention import PURGE_LEASE, Purger
 from bot.store import RecipientStatus, RequestState, Store
 from bot.store.pages_base import NewPage, PageSend
 from config.schema import DefaultsConfig
+from tests.bot.bridge_kit import ALICE, CONFIG, FAST, start_bridge
+from tests.bot.slack_steps import slash
 from tests.bot.store_backends import Backend, PostgresBackend
 from tests.bot.store_fixtures import Clock, new_request, recipients, sent
 from tests.clocks import HeldSleep, wait_until
@@ -261,3 +266,33 @@ def test_keep_records_under_a_day_is_refused(written: str, said: str) -> None:
 def test_keep_records_is_off_unless_set() -> None:
     assert DefaultsConfig().keep_records is None
     assert DefaultsConfig(keep_records="90d").keep_records == KEEP  # type: ignore[arg-type]
+
+
+async def test_a_running_bridge_with_keep_records_removes_an_old_send(tmp_path: Path) -> None:
+    """Through the real runtime: ``/send`` from Slack, then the bridge's clock moves past
+    ``keep_records`` and its own purge loop removes the finished send (and only with it set)."""
+    clock = Clock(NOW - timedelta(days=3))
+    options = replace(FAST, clock=clock, purge_interval=0.01)
+    text = CONFIG.replace("  max_recipients: 50\n", "  max_recipients: 50\n  keep_records: 2d\n")
+    assert "keep_records: 2d" in text
+    bridge = await start_bridge(tmp_path, config_text=text, options=options)
+    try:
+        reply = await slash(bridge, "oncall-sms Disk full")
+        assert reply.text.startswith("Queued R"), reply.text
+        await bridge.idle()
+        store = bridge.runtime.store
+        (record,) = await store.recent_requests(ALICE, 1)
+        assert await store.get_request(record.request_id) is not None  # 0 days old: kept
+        clock.now = NOW  # now it is 3 days old
+
+        async def gone() -> bool:
+            return await store.get_request(record.request_id) is None
+
+        for _ in range(500):
+            if await gone():
+                break
+            await asyncio.sleep(0.01)
+        assert await gone()
+        assert await store.recipients(record.request_id) == []
+    finally:
+        await bridge.world.close()
