@@ -29,41 +29,63 @@ _OLD_REQUEST = """
     AND NOT EXISTS (SELECT 1 FROM page_sends AS s JOIN pages AS p ON p.page_id = s.page_id
                     WHERE s.request_id = r.request_id AND p.state = 'active')
 """
-_OLD_REQUESTS = f"SELECT r.request_id FROM requests AS r WHERE {_OLD_REQUEST}"
 _OLD_PAGE = "p.state <> 'active' AND p.created_at < ?"
-_OLD_PAGES = f"SELECT p.page_id FROM pages AS p WHERE {_OLD_PAGE}"
+# The oldest batch of each: a pass works on these ids only, so every statement is index lookups
+# (the ids are checked again in each statement: one may have changed since they were picked).
+_PICK_REQUESTS = (
+    f"SELECT r.request_id AS id FROM requests AS r WHERE {_OLD_REQUEST}"
+    " ORDER BY r.created_at LIMIT ?"
+)
+_PICK_PAGES = f"SELECT p.page_id AS id FROM pages AS p WHERE {_OLD_PAGE} LIMIT ?"
 
-# (table, the rows of it that may go, how many cutoffs the condition names), children first.
-_STEPS: tuple[tuple[str, str, int], ...] = (
-    (
-        "receipts",
-        f"(NOT matched AND received_at < ?) OR request_id IN ({_OLD_REQUESTS})",
-        2,
-    ),
-    ("attempts", f"request_id IN ({_OLD_REQUESTS})", 1),
+
+def _still_old_requests(count: int) -> str:
+    marks = ", ".join("?" * count)
+    return (
+        f"SELECT r.request_id FROM requests AS r WHERE r.request_id IN ({marks}) AND {_OLD_REQUEST}"
+    )
+
+
+def _still_old_pages(count: int) -> str:
+    marks = ", ".join("?" * count)
+    return f"SELECT p.page_id FROM pages AS p WHERE p.page_id IN ({marks}) AND {_OLD_PAGE}"
+
+
+# (table, the rows of it that may go given the picked ids), children before parents.
+_REQUEST_STEPS: tuple[tuple[str, str], ...] = (
+    ("receipts", "request_id IN ({old})"),
+    ("attempts", "request_id IN ({old})"),
     (
         "recipients",
-        f"request_id IN ({_OLD_REQUESTS}) AND NOT EXISTS (SELECT 1 FROM attempts AS a"
+        "request_id IN ({old}) AND NOT EXISTS (SELECT 1 FROM attempts AS a"
         " WHERE a.request_id = recipients.request_id AND a.idx = recipients.idx)",
-        1,
-    ),
-    ("page_events", f"page_id IN ({_OLD_PAGES})", 1),
-    ("page_sends", f"page_id IN ({_OLD_PAGES})", 1),
-    (
-        "pages",
-        f"page_id IN ({_OLD_PAGES}) AND NOT EXISTS (SELECT 1 FROM page_sends AS s"
-        " WHERE s.page_id = pages.page_id) AND NOT EXISTS (SELECT 1 FROM page_events AS e"
-        " WHERE e.page_id = pages.page_id)",
-        1,
     ),
     (
         "requests",
-        f"request_id IN ({_OLD_REQUESTS}) AND NOT EXISTS (SELECT 1 FROM recipients AS x"
+        "request_id IN ({old}) AND NOT EXISTS (SELECT 1 FROM recipients AS x"
         " WHERE x.request_id = requests.request_id)",
-        1,
     ),
 )
-TABLES = tuple(table for table, _, _ in _STEPS)
+_PAGE_STEPS: tuple[tuple[str, str], ...] = (
+    ("page_events", "page_id IN ({old})"),
+    ("page_sends", "page_id IN ({old})"),
+    (
+        "pages",
+        "page_id IN ({old}) AND NOT EXISTS (SELECT 1 FROM page_sends AS s"
+        " WHERE s.page_id = pages.page_id) AND NOT EXISTS (SELECT 1 FROM page_events AS e"
+        " WHERE e.page_id = pages.page_id)",
+    ),
+)
+# Receipts parked for a send never recorded (``prune_parked`` drops them after a day anyway).
+_PARKED = "NOT matched AND received_at < ?"
+TABLES = ("receipts", "attempts", "recipients", "requests", "page_events", "page_sends", "pages")
+
+# v9 (both stores): the purge finds a request's receipts by ``request_id``; without an index each
+# batch would read the whole receipts table.
+V9 = (
+    "CREATE INDEX receipts_by_request ON receipts (request_id, idx) WHERE request_id IS NOT NULL",
+)
+V9_DESCRIPTION = "receipts_by_request index (defaults.keep_records finds a request's receipts)"
 
 
 @dataclass(frozen=True)
@@ -88,15 +110,25 @@ class RetentionSql(PagesSql):
         raise NotImplementedError
 
     async def purge_step(self, cutoff: datetime, batch: int) -> dict[str, int]:
-        """One pass: at most ``batch`` rows of each table older than ``cutoff`` and finished
-        are deleted, one statement (and transaction) per table; rows deleted per table. Call
-        again until nothing is deleted: children go before parents, so a pass may leave
-        parents whose children the next pass removes."""
+        """One pass over the oldest ``batch`` requests and pages older than ``cutoff`` and
+        finished: at most ``batch`` rows of each table are deleted, one statement (and
+        transaction) each; rows deleted per table. Call again until nothing is deleted:
+        children go before parents, so a pass may leave parents the next pass removes."""
         at = self._ts(cutoff)
-        deleted: dict[str, int] = {}
-        for table, where, cutoffs in _STEPS:
-            sql = f"DELETE FROM {table} WHERE {self._batch_of(table, where)}"
-            deleted[table] = await self._page_exec(sql, (*([at] * cutoffs), batch))
+        deleted = dict.fromkeys(TABLES, 0)
+        sql = f"DELETE FROM receipts WHERE {self._batch_of('receipts', _PARKED)}"
+        deleted["receipts"] += await self._page_exec(sql, (at, batch))
+        for pick, still_old, steps in (
+            (_PICK_REQUESTS, _still_old_requests, _REQUEST_STEPS),
+            (_PICK_PAGES, _still_old_pages, _PAGE_STEPS),
+        ):
+            ids = [row["id"] for row in await self._page_fetch(pick, (at, batch))]
+            if not ids:
+                continue
+            old = still_old(len(ids))
+            for table, where in steps:
+                sql = f"DELETE FROM {table} WHERE {self._batch_of(table, where.format(old=old))}"
+                deleted[table] += await self._page_exec(sql, (*ids, at, batch))
         return deleted
 
     async def oldest_record(self) -> OldestRecord:
