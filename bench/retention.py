@@ -9,7 +9,8 @@ statements are timed by wrapping the store's one write primitive. Target: the lo
 under 250 ms at 500 rows a statement, and every old row gone and every recent one kept; exit 1 on
 a miss. A shared two-CPU machine: read the load average first.
 
-    .venv/bin/python bench/retention.py [--requests 20000] [--recipients 5] [--stores sqlite,postgresql]
+    .venv/bin/python bench/retention.py [--requests 20000] [--recipients 5]
+        [--stores sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -29,12 +30,10 @@ from typing import Any
 
 import asyncpg
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bot.retention import BATCH, Purger  # noqa: E402
-from bot.store import SQLiteStore  # noqa: E402
-from bot.store.postgres import PostgresStore  # noqa: E402
-from bot.store.sqlite_rows import to_text  # noqa: E402
+from bot.retention import BATCH, Purger
+from bot.store import SQLiteStore
+from bot.store.postgres import PostgresStore
+from bot.store.sqlite_rows import to_text
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 OLD = NOW - timedelta(days=120)
