@@ -3,13 +3,16 @@
 Why bounded statements: a first purge of a year-old record may remove millions of rows; each
 statement here deletes at most ``batch`` rows in its own short transaction, so sends, receipts
 and pages keep being written in between (SQLite has one writer; PostgreSQL holds row locks).
-Rows are picked by their physical id (SQLite ``rowid``, PostgreSQL ``ctid``: the one dialect
-hook besides ``PagesSql``'s), children before parents, so no foreign key is ever violated.
+A pass first picks the ids of the oldest ``batch`` requests and pages that may go (through the
+``created_at`` index), then deletes their rows by index lookups, children before parents, so no
+foreign key is ever violated and no statement reads the whole record (``bench/retention.py``).
+Rows are limited by their physical id (SQLite ``rowid``, PostgreSQL ``ctid``: the one dialect
+hook besides ``PagesSql``'s).
 
-What is never removed: a request that is held for confirmation newer than the cutoff, being
-sent (``accepted``/``sending``), finished but not yet reported to Slack, with a recipient still
-pending or in flight, the parent of a request that is kept (a Retry), or one an active page
-sent; a page that is still active.
+What is never removed: a request being sent (``accepted``/``sending``), finished but not yet
+reported to Slack, with a recipient still pending or in flight, the parent of a request that
+is kept (a Retry), or one an active page sent; a page that is still active. An old ``held``
+request goes: its confirmation lapsed after 15 minutes, and ``keep_records`` is at least a day.
 """
 
 from __future__ import annotations
