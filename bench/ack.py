@@ -3,7 +3,8 @@
 Why: Slack must see every ack within 3 s, and the bridge sends after the ack, so its sends must
 not slow the acks of the commands that follow. Against a bare ``AsyncApp`` served the same way
 (same aiohttp adapter, signing secret and signed bodies, one signature check in each: bolt's in
-the bare app, the bridge's own in front of bolt) the ratio shows what the bridge adds.   .venv/bin/python bench/ack.py [--rounds 3] [--concurrency 20]
+the bare app, the bridge's own in front of bolt) the ratio shows what the bridge adds.
+    .venv/bin/python bench/ack.py [--rounds 3] [--concurrency 20]
 
 One process, one event loop: ``start_world`` (sandbox Slack, emulators, store, the bridge's
 server), the bare app's server and the client. Runs alternate bare, bridge, bare, bridge; after
@@ -43,7 +44,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 ALICE, INCIDENTS, COMMAND = "U0ALICE001", "C0INCIDENT", "/send"
 ONCALL = ("254712345678", "254798765432")  # what the TalkNTalk emulator sees as `mobile`
-P99_TARGET_MS, RATIO_TARGET = 100.0, 1.5
+P99_TARGET_MS, RATIO_TARGET = 100.0, 1.15
 Check = tuple[str, str, bool]  # what was measured, the target, met
 
 CONFIG = """\
