@@ -146,9 +146,10 @@ def describe(settings: Settings, at: datetime | None = None) -> str:
     type_width = max((len(a.type) for a in settings.providers.values()), default=0) + 2
     for name, account in settings.providers.items():
         lines.append(f"  {name:<{width}}{account.type:<{type_width}}{_base_url(account)}")
+        at_once = _plural(account.max_concurrency, "request")
         lines.append(
             f"  {'':<{width + type_width}}{_rate(account)}, timeout "
-            f"{account.timeout_seconds:g}s, up to {account.max_concurrency} requests at once"
+            f"{account.timeout_seconds:g}s, up to {at_once} at once"
         )
         lines.append(f"  {'':<{width + type_width}}{_receipts(name, account)}")
     lines += ["", "Channels"]

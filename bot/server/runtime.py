@@ -185,7 +185,6 @@ async def open_runtime(
                 settings,
                 deps,
                 client=client,
-                signing_secret=env.slack_signing_secret,
                 http_session=http,
             )
             runtime = Runtime(

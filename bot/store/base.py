@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RESTARTED_REASON",
     "STATUS_RANK",
+    "TAKEN_OVER_REASON",
     "UNFINISHED_STATES",
     "AppliedStatus",
     "NewRequest",
@@ -71,6 +72,12 @@ STATUS_RANK: dict[RecipientStatus, int] = {
 }
 
 RESTARTED_REASON = "the bridge restarted while this was being sent — it may have gone out"
+# A lease taken over from another replica (bot/send/recovery.py): saying "restarted" sent
+# people looking for a restart that never happened.
+TAKEN_OVER_REASON = (
+    "the replica sending this stopped and another replica took over this send — it may have "
+    "gone out"
+)
 
 
 class StoreError(Exception):
@@ -248,7 +255,7 @@ class Store(PageStore, Protocol):
 
     async def unreported_requests(self) -> list[RequestRecord]: ...
 
-    async def recover(self, request_id: str) -> RecoveryResult: ...
+    async def recover(self, request_id: str, reason: str = RESTARTED_REASON) -> RecoveryResult: ...
 
     async def recent_requests(
         self, user_id: str | None, limit: int = 10
