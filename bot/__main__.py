@@ -143,8 +143,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _with_store(env, lambda store: cli_send.run_send(args, settings, store))
             )
         if args.command == "history":
+            keep = settings.defaults.keep_records
             return asyncio.run(
-                _with_store(env, lambda store: cli_history.run_history(args, store), reader=True)
+                _with_store(
+                    env,
+                    lambda store: cli_history.run_history(args, store, keep=keep),
+                    reader=True,
+                )
             )
         from bot.server import servers  # the Slack stack loads only for the commands that serve
 

@@ -52,6 +52,22 @@ RECEIPTS = Counter(
     registry=REGISTRY,
 )
 
+RECEIPTS_UNMATCHED = Counter(
+    "bridge_receipts_unmatched_total",
+    "Receipts the bridge could not use, by provider account and reason: unknown_send (no send "
+    "has its message id or ref; held a while in case the send is still being recorded) or "
+    "unknown_status (a status word this bridge does not read). Each is also logged as a warning.",
+    ["provider", "reason"],
+    registry=REGISTRY,
+)
+
+RECORDS_PURGED = Counter(
+    "bridge_records_purged_total",
+    "Rows removed from the send record by defaults.keep_records, by table.",
+    ["table"],
+    registry=REGISTRY,
+)
+
 OWNED = Gauge(
     "bridge_sends_owned",
     "Sends (request groups) this replica holds the lease of: sending or reporting them.",

@@ -79,14 +79,17 @@ def with_names(settings: Settings, text: str) -> Mrkdwn:
     return Mrkdwn("".join(out))
 
 
-def senders_of(settings: Settings, escalation: str) -> Mrkdwn:
-    """The escalation's allowed senders as mentions: users, user groups, groups by name."""
+def senders_of(settings: Settings, escalation: str, besides: str | None = None) -> Mrkdwn:
+    """The escalation's allowed senders as mentions: users, user groups, groups by name;
+    ``besides``: a user already mentioned next to them (the page's sender), left out."""
     policy = settings.escalations.get(escalation)
     if policy is None:
         return Mrkdwn("")
-    parts = [md("<@{}>", u) for u in sorted(policy.allowed_users)]
+    if not (policy.allowed_users or policy.allowed_usergroups):
+        return escape(", ".join(policy.allowed_senders))
+    parts = [md("<@{}>", u) for u in sorted(policy.allowed_users) if u != besides]
     parts += [md("<!subteam^{}>", g) for g in sorted(policy.allowed_usergroups)]
-    return Mrkdwn(", ".join(parts)) if parts else escape(", ".join(policy.allowed_senders))
+    return Mrkdwn(", ".join(parts))
 
 
 def took(since: datetime, until: datetime) -> str:
@@ -111,11 +114,13 @@ def state_line(settings: Settings, page: PageRecord) -> Mrkdwn:
             took(page.created_at, page.acknowledged_at),
         )
     if page.state == "ended":
+        sender = [md("<@{}>", page.sender)] if page.sender else []
+        others = senders_of(settings, page.escalation, besides=page.sender)
+        told = Mrkdwn(" ".join(m for m in (*sender, others) if m))  # each person once
         return md(
-            ":x: *Ended unanswered* after {} step(s). {} {}: nobody acknowledged.",
+            ":x: *Ended unanswered* after {} step(s). {}: nobody acknowledged.",
             steps * (page.round + 1),
-            md("<@{}>", page.sender) if page.sender else Mrkdwn(""),
-            senders_of(settings, page.escalation),
+            told,
         )
     round_note = f" (repeat {page.round})" if page.round else ""
     return md("Step {} of {}{} · waiting for an acknowledgement", page.step + 1, steps, round_note)

@@ -19,6 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import retention
 from bot.accounts import Account, open_accounts
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, RetryPolicy
@@ -54,6 +55,7 @@ class RuntimeOptions:
     page_tick: float = 1.0  # seconds between the paging scheduler's looks at due pages
     replica_id: str | None = None  # None: generated at start (host, pid, random suffix)
     slack_check: SlackCheck = field(default_factory=SlackCheck)  # auth.test's waits
+    purge_interval: float = retention.INTERVAL  # seconds between keep_records purges
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
@@ -102,6 +104,20 @@ def ack_links(env: BridgeEnv) -> AckLinks | None:
     if env.public_url is None or secret is None:
         return None
     return AckLinks(env.public_url, secret)
+
+
+def _purger(
+    settings: Settings, store: Store, options: RuntimeOptions, owner: str
+) -> retention.Purger | None:
+    """The hourly purge of old records, when ``defaults.keep_records`` asks for one."""
+    keep = settings.defaults.keep_records
+    if keep is None:
+        return None
+    purger = retention.Purger(
+        store, keep, clock=options.clock, owner=owner, interval=options.purge_interval
+    )
+    purger.start()
+    return purger
 
 
 @asynccontextmanager
@@ -169,7 +185,6 @@ async def open_runtime(
                 settings,
                 deps,
                 client=client,
-                signing_secret=env.slack_signing_secret,
                 http_session=http,
             )
             runtime = Runtime(
@@ -180,6 +195,7 @@ async def open_runtime(
                 service.watch()
             paging.start_loop()
             calendars.start()
+            purger = _purger(settings, store, options, ownership.replica_id)
             # In the background: start-up must not wait on Slack, and a failure only means the
             # first lookup of a group waits for it instead.
             warming = asyncio.create_task(directory.warm(usergroups_that_matter(settings)))
@@ -187,6 +203,8 @@ async def open_runtime(
                 yield runtime
             finally:
                 warming.cancel()
+                if purger is not None:
+                    await purger.stop()
                 await calendars.stop()
                 await paging.stop()
                 await directory.close()

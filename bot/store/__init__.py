@@ -17,6 +17,7 @@ from datetime import datetime
 from bot.store.base import (
     RESTARTED_REASON,
     STATUS_RANK,
+    TAKEN_OVER_REASON,
     AppliedStatus,
     NewRequest,
     RecipientRecord,
@@ -40,6 +41,7 @@ __all__ = [
     "DEFAULT_PATH",
     "RESTARTED_REASON",
     "STATUS_RANK",
+    "TAKEN_OVER_REASON",
     "AppliedStatus",
     "NewRequest",
     "RecipientRecord",
