@@ -2,8 +2,9 @@
 
 Why: Slack must see every ack within 3 s, and the bridge sends after the ack, so its sends must
 not slow the acks of the commands that follow. Against a bare ``AsyncApp`` served the same way
-(same aiohttp adapter, signing secret and signed bodies, signature checks on in both) the ratio
-shows what the bridge adds.   .venv/bin/python bench/ack.py [--rounds 2] [--concurrency 20]
+(same aiohttp adapter, signing secret and signed bodies, one signature check in each: bolt's in
+the bare app, the bridge's own in front of bolt) the ratio shows what the bridge adds.
+    .venv/bin/python bench/ack.py [--rounds 3] [--concurrency 20]
 
 One process, one event loop: ``start_world`` (sandbox Slack, emulators, store, the bridge's
 server), the bare app's server and the client. Runs alternate bare, bridge, bare, bridge; after
@@ -43,7 +44,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 ALICE, INCIDENTS, COMMAND = "U0ALICE001", "C0INCIDENT", "/send"
 ONCALL = ("254712345678", "254798765432")  # what the TalkNTalk emulator sees as `mobile`
-P99_TARGET_MS, RATIO_TARGET = 100.0, 1.5
+P99_TARGET_MS, RATIO_TARGET = 100.0, 1.15
 Check = tuple[str, str, bool]  # what was measured, the target, met
 
 CONFIG = """\
@@ -305,7 +306,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Slack ack latency: bridge vs bare bolt app.")
     parser.add_argument("--requests", type=int, default=200, help="slash commands per run")
     parser.add_argument("--concurrency", type=int, default=20, help="requests in flight")
-    parser.add_argument("--rounds", type=int, default=2, help="bare+bridge pairs, alternated")
+    parser.add_argument("--rounds", type=int, default=3, help="bare+bridge pairs, alternated")
     parser.add_argument("--warmup", type=int, default=20, help="requests per app first")
     return parser.parse_args(argv)
 

@@ -1,4 +1,5 @@
-"""Command line: serve | socket | check | send | demo. The only place that calls sys.exit."""
+"""Command line: serve | socket | check | send | page | ack | oncall | history | demo. The only
+place that calls sys.exit."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ import asyncio
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from bot import eager_writes
 from bot.cli import history as cli_history
+from bot.cli import oncall as cli_oncall
+from bot.cli import paging as cli_paging
 from bot.cli import send as cli_send
 from bot.server import logs
 from bot.server.env import BridgeEnv, EnvError, read_env
@@ -46,9 +49,12 @@ def _load(args: argparse.Namespace) -> Settings | None:
         return None
 
 
-async def _with_store(env: BridgeEnv, run: Callable[[Store], Awaitable[int]]) -> int:
+async def _with_store(
+    env: BridgeEnv, run: Callable[[Store], Awaitable[int]], *, reader: bool = False
+) -> int:
+    """``reader``: the command only reads, so it may run beside a ``serve`` that owns the file."""
     eager_writes.install(asyncio.get_running_loop())
-    async with open_store(env.db) as store:
+    async with open_store(env.db, reader=reader) as store:
         return await run(store)
 
 
@@ -75,6 +81,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     send = commands.add_parser("send", help="send a message through a channel from the terminal")
     cli_send.add_arguments(send)
+    page = commands.add_parser(
+        "page",
+        help="page through an escalation: step 1 now, later steps by the running bridge",
+        description="Start a page as /send page does: step 1 is sent now; a running `serve` or "
+        "`socket` on the same BRIDGE_DB runs the later steps until someone acknowledges.",
+    )
+    cli_paging.add_page_arguments(page)
+    ack = commands.add_parser("ack", help="acknowledge a page: no later step runs")
+    cli_paging.add_ack_arguments(ack)
+    oncall = commands.add_parser(
+        "oncall", help="who is on call now and next, or whom an escalation would page now"
+    )
+    cli_oncall.add_arguments(oncall)
     commands.add_parser(
         "demo", help="run the whole bridge locally with no accounts and print the Slack thread"
     )
@@ -111,18 +130,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         sys.stdout.write(describe(settings, args.at) + "\n")
         return 0
+    if args.command == "oncall":
+        live = asyncio.run(cli_oncall.with_calendars(settings))
+        return cli_oncall.run_oncall(args, live, datetime.now(UTC))
     try:
         env = read_env(os.environ)
+        if args.command in ("page", "ack"):
+            run = cli_paging.run_page if args.command == "page" else cli_paging.run_ack
+            return asyncio.run(_with_store(env, lambda store: run(args, settings, env, store)))
         if args.command == "send":
             return asyncio.run(
                 _with_store(env, lambda store: cli_send.run_send(args, settings, store))
             )
         if args.command == "history":
-            return asyncio.run(_with_store(env, lambda store: cli_history.run_history(args, store)))
+            keep = settings.defaults.keep_records
+            return asyncio.run(
+                _with_store(
+                    env,
+                    lambda store: cli_history.run_history(args, store, keep=keep),
+                    reader=True,
+                )
+            )
         from bot.server import servers  # the Slack stack loads only for the commands that serve
 
         if args.command == "serve":
-            servers.run_http(settings, env)
+            asyncio.run(servers.run_http(settings, env))
         elif args.command == "socket":
             asyncio.run(servers.run_socket(settings, env))
         else:

@@ -52,6 +52,22 @@ RECEIPTS = Counter(
     registry=REGISTRY,
 )
 
+RECEIPTS_UNMATCHED = Counter(
+    "bridge_receipts_unmatched_total",
+    "Receipts the bridge could not use, by provider account and reason: unknown_send (no send "
+    "has its message id or ref; held a while in case the send is still being recorded) or "
+    "unknown_status (a status word this bridge does not read). Each is also logged as a warning.",
+    ["provider", "reason"],
+    registry=REGISTRY,
+)
+
+RECORDS_PURGED = Counter(
+    "bridge_records_purged_total",
+    "Rows removed from the send record by defaults.keep_records, by table.",
+    ["table"],
+    registry=REGISTRY,
+)
+
 OWNED = Gauge(
     "bridge_sends_owned",
     "Sends (request groups) this replica holds the lease of: sending or reporting them.",
@@ -63,5 +79,45 @@ TAKEOVERS = Counter(
     "bridge_lease_takeovers_total",
     "Sends this replica took over because their owner stopped renewing its lease.",
     ["replica"],
+    registry=REGISTRY,
+)
+
+# Pages, by escalation name (config names only: never a number or a person). Each is counted
+# where the page's state change is committed (a compare-and-set in the store), so two replicas
+# racing for one move count it once between them.
+PAGES_STARTED = Counter(
+    "bridge_pages_started_total",
+    "Pages started, by escalation.",
+    ["escalation"],
+    registry=REGISTRY,
+)
+
+PAGES_ESCALATED = Counter(
+    "bridge_pages_escalated_total",
+    "Steps a page ran after its first (a later step, or step 1 of a repeat), by escalation: "
+    "each is a step nobody acknowledged before its wait ran out.",
+    ["escalation"],
+    registry=REGISTRY,
+)
+
+PAGES_ACKNOWLEDGED = Counter(
+    "bridge_pages_acknowledged_total",
+    "Pages acknowledged, by escalation.",
+    ["escalation"],
+    registry=REGISTRY,
+)
+
+PAGES_UNANSWERED = Counter(
+    "bridge_pages_ended_unanswered_total",
+    "Pages that ran every step (and repeat) with nobody acknowledging, by escalation.",
+    ["escalation"],
+    registry=REGISTRY,
+)
+
+PAGE_ACK_SECONDS = Histogram(
+    "bridge_page_ack_seconds",
+    "Time from a page's start to its acknowledgement, by escalation.",
+    ["escalation"],
+    buckets=(5, 15, 30, 60, 120, 300, 600, 900, 1800, 2700, 3600),
     registry=REGISTRY,
 )

@@ -14,6 +14,7 @@ from bot.slack.mrkdwn import Mrkdwn, escape, md, unescape
 from bot.values import Plan
 from config import ResolvedChannel, Settings
 from config.numbers import InvalidNumber, normalize_address
+from config.settings import Escalation
 from providers import REGISTRY
 from providers.base import MEDIA_TYPES, Message, MessageType, Recipient, RecipientKind, Service
 from providers.sms_parts import count, too_many_parts
@@ -67,7 +68,26 @@ def usergroups_that_matter(settings: Settings) -> frozenset[str]:
         groups |= channel.allowed_usergroups
     for broadcast in settings.broadcasts.values():
         groups |= broadcast.allowed_usergroups
+    for escalation in settings.escalations.values():
+        groups |= escalation.allowed_usergroups
     return frozenset(groups)
+
+
+def check_may_page(escalation: Escalation, sender: Sender, *, preset: str | None = None) -> None:
+    """Rejection unless the sender is among the escalation's allowed_senders. ``preset``: the
+    broadcast they page through, which does not widen who may page (its own senders are
+    checked too, by the caller)."""
+    if sender.user_id in escalation.allowed_users or not escalation.allowed_usergroups.isdisjoint(
+        sender.usergroups
+    ):
+        return
+    through = f", which the {preset} broadcast pages through" if preset else ""
+    note = f" {sender.note}" if sender.note else ""
+    raise Rejection(
+        f"You may not page through `{escalation.name}`{through}. Ask a bridge admin to add you "
+        f"(or one of your user groups) to escalations.{escalation.name}.allowed_senders.{note}",
+        field="text",
+    )
 
 
 def authorize(settings: Settings, channel_name: str, sender: Sender | None) -> ResolvedChannel:

@@ -1,15 +1,16 @@
 """What ``python -m bot check`` prints: what each channel reaches and who may use it.
 
-Readable and aligned; numbers are masked and no key is ever shown (only its variable's effect).
+Readable and aligned; no key is ever shown (only its variable's effect). Numbers are masked but
+keep their last four digits: only the operator reads this, and must be able to tell two apart.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from config.describe_oncall import describe_oncall
-from config.numbers import mask_address
+from config.numbers import mask_for_operator
 from config.schema import format_duration
 from config.settings import ResolvedBroadcast, ResolvedChannel, Senders, Settings
 from providers import REGISTRY, AnyProviderConfig, AutoKonnectConfig, KaleyraConfig
@@ -53,10 +54,16 @@ def _receipts(name: str, account: AnyProviderConfig) -> str:
     return f"receipts: on at /webhooks/{name}"
 
 
+def _kept(keep: timedelta | None) -> str:
+    if keep is None:
+        return "kept forever (set defaults.keep_records, e.g. 90d, to remove old ones)"
+    return f"finished sends and ended pages removed after {format_duration(keep)}"
+
+
 def _recipients(addresses: tuple[str, ...]) -> str:
     if not addresses:
         return "none (senders give numbers)"
-    shown = ", ".join(mask_address(a) for a in addresses[:SHOWN_RECIPIENTS])
+    shown = ", ".join(mask_for_operator(a) for a in addresses[:SHOWN_RECIPIENTS])
     more = len(addresses) - SHOWN_RECIPIENTS
     tail = f", … and {more} more" if more > 0 else ""
     return f"{len(addresses)}: {shown}{tail}"
@@ -119,9 +126,10 @@ def _broadcast(preset: ResolvedBroadcast) -> list[str]:
     ]
 
 
-def describe(settings: Settings, now: datetime | None = None) -> str:
+def describe(settings: Settings, at: datetime | None = None) -> str:
     """A plain-text summary of the resolved config; safe to print and paste (no secrets).
-    ``now`` (default: the current time) is the moment "on call now" is about."""
+    ``at`` (``check --at``; default: the current time, labelled "now") is the moment the
+    "on call" lines are about."""
     d = settings.defaults
     lines = [
         f"{settings.source}: {_plural(len(settings.providers), 'provider account')}, "
@@ -130,6 +138,7 @@ def describe(settings: Settings, now: datetime | None = None) -> str:
         f"defaults: country {d.country}, confirm over {d.confirm_over} recipients, "
         f"at most {d.max_recipients} per request, Retry buttons for "
         f"{format_duration(d.retry_max_age)}",
+        f"records: {_kept(d.keep_records)}",
         "",
         "Provider accounts",
     ]
@@ -137,9 +146,10 @@ def describe(settings: Settings, now: datetime | None = None) -> str:
     type_width = max((len(a.type) for a in settings.providers.values()), default=0) + 2
     for name, account in settings.providers.items():
         lines.append(f"  {name:<{width}}{account.type:<{type_width}}{_base_url(account)}")
+        at_once = _plural(account.max_concurrency, "request")
         lines.append(
             f"  {'':<{width + type_width}}{_rate(account)}, timeout "
-            f"{account.timeout_seconds:g}s, up to {account.max_concurrency} requests at once"
+            f"{account.timeout_seconds:g}s, up to {at_once} at once"
         )
         lines.append(f"  {'':<{width + type_width}}{_receipts(name, account)}")
     lines += ["", "Channels"]
@@ -149,5 +159,5 @@ def describe(settings: Settings, now: datetime | None = None) -> str:
         lines += ["", "Broadcasts"]
         for preset in settings.broadcasts.values():
             lines += _broadcast(preset)
-    lines += describe_oncall(settings, now or datetime.now(UTC))
+    lines += describe_oncall(settings, at or datetime.now(UTC), given=at is not None)
     return "\n".join(lines) + "\n"

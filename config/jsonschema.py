@@ -6,6 +6,7 @@ the committed file is stale (a test runs the same check).
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -73,16 +74,30 @@ def render() -> str:
     return json.dumps(schema(), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def main(argv: list[str]) -> int:
+def parser() -> argparse.ArgumentParser:
+    """Only ``--check`` and ``--help``: anything else (``--help`` included) must not write."""
+    cli = argparse.ArgumentParser(
+        prog=REGENERATE,
+        description=f"Write the JSON Schema of config/bridge.yaml to config/{SCHEMA_PATH.name}.",
+    )
+    cli.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if the file is out of date"
+    )
+    return cli
+
+
+def main(argv: list[str], path: Path = SCHEMA_PATH) -> int:
+    """Parse ``argv`` first: ``--help`` and a mistyped option exit there, before any write."""
+    args = parser().parse_args(argv)
     text = render()
-    if "--check" in argv:
-        current = SCHEMA_PATH.read_text(encoding="utf-8") if SCHEMA_PATH.exists() else ""
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != text:
-            print(f"{SCHEMA_PATH} is out of date: run {REGENERATE}", file=sys.stderr)
+            print(f"{path} is out of date: run {REGENERATE}", file=sys.stderr)
             return 1
         return 0
-    SCHEMA_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {SCHEMA_PATH}")
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
     return 0
 
 

@@ -115,3 +115,12 @@ def mask_address(address: str) -> str:
     head = min(5, n - tail - 3)
     head = max(head, 1)
     return address[:head] + _MASK * (n - head - tail) + address[-tail:]
+
+
+def mask_for_operator(address: str) -> str:
+    """``+254712345678`` -> ``+2547••••5678``: for ``check`` only, which the operator alone
+    reads; the last four digits tell two numbers of one person apart (a wrong WhatsApp number
+    can be spotted) while the number is still not printed whole."""
+    if is_group(address) or is_tag(address) or len(address) < 12:
+        return mask_address(address)
+    return address[:5] + _MASK * (len(address) - 9) + address[-4:]

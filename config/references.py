@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping
 
 from config.numbers import InvalidNumber, normalize_address
 from config.problems import KeyPath, Reporter
-from config.settings import Senders
+from config.settings import Escalation, ResolvedBroadcast, Senders
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 USERGROUP = re.compile(r"^usergroup:(S[A-Z0-9]{2,})$")
@@ -185,3 +185,28 @@ def expand_senders(
                 f"or write {SENDER_HINT}",
             )
     return Senders(frozenset(users), frozenset(usergroups))
+
+
+def preset_sender_problems(
+    broadcasts: Mapping[str, ResolvedBroadcast],
+    escalations: Mapping[str, Escalation],
+    report: Reporter,
+) -> None:
+    """A paging preset's senders must all be the escalation's: a preset never widens who may
+    page (the bridge refuses them at paging time anyway; refused here, the admin learns it at
+    start-up rather than from a refused person at 3 a.m.)."""
+    for name, preset in broadcasts.items():
+        escalation = escalations.get(preset.escalation or "")
+        if escalation is None:
+            continue  # no escalation, or an unknown one (reported where it is named)
+        extra = sorted(preset.allowed_users - escalation.allowed_users) + [
+            f"usergroup:{g}"
+            for g in sorted(preset.allowed_usergroups - escalation.allowed_usergroups)
+        ]
+        if extra:
+            report.add(
+                ("broadcasts", name, "allowed_senders"),
+                f"{', '.join(extra)} may use this preset but may not page through escalation "
+                f"{escalation.name!r}, and a preset does not widen who may page: add them to "
+                f"escalations.{escalation.name}.allowed_senders, or remove them here",
+            )

@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from config.numbers import InvalidNumber, is_group, is_tag, normalize_number
 from config.problems import KeyPath, Reporter
-from config.references import Contacts, expand_senders, sender_groups
+from config.references import Contacts, expand_senders, preset_sender_problems, sender_groups
 from config.resolve_oncall import OnCallResolver, resolve_people
 from config.schema import RESERVED_NAMES, BroadcastConfig, ChannelConfig, DefaultsConfig
 from config.settings import TEMPLATE_FIELDS, ResolvedBroadcast, ResolvedChannel, Senders, Settings
@@ -66,6 +66,7 @@ class _Resolver:
         self.schedules, self.escalations = self.oncall.resolve_all(
             self.parts, self.contacts, channels, self.groups, self._invalid("senders")
         )
+        preset_sender_problems(broadcasts, self.escalations, self.report)
         return channels, broadcasts
 
     def senders(self, entries: list[str], path: KeyPath) -> Senders:

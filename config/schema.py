@@ -8,6 +8,7 @@ Schema published for editors is generated from ``BridgeConfig``.
 from __future__ import annotations
 
 import typing
+from datetime import timedelta
 from typing import Annotated
 
 import phonenumbers
@@ -112,6 +113,24 @@ class DefaultsConfig(BaseModel):
             "is taken over by another replica (the owner renews every third of it); e.g. 30s."
         ),
     )
+
+    keep_records: Duration | None = Field(
+        default=None,
+        description=(
+            "Remove finished sends (requests, recipients, attempts, receipts) and ended pages "
+            "older than this, e.g. 90d; at least 1d. Unset (the default): kept forever."
+        ),
+    )
+
+    @field_validator("keep_records")
+    @classmethod
+    def _at_least_a_day(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value < timedelta(days=1):
+            raise ValueError(
+                "keep_records must be at least 1d: the record of recent sends is what Retry, "
+                "receipts and /send status read; write e.g. 90d"
+            )
+        return value
 
     @field_validator("country")
     @classmethod

@@ -151,7 +151,7 @@ class StepConfig(BaseModel):
 
 
 class EscalationConfig(BaseModel):
-    """An escalation policy (checked now; paging through it comes with /send page)."""
+    """An escalation policy: the steps a page runs until someone acknowledges it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -125,7 +125,7 @@ class Step:
 
 @dataclass(frozen=True)
 class Escalation:
-    """An escalation policy, fully checked; nothing runs it yet (paging comes next)."""
+    """An escalation policy, fully checked; `/send page NAME` runs it (bot.paging)."""
 
     name: str
     steps: tuple[Step, ...]
@@ -170,3 +170,18 @@ class Settings:
             return self.broadcasts[name]
         except KeyError:
             raise _unknown("broadcast", name, self.broadcasts) from None
+
+
+def no_receipts_reason(settings: Settings, channel: ResolvedChannel) -> str | None:
+    """Why ``channel`` never learns about delivery (None when it does). Only a channel with
+    receipts may fall back on time alone: TalkNTalk reports SMS, Kaleyra reports WhatsApp, and
+    both only with the account's ``webhook_secret`` set."""
+    account = settings.providers.get(channel.provider_name)
+    secret = getattr(account, "webhook_secret", None)
+    if channel.provider_type == "talkntalk" and channel.service is not Service.SMS:
+        return f"TalkNTalk reports delivery of SMS only, not {channel.service.value}"
+    if channel.provider_type not in ("talkntalk", "kaleyra"):
+        return f"{channel.provider_type} accounts report no delivery"
+    if secret is None or not secret.get_secret_value().strip():
+        return f"its account {channel.provider_name} has no webhook_secret"
+    return None

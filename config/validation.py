@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+from copy import deepcopy as copy_deep
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,28 +230,55 @@ def _try(
     optional: frozenset[str] = frozenset(),
     dropped: set[str] | None = None,
 ) -> Any:
-    """The validated entry, or None. Unknown keys, and ``optional`` keys with a bad value, are
-    dropped (their problems are already reported, their names go in ``dropped``) so the rest of
-    the entry is still checked."""
+    """The validated entry, or None. Unknown keys (at any depth, e.g. in an escalation step or
+    a provider account), and ``optional`` keys with a bad value, are dropped (their problems are
+    already reported; top-level names go in ``dropped``) so the rest of the entry is still
+    checked and one stray key does not hide every reference problem behind it."""
     try:
         return adapter(value)
     except ValidationError as exc:
         if not isinstance(value, dict):
             return None
         drop: set[str] = set()
+        unknown: list[KeyPath] = []
         for error in exc.errors():
             loc = error["loc"]
-            extra = error["type"] == "extra_forbidden" and len(loc) == 1
-            if not loc or not (extra or (loc[0] in optional and error["type"] != "missing")):
+            if error["type"] == "extra_forbidden":
+                path = _locate(loc, value, missing=False)
+                if path and path == _existing(loc, value):
+                    unknown.append(path)
+                    if len(path) == 1:
+                        drop.add(str(path[0]))
+                    continue
+            if not loc or loc[0] not in optional or error["type"] == "missing":
                 return None
             drop.add(str(loc[0]))
+        trimmed = _without(value, unknown)
         try:
-            result = adapter({k: v for k, v in value.items() if k not in drop})
+            result = adapter({k: v for k, v in trimmed.items() if k not in drop})
         except ValidationError:
             return None
         if dropped is not None:
             dropped |= drop
         return result
+
+
+def _existing(loc: tuple[int | str, ...], data: Any) -> KeyPath:
+    """``loc``'s last step must be a key of the data (not a pydantic step such as a union tag)."""
+    path = _locate(loc, data, missing=False)
+    return path if loc and path and path[-1] == loc[-1] else ()
+
+
+def _without(value: dict[str, Any], paths: list[KeyPath]) -> dict[str, Any]:
+    """A copy of ``value`` with the keys at ``paths`` removed (the original data is untouched)."""
+    copy: Any = copy_deep(value)
+    for path in paths:
+        node = copy
+        for step in path[:-1]:
+            node = node[step]
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return dict(copy)
 
 
 def _optional(model: type[BaseModel]) -> frozenset[str]:

@@ -30,6 +30,7 @@ from providers.receipts import (
     parse_time,
     plain,
     same_secret,
+    status_word,
 )
 
 
@@ -147,13 +148,25 @@ def kaleyra_events(body: bytes) -> ReceiptBatch:
     if not all(isinstance(item, dict) for item in items):
         raise Malformed("the body is not a JSON object")
     events: list[StatusEvent] = []
+    unknown: list[str] = []
     for item in items:
-        events.extend(_kaleyra_item(item))
+        events.extend(_kaleyra_item(item, unknown))
     unique = tuple(dict((e.event_key, e) for e in events).values())
-    return ReceiptBatch(unique) if unique else ReceiptBatch(ignored="no status in the callback")
+    if unique:
+        return ReceiptBatch(unique, unknown=tuple(unknown))
+    return ReceiptBatch(ignored="no status in the callback", unknown=tuple(unknown))
 
 
-def _kaleyra_item(payload: dict[str, Any]) -> list[StatusEvent]:
+def _unknown_status(node: dict[str, Any]) -> str | None:
+    """The status word of an entry that has one this bridge does not read."""
+    raw = node.get("status")
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in KALEYRA_STATUSES):
+        return None
+    return status_word(raw) if not isinstance(raw, str) or raw.strip() else None
+
+
+def _kaleyra_item(payload: dict[str, Any], unknown: list[str]) -> list[StatusEvent]:
+    """The status events of one callback object; unread status words are added to ``unknown``."""
     top_id = _text_id(payload.get("message_id")) or _text_id(_dig(payload, "data", "message_id"))
     top_ref = _ref_of(payload)
     entries = _status_entries(payload)
@@ -167,7 +180,12 @@ def _kaleyra_item(payload: dict[str, Any]) -> list[StatusEvent]:
         event = _kaleyra_event(entry, message_id, ref, entry.get("timestamp"))
         if event is not None:
             events.append(event)
+        elif (word := _unknown_status(entry)) is not None:
+            unknown.append(word)
     if not events:
         top = _kaleyra_event(payload, top_id, top_ref, payload.get("timestamp"))
         events = [top] if top is not None else []
+        word = _unknown_status(payload) if top is None else None
+        if word is not None and word not in unknown:
+            unknown.append(word)
     return events

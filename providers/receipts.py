@@ -73,10 +73,13 @@ class StatusEvent:
 
 @dataclass(frozen=True)
 class ReceiptBatch:
-    """What one callback said: its status events, or why it was ignored (still a 200)."""
+    """What one callback said: its status events, or why it was ignored (still a 200).
+    ``unknown`` holds status words the bridge does not read (cut short): each one is a receipt
+    an operator must be told about, since its provider may spell a status we never expected."""
 
     events: tuple[StatusEvent, ...] = ()
     ignored: str | None = None
+    unknown: tuple[str, ...] = ()
 
 
 Authenticate = Callable[[Mapping[str, str], bytes], None]
@@ -223,6 +226,13 @@ def plain(detail: Any, limit: int = 200) -> str | None:
     if not isinstance(detail, str) or not detail.strip():
         return None
     text = _LONG_DIGITS.sub("•••", " ".join(detail.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def status_word(value: Any, limit: int = 40) -> str:
+    """A status as the provider wrote it, short and printable, for a warning about it."""
+    text = value if isinstance(value, str) else json.dumps(value)[:limit]
+    text = "".join(c if c.isprintable() else "?" for c in " ".join(text.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

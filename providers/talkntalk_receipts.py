@@ -32,6 +32,7 @@ from providers.receipts import (
     plain,
     same_secret,
     signed_event_key,
+    status_word,
 )
 
 TNT_SIGNATURE = "X-TalkNTalk-Signature"
@@ -111,7 +112,10 @@ def talkntalk_events(headers: Mapping[str, str], body: bytes) -> ReceiptBatch:
         word = event.removeprefix("sms.")
     status = TNT_STATUSES.get(word)
     if status is None:
-        return ReceiptBatch(ignored=f"{event!r} is not a status this bridge tracks")
+        said = raw if isinstance(raw, str) and raw.strip() else event
+        return ReceiptBatch(
+            ignored=f"{event!r} is not a status this bridge tracks", unknown=(status_word(said),)
+        )
     reason = code = None
     if status is ReceiptStatus.FAILED:
         phrase = _TNT_FAILED_WORDS.get(word, word)

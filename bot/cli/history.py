@@ -1,12 +1,18 @@
-"""`python -m bot history [REQUEST_ID]`: recent sends, or one send's recipients, from the record."""
+"""`python -m bot history [REQUEST_ID]`: recent sends, or one send's recipients, from the record.
+
+It also says how far back the record reaches (its oldest request or page) and what
+``defaults.keep_records`` removes, so "no such request" is not mistaken for "never sent".
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from datetime import timedelta
 from typing import TextIO
 
 from bot.store.base import RecipientStatus, Store
+from config.durations import format_duration
 
 ORDER = [s.value for s in RecipientStatus]
 
@@ -21,11 +27,31 @@ def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts[k]} {k}" for k in ORDER if counts.get(k))
 
 
-async def run_history(args: argparse.Namespace, store: Store, out: TextIO = sys.stdout) -> int:
+async def reach(store: Store, keep: timedelta | None) -> str:
+    """How far back the record reaches, and the retention setting that decides it."""
+    oldest = (await store.oldest_record()).oldest
+    since = f"since {oldest:%Y-%m-%d %H:%M} UTC" if oldest else "empty"
+    if keep is None:
+        return f"The send record: {since}; kept forever (defaults.keep_records is not set)."
+    return (
+        f"The send record: {since}; finished sends and ended pages older than "
+        f"{format_duration(keep)} are removed (defaults.keep_records)."
+    )
+
+
+async def run_history(
+    args: argparse.Namespace,
+    store: Store,
+    out: TextIO = sys.stdout,
+    keep: timedelta | None = None,
+) -> int:
     if args.request_id:
         record = await store.get_request(args.request_id.strip().upper())
         if record is None:
-            sys.stderr.write(f"error: no request {args.request_id} in the send record\n")
+            sys.stderr.write(
+                f"error: no request {args.request_id} in the send record. "
+                f"{await reach(store, keep)}\n"
+            )
             return 1
         by = record.user_id or "terminal"
         out.write(
@@ -38,6 +64,7 @@ async def run_history(args: argparse.Namespace, store: Store, out: TextIO = sys.
             out.write(f"  {r.status.value:<10} {r.address:<28} {detail}\n")
         return 0
     records = await store.recent_requests(args.user, args.limit)
+    out.write(f"{await reach(store, keep)}\n")
     if not records:
         out.write("No sends recorded yet.\n")
     for record in records:

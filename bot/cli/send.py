@@ -28,6 +28,24 @@ MARKS = {
 }
 
 
+# A refusal names the form field at fault (its words serve Slack's modal and /send too, as
+# "give numbers to send to"); on the command line the flag is what to fix, so it is named.
+FLAGS = {
+    "channel": "--channel",
+    "to": "--to",
+    "type": "--type",
+    "text": "--text",
+    "media_url": "--media-url",
+    "template_id": "--template-id",
+}
+
+
+def refusal(exc: Rejection) -> str:
+    """The refusal's words, led by the flag to change (``--to: …``) when it names a field."""
+    flag = FLAGS.get(exc.field or "")
+    return f"{flag}: {exc.plain}" if flag and not exc.plain.startswith(flag) else exc.plain
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--channel", required=True, help="outbound channel name from the config")
     parser.add_argument(
@@ -145,7 +163,7 @@ async def run_send(
         channel = settings.channels.get(request.channel)
         accounts_needed = {channel.provider_name} if channel is not None else set()
     except Rejection as exc:
-        err.write(f"error: {exc.plain}\nNothing was sent.\n")
+        err.write(f"error: {refusal(exc)}\nNothing was sent.\n")
         return 2
     configs = {name: settings.provider(name) for name in accounts_needed}
     async with open_accounts(configs, claimer=store.slot_claimer()) as accounts:
@@ -155,7 +173,7 @@ async def run_send(
         try:
             plan = service.plan(request, None, surface=Surface.CLI)
         except Rejection as exc:
-            err.write(f"error: {exc.plain}\nNothing was sent.\n")
+            err.write(f"error: {refusal(exc)}\nNothing was sent.\n")
             return 2
         request_id = plan.request_id
         total = len(plan.recipients)

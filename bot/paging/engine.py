@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.paging import watch
 from bot.paging.links import AckLinks
 from bot.paging.slack import lit
 from bot.paging.targets import Paged, address_for, group_paged, has_receipts, step_people
@@ -98,11 +99,13 @@ class Engine:
         now = self.clock()
         escalation = self.settings.escalations.get(claimed.escalation)
         if escalation is None or not escalation.steps:  # removed from the config meanwhile
-            await self.store.end_page(claimed.page_id, claimed.version, now)
+            if await self.store.end_page(claimed.page_id, claimed.version, now):
+                watch.ended(self.settings, claimed)
             return
         move = next_move(claimed, escalation)
         if move.end:
             if await self.store.end_page(claimed.page_id, claimed.version, now):
+                watch.ended(self.settings, claimed)
                 await self.event(claimed.page_id, "ended", "ended unanswered")
             return
         if move.round != claimed.round:
@@ -118,9 +121,13 @@ class Engine:
         await self.run_step(claimed, escalation, move)
         wait = escalation.steps[move.step].wait
         began = await self.step_began(claimed.page_id, move)
-        await self.store.advance_page(
+        advanced = await self.store.advance_page(
             claimed.page_id, claimed.version, move.round, move.step, began + wait
         )
+        # Counted once the move is committed: a claim whose lease ran out (and was run again
+        # by another replica) does not advance, so a step is never counted twice.
+        if advanced and (move.round, move.step) != (0, 0):
+            watch.escalated(self.settings, claimed, move.round, move.step)
 
     @contextlib.asynccontextmanager
     async def _holding(self, claimed: PageRecord) -> AsyncIterator[None]:

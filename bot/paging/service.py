@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import logging
 import secrets
 from collections.abc import Callable, Iterable
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.paging import watch
 from bot.paging.caps import cap_reached, cap_refusal, caps_of
 from bot.paging.engine import Engine
 from bot.paging.links import AckLinks
@@ -30,7 +32,8 @@ from bot.paging.text import sms_problem
 from bot.policy import Rejection
 from bot.send.service import SendService
 from bot.store.base import Store
-from bot.store.pages_base import NewPage, PageCapReached, PageRecord
+from bot.store.pages_base import NewPage, PageCapReached, PageRecord, PageSend
+from bot.values import RecipientStatus
 from config import Settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,14 @@ class AckResult:
 
     outcome: str
     page: PageRecord | None
+
+
+@dataclass(frozen=True)
+class PageView:
+    """A page and each send it made with that send's status now (None: not recorded yet)."""
+
+    page: PageRecord
+    sends: list[tuple[PageSend, RecipientStatus | None]]
 
 
 class PagingService:
@@ -115,6 +126,7 @@ class PagingService:
             raise Rejection(cap_refusal(exc, escalation, self.command)) from None
         if page.page_id != new.page_id:
             return page  # started before: its root and step 1 are the first start's to do
+        watch.started(self.settings, page)
         await self.slack.post_root(page)
         await self.engine.run_due(page)
         self.refresh_later(page.page_id)
@@ -150,50 +162,82 @@ class PagingService:
         page_id: str,
         *,
         user_id: str | None = None,
-        person: str | None = None,
+        target: str | None = None,
         usergroups: Iterable[str] = (),
         via: str = "slack",
+        operator: str | None = None,
     ) -> AckResult:
         """First one wins; the others learn who was first. Allowed: anyone paged so far (by
-        their ``slack:`` id, or the person a link names) or the escalation's allowed_senders."""
+        their ``slack:`` id, or the target a link names), whoever started the page, or the
+        escalation's allowed_senders; and ``operator``, the login at the bridge's terminal (who
+        holds its config and store). Someone not allowed learns nothing: "refused" whatever
+        the page's state, so they cannot tell it from an unknown page."""
         page = await self.store.get_page(page_id.strip().upper())
         if page is None:
             return AckResult("unknown", None)
+        paged = {s.person for s in await self.store.page_sends(page.page_id)}
+        if operator is not None:
+            allowed, by = True, f"{watch.OPERATOR}{operator}"
+        elif user_id is not None:
+            allowed = self._user_may_ack(page, paged, user_id, usergroups)
+            by = f"slack:{user_id}"
+        else:
+            person = self._person_of(page.page_id, paged, target)
+            allowed = person is not None
+            by = f"person:{person}"
+        if not allowed:
+            return AckResult("refused", page)
         if page.state == "acknowledged":
             return AckResult("already", page)
         if page.state == "ended":
             return AckResult("ended", page)
-        paged = {s.person for s in await self.store.page_sends(page.page_id)}
-        policy = self.settings.escalations.get(page.escalation)
-        if user_id is not None:
-            mine = {n for n, p in self.settings.people.items() if p.slack == user_id}
-            allowed = bool(mine & paged) or (
-                policy is not None
-                and policy.allowed_users | policy.allowed_usergroups != set()
-                and self._sender_allowed(
-                    policy.allowed_users, policy.allowed_usergroups, user_id, usergroups
-                )
-            )
-            by = f"slack:{user_id}"
-        else:
-            allowed = person is not None and person in paged
-            by = f"person:{person}"
-        if not allowed:
-            return AckResult("refused", page)
-        won = await self.store.acknowledge_page(page.page_id, by, self.clock())
+        at = self.clock()
+        won = await self.store.acknowledge_page(page.page_id, by, at)
         after = await self.store.get_page(page.page_id)
         if won:
+            watch.acknowledged(self.settings, page, by, at, via)
             await self.engine.event(
                 page.page_id, "acknowledged", f"acknowledged by {{{by}}} ({via})"
             )
             self.refresh_later(page.page_id)
         return AckResult("acknowledged" if won else "already", after)
 
-    @staticmethod
-    def _sender_allowed(
-        users: frozenset[str], groups: frozenset[str], user_id: str, usergroups: Iterable[str]
+    def _user_may_ack(
+        self, page: PageRecord, paged: set[str], user_id: str, usergroups: Iterable[str]
     ) -> bool:
-        return user_id in users or not groups.isdisjoint(usergroups)
+        """Paged so far, the page's own starter, or one of the escalation's senders."""
+        mine = {n for n, p in self.settings.people.items() if p.slack == user_id}
+        if mine & paged or page.sender == user_id:
+            return True
+        policy = self.settings.escalations.get(page.escalation)
+        return policy is not None and (
+            user_id in policy.allowed_users or not policy.allowed_usergroups.isdisjoint(usergroups)
+        )
+
+    async def view(
+        self, page_id: str, user_id: str | None, usergroups: Iterable[str] = ()
+    ) -> PageView | None:
+        """The page for ``/send status``; None if unknown or not this user's to see (one None:
+        a forbidden id must not reveal that the page exists). Who may acknowledge it may see
+        it; ``user_id`` None is the operator at the terminal."""
+        page = await self.store.get_page(page_id.strip().upper())
+        if page is None:
+            return None
+        sends = await self.store.page_sends(page.page_id)
+        paged = {s.person for s in sends}
+        if user_id is not None and not self._user_may_ack(page, paged, user_id, usergroups):
+            return None
+        outcomes = [(send, await self.engine.recipient_of(send)) for send in sends]
+        return PageView(page, [(s, r.status if r else None) for s, r in outcomes])
+
+    def _person_of(self, page_id: str, paged: set[str], target: str | None) -> str | None:
+        """The person the page sent to whose opaque id (in a link) is ``target``."""
+        if target is None or self.links is None:
+            return None
+        for person in sorted(paged):
+            if hmac.compare_digest(self.links.target(page_id, person), target):
+                return person
+        return None
 
     # --- the scheduler --------------------------------------------------------------------------
 

@@ -30,22 +30,34 @@ from bot.store.base import Store
 from bot.store.pages_base import PageRecord, PageSend
 from bot.values import RecipientStatus
 from config import Settings
+from config.numbers import mask_address
 
 log = logging.getLogger(__name__)
 # A person is ``{name}``; literal braces were doubled when the event was recorded (``lit``).
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+_NUMBER = re.compile(r"^\+?[0-9]{5,}$")  # a contact list's number (E.164), not a name
 PAGE_ROOT = RootKind("bridge_page", "page_id")  # the metadata on a page's root message
 
 
+def shown_name(settings: Settings, name: str) -> str:
+    """A target in plain words: its name in people, else (a number of a contact list) masked,
+    ``+2547•••••678``: a number is never shown whole where it is not someone's name."""
+    name = name.removeprefix("person:")
+    if name in settings.people or not _NUMBER.match(name):
+        return name
+    return mask_address(name)
+
+
 def who(settings: Settings, name: str) -> Mrkdwn:
-    """A person by their Slack mention when they have ``slack:``, else by name (escaped)."""
+    """A person by their Slack mention when they have ``slack:``, else by name or masked number
+    (escaped)."""
     if name.startswith("slack:"):
         return md("<@{}>", name.removeprefix("slack:"))
     name = name.removeprefix("person:")
     person = settings.people.get(name)
     if person is not None and person.slack:
         return md("<@{}>", person.slack)
-    return escape(name)
+    return escape(shown_name(settings, name))
 
 
 def lit(text: str) -> str:
@@ -67,14 +79,17 @@ def with_names(settings: Settings, text: str) -> Mrkdwn:
     return Mrkdwn("".join(out))
 
 
-def senders_of(settings: Settings, escalation: str) -> Mrkdwn:
-    """The escalation's allowed senders as mentions: users, user groups, groups by name."""
+def senders_of(settings: Settings, escalation: str, besides: str | None = None) -> Mrkdwn:
+    """The escalation's allowed senders as mentions: users, user groups, groups by name;
+    ``besides``: a user already mentioned next to them (the page's sender), left out."""
     policy = settings.escalations.get(escalation)
     if policy is None:
         return Mrkdwn("")
-    parts = [md("<@{}>", u) for u in sorted(policy.allowed_users)]
+    if not (policy.allowed_users or policy.allowed_usergroups):
+        return escape(", ".join(policy.allowed_senders))
+    parts = [md("<@{}>", u) for u in sorted(policy.allowed_users) if u != besides]
     parts += [md("<!subteam^{}>", g) for g in sorted(policy.allowed_usergroups)]
-    return Mrkdwn(", ".join(parts)) if parts else escape(", ".join(policy.allowed_senders))
+    return Mrkdwn(", ".join(parts))
 
 
 def took(since: datetime, until: datetime) -> str:
@@ -99,11 +114,13 @@ def state_line(settings: Settings, page: PageRecord) -> Mrkdwn:
             took(page.created_at, page.acknowledged_at),
         )
     if page.state == "ended":
+        sender = [md("<@{}>", page.sender)] if page.sender else []
+        others = senders_of(settings, page.escalation, besides=page.sender)
+        told = Mrkdwn(" ".join(m for m in (*sender, others) if m))  # each person once
         return md(
-            ":x: *Ended unanswered* after {} step(s). {} {}: nobody acknowledged.",
+            ":x: *Ended unanswered* after {} step(s). {}: nobody acknowledged.",
             steps * (page.round + 1),
-            md("<@{}>", page.sender) if page.sender else Mrkdwn(""),
-            senders_of(settings, page.escalation),
+            told,
         )
     round_note = f" (repeat {page.round})" if page.round else ""
     return md("Step {} of {}{} · waiting for an acknowledgement", page.step + 1, steps, round_note)

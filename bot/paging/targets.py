@@ -13,7 +13,7 @@ from datetime import datetime
 
 from config import Settings
 from config.schedules import on_call
-from config.settings import ResolvedChannel, Step
+from config.settings import ResolvedChannel, Step, no_receipts_reason
 from providers.base import Service
 
 
@@ -70,10 +70,4 @@ def group_paged(channel: ResolvedChannel) -> list[Paged]:
 def has_receipts(settings: Settings, channel: ResolvedChannel) -> bool:
     """Does the channel's account tell us about delivery? Only then may a page fall back on
     time alone (TalkNTalk reports SMS; Kaleyra reports WhatsApp; both need webhook_secret)."""
-    config = settings.providers.get(channel.provider_name)
-    secret = getattr(config, "webhook_secret", None)
-    if secret is None or not secret.get_secret_value().strip():
-        return False
-    if channel.provider_type == "talkntalk":
-        return channel.service is Service.SMS
-    return channel.provider_type == "kaleyra"
+    return no_receipts_reason(settings, channel) is None

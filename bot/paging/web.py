@@ -14,7 +14,7 @@ from aiohttp import web
 
 from bot.paging.links import AckClaim
 from bot.paging.service import AckResult
-from bot.paging.slack import took
+from bot.paging.slack import shown_name, took
 from bot.server.runtime import Runtime
 
 CSP = (
@@ -45,16 +45,22 @@ def _not_found() -> web.Response:
 
 
 def _claim(runtime: Runtime, request: web.Request) -> AckClaim | None:
+    """The token's claim, only when the path spells it exactly as the bridge wrote it: aiohttp
+    decodes percent-escapes (``%2E``, ``%41``) before routing, so the raw path is compared too."""
     links = runtime.paging.links
-    return links.read(request.match_info["token"]) if links is not None else None
+    token = request.match_info["token"]
+    if links is None or request.rel_url.raw_path != f"/ack/{token}":
+        return None
+    return links.read(token)
 
 
 def _by(runtime: Runtime, by: str | None) -> str:
+    """Who acknowledged, in plain words: a name from people, else a masked number or an id."""
     name = (by or "someone").split(":", 1)[-1]
     if by and by.startswith("slack:"):
         found = [n for n, p in runtime.settings.people.items() if p.slack == name]
-        name = found[0] if found else name
-    return name
+        return found[0] if found else name
+    return shown_name(runtime.settings, name)
 
 
 def _outcome(runtime: Runtime, result: AckResult) -> web.Response:
@@ -101,7 +107,7 @@ def add_routes(app: web.Application, runtime_of: Callable[[web.Request], Runtime
         claim = _claim(runtime, request)
         if claim is None:
             return _not_found()
-        result = await runtime.paging.acknowledge(claim.page_id, person=claim.person, via="link")
+        result = await runtime.paging.acknowledge(claim.page_id, target=claim.target, via="link")
         return _outcome(runtime, result)
 
     app.router.add_get("/ack/{token}", show)

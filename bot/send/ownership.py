@@ -44,6 +44,9 @@ class LocalBook:
     async def acquire(self, group_id: str, owner: str, ttl: timedelta) -> Lease | None:
         return Lease(group_id, owner, 0)
 
+    async def take(self, group_id: str, owner: str, ttl: timedelta) -> Lease | None:
+        return Lease(group_id, owner, 0)
+
     async def renew(self, leases: Sequence[Lease], ttl: timedelta) -> set[str]:
         return {lease.group_id for lease in leases}
 

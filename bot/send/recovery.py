@@ -14,7 +14,7 @@ from bot.report import Reporter
 from bot.send.live import LiveSends
 from bot.send.records import group_for, group_id_of, plan_from_record, request_or_reject
 from bot.send.run import Runner
-from bot.store.base import Store
+from bot.store.base import RESTARTED_REASON, TAKEN_OVER_REASON, Store
 from bot.store.leases import Lease
 from bot.values import Plan, RequestRecord, RequestState
 
@@ -49,7 +49,7 @@ class Recovery:
         for records in groups.values():
             lease = await self.runner.ownership.acquire(group_id_of(records[0]))
             assert lease is not None  # one process: every lease is granted
-            await self._resume(records, lease)
+            await self._resume(records, lease, RESTARTED_REASON)
         await self._finish_unreported()
         return len(groups)
 
@@ -64,16 +64,17 @@ class Recovery:
         if not records:
             await self.runner.ownership.release(lease)  # finished and reported after all
             return
-        await self._resume(records, lease)
+        await self._resume(records, lease, TAKEN_OVER_REASON)
 
-    async def _resume(self, records: list[RequestRecord], lease: Lease) -> None:
-        """In flight -> unknown, pending sent once; done-but-unreported requests are reported
-        with the group (a send without anything left only writes its final report)."""
+    async def _resume(self, records: list[RequestRecord], lease: Lease, reason: str) -> None:
+        """In flight -> unknown (``reason`` says why: this process restarted, or it took the
+        send over from another replica), pending sent once; done-but-unreported requests are
+        reported with the group (a send without anything left only writes its final report)."""
         plans: list[Plan] = []
         for record in records:
             if record.state not in _RESUMABLE:
                 continue
-            result = await self.store.recover(record.request_id)
+            result = await self.store.recover(record.request_id, reason)
             plans.append(await plan_from_record(self.store, result.request, result.to_send()))
             log.info(
                 "resuming an interrupted send",
@@ -82,6 +83,7 @@ class Recovery:
                     "pending": len(result.pending),
                     "marked_unknown": len(result.marked_unknown),
                     "epoch": lease.epoch,
+                    "cause": "takeover" if reason == TAKEN_OVER_REASON else "restart",
                 },
             )
         fresh = [await request_or_reject(self.store, r.request_id) for r in records]

@@ -4,6 +4,10 @@ Secrets never reach a log record in the first place; this module shapes the outp
 third-party loggers (which print SQL parameters and request bodies: whole phone numbers and
 message text) at WARNING whatever LOG_LEVEL says, and, as a second line of defence, blots the
 values of secret-named environment variables out of the tracebacks JSON lines carry.
+
+Why a handler filter as well as logger levels: slack_bolt gives each logger it makes the root's
+level (``DEBUG`` under ``LOG_LEVEL=DEBUG``), which overrides any level set on ``slack_bolt``; so
+below WARNING only the bridge's own packages (``OWN``) reach the output, whatever logger spoke.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ _STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 # Libraries that log what they carry at DEBUG (asyncpg: server notices with their SQL; slack_sdk
 # and aiohttp.client: request bodies; asyncio: slow callbacks with their arguments).
 THIRD_PARTY = ("asyncpg", "slack_sdk", "slack_bolt", "aiohttp.client", "asyncio", "websockets")
+# The bridge's own packages: the only loggers whose lines below WARNING are written.
+OWN = ("bot", "config", "providers", "bridge_sandbox")
 _PHONE = re.compile(r"(?<![\w.])\+?\d{6,12}(\d{3})(?![\w.])")  # 9-15 digits: E.164
 
 
@@ -43,6 +49,18 @@ def quiet_third_party(level: int) -> None:
     """Third-party loggers at WARNING or above, whatever LOG_LEVEL says (see THIRD_PARTY)."""
     for name in THIRD_PARTY:
         logging.getLogger(name).setLevel(max(logging.WARNING, level))
+
+
+def is_own(logger_name: str) -> bool:
+    """A logger of the bridge's own packages (``bot.send.run``, ``config`` …), not a library's."""
+    return logger_name.split(".", 1)[0] in OWN
+
+
+class QuietLibraries(logging.Filter):
+    """Lets a record below WARNING through only from the bridge's own loggers (see module doc)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or is_own(record.name)
 
 
 class JsonFormatter(logging.Formatter):
@@ -113,6 +131,7 @@ def configure(env: dict[str, str] | None = None) -> None:
     env = dict(os.environ) if env is None else env
     level = env.get("LOG_LEVEL", "INFO").upper()
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(QuietLibraries())
     if env.get("LOG_FORMAT", "").lower() == "json":
         handler.setFormatter(JsonFormatter(secret_values(env)))
     else:

@@ -7,6 +7,7 @@ Why one place: `serve`, `socket`, the demo and the end-to-end tests must run the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -18,6 +19,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import retention
 from bot.accounts import Account, open_accounts
 from bot.directory import Directory
 from bot.dispatch import Dispatcher, RetryPolicy
@@ -30,6 +32,7 @@ from bot.report import Reporter
 from bot.send.ownership import Ownership
 from bot.send.service import SendService
 from bot.server.env import BridgeEnv
+from bot.server.slack_auth import SlackAuth, SlackCheck
 from bot.slack.app import create_app
 from bot.slack.deps import Deps
 from bot.store import Store, open_store, utcnow
@@ -51,6 +54,8 @@ class RuntimeOptions:
     clock: Callable[[], datetime] = utcnow
     page_tick: float = 1.0  # seconds between the paging scheduler's looks at due pages
     replica_id: str | None = None  # None: generated at start (host, pid, random suffix)
+    slack_check: SlackCheck = field(default_factory=SlackCheck)  # auth.test's waits
+    purge_interval: float = retention.INTERVAL  # seconds between keep_records purges
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
@@ -70,6 +75,7 @@ class Runtime:
     service: SendService
     app: AsyncApp
     paging: PagingService
+    slack_auth: SlackAuth  # whether Slack has accepted the bot token (readiness)
 
 
 def slack_session() -> aiohttp.ClientSession:
@@ -92,11 +98,26 @@ def slack_client(env: BridgeEnv, session: aiohttp.ClientSession) -> AsyncWebClie
 
 
 def ack_links(env: BridgeEnv) -> AckLinks | None:
-    """Acknowledge links when ``BRIDGE_PUBLIC_URL`` is set and there is a key to sign them."""
-    secret = env.ack_secret or env.slack_signing_secret
-    if env.public_url is None or not secret:
+    """Acknowledge links when ``BRIDGE_PUBLIC_URL`` is set (``EnvError`` for a weak key or a
+    plain-http address: see ``BridgeEnv.ack_key``)."""
+    secret = env.ack_key()
+    if env.public_url is None or secret is None:
         return None
     return AckLinks(env.public_url, secret)
+
+
+def _purger(
+    settings: Settings, store: Store, options: RuntimeOptions, owner: str
+) -> retention.Purger | None:
+    """The hourly purge of old records, when ``defaults.keep_records`` asks for one."""
+    keep = settings.defaults.keep_records
+    if keep is None:
+        return None
+    purger = retention.Purger(
+        store, keep, clock=options.clock, owner=owner, interval=options.purge_interval
+    )
+    purger.start()
+    return purger
 
 
 @asynccontextmanager
@@ -110,6 +131,7 @@ async def open_runtime(
         async with (
             open_accounts(settings.providers, claimer=store.slot_claimer()) as accounts,
             slack_session() as http,
+            contextlib.AsyncExitStack() as closing,
         ):
             calendars = Calendars(
                 settings.schedules,
@@ -122,6 +144,10 @@ async def open_runtime(
             # Every reader of schedules (paging, /send oncall) sees the latest good calendars.
             settings = dataclasses.replace(settings, schedules=calendars.live)
             client = slack_client(env, http)
+            # Before anything is resumed or served: a refused token stops the start here.
+            slack_auth = SlackAuth(client, options.slack_check)
+            closing.push_async_callback(slack_auth.close)  # its retries stop, however this ends
+            await slack_auth.start()
             dispatcher = Dispatcher(accounts, recorder=store, retry=options.retry)
             ownership = Ownership(
                 store, settings.defaults.takeover_after, replica_id=options.replica_id
@@ -159,15 +185,17 @@ async def open_runtime(
                 settings,
                 deps,
                 client=client,
-                signing_secret=env.slack_signing_secret,
                 http_session=http,
             )
-            runtime = Runtime(settings, env, store, accounts, client, service, app, paging)
+            runtime = Runtime(
+                settings, env, store, accounts, client, service, app, paging, slack_auth
+            )
             if options.recover:
                 await service.recover()
                 service.watch()
             paging.start_loop()
             calendars.start()
+            purger = _purger(settings, store, options, ownership.replica_id)
             # In the background: start-up must not wait on Slack, and a failure only means the
             # first lookup of a group waits for it instead.
             warming = asyncio.create_task(directory.warm(usergroups_that_matter(settings)))
@@ -175,6 +203,8 @@ async def open_runtime(
                 yield runtime
             finally:
                 warming.cancel()
+                if purger is not None:
+                    await purger.stop()
                 await calendars.stop()
                 await paging.stop()
                 await directory.close()

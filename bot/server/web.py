@@ -1,4 +1,4 @@
-"""The HTTP face of the bridge: /slack/events, /webhooks/{provider}, /healthz, /metrics.
+"""The HTTP face of the bridge: /slack/events, /webhooks/{provider}, the probes, /metrics.
 
 The runtime (store, one ClientSession per provider account, the Slack app) is opened and closed
 with the aiohttp app through ``cleanup_ctx``, so nothing outlives the server.
@@ -9,38 +9,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
-from bot import eager_writes, metrics, receipts
+from bot import eager_writes, receipts
 from bot.paging import web as paging_web
 from bot.server.env import BridgeEnv
+from bot.server.limits import body_deadline, name_server
+from bot.server.probes import add_probes, metrics_endpoint
 from bot.server.runtime import Runtime, RuntimeOptions, open_runtime
+from bot.server.slot import SLOT, RuntimeSlot, runtime_of
 from bot.slack import ingress, shapes
 from config import Settings
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class RuntimeSlot:
-    """Filled by cleanup_ctx once the runtime is open (an app's state is frozen by then)."""
-
-    runtime: Runtime | None = None
-
-
-SLOT = web.AppKey("runtime_slot", RuntimeSlot)
-
-
-def runtime_of(request: web.Request) -> Runtime:
-    runtime = request.app[SLOT].runtime
-    if runtime is None:
-        raise web.HTTPServiceUnavailable(text="the bridge is starting")
-    return runtime
+__all__ = ["SLOT", "RuntimeSlot", "build_web_app", "runtime_of"]
 
 
 async def slack_events(request: web.Request) -> web.Response:
@@ -81,25 +68,6 @@ async def webhook(request: web.Request) -> web.Response:
     )
 
 
-async def healthz(request: web.Request) -> web.Response:
-    runtime = runtime_of(request)
-    return web.json_response(
-        {
-            "ok": True,
-            "config": str(runtime.settings.source),
-            "channels": len(runtime.settings.channels),
-            "providers": sorted(runtime.accounts),
-            "store": {"kind": runtime.store.kind, "reachable": await runtime.store.ping()},
-            "replica": runtime.service.ownership.replica_id,
-        }
-    )
-
-
-async def metrics_endpoint(request: web.Request) -> web.Response:
-    body = generate_latest(metrics.REGISTRY)
-    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
 class MalformedHttp(logging.Filter):
     """aiohttp answers a client's malformed HTTP (a NUL in a header…) with 400 yet logs it at
     ERROR with a traceback: one line is enough, and a traceback per request floods the logs."""
@@ -125,9 +93,12 @@ def build_web_app(
     slack_http: bool = True,
     on_ready: Callable[[Runtime], None] | None = None,
 ) -> web.Application:
-    """The server app. ``slack_http=False`` (Socket Mode) leaves /slack/events out entirely."""
+    """The server app. ``slack_http=False`` (Socket Mode) leaves /slack/events out entirely;
+    with METRICS_PORT set, /metrics is left to the app ``probes.build_ops_app`` makes."""
     logging.getLogger("aiohttp.server").addFilter(MALFORMED_HTTP)  # added once, however often
-    app = web.Application()
+    # Every body is read within the limit before a handler runs; no response names aiohttp.
+    app = web.Application(middlewares=[body_deadline(env.limits.body_timeout)])
+    app.on_response_prepare.append(name_server)
     app[SLOT] = RuntimeSlot()
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -139,11 +110,16 @@ def build_web_app(
             yield
             app[SLOT].runtime = None
 
+    async def stopping(app: web.Application) -> None:
+        app[SLOT].stopping = True  # readiness 503 while acked work drains
+
     app.cleanup_ctx.append(runtime_ctx)
+    app.on_shutdown.append(stopping)
     if slack_http:
         app.router.add_post("/slack/events", slack_events)
     app.router.add_post("/webhooks/{provider}", webhook)
-    app.router.add_get("/healthz", healthz)
-    app.router.add_get("/metrics", metrics_endpoint)
+    add_probes(app)
+    if env.metrics_port is None:
+        app.router.add_get("/metrics", metrics_endpoint)
     paging_web.add_routes(app, runtime_of)
     return app

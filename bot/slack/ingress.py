@@ -97,14 +97,14 @@ def read_body(body: bytes, content_type: str) -> dict[str, Any]:
 def bolt_request(
     raw: bytes, body: dict[str, Any], headers: Mapping[str, str], query: str
 ) -> AsyncBoltRequest:
-    """An HTTP-mode request for bolt with our parsed ``body`` (bolt's parser never runs) and the
-    raw text its own signature check reads again."""
+    """An HTTP-mode request for bolt with our parsed ``body`` (bolt's parser never runs); the
+    signature was checked by ``verify`` (bolt's own check is off, see ``create_app``)."""
     request = AsyncBoltRequest(
         body=body,
         query=query,
         headers={k: v for k, v in headers.items()},
         mode="socket_mode",  # the only mode in which bolt takes a parsed body ...
     )
-    request.mode = "http"  # ... it is HTTP, so bolt checks the signature too
-    request.raw_body = raw.decode("utf-8")
+    request.mode = "http"  # ... it is HTTP (bolt's ssl_check and url_verification apply)
+    request.raw_body = raw.decode("utf-8")  # what bolt would copy the request from
     return request

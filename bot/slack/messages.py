@@ -96,7 +96,8 @@ def help_blocks(command: str, channels: Sequence[ResolvedChannel]) -> list[Block
         "• `{c} &lt;channel&gt; +254712345678,+254700000001 &lt;message&gt;` — send to these "
         "numbers instead (only channels that take numbers of your own)",
         "• `{c} list` — the channels you can use here and who they reach",
-        "• `{c} status &lt;request-id&gt;` — how an earlier send went",
+        "• `{c} status &lt;request-id&gt;` — how an earlier send went (or a page: "
+        "`{c} status &lt;page-id&gt;`)",
         "• `{c} history` — your recent sends",
         "• `{c} page &lt;escalation&gt; &lt;text&gt;` — page through an escalation until "
         "someone acknowledges",

@@ -30,7 +30,7 @@ class History:
 
 @dataclass(frozen=True)
 class Status:
-    """``/send status R…``."""
+    """``/send status R…`` (a send) or ``/send status P…`` (a page)."""
 
     request_id: str
 

@@ -33,12 +33,14 @@ from providers.base import Message, Outcome, Recipient, Route
 
 if TYPE_CHECKING:
     from bot.store.leases import LeaseBook
+    from bot.store.retention_sql import OldestRecord
 
 # The record types and states are values every step shares (``bot.values``); the store's
 # interface names them too, so they are exported from here as well.
 __all__ = [
     "RESTARTED_REASON",
     "STATUS_RANK",
+    "TAKEN_OVER_REASON",
     "UNFINISHED_STATES",
     "AppliedStatus",
     "NewRequest",
@@ -70,6 +72,12 @@ STATUS_RANK: dict[RecipientStatus, int] = {
 }
 
 RESTARTED_REASON = "the bridge restarted while this was being sent — it may have gone out"
+# A lease taken over from another replica (bot/send/recovery.py): saying "restarted" sent
+# people looking for a restart that never happened.
+TAKEN_OVER_REASON = (
+    "the replica sending this stopped and another replica took over this send — it may have "
+    "gone out"
+)
 
 
 class StoreError(Exception):
@@ -247,7 +255,7 @@ class Store(PageStore, Protocol):
 
     async def unreported_requests(self) -> list[RequestRecord]: ...
 
-    async def recover(self, request_id: str) -> RecoveryResult: ...
+    async def recover(self, request_id: str, reason: str = RESTARTED_REASON) -> RecoveryResult: ...
 
     async def recent_requests(
         self, user_id: str | None, limit: int = 10
@@ -275,6 +283,15 @@ class Store(PageStore, Protocol):
     ) -> list[AppliedStatus]: ...
 
     async def prune_parked(self) -> int: ...
+
+    async def purge_step(self, cutoff: datetime, batch: int) -> dict[str, int]:
+        """Delete at most ``batch`` finished rows older than ``cutoff`` from each table, one
+        statement each (``bot.store.retention_sql``); rows deleted per table."""
+        ...
+
+    async def oldest_record(self) -> OldestRecord:
+        """The oldest request and page still kept (what ``history`` says the record reaches)."""
+        ...
 
     def lease_book(self) -> LeaseBook | None:
         """Where replicas lease the sends they own (None: one process owns them all)."""

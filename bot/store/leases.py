@@ -19,6 +19,10 @@ from typing import Protocol
 from bot.store.base import StoreError
 from providers.base import Recipient
 
+# Groups that are not sends but a chore one replica at a time does (removing old records): the
+# watcher that takes over lapsed sends leaves them alone; ``LeaseBook.take`` takes them over.
+CHORE_PREFIX = "chore:"
+
 
 @dataclass(frozen=True)
 class Lease:
@@ -48,6 +52,11 @@ class LeaseBook(Protocol):
 
     async def acquire(self, group_id: str, owner: str, ttl: timedelta) -> Lease | None:
         """Own a send nobody holds (a new or just-confirmed one); None if someone does."""
+        ...
+
+    async def take(self, group_id: str, owner: str, ttl: timedelta) -> Lease | None:
+        """Own a chore (a ``CHORE_PREFIX`` group, never a send) nobody holds, or whose holder
+        let its lease lapse (it died mid-way); None while another holder's lease runs."""
         ...
 
     async def renew(self, leases: Sequence[Lease], ttl: timedelta) -> set[str]:

@@ -20,6 +20,7 @@ from bot.store.pages_schema import (
     V7_DESCRIPTION,
     V8_DESCRIPTION,
 )
+from bot.store.retention_sql import V9, V9_DESCRIPTION
 from bot.store.sqlite_thread import SyncDB
 
 
@@ -154,6 +155,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "send_leases (replicas own sends)", _V6),
     Migration(7, V7_DESCRIPTION, SQLITE_V7),
     Migration(8, V8_DESCRIPTION, SQLITE_V8),
+    Migration(9, V9_DESCRIPTION, V9),
 )
 
 

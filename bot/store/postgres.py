@@ -18,6 +18,7 @@ from bot.store import postgres_receipts as receipts
 from bot.store import postgres_requests as requests
 from bot.store import postgres_sends as sends
 from bot.store.base import (
+    RESTARTED_REASON,
     AppliedStatus,
     NewRequest,
     RecipientRecord,
@@ -223,11 +224,12 @@ class PostgresStore(PostgresPages):
         )
         raise_unmatched(request_id, unmatched)
 
-    async def recover(self, request_id: str) -> RecoveryResult:
-        """After a crash: in flight -> unknown (may have gone out), and what is still pending."""
+    async def recover(self, request_id: str, reason: str = RESTARTED_REASON) -> RecoveryResult:
+        """After a crash or a takeover: in flight -> unknown (``reason``: may have gone out), and
+        what is still pending."""
 
         async def body(conn: Conn) -> RecoveryResult:
-            row, marked, pending = await sends.recover(conn, request_id, self._now())
+            row, marked, pending = await sends.recover(conn, request_id, self._now(), reason)
             return RecoveryResult(request_record(row), tuple(marked), tuple(pending))
 
         return await self._write(body)

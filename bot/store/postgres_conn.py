@@ -35,7 +35,7 @@ from bot.store.postgres_pool import Connections
 from bot.store.postgres_rows import Conn, utc
 from bot.store.postgres_schema import MIGRATIONS, migrate
 from bot.store.sqlite_rows import utcnow
-from bot.store.target import is_postgres_url, redact_url
+from bot.store.target import is_postgres_url, redact_url, scrub_url_secrets
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -107,8 +107,18 @@ class PostgresConnection:
             )
         except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             raise StoreError(
-                f"cannot reach the send record at {redact_url(self.url)}: {exc} — check that "
-                "PostgreSQL is running there and BRIDGE_DB names the right host, user and database"
+                f"cannot reach the send record at {redact_url(self.url)}: "
+                f"{scrub_url_secrets(str(exc), self.url)} — check that PostgreSQL is running there "
+                "and BRIDGE_DB names the right host, user and database"
+            ) from None
+        except (ValueError, TypeError, ArithmeticError, asyncpg.InterfaceError) as exc:
+            # The URL itself is wrong (a port that is not a number, a broken IPv6 literal, an
+            # unknown sslmode): asyncpg says so while parsing it, before any connection.
+            raise StoreError(
+                f"BRIDGE_DB {redact_url(self.url)} cannot be used: "
+                f"{scrub_url_secrets(str(exc), self.url) or type(exc).__name__} — write it as "
+                "postgresql://user:password@host:5432/db (IPv6 hosts in [brackets], options such "
+                "as ?sslmode=require after the database)"
             ) from None
         try:
             async with pool.acquire(timeout=self._timeout) as conn:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot.store import postgres_sends as sends
 from bot.store.base import UnknownRequest, raise_unmatched
-from bot.store.leases import Lease
+from bot.store.leases import CHORE_PREFIX, Lease
 from bot.store.postgres_rows import Conn
 from providers.base import Recipient
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from bot.store.postgres_conn import PostgresConnection
 
 _GROUP = "COALESCE(r.broadcast_id, r.request_id)"
+_CHORE = CHORE_PREFIX.replace("%", "").replace("_", "")  # a LIKE prefix: no wildcards in it
 _WORK = "(r.state IN ('accepted', 'sending') OR (r.state = 'done' AND r.reported_at IS NULL))"
 
 # $1 owner, $2 new lease_until, $3 now, $4 limit, $5 orphan cutoff, $6 an orphan's epoch. Lapsed
@@ -33,7 +34,7 @@ _WORK = "(r.state IN ('accepted', 'sending') OR (r.state = 'done' AND r.reported
 # a lease handed out earlier (even to this same replica) never passes the fence again.
 _CLAIM = f"""
     WITH lapsed AS (
-        SELECT group_id FROM send_leases WHERE lease_until < $3
+        SELECT group_id FROM send_leases WHERE lease_until < $3 AND group_id NOT LIKE '{_CHORE}%'
         ORDER BY lease_until LIMIT $4 FOR UPDATE SKIP LOCKED
     ), taken AS (
         UPDATE send_leases AS l SET owner = $1, epoch = l.epoch + 1, lease_until = $2
@@ -73,6 +74,24 @@ class PostgresLeaseBook:
                 group_id,
                 owner,
                 until,
+            ),
+            one_statement=True,
+        )
+        return Lease(group_id, owner, int(epoch)) if epoch is not None else None
+
+    async def take(self, group_id: str, owner: str, ttl: timedelta) -> Lease | None:
+        now = self._store._now()
+        epoch = await self._store._write(
+            lambda conn: conn.fetchval(
+                "INSERT INTO send_leases (group_id, owner, epoch, lease_until)"
+                " VALUES ($1, $2, 1, $3) ON CONFLICT (group_id) DO UPDATE"
+                " SET owner = EXCLUDED.owner, epoch = send_leases.epoch + 1,"
+                " lease_until = EXCLUDED.lease_until WHERE send_leases.lease_until < $4"
+                " RETURNING epoch",
+                group_id,
+                owner,
+                now + ttl,
+                now,
             ),
             one_statement=True,
         )

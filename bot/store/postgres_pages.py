@@ -1,4 +1,5 @@
-"""The page tables on PostgreSQL: ``PagesSql``'s primitives over this store's pool."""
+"""The page tables (and retention) on PostgreSQL: ``PagesSql``'s primitives over this store's
+pool, and ``RetentionSql``'s batches by ``ctid`` (an array of them: a TID scan, not a join)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from bot.store.pages_sql import PagesSql
 from bot.store.postgres_conn import PostgresConnection
 from bot.store.postgres_rows import Conn, utc
+from bot.store.retention_sql import RetentionSql
 
 _MARK = re.compile(r"\?")
 # Capped page starts take this lock, one per schema (as the receipts' and migrations' do).
@@ -25,7 +26,7 @@ def numbered(sql: str) -> str:
     return _MARK.sub(lambda _: f"${next(counter)}", sql)
 
 
-class PostgresPages(PagesSql, PostgresConnection):
+class PostgresPages(RetentionSql, PostgresConnection):
     async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
         async def body(conn: Conn) -> int:
             status = await conn.execute(numbered(sql), *params)
@@ -51,3 +52,6 @@ class PostgresPages(PagesSql, PostgresConnection):
 
     def _dt(self, value: Any) -> datetime:
         return utc(value)
+
+    def _batch_of(self, table: str, where: str) -> str:
+        return f"ctid = ANY (ARRAY (SELECT ctid FROM {table} WHERE {where} LIMIT ?))"

@@ -23,6 +23,7 @@ from bot.store.pages_schema import (
     V8_DESCRIPTION,
 )
 from bot.store.postgres_rows import Conn
+from bot.store.retention_sql import V9, V9_DESCRIPTION
 
 _STATUS = "('pending', 'in_flight', 'sent', 'failed', 'unknown', 'delivered', 'read')"
 
@@ -158,6 +159,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(6, "send_leases (replicas own sends)", _V6),
     Migration(7, V7_DESCRIPTION, POSTGRES_V7),
     Migration(8, V8_DESCRIPTION, POSTGRES_V8),
+    Migration(9, V9_DESCRIPTION, V9),
 )
 
 _VERSIONS_TABLE = """

@@ -182,14 +182,14 @@ async def record_outcomes(
 
 
 async def recover(
-    conn: Conn, request_id: str, now: datetime
+    conn: Conn, request_id: str, now: datetime, reason: str = RESTARTED_REASON
 ) -> tuple[asyncpg.Record, list[RecipientRecord], list[RecipientRecord]]:
     """In flight at a crash -> unknown (never re-sent); returns (request, those, still pending)."""
     await request_row(conn, request_id)
     marked = await conn.fetch(
         "UPDATE recipients SET status = 'unknown', reason = $1, code = NULL, http_status = NULL,"
         " updated_at = $2 WHERE request_id = $3 AND status = 'in_flight' RETURNING *",
-        RESTARTED_REASON,
+        reason,
         now,
         request_id,
     )

@@ -14,6 +14,7 @@ from bot.store import sqlite_receipts as receipts
 from bot.store import sqlite_requests as requests
 from bot.store import sqlite_sends as sends
 from bot.store.base import (
+    RESTARTED_REASON,
     AppliedStatus,
     NewRequest,
     RecipientRecord,
@@ -217,11 +218,12 @@ class SQLiteStore(SQLitePages):
 
         raise_unmatched(request_id, await self._write(body))
 
-    async def recover(self, request_id: str) -> RecoveryResult:
-        """After a crash: in flight -> unknown (may have gone out), and what is still pending."""
+    async def recover(self, request_id: str, reason: str = RESTARTED_REASON) -> RecoveryResult:
+        """After a crash or a takeover: in flight -> unknown (``reason``: may have gone out), and
+        what is still pending."""
 
         async def body(db: SyncDB) -> RecoveryResult:
-            row, marked, pending = await sends.recover(db, request_id, self._now())
+            row, marked, pending = await sends.recover(db, request_id, self._now(), reason)
             return RecoveryResult(request_record(row), tuple(marked), tuple(pending))
 
         return await self._write(body)

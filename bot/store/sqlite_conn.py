@@ -7,7 +7,8 @@ transactions never interleave. A write returns only after the COMMIT that holds 
 writes that arrive together share that commit (one fsync and one trip for many callers), and
 shared writes of one key (a send's attempt claims) share their statements too. A caller
 cancelled mid-write does not cancel the write — the message may already have gone, so its record
-must land.
+must land. The file is one process's (``sqlite_lock``); a ``reader`` store, for commands that
+only read (``history``), reads it beside the process that owns it, and writes nothing.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
+from bot.store import sqlite_lock
 from bot.store import sqlite_receipts as receipts
 from bot.store.base import StoreError
-from bot.store.migrations import MIGRATIONS, Migration, migrate
+from bot.store.migrations import MIGRATIONS, Migration, latest_version, migrate, schema_version
 from bot.store.sqlite_rows import fetch_all, fetch_one, to_text, utcnow
 from bot.store.sqlite_shared import Pending, Shared, Unit, units_of
 from bot.store.sqlite_thread import Body, DatabaseThread, SyncDB, run_inline
@@ -64,8 +66,11 @@ class SQLiteConnection:
         clock: Callable[[], datetime] = utcnow,
         migrations: Sequence[Migration] = MIGRATIONS,
         busy_timeout: float = 10.0,
+        reader: bool = False,
     ) -> None:
         self.path = Path(path if path is not None else default_path())
+        self.reader = reader  # may read a file another process owns (then writes nothing)
+        self._lock: str | None = None  # the key of this process's lock on the file, once held
         self.parked_ttl = parked_ttl
         self._clock = clock
         self._migrations = tuple(migrations)
@@ -89,13 +94,24 @@ class SQLiteConnection:
         if self._thread.is_open:
             return
         await asyncio.to_thread(self.path.parent.mkdir, parents=True, exist_ok=True)
-        await self._thread.open(self.path)
         try:
-            await self._thread.run_body(self._prepare)
+            self._lock = await asyncio.to_thread(sqlite_lock.acquire, self.path)
+        except StoreError:  # held by another process, or no lock file can be made here
+            if not self.reader:
+                raise
+        try:
+            await self._thread.open(self.path)
+            try:
+                prepare = self._prepare if self._lock is not None else self._prepare_to_read
+                await self._thread.run_body(prepare)
+            except BaseException:
+                await self._thread.close()
+                raise
         except BaseException:
-            await self._thread.close()
+            self._let_go()
             raise
-        await self._write(lambda db: receipts.prune(db, self._parked_cutoff()))
+        if self._lock is not None:
+            await self._write(lambda db: receipts.prune(db, self._parked_cutoff()))
 
     async def _prepare(self, db: SyncDB) -> None:
         """Pragmas, then migrations (on the database thread, before anything else runs)."""
@@ -107,10 +123,31 @@ class SQLiteConnection:
         await db.execute("PRAGMA foreign_keys = ON")
         await migrate(db, self._migrations)
 
+    async def _prepare_to_read(self, db: SyncDB) -> None:
+        """A reader beside the owner: no migration (the owner's job), no write at all."""
+        await db.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        await db.execute("PRAGMA query_only = ON")
+        found, expected = await schema_version(db), latest_version(self._migrations)
+        if found != expected:
+            raise StoreError(
+                f"the send record {str(self.path)!r} is at schema version {found}, this command "
+                f"reads version {expected}, and the process that owns the file (see "
+                f"{str(sqlite_lock.lock_path(self.path))!r}) is of another version: run the "
+                "command with the same version as that process"
+            )
+
+    def _let_go(self) -> None:
+        if self._lock is not None:
+            sqlite_lock.release(self._lock)
+            self._lock = None
+
     async def close(self) -> None:
         """Finish every write in progress, then close (safe to call twice)."""
         await self._idle.wait()
-        await self._thread.close()
+        try:
+            await self._thread.close()
+        finally:
+            self._let_go()
 
     async def __aenter__(self) -> Self:
         await self.open()

@@ -1,4 +1,5 @@
-"""The page tables on SQLite: ``PagesSql``'s primitives over this store's connection."""
+"""The page tables (and retention) on SQLite: ``PagesSql``'s primitives over this store's
+connection, and ``RetentionSql``'s batches by ``rowid``."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from bot.store.pages_sql import PagesSql
+from bot.store.retention_sql import RetentionSql
 from bot.store.sqlite_conn import SQLiteConnection
 from bot.store.sqlite_rows import from_text, to_text
 from bot.store.sqlite_thread import SyncDB
 
 
-class SQLitePages(PagesSql, SQLiteConnection):
+class SQLitePages(RetentionSql, SQLiteConnection):
     async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
         async def body(db: SyncDB) -> int:
             cursor = await db.execute(sql, params)
@@ -34,3 +35,6 @@ class SQLitePages(PagesSql, SQLiteConnection):
 
     def _dt(self, value: Any) -> datetime:
         return from_text(str(value))
+
+    def _batch_of(self, table: str, where: str) -> str:
+        return f"rowid IN (SELECT rowid FROM {table} WHERE {where} LIMIT ?)"

@@ -165,7 +165,7 @@ async def record_outcomes(
 
 
 async def recover(
-    db: SyncDB, request_id: str, now: str
+    db: SyncDB, request_id: str, now: str, reason: str = RESTARTED_REASON
 ) -> tuple[sqlite3.Row, list[RecipientRecord], list[RecipientRecord]]:
     """In flight at a crash -> unknown (never re-sent); returns (request, those, still pending)."""
     await request_row(db, request_id)
@@ -177,13 +177,13 @@ async def recover(
     await db.execute(
         "UPDATE recipients SET status = 'unknown', reason = ?, code = NULL, http_status = NULL,"
         " updated_at = ? WHERE request_id = ? AND status = 'in_flight'",
-        (RESTARTED_REASON, now, request_id),
+        (reason, now, request_id),
     )
     marked = [
         replace(
             recipient_record(row),
             status=RecipientStatus.UNKNOWN,
-            reason=RESTARTED_REASON,
+            reason=reason,
             code=None,
             http_status=None,
             updated_at=from_text(now),

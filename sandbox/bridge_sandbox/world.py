@@ -5,14 +5,15 @@ them, a store, and the bridge's own HTTP server. Used by the demo and the end-to
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.server.env import read_env
+from bot.server.limits import HttpServer, start_http
 from bot.server.runtime import Runtime, RuntimeOptions
 from bot.server.web import SLOT, build_web_app
-from bridge_sandbox.emulators.common import RunningServer, bind_loopback, serve, url_of
+from bridge_sandbox.emulators.common import RunningServer, bind_loopback, url_of
 from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 from bridge_sandbox.slack.slack_api import SlackSandbox, start_slack_sandbox
 from bridge_sandbox.slack.state import SlackState
@@ -115,7 +116,7 @@ broadcasts:
 class World:
     """Handles on a running bridge and everything it talks to."""
 
-    bridge: RunningServer
+    bridge: HttpServer | RunningServer  # served as `serve` serves it (limits and all)
     slack: SlackSandbox
     emulators: EmulatorSuite
     runtime: Runtime
@@ -161,8 +162,12 @@ async def start_world(
     usergroups: Mapping[str, list[str]] | None = None,
     extra_env: Mapping[str, str] | None = None,
     own_public_url: bool = False,
+    adjust: Callable[[Settings], Settings] | None = None,
 ) -> World:
     """Start everything on 127.0.0.1 (OS-chosen ports); ``config_text`` uses ${TNT_URL} etc.
+
+    ``adjust``: changes the loaded settings before the bridge starts, for settings the loader
+    would refuse, so a check made at run time can be shown to stand without the loader's.
 
     ``own_public_url``: ``BRIDGE_PUBLIC_URL`` is the bridge's own loopback URL (its port is
     bound before the app is built), so the acknowledge links in pages open on this machine.
@@ -181,8 +186,11 @@ async def start_world(
         config_path = workdir / "bridge.yaml"
         config_path.write_text(config_text, encoding="utf-8")
         settings = load(config_path, env={**os.environ, **env_vars})
-        app = build_web_app(settings, read_env(env_vars), options)
-        server = await serve(app, sock=sock)
+        if adjust is not None:
+            settings = adjust(settings)
+        env = read_env(env_vars)
+        app = build_web_app(settings, env, options)
+        server = await start_http(app, env.limits, sock=sock, shutdown_timeout=0.1)
     except BaseException:
         sock.close()
         raise

@@ -8,7 +8,7 @@ Use the ``bridge`` fixture (async): ``bridge.user.slash("/send", "oncall-sms Dis
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +73,7 @@ async def start_bridge(
     usergroups: Mapping[str, list[str]] | None = None,
     extra_env: Mapping[str, str] | None = None,
     own_public_url: bool = False,
+    adjust: Callable[[Settings], Settings] | None = None,
 ) -> Bridge:
     """``own_public_url``: acknowledge links point at this bridge (see ``start_world``)."""
     world = await start_world(
@@ -82,6 +83,7 @@ async def start_bridge(
         usergroups={"S0SRE1234": [BOB]} if usergroups is None else usergroups,
         extra_env=extra_env,
         own_public_url=own_public_url,
+        adjust=adjust,
     )
     return Bridge(world, world.user(ALICE, INCIDENTS))
 

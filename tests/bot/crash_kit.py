@@ -156,6 +156,7 @@ class BridgeProcess:
     log: Path
 
     async def healthy(self, timeout: float = 10.0) -> None:  # noqa: ASYNC109 - polling deadline
+        """Until /readyz says 200: the store answers and Slack has accepted the token."""
         deadline = time.monotonic() + timeout
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
@@ -163,7 +164,7 @@ class BridgeProcess:
                     raise RuntimeError(f"bridge exited {self.proc.returncode}: {self.tail()}")
                 with contextlib.suppress(aiohttp.ClientError, TimeoutError):
                     async with http.get(
-                        self.url + "/healthz", timeout=aiohttp.ClientTimeout(1)
+                        self.url + "/readyz", timeout=aiohttp.ClientTimeout(1)
                     ) as r:
                         if r.status == 200:
                             return

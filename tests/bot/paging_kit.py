@@ -8,11 +8,13 @@ compare-and-set, so both together still make each move once).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from config import Settings
 from tests.bot.bridge_kit import CONFIG, FAST, Bridge, start_bridge
 
 PUBLIC = "https://bridge.example"
@@ -57,15 +59,23 @@ class Clock:
 
 
 async def start_paging(
-    tmp_path: Path, clock: Clock, config: str = CONFIG, extra: str = "", **env: str
+    tmp_path: Path,
+    clock: Clock,
+    config: str = CONFIG,
+    extra: str = "",
+    *,
+    adjust: Callable[[Settings], Settings] | None = None,
+    **env: str,
 ) -> Bridge:
-    """``extra`` goes after PAGING: more escalations, or more top-level sections."""
+    """``extra`` goes after PAGING: more escalations, or more top-level sections; ``adjust``
+    as for ``start_bridge``."""
     options = replace(FAST, clock=clock, page_tick=0.05)
     return await start_bridge(
         tmp_path,
         config_text=config + PAGING + extra,
         options=options,
         extra_env={"BRIDGE_PUBLIC_URL": PUBLIC, **env},
+        adjust=adjust,
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -65,6 +66,9 @@ channels:
 """
 
 
+OWNED_BY = re.compile(r'^bridge_sends_owned\{replica="([^"]+)"\}', re.MULTILINE)
+
+
 @dataclass
 class Replica:
     process: BridgeProcess
@@ -108,12 +112,14 @@ class ReplicaRig:
                 )  # fmt: skip
             child = BridgeProcess(proc, f"http://127.0.0.1:{port}", log)
             await child.healthy(timeout=30)
+            # Its id is on /metrics (an operator's view), no longer on the public /healthz.
             async with (
                 aiohttp.ClientSession() as http,
-                http.get(child.url + "/healthz") as response,
+                http.get(child.url + "/metrics") as response,
             ):
-                health = await response.json()
-            replica = Replica(child, str(health["replica"]))
+                owned = OWNED_BY.search(await response.text())
+            assert owned is not None, "no bridge_sends_owned sample on /metrics"
+            replica = Replica(child, owned.group(1))
             self.replicas.append(replica)
             started.append(replica)
         return started

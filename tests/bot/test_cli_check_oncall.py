@@ -22,19 +22,19 @@ async def test_check_prints_who_is_on_call_and_the_next_three_hand_offs() -> Non
     assert run.code == 0, run.err
     primary = run.out.split("  primary  (rotation, times in Africa/Nairobi)\n", 1)[1]
     assert primary.splitlines()[:4] == [
-        "    now              carol until Wed 2026-11-25 09:00",  # the override
+        "    at Tue 2026-11-24 20:00  carol until Wed 2026-11-25 09:00",  # the override
         "    next hand-offs   Wed 2026-11-25 09:00 → alice",
         "                     Mon 2026-11-30 09:00 → bob",
         "                     Mon 2026-12-07 09:00 → carol",
     ]
     secondary = run.out.split("  secondary  (config/secondary.ics, times in Africa/Nairobi)\n")[1]
     assert secondary.splitlines()[:4] == [
-        "    now              carol until Mon 2026-11-30 09:00",
+        "    at Tue 2026-11-24 20:00  carol until Mon 2026-11-30 09:00",
         "    next hand-offs   Mon 2026-11-30 09:00 → bob",
         "                     Thu 2026-12-03 18:00 → alice",  # the one-off event
         "                     Fri 2026-12-04 09:00 → bob",
     ]
-    assert "paging through them is not active yet" in run.out
+    assert "Escalations (/send page NAME)" in run.out
 
 
 GAPPY = """\

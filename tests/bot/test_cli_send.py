@@ -168,7 +168,12 @@ async def test_send_prints_a_line_per_recipient_and_exits_1_when_any_failed_or_u
 # (arguments, what the error says): each refused before anything is sent.
 REFUSED = [
     (("--channel", "nope", "--text", "hi"), "There is no channel called `nope`"),
-    (("--channel", "sms", "--to", "+254700000009", "--text", "hi"), "does not take numbers"),
+    (("--channel", "sms", "--to", "+254700000009", "--text", "hi"), "--to: `sms` only sends"),
+    # The flag is named: the policy's words ("give numbers") are the modal's and /send's too.
+    (
+        ("--channel", "india-wa", "--text", "hi"),
+        "error: --to: `india-wa` has no default recipients; give numbers to send to.",
+    ),
     # The doc's own template example, '"template_id": "promo_template"', is refused locally:
     # AutoKonnect would answer invalid_template_id_format.
     (

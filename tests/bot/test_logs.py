@@ -25,10 +25,10 @@ def emit(capsys: pytest.CaptureFixture[str], env: dict[str, str]) -> str:
     level, handlers = root.level, list(root.handlers)
     logs.configure(env)
     try:
-        logging.getLogger("bridge.test").info(
+        logging.getLogger("bot.test").info(
             "provider attempt failed", extra={"request_id": "R1", "status": 500}
         )
-        logging.getLogger("bridge.test").debug("hidden at INFO")
+        logging.getLogger("bot.test").debug("hidden at INFO")
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
@@ -37,7 +37,7 @@ def emit(capsys: pytest.CaptureFixture[str], env: dict[str, str]) -> str:
 
 def test_text_lines_carry_their_context(capsys: pytest.CaptureFixture[str]) -> None:
     line = emit(capsys, {})
-    assert "INFO bridge.test: provider attempt failed request_id=R1 status=500" in line
+    assert "INFO bot.test: provider attempt failed request_id=R1 status=500" in line
     assert "hidden at INFO" not in line
 
 
@@ -63,7 +63,7 @@ def test_json_lines_keep_the_traceback_with_secrets_and_numbers_scrubbed(
         try:
             raise ValueError(f"refused {key.upper()} for +254712345678")
         except ValueError:
-            logging.getLogger("bridge.test").exception("send crashed")
+            logging.getLogger("bot.test").exception("send crashed")
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
@@ -82,7 +82,7 @@ def test_third_party_loggers_stay_at_warning_at_debug() -> None:
     level, handlers = root.level, list(root.handlers)
     try:
         logs.configure({"LOG_LEVEL": "DEBUG"})
-        assert logging.getLogger("bridge.test").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("bot.test").isEnabledFor(logging.DEBUG)
         for name in ("asyncpg", "slack_sdk.web.async_base_client", "aiohttp.client", "asyncio"):
             assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
             assert logging.getLogger(name).isEnabledFor(logging.WARNING), name
@@ -100,7 +100,7 @@ def test_a_newline_in_user_text_cannot_forge_a_plain_log_line(
     logs.configure({})
     forged = "U0ALICE001\n2026-01-01 00:00:00 ERROR bot.server.web: forged\r\x1b[2J"
     try:
-        logging.getLogger("bridge.test").warning("from %s", forged, extra={"user": forged})
+        logging.getLogger("bot.test").warning("from %s", forged, extra={"user": forged})
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
@@ -108,3 +108,39 @@ def test_a_newline_in_user_text_cannot_forge_a_plain_log_line(
     assert "from U0ALICE001\\n2026-01-01 00:00:00 ERROR bot.server.web: forged\\r\\x1b[2J" in line
     assert "user=U0ALICE001\\n2026" in line
     assert "\x1b" not in line
+
+
+async def test_slack_bolt_debug_lines_stay_out_at_log_level_debug(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Bolt gives the loggers it makes the root's level (DEBUG), past ``slack_bolt``'s WARNING:
+    a real app handling a real event at LOG_LEVEL=DEBUG must still write none of its DEBUG."""
+    from slack_bolt.async_app import AsyncApp
+    from slack_bolt.request.async_request import AsyncBoltRequest
+
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
+    logs.configure({"LOG_LEVEL": "DEBUG"})
+    try:
+        app = AsyncApp(
+            signing_secret="s" * 32,
+            token="xoxb-test",
+            request_verification_enabled=False,
+        )
+
+        @app.event("app_mention")
+        async def mention() -> None:
+            return None
+
+        body = '{"type":"event_callback","team_id":"T1","event":{"type":"reaction_added"}}'
+        request = AsyncBoltRequest(body=body, headers={"content-type": ["application/json"]})
+        bolt_logger = logging.getLogger("slack_bolt.AsyncApp")
+        assert bolt_logger.isEnabledFor(logging.DEBUG)  # what bolt did to the level
+        await app.async_dispatch(request)
+        logging.getLogger("bot.test").debug("the bridge's own debug line")
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    err = capsys.readouterr().err
+    assert "DEBUG bot.test: the bridge's own debug line" in err
+    assert [line for line in err.splitlines() if " DEBUG " in line and "bot.test" not in line] == []

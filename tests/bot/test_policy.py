@@ -216,3 +216,16 @@ def test_a_channel_with_no_recipients_of_its_own_asks_for_numbers(tmp_path: Path
     settings = config.load(path, {"TNT_KEY": "k1", "AK_KEY": "k2"})
     rejection = refused(settings, request("ops-wa"))
     assert "has no default recipients; give numbers" in rejection.message
+
+
+def test_a_usergroup_only_an_escalation_names_is_looked_up(tmp_path: Path) -> None:
+    # Its members may page through it (and acknowledge): the directory must learn who they are.
+    text = CONFIG + (
+        "people:\n  alice: {phone: '+254712345678'}\n"
+        "escalations:\n  db-outage:\n    allowed_senders: [usergroup:S0PAGERS1]\n"
+        "    steps:\n      - {notify: [alice], via: [oncall-sms]}\n"
+    )
+    path = tmp_path / "bridge.yaml"
+    path.write_text(text, encoding="utf-8")
+    settings = config.load(path, {"TNT_KEY": "k1", "AK_KEY": "k2"})
+    assert usergroups_that_matter(settings) == frozenset({"S0SRE1234", "S0PAGERS1"})

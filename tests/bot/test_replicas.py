@@ -19,7 +19,7 @@ from bridge_sandbox.slack import payloads
 from bridge_sandbox.slack.records import PostedMessage
 
 from bot.slack import ids
-from bot.store.base import RESTARTED_REASON
+from bot.store.base import TAKEN_OVER_REASON
 from tests.bot.crash_kit import ALICE, CROWD, INCIDENTS, TERMINAL, eventually
 from tests.bot.replica_kit import ReplicaRig, replica_config, start_replica_rig
 from tests.bot.store_backends import PostgresBackend
@@ -100,7 +100,7 @@ async def test_kill_9_of_the_owner_mid_broadcast_another_replica_takes_over_and_
             assert delivered[number] == 1
     for row in rows:
         if row["status"] == "unknown":
-            assert row["reason"] == RESTARTED_REASON
+            assert row["reason"] == TAKEN_OVER_REASON  # not "the bridge restarted"
 
     # One root message, taken over in place (same ts) and brought to its final counts.
     [root] = roots(rig)

@@ -12,7 +12,8 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,6 +264,18 @@ async def test_a_refused_app_token_stops_the_start_with_a_clear_error(rig: Socke
     assert [c.error for c in rig.slack.state.calls_to("apps.connections.open")] == ["invalid_auth"]
 
 
+async def test_a_socket_url_slack_fails_to_give_is_asked_again(rig: SocketRig) -> None:
+    """apps.connections.open answering 500 is not a wrong token: one warning, then a retry."""
+    rig.slack.state.fail_next("apps.connections.open", "internal_error", 500, retry_after=None)
+    child = await rig.launch()
+    await rig.slack.state.socket.connection(timeout=20)
+    opened = rig.slack.state.calls_to("apps.connections.open")
+    assert [c.error for c in opened] == ["internal_error", None]
+    assert await child.stop() == 0
+    assert "Traceback" not in child.tail()
+    assert child.tail().count("Socket Mode cannot be reached") == 1
+
+
 async def test_socket_mode_without_app_token_exits_naming_the_variable(tmp_path: Path) -> None:
     config = tmp_path / "bridge.yaml"
     config.write_text(CONFIG, encoding="utf-8")
@@ -306,3 +319,57 @@ async def test_slash_texts_that_look_like_other_formats_reach_the_listener(
     answers = await state.wait_for(lambda s: s.responses if len(s.responses) >= 4 else None)
     assert all(r.body.get("response_type") == "ephemeral" for r in answers)
     assert len(answers) == len(texts)
+
+
+async def test_an_unreachable_slack_says_one_line_and_sigterm_stops_it_promptly(
+    rig: SocketRig,
+) -> None:
+    """Issue 15 item 12: no ClientConnectorError traceback; live, not ready, and SIGTERM ends it
+    (the bound is generous: only a start-up that ignores the signal fails it)."""
+    closed = f"http://127.0.0.1:{free_port()}/api/"
+    config = rig.tmp / "bridge.yaml"
+    config.write_text(CONFIG, encoding="utf-8")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "--config", str(config), "socket",
+        env={**rig.env(), "SLACK_API_URL": closed}, cwd=REPO,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{rig.port}"
+    try:
+        await eventually_async(lambda: probe_status(url, "/livez"), 200, 20)
+        assert await probe_status(url, "/readyz") == 503
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    assert proc.stderr is not None
+    lines = (await proc.stderr.read()).decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "Traceback" not in lines[0]
+    assert "Slack cannot be reached at SLACK_API_URL" in lines[0]
+    assert rig.slack.state.calls == []  # the stand-in was never the one asked
+
+
+async def probe_status(url: str, path: str) -> int | None:
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(url + path, timeout=aiohttp.ClientTimeout(total=2)) as response,
+        ):
+            return response.status
+    except (aiohttp.ClientError, TimeoutError):
+        return None
+
+
+async def eventually_async(
+    ask: Callable[[], Awaitable[object]],
+    wanted: object,
+    timeout: float,  # noqa: ASYNC109 - a polling deadline
+) -> None:
+    deadline = time.monotonic() + timeout
+    while (got := await ask()) != wanted:
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"wanted {wanted!r}, last got {got!r}")
+        await asyncio.sleep(0.05)

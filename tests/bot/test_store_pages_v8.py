@@ -60,5 +60,5 @@ async def test_a_v7_record_upgrades_with_no_claims(backend: Backend) -> None:
         assert page is not None
         assert (page.root_ts, page.root_claimed_until) == (None, None)
         assert await store.claim_page_root("P7K3QX9A2", T0, T0 + HOLD)
-    assert await backend.version() == latest_version() == 8
+    assert await backend.version() == latest_version() >= 8
     assert "root_claimed_until" in await backend.columns("pages")

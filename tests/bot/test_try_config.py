@@ -4,14 +4,18 @@ channel in it really sends through the emulators it points at."""
 from __future__ import annotations
 
 import io
+import re
 from argparse import Namespace
 from pathlib import Path
 
 from bridge_sandbox.emulators.suite import start_suite
 
 import config
+from bot.cli.oncall import run_oncall
+from bot.cli.paging import run_ack, run_page
 from bot.cli.send import run_send
-from bot.store import open_store
+from bot.server.env import read_env
+from bot.store import open_store, utcnow
 
 TRY = Path(config.__file__).with_name("emulators.yaml")
 KEYS = {
@@ -64,3 +68,28 @@ async def test_every_channel_of_the_try_config_sends_through_the_emulators(
     assert len(suite.talkntalk.deliveries) == 2 + 2 + 1  # sms, whatsapp, group
     assert len(suite.autokonnect.deliveries) == 3  # tag:42
     assert len(suite.kaleyra.deliveries) == 1
+
+
+async def test_the_try_config_pages_and_acknowledges_from_the_terminal(tmp_path: Path) -> None:
+    """README's terminal walk-through of paging: `oncall`, `page`, `ack` on this config."""
+    suite = await start_suite()
+    try:
+        env = {**KEYS, "TNT_URL": suite.url("talkntalk")}
+        settings = config.load(TRY, env)
+        bridge_env = read_env({"BRIDGE_DB": str(tmp_path / "bridge.db")})
+        shown = io.StringIO()
+        assert run_oncall(Namespace(name="db-outage"), settings, utcnow(), out=shown) == 0
+        assert "  step 2: amina, brian by oncall-sms, then wait 10m" in shown.getvalue()
+        async with open_store(bridge_env.db) as store:
+            out = io.StringIO()
+            args = Namespace(escalation="db-outage", text=["Disk", "full"])
+            assert await run_page(args, settings, bridge_env, store, out=out) == 0, out.getvalue()
+            page_id = out.getvalue().split()[1].rstrip(":")
+            assert re.search(r"  step 1  (amina|brian) +by oncall-sms +sent", out.getvalue())
+            acked = io.StringIO()
+            ack = Namespace(page_id=page_id)
+            assert await run_ack(ack, settings, bridge_env, store, out=acked) == 0
+            assert f"Acknowledged page {page_id} (db-outage)" in acked.getvalue()
+    finally:
+        await suite.close()
+    assert len(suite.talkntalk.deliveries) == 1

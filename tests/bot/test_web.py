@@ -19,13 +19,21 @@ async def get(bridge: Bridge, path: str) -> tuple[int, str]:
         return response.status, await response.text()
 
 
-async def test_healthz_says_the_config_is_loaded(bridge: Bridge) -> None:
+async def test_healthz_says_the_config_is_loaded_and_nothing_an_outsider_should_learn(
+    bridge: Bridge,
+) -> None:
+    """Unauthenticated: no config path, account names or replica id (issue 15 item 5)."""
     status, body = await get(bridge, "/healthz")
     assert status == 200
     assert '"ok": true' in body
-    assert str(bridge.settings.source) in body
-    assert '"providers": ["ak", "kal", "tnt"]' in body
+    assert '"config": "loaded"' in body
+    assert '"ready": true' in body
     assert '"store": {"kind": "sqlite", "reachable": true}' in body
+    assert str(bridge.settings.source) not in body
+    assert bridge.settings.source.name not in body
+    for account in ("ak", "kal", "tnt"):
+        assert f'"{account}"' not in body
+    assert bridge.runtime.service.ownership.replica_id not in body
 
 
 async def test_metrics_count_requests_messages_and_provider_latency(bridge: Bridge) -> None:

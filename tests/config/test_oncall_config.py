@@ -317,6 +317,21 @@ def test_a_broadcast_preset_may_page_through_a_defined_escalation(tmp_path: Path
     assert (preset.escalation, preset.channels) == ("db-outage", ())
 
 
+def test_a_paging_preset_whose_senders_the_escalation_refuses_is_refused(tmp_path: Path) -> None:
+    # A preset never widens who may page: its senders must all be the escalation's.
+    text = PAGING_PRESET.replace(
+        "    allowed_senders: [sre]\n    announce",
+        "    allowed_senders: [sre, U0CAROL003, usergroup:S0OTHER99]\n    announce",
+    )
+    (problem,) = problems(tmp_path, text)
+    assert (problem.line, problem.path) == (32, "broadcasts.pager.allowed_senders")
+    assert problem.message == (
+        "U0CAROL003, usergroup:S0OTHER99 may use this preset but may not page through "
+        "escalation 'db-outage', and a preset does not widen who may page: add them to "
+        "escalations.db-outage.allowed_senders, or remove them here"
+    )
+
+
 def test_a_paging_preset_naming_an_unknown_escalation_or_channels_is_refused(
     tmp_path: Path,
 ) -> None:

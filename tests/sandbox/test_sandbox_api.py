@@ -57,6 +57,19 @@ async def test_a_wrong_token_is_invalid_auth(sandbox: SlackSandbox) -> None:
     assert sandbox.state.messages == {}
 
 
+async def test_auth_test_answers_per_token(sandbox: SlackSandbox) -> None:
+    """A token can be made inactive or revoked, or a person's (auth.test names no bot)."""
+    sandbox.state.token_errors["xoxb-gone"] = "account_inactive"
+    sandbox.state.user_tokens.add("xoxp-alice")
+    gone = AsyncWebClient(token="xoxb-gone", base_url=sandbox.api_url)
+    assert (await slack_error(gone.auth_test())).response["error"] == "account_inactive"
+    person = await AsyncWebClient(token="xoxp-alice", base_url=sandbox.api_url).auth_test()
+    assert person["ok"] is True
+    assert "bot_id" not in person.data
+    app = AsyncWebClient(token=sandbox.state.app_token, base_url=sandbox.api_url)
+    assert (await slack_error(app.auth_test())).response["error"] == "not_allowed_token_type"
+
+
 async def test_a_missing_token_is_not_authed(sandbox: SlackSandbox) -> None:
     client = AsyncWebClient(base_url=sandbox.api_url)
     err = await slack_error(client.auth_test())

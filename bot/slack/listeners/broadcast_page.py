@@ -1,10 +1,11 @@
 """The on-call broadcast modal submitted for a preset with ``escalation:``: it starts a page.
 
 Why apart from ``views``: a paging preset has no channels to plan; its checks are the preset's
-senders and the page's own (text present, SMS parts with the ack line, the active-page caps),
-made before the ack so Slack shows them inline. The page's root message and timeline go to the
-preset's ``announce_in``; a double submit of the same modal starts one page (its view id is the
-page's idempotency key, kept in the store, so two replicas agree too).
+senders, the escalation's senders (a preset never widens who may page, so whoever starts a page
+may also acknowledge it) and the page's own (text present, SMS parts with the ack line, the
+active-page caps), made before the ack so Slack shows them inline. The page's root message and
+timeline go to the preset's ``announce_in``; a double submit of the same modal starts one page
+(its view id is the page's idempotency key, kept in the store, so two replicas agree too).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.directory import LOOKUP_WITHIN, MembershipPending
-from bot.policy import Rejection
+from bot.policy import Rejection, check_may_page
 from bot.slack import ids
 from bot.slack.deps import Deps
 from bot.slack.forms import read_broadcast_form
@@ -56,6 +57,9 @@ async def submit_page(
     try:
         if deps.paging is None:
             raise Rejection("Paging is not running in this bridge.")
+        policy = deps.settings.escalations.get(escalation)
+        if policy is not None:  # an unknown one is refused by check() below
+            check_may_page(policy, sender, preset=preset.title)
         if not form.text.strip():
             raise Rejection("Write what is happening.")
         deps.paging.check(escalation, text)

@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.paging.status import is_page_id
 from bot.policy import Rejection, Sender, audience, sms_note, usable_channels
 from bot.requests import SendRequest
 from bot.slack import messages as blocks
@@ -76,6 +77,11 @@ class CommandHandler:
     async def dispatch(self, command: Command, client: AsyncWebClient) -> None:
         service = self.deps.service
         name = self.deps.command
+        if isinstance(command, Status) and is_page_id(command.request_id):
+            sender = await service.sender(self.user, self.channel)
+            text = await paging.page_status(self.deps, command.request_id, sender)
+            await _ephemeral(self.respond, text)
+            return
         if isinstance(command, Status):
             status = await service.status(command.request_id, self.user)
             if status is None:

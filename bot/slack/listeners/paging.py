@@ -1,4 +1,4 @@
-"""``/send page``, ``/send ack``, ``/send oncall`` and the Acknowledge button on a page.
+"""``/send page``, ``ack``, ``oncall``, ``status P…`` and the Acknowledge button on a page.
 
 Why here and not in ``commands``: the page surface has its own policy (the escalation's
 ``allowed_senders``) and its own service (``bot.paging``); ``commands`` only routes to it.
@@ -13,7 +13,8 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 
 from bot.paging.service import AckResult, PagingService
 from bot.paging.slack import took, who
-from bot.policy import Rejection, Sender
+from bot.paging.status import page_status_text, unknown_page_text
+from bot.policy import Rejection, Sender, check_may_page
 from bot.slack.deps import Deps
 from bot.slack.listeners.context import acked, deps_of
 from bot.slack.mrkdwn import Mrkdwn, escape, md
@@ -35,18 +36,8 @@ async def start_page(deps: Deps, command: Page, sender: Sender, idempotency_key:
     if policy is None:
         names = ", ".join(deps.settings.escalations) or "none"
         return md("There is no escalation `{}`. Escalations: {}.", command.escalation, names)
-    if not (
-        sender.user_id in policy.allowed_users
-        or not policy.allowed_usergroups.isdisjoint(sender.usergroups)
-    ):
-        note = f" {sender.note}" if sender.note else ""
-        return md(
-            "You may not page through `{}`. Ask a bridge admin to add you (or one of your user "
-            "groups) to its allowed_senders.{}",
-            policy.name,
-            note,
-        )
     try:
+        check_may_page(policy, sender)
         page = await _paging(deps).start(
             command.escalation,
             command.text,
@@ -65,10 +56,17 @@ async def start_page(deps: Deps, command: Page, sender: Sender, idempotency_key:
     )
 
 
-def ack_text(deps: Deps, result: AckResult, page_id: str) -> Mrkdwn:
+def unknown_page(page_id: str) -> Mrkdwn:
+    return md("There is no page `{}`. Page ids look like P7K3QX9A2.", page_id)
+
+
+def ack_text(deps: Deps, result: AckResult, page_id: str, *, on_root: bool = False) -> Mrkdwn:
+    """``on_root``: the Acknowledge button, on a message that already shows the page. Anywhere
+    else someone who may not acknowledge gets the answer for an unknown id, word for word: the
+    page's existence, escalation and state are not theirs to learn."""
     page = result.page
-    if page is None:
-        return md("There is no page `{}`. Page ids look like P7K3QX9A2.", page_id)
+    if page is None or (result.outcome == "refused" and not on_root):
+        return unknown_page(page_id)
     if result.outcome == "acknowledged":
         return md("You acknowledged page *{}*: no later step will run.", page.page_id)
     if result.outcome == "already" and page.acknowledged_at is not None:
@@ -82,18 +80,26 @@ def ack_text(deps: Deps, result: AckResult, page_id: str) -> Mrkdwn:
     if result.outcome == "ended":
         return md("Page *{}* has already ended unanswered.", page.page_id)
     return md(
-        "You may not acknowledge page *{}*: only people it paged so far, or the senders of "
-        "escalation `{}`, may.",
+        "You may not acknowledge page *{}*: only people it paged so far, whoever started it, or "
+        "the senders of escalation `{}`, may.",
         page.page_id,
         page.escalation,
     )
 
 
-async def acknowledge(deps: Deps, page_id: str, sender: Sender) -> Mrkdwn:
+async def acknowledge(deps: Deps, page_id: str, sender: Sender, *, on_root: bool = False) -> Mrkdwn:
     result = await _paging(deps).acknowledge(
         page_id, user_id=sender.user_id, usergroups=sender.usergroups, via="Slack"
     )
-    return ack_text(deps, result, page_id)
+    return ack_text(deps, result, page_id, on_root=on_root)
+
+
+async def page_status(deps: Deps, page_id: str, sender: Sender) -> Mrkdwn:
+    """``/send status P…``: an unknown page and a forbidden one get the same answer."""
+    view = await _paging(deps).view(page_id, sender.user_id, sender.usergroups)
+    if view is None:
+        return unknown_page_text(page_id)
+    return page_status_text(deps.settings, view)
 
 
 def oncall_text(deps: Deps, command: OnCall, now: datetime) -> Mrkdwn:
@@ -144,5 +150,5 @@ async def _ack_clicked(deps: Deps, body: dict[str, Any], respond: AsyncRespond) 
     page_id = str((body.get("actions") or [{}])[0].get("value") or "")
     user = body["user"]["id"]
     sender = await deps.service.sender(user, None)
-    text = await acknowledge(deps, page_id, sender)
+    text = await acknowledge(deps, page_id, sender, on_root=True)
     await respond(text=text, response_type="ephemeral", replace_original=False)

@@ -89,6 +89,18 @@ def auth_test(state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def auth_test_as_user(state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
+    """What auth.test answers for a user token: a person, no ``bot_id``."""
+    return {
+        "url": f"https://{state.team_domain}.slack.com/",
+        "team": state.team_name,
+        "user": "alice",
+        "team_id": state.team_id,
+        "user_id": "U0ALICE001",
+        "is_enterprise_install": False,
+    }
+
+
 def chat_post_message(state: SlackState, args: dict[str, Any]) -> dict[str, Any]:
     channel = _required(args, "channel", "channel_not_found")
     blocks = _blocks(args)

@@ -20,7 +20,7 @@ from aiohttp import web
 
 from bridge_sandbox.emulators.common import RunningServer, serve
 from bridge_sandbox.slack.history import HISTORY_METHODS
-from bridge_sandbox.slack.methods import APP_TOKEN_METHODS, METHODS, SlackError
+from bridge_sandbox.slack.methods import APP_TOKEN_METHODS, METHODS, SlackError, auth_test_as_user
 from bridge_sandbox.slack.socket_mode import SOCKET_PATH, serve_socket
 from bridge_sandbox.slack.state import ApiCall, Ephemeral, ResponsePost, ResponseTarget, SlackState
 
@@ -60,8 +60,10 @@ def _token(request: web.Request, args: dict[str, Any]) -> str | None:
 
 def _auth_error(state: SlackState, method: str, token: str) -> str | None:
     """Like Slack, a known kind of token used where the other kind is needed is told apart."""
+    if token in state.token_errors:
+        return state.token_errors[token]
     expected = state.app_token if method in APP_TOKEN_METHODS else state.bot_token
-    if token == expected:
+    if token == expected or (token in state.user_tokens and method not in APP_TOKEN_METHODS):
         return None
     is_app = token.startswith("xapp-")
     if token.startswith(("xoxb-", "xoxp-", "xapp-")) and is_app != expected.startswith("xapp-"):
@@ -91,6 +93,8 @@ async def _api(request: web.Request) -> web.Response:
     state.calls.append(call)
 
     handler = METHODS.get(method) or HISTORY_METHODS.get(method)
+    if method == "auth.test" and token in state.user_tokens:
+        handler = auth_test_as_user
     if handler is None:
         call.error = "unknown_method"
         return _answer({"ok": False, "error": "unknown_method", "req_method": method})

@@ -62,6 +62,10 @@ class SlackState:
 
     bot_token: str = "xoxb-sandbox-0000000000-token"
     app_token: str = "xapp-1-A0CHATOPS1-0000000000-sandbox"  # Socket Mode (apps.connections.open)
+    # Per-token answers: a token refused with this error by every method (revoked, inactive…),
+    # and tokens auth.test accepts as a person's (no bot_id), as Slack answers a user token.
+    token_errors: dict[str, str] = field(default_factory=dict)
+    user_tokens: set[str] = field(default_factory=set)
     team_id: str = "T0ACME0001"
     team_domain: str = "acme-ops"
     team_name: str = "Acme Ops"
