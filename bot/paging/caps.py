@@ -8,8 +8,11 @@ and gives a modal the same answer before it closes.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
+from bot.policy import Rejection
+from bot.store.base import Store
 from bot.store.pages_base import PageCapReached, PageCaps, PageRecord
 from config.schema import DefaultsConfig
 
@@ -45,3 +48,23 @@ def cap_refusal(cap: PageCapReached, escalation: str, command: str) -> str:
         "and page again, or ask a bridge admin to raise "
         f"defaults.max_active_pages_per_{cap.which}."
     )
+
+
+async def check_room(
+    store: Store,
+    defaults: DefaultsConfig,
+    escalation: str,
+    sender: str,
+    command: str,
+    within: float,
+) -> None:
+    """Rejection if ``sender`` or ``escalation`` is at its cap now: a look a modal makes before it
+    closes, so the refusal shows inline. A look that takes longer than ``within`` is skipped."""
+    try:
+        async with asyncio.timeout(within):
+            active = await store.active_pages()
+    except TimeoutError:
+        return
+    cap = cap_reached(active, escalation, sender, caps_of(defaults))
+    if cap is not None:
+        raise Rejection(cap_refusal(cap, escalation, command))

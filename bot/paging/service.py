@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.paging import watch
-from bot.paging.caps import cap_reached, cap_refusal, caps_of
+from bot.paging.caps import cap_refusal, caps_of, check_room
 from bot.paging.engine import Engine
 from bot.paging.links import AckLinks
 from bot.paging.slack import PageSlack
@@ -133,17 +133,10 @@ class PagingService:
         return (await self.store.get_page(page.page_id)) or page
 
     async def check_room(self, escalation: str, sender: str, *, within: float) -> None:
-        """Rejection if ``sender`` or ``escalation`` is at its active-page cap now: a look a modal
-        makes before it closes, so the refusal shows inline. The store still decides at start
-        (a look that takes longer than ``within`` is skipped)."""
-        try:
-            async with asyncio.timeout(within):
-                active = await self.store.active_pages()
-        except TimeoutError:
-            return
-        cap = cap_reached(active, escalation, sender, caps_of(self.settings.defaults))
-        if cap is not None:
-            raise Rejection(cap_refusal(cap, escalation, self.command))
+        """Rejection if ``sender`` or ``escalation`` is at its active-page cap now (a modal's
+        look before it closes; the store still decides at start)."""
+        defaults = self.settings.defaults
+        await check_room(self.store, defaults, escalation, sender, self.command, within)
 
     def check(self, escalation: str, text: str) -> None:
         """Rejection (saying what to change) if a page with this text could not start."""
