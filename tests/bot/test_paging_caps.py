@@ -16,6 +16,7 @@ from bot.slack import ids
 from tests.bot.bridge_kit import ALICE, BOB, Bridge
 from tests.bot.paging_kit import Clock, sms_texts, start_paging
 from tests.bot.slack_steps import slash
+from tests.bot.test_cli_paging import cli
 from tests.bot.test_paging_broadcast import PAGER
 from tests.bot.test_paging_e2e import page_id_in
 from tests.bot.test_slack_shortcuts import open_view
@@ -105,3 +106,22 @@ async def test_starts_racing_at_the_cap_start_one(tmp_path: Path) -> None:
         assert len(await bridge.runtime.store.active_pages()) == 2
     finally:
         await bridge.world.close()
+
+
+async def test_the_terminal_counts_toward_the_escalations_cap(tmp_path: Path) -> None:
+    # The terminal pages as nobody in Slack (no per-sender cap), but its pages fill the
+    # escalation's places like any other, and past them it refuses with exit 2.
+    bridge = await start_paging(
+        tmp_path, Clock(), config=CAPPED.replace("escalation: 3", "escalation: 2")
+    )
+    db = tmp_path / "pages.db"
+    try:
+        runs = [
+            await cli(bridge, db, "page", "db-outage", "Disk", "full", str(n)) for n in range(3)
+        ]
+    finally:
+        await bridge.world.close()
+    assert [r.code for r in runs[:2]] == [0, 0], [r.err for r in runs]
+    assert runs[2].code == 2
+    assert "Page not started: escalation `db-outage` has 2 active pages" in runs[2].err
+    assert "defaults.max_active_pages_per_escalation" in runs[2].err
