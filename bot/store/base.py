@@ -18,9 +18,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol, Self
+from typing import Protocol, Self
 
+from bot.store.errors import (
+    SchemaTooNew,
+    StoreError,
+    UnknownRecipients,
+    UnknownRequest,
+    raise_unmatched,
+)
+from bot.store.leases import LeaseBook
 from bot.store.pages_base import PageStore
+from bot.store.retention_sql import OldestRecord
 from bot.values import (
     UNFINISHED_STATES,
     RecipientRecord,
@@ -31,9 +40,6 @@ from bot.values import (
 )
 from providers.base import Message, Outcome, Recipient, Route
 
-if TYPE_CHECKING:
-    from bot.store.leases import LeaseBook
-    from bot.store.retention_sql import OldestRecord
 
 # The record types and states are values every step shares (``bot.values``); the store's
 # interface names them too, so they are exported from here as well.
@@ -78,36 +84,6 @@ TAKEN_OVER_REASON = (
     "the replica sending this stopped and another replica took over this send — it may have "
     "gone out"
 )
-
-
-class StoreError(Exception):
-    """The send record refused an operation; the message never holds a secret or a number."""
-
-
-class UnknownRequest(StoreError, LookupError):
-    def __init__(self, request_id: str) -> None:
-        super().__init__(f"no request {request_id!r} in the send record")
-        self.request_id = request_id
-
-
-class UnknownRecipients(StoreError, LookupError):
-    """Outcomes or attempts named recipients the request does not have (a caller bug)."""
-
-    def __init__(self, request_id: str, refs: Sequence[str]) -> None:
-        shown = ", ".join(repr(r) for r in refs[:5]) + (" …" if len(refs) > 5 else "")
-        super().__init__(f"request {request_id!r} has no recipient(s) with ref {shown}")
-        self.request_id = request_id
-        self.refs = tuple(refs)
-
-
-def raise_unmatched(request_id: str, unmatched: Sequence[Recipient]) -> None:
-    """After committing what matched: a caller that names strangers has a bug worth seeing."""
-    if unmatched:
-        raise UnknownRecipients(request_id, [r.ref or "(no ref)" for r in unmatched])
-
-
-class SchemaTooNew(StoreError):
-    """The database was migrated by a newer bridge; opening it with this one could corrupt it."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from bot.store.base import StoreError
+from bot.store.errors import StoreError
 from providers.base import Recipient
 
 # Groups that are not sends but a chore one replica at a time does (removing old records): the

@@ -30,6 +30,7 @@ from bot.store.base import (
     UnknownRequest,
     raise_unmatched,
 )
+from bot.store.postgres_leases import PostgresLeaseBook
 from bot.store.postgres_pages import PostgresPages
 from bot.store.postgres_rows import Conn, recipient_record, request_record, utc
 from bot.store.sqlite_requests import check_entries
@@ -43,6 +44,10 @@ _UNFINISHED = "state IN ('held', 'accepted', 'sending')"
 
 class PostgresStore(PostgresPages):
     """``bot.store.base.Store`` on PostgreSQL; also the dispatcher's ``Recorder``."""
+
+    def lease_book(self) -> PostgresLeaseBook:
+        """Replicas own sends through leases in this database (``bot.send.ownership``)."""
+        return PostgresLeaseBook(self)
 
     # -- requests ----------------------------------------------------------------------------
 

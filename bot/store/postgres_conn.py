@@ -29,7 +29,6 @@ import asyncpg
 from bot.store import postgres_receipts as receipts
 from bot.store.base import StoreError
 from bot.store.migrations import Migration
-from bot.store.postgres_leases import PostgresLeaseBook
 from bot.store.postgres_pacing import PostgresSlotClaimer
 from bot.store.postgres_pool import Connections
 from bot.store.postgres_rows import Conn, utc
@@ -160,10 +159,6 @@ class PostgresConnection:
     def slot_claimer(self) -> PostgresSlotClaimer:
         """Replicas pace their accounts through this database (``bot.pacer.SharedPacer``)."""
         return PostgresSlotClaimer(self._pool_or_raise, self._timeout)
-
-    def lease_book(self) -> PostgresLeaseBook:
-        """Replicas own sends through leases in this database (``bot.send.ownership``)."""
-        return PostgresLeaseBook(self)
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from bot.store import postgres_sends as sends
 from bot.store.base import UnknownRequest, raise_unmatched
 from bot.store.leases import CHORE_PREFIX, Lease
+from bot.store.postgres_conn import PostgresConnection
 from bot.store.postgres_rows import Conn
 from providers.base import Recipient
-
-if TYPE_CHECKING:
-    from bot.store.postgres_conn import PostgresConnection
 
 _GROUP = "COALESCE(r.broadcast_id, r.request_id)"
 _CHORE = CHORE_PREFIX.replace("%", "").replace("_", "")  # a LIKE prefix: no wildcards in it
