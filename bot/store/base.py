@@ -40,7 +40,6 @@ from bot.values import (
 )
 from providers.base import Message, Outcome, Recipient, Route
 
-
 # The record types and states are values every step shares (``bot.values``); the store's
 # interface names them too, so they are exported from here as well.
 __all__ = [

@@ -26,13 +26,14 @@ from typing import Any, Self, TypeVar
 
 import asyncpg
 
-from bot.store import postgres_receipts as receipts
+from bot.store import receipts_sql as receipts
 from bot.store.base import StoreError
 from bot.store.migrations import Migration
 from bot.store.postgres_pacing import PostgresSlotClaimer
 from bot.store.postgres_pool import Connections
 from bot.store.postgres_rows import Conn, utc
 from bot.store.postgres_schema import MIGRATIONS, migrate
+from bot.store.postgres_sql import PostgresSql
 from bot.store.sqlite_rows import utcnow
 from bot.store.target import is_postgres_url, redact_url, scrub_url_secrets
 
@@ -126,7 +127,7 @@ class PostgresConnection:
             await pool.close()
             raise
         self._pool = Connections(pool, self._timeout)
-        await self._write(lambda conn: receipts.prune(conn, self._parked_cutoff()))
+        await self._write(lambda conn: receipts.prune(PostgresSql(conn), self._parked_cutoff()))
 
     async def close(self) -> None:
         """Finish every write in progress, then close (safe to call twice)."""

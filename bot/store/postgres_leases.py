@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.store import postgres_sends as sends
-from bot.store.base import UnknownRequest, raise_unmatched
+from bot.store import requests_sql as requests
+from bot.store import sends_sql as sends
+from bot.store.base import raise_unmatched
 from bot.store.leases import CHORE_PREFIX, Lease
 from bot.store.postgres_conn import PostgresConnection
 from bot.store.postgres_rows import Conn
+from bot.store.postgres_sql import PostgresSql
 from providers.base import Recipient
 
 _GROUP = "COALESCE(r.broadcast_id, r.request_id)"
@@ -146,7 +148,9 @@ class PostgresLeaseBook:
     ) -> None:
         now = self._store._now()
         unmatched = await self._store._write(
-            lambda conn: sends.start_attempt(conn, request_id, recipients, attempt, now, lease),
+            lambda conn: sends.start_attempt(
+                PostgresSql(conn), request_id, recipients, attempt, now, lease
+            ),
             one_statement=all(r.ref for r in recipients),
             shielded=False,  # its call waits for it; a cancelled caller makes no call
         )
@@ -154,27 +158,16 @@ class PostgresLeaseBook:
 
     async def set_report(self, lease: Lease, request_id: str, channel: str, ts: str) -> None:
         async def body(conn: Conn) -> None:
-            await sends.fence(conn, lease)
-            found = await conn.fetchval(
-                "UPDATE requests SET report_channel = $1, report_ts = $2, updated_at = $3"
-                " WHERE request_id = $4 RETURNING true",
-                channel, ts, self._store._now(), request_id,
-            )  # fmt: skip
-            if not found:
-                raise UnknownRequest(request_id)
+            db = PostgresSql(conn)
+            await sends.fence(db, lease)
+            await requests.set_report(db, request_id, channel, ts, self._store._now())
 
         await self._store._write(body)
 
     async def mark_reported(self, lease: Lease, request_ids: Sequence[str]) -> None:
         async def body(conn: Conn) -> None:
-            await sends.fence(conn, lease)
-            await conn.execute(
-                "UPDATE requests SET reported_at = $1 WHERE request_id = ANY($2::text[])",
-                self._store._now(), list(request_ids),
-            )  # fmt: skip
+            db = PostgresSql(conn)
+            await sends.fence(db, lease)
+            await requests.mark_reported(db, request_ids, self._store._now())
 
         await self._store._write(body)
-
-
-def _key(lease: Lease) -> tuple[str, str, int]:
-    return lease.group_id, lease.owner, lease.epoch

@@ -25,12 +25,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
+from bot.store import receipts_sql as receipts
 from bot.store import sqlite_lock
-from bot.store import sqlite_receipts as receipts
 from bot.store.base import StoreError
 from bot.store.migrations import MIGRATIONS, Migration, latest_version, migrate, schema_version
 from bot.store.sqlite_rows import fetch_all, fetch_one, to_text, utcnow
 from bot.store.sqlite_shared import Pending, Shared, Unit, units_of
+from bot.store.sqlite_sql import SQLiteSql
 from bot.store.sqlite_thread import Body, DatabaseThread, SyncDB, run_inline
 
 DEFAULT_PATH = "var/bridge.db"
@@ -111,7 +112,7 @@ class SQLiteConnection:
             self._let_go()
             raise
         if self._lock is not None:
-            await self._write(lambda db: receipts.prune(db, self._parked_cutoff()))
+            await self._write(lambda db: receipts.prune(SQLiteSql(db), self._parked_cutoff()))
 
     async def _prepare(self, db: SyncDB) -> None:
         """Pragmas, then migrations (on the database thread, before anything else runs)."""
