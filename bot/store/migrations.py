@@ -1,4 +1,5 @@
-"""The SQLite schema as numbered migrations, applied in order when a store opens.
+"""The SQLite schema as numbered migrations, applied in order when a store opens (the tables
+themselves are written once for both stores, in ``schema_sql`` and ``pages_schema``).
 
 Why numbered: a bridge upgraded in place must carry its send record forward, never drop it. The
 schema version lives in ``PRAGMA user_version``; each migration runs in its own transaction
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.store import schema_sql as schema
 from bot.store.base import SchemaTooNew, StoreError
 from bot.store.pages_schema import (
     SQLITE_V5,
@@ -21,6 +23,8 @@ from bot.store.pages_schema import (
     V8_DESCRIPTION,
 )
 from bot.store.retention_sql import V9, V9_DESCRIPTION
+from bot.store.schema_sql import render
+from bot.store.sqlite_sql import SQLITE
 from bot.store.sqlite_thread import SyncDB
 
 
@@ -34,116 +38,13 @@ class Migration:
     rebuilds: bool = False
 
 
-_V1 = (
-    """
-    CREATE TABLE requests (
-        request_id        TEXT PRIMARY KEY,
-        created_at        TEXT NOT NULL,
-        updated_at        TEXT NOT NULL,
-        finished_at       TEXT,
-        surface           TEXT NOT NULL
-            CHECK (surface IN ('slash', 'modal', 'broadcast', 'shortcut', 'cli', 'retry')),
-        user_id           TEXT,
-        slack_channel     TEXT,
-        thread_ts         TEXT,
-        channel           TEXT NOT NULL,
-        account           TEXT NOT NULL,
-        route             TEXT NOT NULL,
-        message           TEXT NOT NULL,
-        state             TEXT NOT NULL DEFAULT 'accepted'
-            CHECK (state IN ('held', 'accepted', 'sending', 'done', 'cancelled')),
-        idempotency_key   TEXT UNIQUE,
-        parent_request_id TEXT REFERENCES requests (request_id),
-        broadcast_id      TEXT,
-        report_channel    TEXT,
-        report_ts         TEXT,
-        title             TEXT,
-        response_url      TEXT,
-        total             INTEGER NOT NULL
-    )
-    """,
-    "CREATE INDEX requests_by_created ON requests (created_at)",
-    "CREATE INDEX requests_by_user ON requests (user_id, created_at)",
-    "CREATE INDEX requests_unfinished ON requests (state)"
-    " WHERE state IN ('held', 'accepted', 'sending')",
-    "CREATE INDEX requests_by_broadcast ON requests (broadcast_id) WHERE broadcast_id IS NOT NULL",
-    "CREATE INDEX requests_by_parent ON requests (parent_request_id)"
-    " WHERE parent_request_id IS NOT NULL",
-    """
-    CREATE TABLE recipients (
-        request_id          TEXT NOT NULL REFERENCES requests (request_id),
-        idx                 INTEGER NOT NULL,
-        address             TEXT NOT NULL,
-        ref                 TEXT NOT NULL UNIQUE,
-        status              TEXT NOT NULL DEFAULT 'pending'
-            CHECK (status IN
-                ('pending', 'in_flight', 'sent', 'failed', 'unknown', 'delivered', 'read')),
-        provider_message_id TEXT,
-        reason              TEXT,
-        code                TEXT,
-        http_status         INTEGER,
-        attempts            INTEGER NOT NULL DEFAULT 0,
-        updated_at          TEXT NOT NULL,
-        PRIMARY KEY (request_id, idx)
-    )
-    """,
-    "CREATE INDEX recipients_by_message_id ON recipients (provider_message_id)"
-    " WHERE provider_message_id IS NOT NULL",
-    "CREATE INDEX recipients_by_address ON recipients (request_id, address)",
-    """
-    CREATE TABLE attempts (
-        request_id TEXT NOT NULL,
-        idx        INTEGER NOT NULL,
-        attempt    INTEGER NOT NULL,
-        started_at TEXT NOT NULL,
-        PRIMARY KEY (request_id, idx, attempt),
-        FOREIGN KEY (request_id, idx) REFERENCES recipients (request_id, idx)
-    )
-    """,
-    """
-    CREATE TABLE receipts (
-        id                  INTEGER PRIMARY KEY,
-        account             TEXT NOT NULL,
-        provider_message_id TEXT,
-        ref                 TEXT,
-        status              TEXT NOT NULL,
-        reason              TEXT,
-        code                TEXT,
-        event_key           TEXT NOT NULL,
-        event_at            TEXT,
-        received_at         TEXT NOT NULL,
-        matched             INTEGER NOT NULL DEFAULT 0 CHECK (matched IN (0, 1)),
-        request_id          TEXT,
-        idx                 INTEGER,
-        UNIQUE (account, event_key),
-        CHECK (provider_message_id IS NOT NULL OR ref IS NOT NULL)
-    )
-    """,
-    "CREATE INDEX receipts_parked_by_message_id ON receipts (account, provider_message_id)"
-    " WHERE matched = 0",
-    "CREATE INDEX receipts_parked_by_ref ON receipts (account, ref) WHERE matched = 0",
-    "CREATE INDEX receipts_parked_by_age ON receipts (received_at) WHERE matched = 0",
-)
-
-# v2: when the final report (summary and failure list) was written to Slack, so a crash between
-# the last outcome and the report is finished on restart instead of losing the failure list.
-_V2 = (
-    "ALTER TABLE requests ADD COLUMN reported_at TEXT",
-    "UPDATE requests SET reported_at = COALESCE(finished_at, updated_at)"
-    " WHERE state IN ('done', 'cancelled')",
-    "CREATE INDEX requests_unreported ON requests (state) WHERE reported_at IS NULL",
-)
-
-# v3: how many people the provider itself said it queued the message for (AutoKonnect expands
-# contact tags and dedupes numbers on its side, so our own count can be far from the truth).
-_V3 = ("ALTER TABLE requests ADD COLUMN provider_count INTEGER",)
-
-# v4: nothing here. PostgreSQL's v4 is the table replicas share accounts' pace through; one
-# SQLite file has one bridge, which paces in memory. The version is kept so both move together.
+# The tables are written once for both stores (``schema_sql``), here in SQLite's words.
+_V1 = render(schema.V1, SQLITE.ddl)
+_V2 = render(schema.V2, SQLITE.ddl)
+_V3 = render(schema.V3, SQLITE.ddl)
+# v4 and v6 are tables only replicas need (``schema_sql.V4_REPLICAS``, ``V6_REPLICAS``); one
+# SQLite file has one bridge. The versions are kept so both schemas move together.
 _V4: tuple[str, ...] = ()
-
-# v6: nothing here either. PostgreSQL's v6 holds the leases replicas own sends through; a
-# SQLite bridge is the only process on its file and recovers everything at start.
 _V6: tuple[str, ...] = ()
 
 MIGRATIONS: tuple[Migration, ...] = (

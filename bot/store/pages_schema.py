@@ -6,6 +6,9 @@ them once, with ``{ts}`` for the type, keeps the two schemas from drifting.
 
 from __future__ import annotations
 
+from bot.store.schema_sql import REQUEST_INDEXES, render, requests_table
+from bot.store.sqlite_sql import SQLITE
+
 PAGE_STATES = "('active', 'acknowledged', 'ended')"
 SURFACES = "('slash', 'modal', 'broadcast', 'shortcut', 'cli', 'retry', 'page')"
 
@@ -67,46 +70,20 @@ def page_tables(ts: str) -> tuple[str, ...]:
 # 12 steps of https://www.sqlite.org/lang_altertable.html#otheralter; the migration runs with
 # foreign keys off, so the rebuilt table takes the old one's place for recipients, and checks
 # them before it commits).
-SQLITE_SURFACE = (
-    f"""
-    CREATE TABLE requests_new (
-        request_id        TEXT PRIMARY KEY,
-        created_at        TEXT NOT NULL,
-        updated_at        TEXT NOT NULL,
-        finished_at       TEXT,
-        surface           TEXT NOT NULL CHECK (surface IN {SURFACES}),
-        user_id           TEXT,
-        slack_channel     TEXT,
-        thread_ts         TEXT,
-        channel           TEXT NOT NULL,
-        account           TEXT NOT NULL,
-        route             TEXT NOT NULL,
-        message           TEXT NOT NULL,
-        state             TEXT NOT NULL DEFAULT 'accepted'
-            CHECK (state IN ('held', 'accepted', 'sending', 'done', 'cancelled')),
-        idempotency_key   TEXT UNIQUE,
-        parent_request_id TEXT REFERENCES requests (request_id),
-        broadcast_id      TEXT,
-        report_channel    TEXT,
-        report_ts         TEXT,
-        title             TEXT,
-        response_url      TEXT,
-        total             INTEGER NOT NULL,
-        reported_at       TEXT,
-        provider_count    INTEGER
-    )
-    """,
-    "INSERT INTO requests_new SELECT * FROM requests",
-    "DROP TABLE requests",
-    "ALTER TABLE requests_new RENAME TO requests",
-    "CREATE INDEX requests_by_created ON requests (created_at)",
-    "CREATE INDEX requests_by_user ON requests (user_id, created_at)",
-    "CREATE INDEX requests_unfinished ON requests (state)"
-    " WHERE state IN ('held', 'accepted', 'sending')",
-    "CREATE INDEX requests_by_broadcast ON requests (broadcast_id) WHERE broadcast_id IS NOT NULL",
-    "CREATE INDEX requests_by_parent ON requests (parent_request_id)"
-    " WHERE parent_request_id IS NOT NULL",
-    "CREATE INDEX requests_unreported ON requests (state) WHERE reported_at IS NULL",
+SQLITE_SURFACE = render(
+    (
+        requests_table(
+            "requests_new",
+            SURFACES,
+            ",\n        reported_at       {ts},\n        provider_count    INTEGER",
+        ),
+        "INSERT INTO requests_new SELECT * FROM requests",
+        "DROP TABLE requests",
+        "ALTER TABLE requests_new RENAME TO requests",
+        *REQUEST_INDEXES,
+        "CREATE INDEX requests_unreported ON requests (state) WHERE reported_at IS NULL",
+    ),
+    SQLITE.ddl,
 )
 
 POSTGRES_SURFACE = (

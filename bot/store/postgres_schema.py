@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.store import schema_sql as schema
 from bot.store.base import SchemaTooNew, StoreError
 from bot.store.migrations import Migration, check_versions, latest_version
 from bot.store.pages_schema import (
@@ -23,132 +24,16 @@ from bot.store.pages_schema import (
     V8_DESCRIPTION,
 )
 from bot.store.postgres_rows import Conn
+from bot.store.postgres_sql import POSTGRES
 from bot.store.retention_sql import V9, V9_DESCRIPTION
+from bot.store.schema_sql import render
 
-_STATUS = "('pending', 'in_flight', 'sent', 'failed', 'unknown', 'delivered', 'read')"
-
-_V1 = (
-    """
-    CREATE TABLE requests (
-        request_id        TEXT PRIMARY KEY,
-        seq               BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
-        created_at        TIMESTAMPTZ NOT NULL,
-        updated_at        TIMESTAMPTZ NOT NULL,
-        finished_at       TIMESTAMPTZ,
-        surface           TEXT NOT NULL
-            CHECK (surface IN ('slash', 'modal', 'broadcast', 'shortcut', 'cli', 'retry')),
-        user_id           TEXT,
-        slack_channel     TEXT,
-        thread_ts         TEXT,
-        channel           TEXT NOT NULL,
-        account           TEXT NOT NULL,
-        route             TEXT NOT NULL,  -- JSON text, as in SQLite (jsonb refuses some text)
-        message           TEXT NOT NULL,
-        state             TEXT NOT NULL DEFAULT 'accepted'
-            CHECK (state IN ('held', 'accepted', 'sending', 'done', 'cancelled')),
-        idempotency_key   TEXT UNIQUE,
-        parent_request_id TEXT REFERENCES requests (request_id),
-        broadcast_id      TEXT,
-        report_channel    TEXT,
-        report_ts         TEXT,
-        title             TEXT,
-        response_url      TEXT,
-        total             INTEGER NOT NULL
-    )
-    """,
-    "CREATE INDEX requests_by_created ON requests (created_at, seq)",
-    "CREATE INDEX requests_by_user ON requests (user_id, created_at)",
-    "CREATE INDEX requests_unfinished ON requests (state)"
-    " WHERE state IN ('held', 'accepted', 'sending')",
-    "CREATE INDEX requests_by_broadcast ON requests (broadcast_id) WHERE broadcast_id IS NOT NULL",
-    "CREATE INDEX requests_by_parent ON requests (parent_request_id)"
-    " WHERE parent_request_id IS NOT NULL",
-    f"""
-    CREATE TABLE recipients (
-        request_id          TEXT NOT NULL REFERENCES requests (request_id),
-        idx                 INTEGER NOT NULL,
-        address             TEXT NOT NULL,
-        ref                 TEXT NOT NULL UNIQUE,
-        status              TEXT NOT NULL DEFAULT 'pending' CHECK (status IN {_STATUS}),
-        provider_message_id TEXT,
-        reason              TEXT,
-        code                TEXT,
-        http_status         INTEGER,
-        attempts            INTEGER NOT NULL DEFAULT 0,
-        updated_at          TIMESTAMPTZ NOT NULL,
-        PRIMARY KEY (request_id, idx)
-    )
-    """,
-    "CREATE INDEX recipients_by_message_id ON recipients (provider_message_id)"
-    " WHERE provider_message_id IS NOT NULL",
-    "CREATE INDEX recipients_by_address ON recipients (request_id, address)",
-    """
-    CREATE TABLE attempts (
-        request_id TEXT NOT NULL,
-        idx        INTEGER NOT NULL,
-        attempt    INTEGER NOT NULL,
-        started_at TIMESTAMPTZ NOT NULL,
-        PRIMARY KEY (request_id, idx, attempt),
-        FOREIGN KEY (request_id, idx) REFERENCES recipients (request_id, idx)
-    )
-    """,
-    """
-    CREATE TABLE receipts (
-        id                  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-        account             TEXT NOT NULL,
-        provider_message_id TEXT,
-        ref                 TEXT,
-        status              TEXT NOT NULL,
-        reason              TEXT,
-        code                TEXT,
-        event_key           TEXT NOT NULL,
-        event_at            TIMESTAMPTZ,
-        received_at         TIMESTAMPTZ NOT NULL,
-        matched             BOOLEAN NOT NULL DEFAULT FALSE,
-        request_id          TEXT,
-        idx                 INTEGER,
-        UNIQUE (account, event_key),
-        CHECK (provider_message_id IS NOT NULL OR ref IS NOT NULL)
-    )
-    """,
-    "CREATE INDEX receipts_parked_by_message_id ON receipts (account, provider_message_id)"
-    " WHERE NOT matched",
-    "CREATE INDEX receipts_parked_by_ref ON receipts (account, ref) WHERE NOT matched",
-    "CREATE INDEX receipts_parked_by_age ON receipts (received_at) WHERE NOT matched",
-)
-
-# v2 and v3 mirror SQLite's: when the final report was written; the provider's own count.
-_V2 = (
-    "ALTER TABLE requests ADD COLUMN reported_at TIMESTAMPTZ",
-    "UPDATE requests SET reported_at = COALESCE(finished_at, updated_at)"
-    " WHERE state IN ('done', 'cancelled')",
-    "CREATE INDEX requests_unreported ON requests (state) WHERE reported_at IS NULL",
-)
-_V3 = ("ALTER TABLE requests ADD COLUMN provider_count INTEGER",)
-
-# v4: accounts' request slots and 429 pauses, shared by replicas (``postgres_pacing``).
-_V4 = (
-    """
-    CREATE TABLE account_pacing (
-        account      TEXT PRIMARY KEY,
-        next_slot_at TIMESTAMPTZ,  -- the first slot not yet claimed (NULL: never claimed)
-        paused_until TIMESTAMPTZ   -- no request before this, after a 429 (NULL: never paused)
-    )
-    """,
-)
-
-# v6: which replica owns each send until when (``postgres_leases``); ``epoch`` fences writes.
-_V6 = (
-    """
-    CREATE TABLE send_leases (
-        group_id    TEXT PRIMARY KEY,  -- a broadcast's id, or a lone request's
-        owner       TEXT NOT NULL,     -- the replica id
-        epoch       BIGINT NOT NULL,   -- bumped by every takeover
-        lease_until TIMESTAMPTZ NOT NULL
-    )
-    """,
-    "CREATE INDEX send_leases_by_expiry ON send_leases (lease_until)",
-)
+# The tables are written once for both stores (``schema_sql``), here in PostgreSQL's words.
+_V1 = render(schema.V1, POSTGRES.ddl)
+_V2 = render(schema.V2, POSTGRES.ddl)
+_V3 = render(schema.V3, POSTGRES.ddl)
+_V4 = render(schema.V4_REPLICAS, POSTGRES.ddl)  # accounts' shared pace (``postgres_pacing``)
+_V6 = render(schema.V6_REPLICAS, POSTGRES.ddl)  # leases on sends (``postgres_leases``)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "requests, recipients, attempts, receipts", _V1),

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from bot.store.leases import Lease, LeaseLost
@@ -61,6 +62,16 @@ class PostgresDialect:
     greatest = "GREATEST"
     unmatched = "NOT matched"
     concurrent_writers = True
+    ddl: Mapping[str, str] = MappingProxyType(
+        {
+            "ts": "TIMESTAMPTZ",
+            "seq": "\n        seq               BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,",
+            "seq_key": ", seq",  # rows of one moment in insertion order
+            "id": "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+            "matched": "BOOLEAN NOT NULL DEFAULT FALSE",
+            "unmatched": "NOT matched",
+        }
+    )
     list_size: int | None = None
 
     def ts(self, moment: datetime) -> object:

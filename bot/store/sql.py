@@ -9,7 +9,7 @@ The two handles are in ``sqlite_sql`` and ``postgres_sql``; the transactions sta
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -36,6 +36,8 @@ class Dialect(Protocol):
     concurrent_writers: bool
     # A receipt still parked, as the partial indexes on ``receipts`` say it (so they are used).
     unmatched: str
+    # The words ``schema_sql.render`` fills into the tables' DDL.
+    ddl: Mapping[str, str]
     # How many values one ``in_list`` may hold (SQLite binds each; None: one array, no limit).
     list_size: int | None
 

@@ -8,8 +8,9 @@ is bound one placeholder each, in slices under SQLite's limit on parameters.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from bot.store.leases import Lease
@@ -28,6 +29,16 @@ class SQLiteDialect:
     greatest = "MAX"
     unmatched = "matched = 0"
     concurrent_writers = False
+    ddl: Mapping[str, str] = MappingProxyType(
+        {
+            "ts": "TEXT",  # fixed-width UTC ISO text: readable, and text order is time order
+            "seq": "",  # the rowid keeps insertion order
+            "seq_key": "",
+            "id": "INTEGER PRIMARY KEY",  # the rowid
+            "matched": "INTEGER NOT NULL DEFAULT 0 CHECK (matched IN (0, 1))",
+            "unmatched": "matched = 0",
+        }
+    )
     list_size: int | None = 500  # well under SQLite's 32,766 bound parameters a statement
 
     def ts(self, moment: datetime) -> object:
