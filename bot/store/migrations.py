@@ -39,9 +39,9 @@ class Migration:
 
 
 # The tables are written once for both stores (``schema_sql``), here in SQLite's words.
-_V1 = render(schema.V1, SQLITE.ddl)
-_V2 = render(schema.V2, SQLITE.ddl)
-_V3 = render(schema.V3, SQLITE.ddl)
+_V1 = render(schema.V1, SQLITE)
+_V2 = render(schema.V2, SQLITE)
+_V3 = render(schema.V3, SQLITE)
 # v4 and v6 are tables only replicas need (``schema_sql.V4_REPLICAS``, ``V6_REPLICAS``); one
 # SQLite file has one bridge. The versions are kept so both schemas move together.
 _V4: tuple[str, ...] = ()

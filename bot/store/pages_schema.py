@@ -83,7 +83,7 @@ SQLITE_SURFACE = render(
         *REQUEST_INDEXES,
         "CREATE INDEX requests_unreported ON requests (state) WHERE reported_at IS NULL",
     ),
-    SQLITE.ddl,
+    SQLITE,
 )
 
 POSTGRES_SURFACE = (

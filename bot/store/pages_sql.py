@@ -1,8 +1,8 @@
 """The page tables' operations, written once for both stores.
 
 Why once: the statements are the same on SQLite and PostgreSQL but for placeholders and the time
-type, which each store's mixin supplies (``_page_exec``, ``_page_fetch``, ``_ts``, ``_dt``).
-Statements use ``?``; the PostgreSQL mixin numbers them.
+type: each store's mixin supplies how a statement runs (``_page_exec``, ``_page_fetch``), its
+``Dialect`` the timestamps. Statements use ``?``; the PostgreSQL mixin numbers them.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from bot.store.pages_base import (
     PageSend,
     PageState,
 )
+from bot.store.sql import Dialect
 
 _ACTIVE = "state = 'active'"
 
@@ -34,11 +35,13 @@ class PagesSql:
     async def _page_fetch(self, sql: str, params: Sequence[object]) -> list[Mapping[str, Any]]:
         raise NotImplementedError
 
+    _dialect: Dialect  # the store's: its timestamps
+
     def _ts(self, moment: datetime) -> object:
-        raise NotImplementedError
+        return self._dialect.ts(moment)
 
     def _dt(self, value: Any) -> datetime:
-        raise NotImplementedError
+        return self._dialect.dt(value)
 
     def _opt_dt(self, value: Any) -> datetime | None:
         return None if value is None else self._dt(value)

@@ -21,8 +21,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -137,18 +136,6 @@ class PostgresConnection:
         if pool is not None:
             await pool.settle()
             await asyncio.wait_for(pool.pool.close(), self._timeout)
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     async def ping(self) -> bool:
         """True if the database answers ``SELECT 1`` within 5 s (a health check must not hang)."""

@@ -3,27 +3,19 @@ pool, and ``RetentionSql``'s batches by ``ctid`` (an array of them: a TID scan, 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, cast
 
 from bot.store.postgres_conn import PostgresConnection
-from bot.store.postgres_rows import Conn, utc
+from bot.store.postgres_rows import Conn
+from bot.store.postgres_sql import numbered
 from bot.store.retention_sql import RetentionSql
 
-_MARK = re.compile(r"\?")
 # Capped page starts take this lock, one per schema (as the receipts' and migrations' do).
 _PAGE_START_LOCK = (
     "SELECT pg_advisory_xact_lock("
     "hashtext('chatops-bridge:page-start:' || COALESCE(current_schema(), '')))"
 )
-
-
-def numbered(sql: str) -> str:
-    """``?`` placeholders as PostgreSQL's ``$1, $2…`` (the page SQL has no literal ``?``)."""
-    counter = iter(range(1, 1000))
-    return _MARK.sub(lambda _: f"${next(counter)}", sql)
 
 
 class PostgresPages(RetentionSql, PostgresConnection):
@@ -46,12 +38,6 @@ class PostgresPages(RetentionSql, PostgresConnection):
 
     async def _page_fetch(self, sql: str, params: Sequence[object]) -> list[Mapping[str, Any]]:
         return cast(list[Mapping[str, Any]], await self._read(numbered(sql), *params))
-
-    def _ts(self, moment: datetime) -> object:
-        return utc(moment)
-
-    def _dt(self, value: Any) -> datetime:
-        return utc(value)
 
     def _batch_of(self, table: str, where: str) -> str:
         return f"ctid = ANY (ARRAY (SELECT ctid FROM {table} WHERE {where} LIMIT ?))"

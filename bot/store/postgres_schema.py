@@ -29,11 +29,11 @@ from bot.store.retention_sql import V9, V9_DESCRIPTION
 from bot.store.schema_sql import render
 
 # The tables are written once for both stores (``schema_sql``), here in PostgreSQL's words.
-_V1 = render(schema.V1, POSTGRES.ddl)
-_V2 = render(schema.V2, POSTGRES.ddl)
-_V3 = render(schema.V3, POSTGRES.ddl)
-_V4 = render(schema.V4_REPLICAS, POSTGRES.ddl)  # accounts' shared pace (``postgres_pacing``)
-_V6 = render(schema.V6_REPLICAS, POSTGRES.ddl)  # leases on sends (``postgres_leases``)
+_V1 = render(schema.V1, POSTGRES)
+_V2 = render(schema.V2, POSTGRES)
+_V3 = render(schema.V3, POSTGRES)
+_V4 = render(schema.V4_REPLICAS, POSTGRES)  # accounts' shared pace (``postgres_pacing``)
+_V6 = render(schema.V6_REPLICAS, POSTGRES)  # leases on sends (``postgres_leases``)
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "requests, recipients, attempts, receipts", _V1),

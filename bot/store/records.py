@@ -8,18 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from bot.store.base import RecipientRecord, RecipientStatus, RequestRecord, RequestState, Surface
+from bot.store.sql import Row
 from providers.base import Message, Route
 
 ReadTime = Callable[[Any], datetime]
-
-
-class Row(Protocol):
-    """What both drivers' rows offer: a column by name (``sqlite3.Row``, ``asyncpg.Record``)."""
-
-    def __getitem__(self, key: str, /) -> Any: ...
 
 
 def request_record(row: Row, when: ReadTime) -> RequestRecord:

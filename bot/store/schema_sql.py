@@ -10,15 +10,18 @@ as an empty migration, so both schemas keep one version number per change.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+
+from bot.store.sql import Dialect
 
 SURFACES_V1 = "('slash', 'modal', 'broadcast', 'shortcut', 'cli', 'retry')"
 _STATUS = "('pending', 'in_flight', 'sent', 'failed', 'unknown', 'delivered', 'read')"
 
 
-def render(statements: Sequence[str], ddl: Mapping[str, str]) -> tuple[str, ...]:
-    """The statements in one dialect's words (``SQLiteDialect.ddl``, ``PostgresDialect.ddl``)."""
-    return tuple(statement.format_map(ddl) for statement in statements)
+def render(statements: Sequence[str], dialect: Dialect) -> tuple[str, ...]:
+    """The statements in one dialect's words (``Dialect.ddl``, and its ``unmatched``)."""
+    words = {**dialect.ddl, "unmatched": dialect.unmatched}
+    return tuple(statement.format_map(words) for statement in statements)
 
 
 def requests_table(name: str, surfaces: str, later_columns: str = "") -> str:

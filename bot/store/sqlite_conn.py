@@ -22,8 +22,7 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from bot.store import receipts_sql as receipts
 from bot.store import sqlite_lock
@@ -149,18 +148,6 @@ class SQLiteConnection:
             await self._thread.close()
         finally:
             self._let_go()
-
-    async def __aenter__(self) -> Self:
-        await self.open()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.close()
 
     def slot_claimer(self) -> None:
         """None: one process owns a SQLite file and paces its accounts in memory."""

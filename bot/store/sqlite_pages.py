@@ -4,12 +4,10 @@ connection, and ``RetentionSql``'s batches by ``rowid``."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any, cast
 
 from bot.store.retention_sql import RetentionSql
 from bot.store.sqlite_conn import SQLiteConnection
-from bot.store.sqlite_rows import from_text, to_text
 from bot.store.sqlite_thread import SyncDB
 
 
@@ -29,12 +27,6 @@ class SQLitePages(RetentionSql, SQLiteConnection):
 
     async def _page_fetch(self, sql: str, params: Sequence[object]) -> list[Mapping[str, Any]]:
         return cast(list[Mapping[str, Any]], await self._read(sql, params))
-
-    def _ts(self, moment: datetime) -> object:
-        return to_text(moment)
-
-    def _dt(self, value: Any) -> datetime:
-        return from_text(str(value))
 
     def _batch_of(self, table: str, where: str) -> str:
         return f"rowid IN (SELECT rowid FROM {table} WHERE {where} LIMIT ?)"

@@ -8,79 +8,43 @@ is bound one placeholder each, in slices under SQLite's limit on parameters.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any
 
 from bot.store.leases import Lease
-from bot.store.records import Row
-from bot.store.sql import Dialect, parts
+from bot.store.sql import Dialect, Row, parts
 from bot.store.sqlite_rows import BY_REF, from_text, marks, to_text
 from bot.store.sqlite_thread import SyncDB
 from bot.store.status import AFTER_ATTEMPT_SQL
 
-
-class SQLiteDialect:
-    """``bot.store.sql.Dialect`` for SQLite."""
-
-    name = "sqlite"
-    order = "rowid"
-    greatest = "MAX"
-    unmatched = "matched = 0"
-    concurrent_writers = False
-    ddl: Mapping[str, str] = MappingProxyType(
+SQLITE = Dialect(
+    name="sqlite",
+    order="rowid",
+    greatest="MAX",
+    concurrent_writers=False,  # every write transaction is BEGIN IMMEDIATE: one at a time
+    unmatched="matched = 0",
+    ddl=MappingProxyType(
         {
             "ts": "TEXT",  # fixed-width UTC ISO text: readable, and text order is time order
             "seq": "",  # the rowid keeps insertion order
             "seq_key": "",
             "id": "INTEGER PRIMARY KEY",  # the rowid
             "matched": "INTEGER NOT NULL DEFAULT 0 CHECK (matched IN (0, 1))",
-            "unmatched": "matched = 0",
         }
-    )
-    list_size: int | None = 500  # well under SQLite's 32,766 bound parameters a statement
-
-    def ts(self, moment: datetime) -> object:
-        return to_text(moment)
-
-    def dt(self, value: Any) -> datetime:
-        return from_text(str(value))
-
-    def in_list(self, column: str, values: Sequence[object], kind: str = "text") -> str:
-        return f"{column} IN ({marks(len(values))})"
-
-    def list_params(self, values: Sequence[object]) -> list[object]:
-        return list(values)
-
-    def by_ref(self, alias: str, request_id: str, refs: Sequence[str]) -> tuple[str, list[object]]:
-        # The unary + keeps the planner off the primary key's request_id prefix (``BY_REF``).
-        return f"+{alias}.request_id = ? AND {alias}.ref IN ({marks(len(refs))})", [
-            request_id,
-            *refs,
-        ]
-
-    def for_update(self, of: str | None = None) -> str:
-        return ""  # every write transaction is BEGIN IMMEDIATE: one writer at a time
-
-    def rows(self, columns: Sequence[tuple[str, str]], count: int) -> str:
-        one = f"({', '.join('?' * len(columns))})"
-        return f"VALUES {', '.join([one] * count)}"
-
-    def rows_params(self, rows: Sequence[Sequence[object]]) -> list[object]:
-        return [value for row in rows for value in row]
+    ),
+    list_size=500,  # well under SQLite's 32,766 bound parameters a statement
+    ts=to_text,
+    dt=lambda value: from_text(str(value)),
+)
 
 
-SQLITE = SQLiteDialect()
-
-
+@dataclass(slots=True)
 class SQLiteSql:
     """``bot.store.sql.Sql`` over the database thread's ``SyncDB``."""
 
+    db: SyncDB
     dialect: Dialect = SQLITE
-
-    def __init__(self, db: SyncDB) -> None:
-        self.db = db
 
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         cursor = self.db.run(sql, params)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from types import TracebackType
+from typing import Any, Self, TypeVar
 
 from bot.store import receipts_sql as receipts
 from bot.store import requests_sql as requests
@@ -42,6 +43,24 @@ class SqlStore:
 
     _dialect: Dialect
     _integrity_error: type[Exception]  # a reused id or ref, a parent that is not there
+
+    async def open(self) -> None:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
 
     async def _tx(self, body: Body[T]) -> T:
         """Run ``body`` in a committed transaction (it completes if the caller is cancelled)."""
