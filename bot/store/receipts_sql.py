@@ -151,7 +151,7 @@ async def claim(
         rows = await db.fetch(
             f"SELECT * FROM receipts WHERE {d.unmatched} AND account = ?"
             f" AND ({d.in_list('provider_message_id', part)} OR {d.in_list('ref', part)})"
-            f" ORDER BY id{d.for_update()}",
+            + d.locked("id"),
             (account, *d.list_params(part), *d.list_params(part)),
         )
         parked.update((int(row["id"]), row) for row in rows)

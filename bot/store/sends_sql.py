@@ -108,7 +108,7 @@ async def match_recipients(
     every writer locks them, so two writers never deadlock.
     """
     d = db.dialect
-    lock = f" ORDER BY r.request_id, r.idx{d.for_update('r')}" if d.concurrent_writers else ""
+    lock = d.locked("r.request_id, r.idx", of="r")
     select = (
         "SELECT r.*, q.account AS account FROM recipients AS r"
         " JOIN requests AS q ON q.request_id = r.request_id WHERE "

@@ -4,7 +4,8 @@ Why: SQLite and PostgreSQL run the same statements for requests, sends and recei
 placeholders, timestamps, row locks and how a list of values is passed. Each table group's
 module (``requests_sql``, ``sends_sql``, ``receipts_sql``) writes its SQL once with ``?``
 placeholders over a ``Sql`` handle, and asks the handle's ``Dialect`` for those few pieces.
-The two handles are in ``sqlite_sql`` and ``postgres_sql``; the transactions stay each store's.
+The two handles and the two dialects (``SQLITE``, ``POSTGRES``) are in ``sqlite_sql`` and
+``postgres_sql``; the transactions stay each store's.
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ class Dialect:
         if not self.concurrent_writers:
             return ""
         return f" FOR UPDATE OF {of}" if of else " FOR UPDATE"
+
+    def locked(self, order: str, of: str | None = None) -> str:
+        """Rows locked in ``order`` (so two writers never wait on each other in a cycle), where
+        writers race; nothing where they do not (SQLite plans and reads as it would without)."""
+        return f" ORDER BY {order}{self.for_update(of)}" if self.concurrent_writers else ""
 
     def rows(self, columns: Sequence[tuple[str, str]], count: int) -> str:
         """A query of ``count`` rows of ``columns`` (name, type), to name in a ``WITH``."""

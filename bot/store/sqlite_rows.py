@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import cast
 
+from bot.store.sql import marks
 from bot.store.sqlite_thread import SyncDB
+
+__all__ = ["BY_REF", "fetch_all", "fetch_one", "from_text", "marks", "to_text", "utcnow"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -35,10 +38,6 @@ def to_text(moment: datetime) -> str:
 
 def from_text(text: str) -> datetime:
     return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
-
-
-def marks(count: int) -> str:
-    return ", ".join("?" * count)
 
 
 async def fetch_all(db: SyncDB, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:

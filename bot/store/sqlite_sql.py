@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from bot.store.leases import Lease
-from bot.store.sql import Dialect, Row, parts
-from bot.store.sqlite_rows import BY_REF, from_text, marks, to_text
+from bot.store.sql import Dialect, Row, marks, parts
+from bot.store.sqlite_rows import BY_REF, from_text, to_text
 from bot.store.sqlite_thread import SyncDB
 from bot.store.status import AFTER_ATTEMPT_SQL
 
