@@ -93,6 +93,18 @@ class DefaultsConfig(BaseModel):
             "message); write a unit, e.g. 24h, 90m, 2d."
         ),
     )
+    max_active_pages_per_sender: int = Field(
+        default=10,
+        ge=1,
+        description="A page is refused while its sender already has this many active pages "
+        "(neither acknowledged nor ended).",
+    )
+    max_active_pages_per_escalation: int = Field(
+        default=50,
+        ge=1,
+        description="A page is refused while its escalation already has this many active pages "
+        "(neither acknowledged nor ended), whoever started them.",
+    )
     takeover_after: Duration = Field(
         default="30s",
         validate_default=True,

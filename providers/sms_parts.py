@@ -148,26 +148,58 @@ def gsm7_lookalike(text: str) -> str | None:
     return replaced if _first_non_gsm(replaced) is None else None
 
 
-def too_many_parts(text: str, limit: int, where: str) -> str | None:
-    """Why ``text`` may not go out as an SMS through ``where`` (over ``limit`` parts), with
-    what to change; None when it fits."""
-    sms = count(text)
+def room_for_text(limit: int, encoding: Encoding, suffix: str = "") -> int:
+    """The most units (septets or UTF-16 code units) a text in ``encoding`` may have so that
+    text + ``suffix`` fits in ``limit`` parts; negative when ``suffix`` alone does not fit.
+
+    Searched, not subtracted: the single-part and concatenated sizes differ, and a character of
+    the suffix is never split between parts, so ``limit * 153 - len(suffix)`` can be off."""
+    filler = "a" if encoding is Encoding.GSM7 else "\u0436"  # a GSM-7 / a UCS-2 letter, 1 unit
+    if count(suffix).encoding is not encoding and encoding is Encoding.GSM7:
+        return -1  # the suffix alone forces UCS-2: no GSM-7 text goes with it as GSM-7
+
+    def fits(units: int) -> bool:
+        return count(filler * units + suffix).parts <= limit
+
+    if not fits(0):
+        return -1
+    low, high = 0, limit * SINGLE_PART[encoding.value] + 1  # fits(low); nothing fits at high
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def too_many_parts(text: str, limit: int, where: str, suffix: str = "") -> str | None:
+    """Why ``text`` + ``suffix`` may not go out as an SMS through ``where`` (over ``limit``
+    parts), with what to change in ``text``; None when it fits. ``suffix`` is what the bridge
+    adds (a page's acknowledge line and link): counted, but the advice is about ``text`` alone."""
+    whole = text + suffix
+    sms = count(whole)
     if sms.parts <= limit:
         return None
     head = f"This SMS to `{where}` is {sms.parts} parts ({sms.why_ucs2()}); the limit is {limit}."
-    fit = limit * (CONCAT_PART if limit > 1 else SINGLE_PART)[sms.encoding.value]
+    room = room_for_text(limit, sms.encoding, suffix)
+    if room < 1:
+        extra = count(suffix).describe()
+        return f"{head} What the bridge adds alone is {extra}: raise max_sms_parts of `{where}`."
+    what = "the text" if suffix else "it"
     if sms.forced_by is None:
         doubles = sorted({c for c in text if c in GSM7_EXTENSION} - {"\f"})
         note = f" ({' '.join(doubles)} count as two each)" if doubles else ""
-        return f"{head} Shorten it to at most {fit} characters{note} (nothing is cut for you)."
+        return f"{head} Shorten {what} to at most {room} characters{note} (nothing is cut for you)."
     plain = gsm7_lookalike(text)
     if plain is None:
-        return f"{head} Shorten it to about {fit} characters (nothing is cut for you)."
+        wide = " (emoji count as two each)" if any(ord(c) > 0xFFFF for c in text) else ""
+        return f"{head} Shorten {what} to at most {room} characters{wide} (nothing is cut for you)."
     char = show_char(sms.forced_by)
     fix = f"replace {char} with {_quote(GSM7_LOOKALIKES[sms.forced_by])}"
     others = {c for c in text if c in GSM7_LOOKALIKES} - {sms.forced_by}
     if others:
         fix += " (and " + ", ".join(show_char(c) for c in sorted(others)) + " likewise)"
-    gsm = count(plain)
+    gsm = count(plain + suffix)
     then = "it would then fit" if gsm.parts <= limit else f"it would then be {gsm.describe()}"
-    return f"{head} Shorten it or {fix}: {then}."
+    return f"{head} Shorten {what} or {fix}: {then}."

@@ -4,12 +4,22 @@ Why every send has a fixed idempotency key (page, round, step, person, channel):
 claimed with a lease before it runs; if the process dies mid-move, the lease runs out and the
 next claim runs it again, and the keys make the sends already recorded come back instead of
 going twice. What was sent is recorded in ``page_sends``; the timeline in ``page_events``.
+
+Why the lease is short and renewed, and the next step timed from the first send: a move takes
+milliseconds, but its claim used to be a fixed 30 s. A process killed inside a move (after its
+SMS went out, before the move was recorded as done) left the page claimed for 30 s: a restart
+had to wait that out, re-ran the move, and timed the next step from the re-run, so step 2 came
+some 30 s late. Now a live process renews its claim every second while the move runs, a dead
+one's claim lapses within ``LEASE``, and the next step is due ``wait`` after the step's first
+recorded send, however many times the move ran.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +39,8 @@ from config.settings import Escalation
 from providers.base import InvalidMessage, Message, Recipient, Service
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(seconds=30)  # a claimed move not finished by then is run again
+LEASE = timedelta(seconds=5)  # a claimed move not renewed for this long is run again
+RENEW_EVERY = 1.0  # seconds between renewals of a claim while its move runs
 NOT_DELIVERED = (
     RecipientStatus.PENDING,
     RecipientStatus.IN_FLIGHT,
@@ -80,17 +91,23 @@ class Engine:
         claimed = await self.store.claim_page(page.page_id, page.version, now, now + LEASE)
         if claimed is None:
             return False
+        async with self._holding(claimed):
+            await self._run_move(claimed)
+        return True
+
+    async def _run_move(self, claimed: PageRecord) -> None:
+        now = self.clock()
         escalation = self.settings.escalations.get(claimed.escalation)
         if escalation is None or not escalation.steps:  # removed from the config meanwhile
             if await self.store.end_page(claimed.page_id, claimed.version, now):
                 watch.ended(self.settings, claimed)
-            return True
+            return
         move = next_move(claimed, escalation)
         if move.end:
             if await self.store.end_page(claimed.page_id, claimed.version, now):
                 watch.ended(self.settings, claimed)
                 await self.event(claimed.page_id, "ended", "ended unanswered")
-            return True
+            return
         if move.round != claimed.round:
             await self.event(
                 claimed.page_id, f"repeat:{move.round}", f"nobody answered: repeat {move.round}"
@@ -103,14 +120,40 @@ class Engine:
             )
         await self.run_step(claimed, escalation, move)
         wait = escalation.steps[move.step].wait
+        began = await self.step_began(claimed.page_id, move)
         advanced = await self.store.advance_page(
-            claimed.page_id, claimed.version, move.round, move.step, self.clock() + wait
+            claimed.page_id, claimed.version, move.round, move.step, began + wait
         )
         # Counted once the move is committed: a claim whose lease ran out (and was run again
         # by another replica) does not advance, so a step is never counted twice.
         if advanced and (move.round, move.step) != (0, 0):
             watch.escalated(self.settings, claimed, move.round, move.step)
-        return True
+
+    @contextlib.asynccontextmanager
+    async def _holding(self, claimed: PageRecord) -> AsyncIterator[None]:
+        """Renew the claim while its move runs, so only a process that stopped loses it."""
+
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(RENEW_EVERY)
+                until = self.clock() + LEASE
+                if not await self.store.renew_page_claim(claimed.page_id, claimed.version, until):
+                    return  # acknowledged, or (after a long stall) claimed by another process
+
+        renewer = asyncio.create_task(renew(), name=f"page-claim-{claimed.page_id}")
+        try:
+            yield
+        finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
+
+    async def step_began(self, page_id: str, move: Move) -> datetime:
+        """When the step first paged someone (an earlier run of the move cut off by a crash
+        counts), else now: its ``wait`` runs from then."""
+        sends = await self.store.page_sends(page_id)
+        times = [s.sent_at for s in sends if (s.round, s.step) == (move.round, move.step)]
+        return min(times, default=self.clock())
 
     async def run_step(self, page: PageRecord, escalation: Escalation, move: Move) -> None:
         step = escalation.steps[move.step]
@@ -182,6 +225,10 @@ class Engine:
         key = f"page:{page.page_id}:{round_}:{step_idx}:{paged.key}:{via_idx}"
         submission = await self.service.submit([plan], origin, idempotency_key=key, confirmed=True)
         request_id = submission.request_ids[0]
+        sent_at = self.clock()
+        if not submission.created:  # recorded by an earlier run of this move: keep its time
+            earlier = await self.store.get_request(request_id)
+            sent_at = earlier.created_at if earlier is not None else sent_at
         record = PageSend(
             page.page_id,
             round_,
@@ -191,7 +238,7 @@ class Engine:
             channel,
             request_id,
             recipient_ref(request_id, 1),
-            self.clock(),
+            sent_at,
         )
         if await self.store.add_page_send(record):
             what = (

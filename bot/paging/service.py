@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.paging import watch
+from bot.paging.caps import cap_refusal, caps_of, check_room
 from bot.paging.engine import Engine
 from bot.paging.links import AckLinks
 from bot.paging.slack import PageSlack
@@ -31,7 +32,7 @@ from bot.paging.text import sms_problem
 from bot.policy import Rejection
 from bot.send.service import SendService
 from bot.store.base import Store
-from bot.store.pages_base import NewPage, PageRecord, PageSend
+from bot.store.pages_base import NewPage, PageCapReached, PageRecord, PageSend
 from bot.values import RecipientStatus
 from config import Settings
 
@@ -103,7 +104,8 @@ class PagingService:
         idempotency_key: str | None = None,
     ) -> PageRecord:
         """Record the page, post its root message, and run step 1 now; Rejection if the
-        escalation is unknown or the text does not fit an SMS channel of it.
+        escalation is unknown, the text does not fit an SMS channel of it, or the sender or the
+        escalation already has its most active pages (``defaults.max_active_pages_per_*``).
 
         A page already started with ``idempotency_key`` (a modal submitted twice, on one replica
         or two) is returned as it is: the store, not memory, makes a start happen once.
@@ -118,7 +120,10 @@ class PagingService:
             self.clock(),
             idempotency_key,
         )
-        page = await self.store.create_page(new)
+        try:
+            page = await self.store.create_page(new, caps_of(self.settings.defaults))
+        except PageCapReached as exc:
+            raise Rejection(cap_refusal(exc, escalation, self.command)) from None
         if page.page_id != new.page_id:
             return page  # started before: its root and step 1 are the first start's to do
         watch.started(self.settings, page)
@@ -126,6 +131,12 @@ class PagingService:
         await self.engine.run_due(page)
         self.refresh_later(page.page_id)
         return (await self.store.get_page(page.page_id)) or page
+
+    async def check_room(self, escalation: str, sender: str, *, within: float) -> None:
+        """Rejection if ``sender`` or ``escalation`` is at its active-page cap now (a modal's
+        look before it closes; the store still decides at start)."""
+        defaults = self.settings.defaults
+        await check_room(self.store, defaults, escalation, sender, self.command, within)
 
     def check(self, escalation: str, text: str) -> None:
         """Rejection (saying what to change) if a page with this text could not start."""

@@ -1,19 +1,20 @@
 """The text each paged person receives, and the check that it fits every SMS channel.
 
 Why the whole text is checked: the page id and the link are part of what is billed, so the
-SMS part limit applies to the text *with* them (a link is the same length for every person of
-a page but the longest name, which the check uses).
+SMS part limit applies to the text *with* them. A link's length depends on the person it names,
+so the check composes it for the longest of those an SMS step can actually page, not for every
+name in the config (which refused pages that fit).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from bot.paging.links import AckLinks
 from config import Settings
-from config.settings import Escalation
+from config.settings import Escalation, Step
 from providers.base import Service
 from providers.sms_parts import too_many_parts
+
+_SAMPLE_ID = "P00000000"  # every page id is "P" and 8 characters
 
 
 def page_text(
@@ -26,22 +27,51 @@ def page_text(
     return body
 
 
-def longest_person(settings: Settings) -> str:
-    names: Iterable[str] = [*settings.people, *(a for c in settings.contacts.values() for a in c)]
-    return max(names, key=len, default="someone")
+def ack_suffix(page_id: str, command: str, links: AckLinks | None, person: str | None) -> str:
+    """What ``page_text`` adds after the text: the same for every text, so it can be counted."""
+    return page_text("", page_id, command, links, person)
+
+
+def sms_people(settings: Settings, step: Step) -> set[str]:
+    """Everyone ``step`` may page by SMS, by the key their link names: its people, whoever a
+    schedule can put on call (anyone with a phone, for a calendar), each contact number."""
+    keys: set[str] = set()
+    with_phone = {name for name, person in settings.people.items() if person.phone}
+    for target in step.notify:
+        if target.kind == "person":
+            keys |= {target.name} & with_phone
+        elif target.kind == "schedule":
+            schedule = settings.schedules.get(target.name)
+            if schedule is None or schedule.calendar is not None:
+                keys |= with_phone
+                continue
+            names = set(schedule.rotation.people if schedule.rotation else ())
+            names |= {interval.person for interval in schedule.overrides}
+            keys |= names & with_phone
+        else:
+            keys.update(settings.contacts.get(target.name, ()))
+    return keys
 
 
 def sms_problem(
     settings: Settings, escalation: Escalation, text: str, command: str, links: AckLinks | None
 ) -> str | None:
-    """Why this page's text cannot go by one of its SMS channels; None when it fits all."""
-    sample = page_text(text, "P00000000", command, links, longest_person(settings))
+    """Why this page's text cannot go by one of its SMS channels; None when it fits all.
+
+    Counted exactly as ``Engine`` composes it, for each person an SMS step may page: the links
+    differ in length by the person they name (a page id is always 9 characters)."""
     for step in escalation.steps:
-        for name in step.via:
-            channel = settings.channels.get(name)
-            if channel is None or channel.service is not Service.SMS:
-                continue
-            problem = too_many_parts(sample, channel.max_sms_parts, channel.name)
+        channels = [settings.channels.get(name) for name in step.via]
+        sms = [c for c in channels if c is not None and c.service is Service.SMS]
+        if not sms:
+            continue
+        keys = sms_people(settings, step)
+        if not keys:
+            continue  # nobody this step pages has a phone: it sends no SMS
+        # The links are all ASCII: the longest suffix is the one that costs the most.
+        suffix = max((ack_suffix(_SAMPLE_ID, command, links, k) for k in keys), key=len)
+        for channel in sms:
+            problem = too_many_parts(text.strip(), channel.max_sms_parts, channel.name, suffix)
             if problem is not None:
                 return f"{problem} The page id and how to acknowledge are counted too."
     return None

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from bot.server.limits import HttpLimits, read_limits
 from bot.store.target import TargetError, check_target, redact_url
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
@@ -34,6 +35,7 @@ class BridgeEnv:
     host: str | None = None  # HOST: the address to listen on (None: every interface)
     metrics_port: int | None = None  # METRICS_PORT: /metrics only there (None: on PORT)
     metrics_host: str | None = None  # METRICS_HOST: its address (None: as HOST)
+    limits: HttpLimits = field(default_factory=HttpLimits)  # BRIDGE_*_TIMEOUT, MAX_CONNECTIONS
 
     def __repr__(self) -> str:  # tokens never reach a log line through a repr
         return (
@@ -176,6 +178,10 @@ def read_env(environ: Mapping[str, str]) -> BridgeEnv:
     if not api_url.endswith("/"):
         api_url += "/"
     command = environ.get("SLACK_COMMAND", "/send")
+    try:
+        limits = read_limits(environ)
+    except ValueError as exc:
+        raise EnvError(str(exc)) from None
     db = environ.get("BRIDGE_DB") or DEFAULT_DB
     try:
         check_target(db)
@@ -194,4 +200,5 @@ def read_env(environ: Mapping[str, str]) -> BridgeEnv:
         host=host,
         metrics_port=metrics_port,
         metrics_host=environ.get("METRICS_HOST", "").strip() or host,
+        limits=limits,
     )

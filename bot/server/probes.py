@@ -14,6 +14,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from bot import metrics
+from bot.server.limits import name_server
 from bot.server.slot import SLOT, RuntimeSlot
 
 STORE_WAIT = 3.0  # seconds a probe waits for the store's answer (probes time out at ~5 s)
@@ -72,6 +73,7 @@ def build_ops_app(slot: RuntimeSlot) -> web.Application:
     """What METRICS_PORT serves: /metrics and the probes, reading the main app's runtime slot.
     It starts before the runtime opens and stops after it closes, so probes answer throughout."""
     app = web.Application()
+    app.on_response_prepare.append(name_server)  # no response names aiohttp and its version
     app[SLOT] = slot
     app.router.add_get("/metrics", metrics_endpoint)
     add_probes(app)

@@ -18,6 +18,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.server.env import BridgeEnv, EnvError
+from bot.server.limits import HttpLimits, listen, runner_for
 from bot.server.probes import build_ops_app
 from bot.server.slack_auth import SlackAuth, SlackCheck, why_unanswered
 from bot.server.slot import RuntimeSlot
@@ -51,17 +52,21 @@ async def _unless_stopped(stop: asyncio.Event, work: Awaitable[object]) -> bool:
     return False
 
 
-async def _listen(runner: web.AppRunner, host: str | None, port: int, variable: str) -> None:
-    """Bind, or say in one line which settings name an address that cannot be had
-    (``variable`` is PORT or METRICS_PORT; their hosts are HOST and METRICS_HOST)."""
+async def _listen(
+    runner: web.AppRunner, limits: HttpLimits, host: str | None, port: int, variable: str
+) -> asyncio.Server:
+    """Bind within ``limits`` (at most so many connections; see bot/server/limits.py), or say
+    in one line which settings name an address that cannot be had (``variable`` is PORT or
+    METRICS_PORT; their hosts are HOST and METRICS_HOST). Close it before ``runner.cleanup()``."""
     try:
-        await web.TCPSite(runner, host=host, port=port).start()
+        server, _ = await listen(runner, limits, host=host, port=port)
     except OSError as exc:
         where = f"{host or 'every interface'} port {port}"
         raise EnvError(
             f"cannot listen on {where} ({exc.strerror or exc}): check {variable} and "
             f"{variable.replace('PORT', 'HOST')}"
         ) from None
+    return server
 
 
 @contextlib.asynccontextmanager
@@ -71,12 +76,17 @@ async def _ops_port(env: BridgeEnv, slot: RuntimeSlot) -> AsyncIterator[None]:
     if env.metrics_port is None:
         yield
         return
-    runner = web.AppRunner(build_ops_app(slot), access_log=None)
+    runner = runner_for(build_ops_app(slot), env.limits)
     await runner.setup()
+    server: asyncio.Server | None = None
     try:
-        await _listen(runner, env.metrics_host, env.metrics_port, "METRICS_PORT")
+        server = await _listen(
+            runner, env.limits, env.metrics_host, env.metrics_port, "METRICS_PORT"
+        )
         yield
     finally:
+        if server is not None:
+            server.close()
         await runner.cleanup()
 
 
@@ -89,16 +99,19 @@ async def run_http(settings: Settings, env: BridgeEnv) -> None:
     stop = _stop_on_signals()
     app = build_web_app(settings, env)
     async with _ops_port(env, app[SLOT]):
-        runner = web.AppRunner(app, access_log=None)
+        runner = runner_for(app, env.limits)  # slow clients are cut, connections capped
         await runner.setup()
+        server: asyncio.Server | None = None
         try:
-            await _listen(runner, env.host, env.port, "PORT")
+            server = await _listen(runner, env.limits, env.host, env.port, "PORT")
             log.info(
                 "listening",
                 extra={"host": env.host or "*", "port": env.port, "config": str(settings.source)},
             )
             await stop.wait()
         finally:
+            if server is not None:
+                server.close()
             await runner.cleanup()
 
 
@@ -167,11 +180,12 @@ async def run_socket(settings: Settings, env: BridgeEnv) -> None:
     stop = _stop_on_signals()
     app = build_web_app(settings, env, slack_http=False)
     async with _ops_port(env, app[SLOT]):
-        runner = web.AppRunner(app, access_log=None)
+        runner = runner_for(app, env.limits)
         await runner.setup()
         handler: CheckedSocketModeHandler | None = None
+        server: asyncio.Server | None = None
         try:
-            await _listen(runner, env.host, env.port, "PORT")
+            server = await _listen(runner, env.limits, env.host, env.port, "PORT")
             runtime = app[SLOT].runtime
             assert runtime is not None
             handler = CheckedSocketModeHandler(runtime.app, env.slack_app_token)
@@ -185,4 +199,6 @@ async def run_socket(settings: Settings, env: BridgeEnv) -> None:
         finally:
             if handler is not None:
                 await handler.close_async()  # type: ignore[no-untyped-call]
+            if server is not None:
+                server.close()
             await runner.cleanup()

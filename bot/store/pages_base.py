@@ -29,6 +29,27 @@ class NewPage:
 
 
 @dataclass(frozen=True)
+class PageCaps:
+    """How many active pages (neither acknowledged nor ended) one sender, and one escalation,
+    may have at once: ``defaults.max_active_pages_per_sender`` / ``..._per_escalation``."""
+
+    per_sender: int
+    per_escalation: int
+
+
+class PageCapReached(Exception):
+    """A page was not recorded: ``which`` ("sender" or "escalation") has ``active`` active
+    pages, at or over ``limit``; ``oldest`` are some of their ids, oldest first."""
+
+    def __init__(self, which: str, active: int, limit: int, oldest: Sequence[str]) -> None:
+        super().__init__(f"{active} active pages for this {which}; the limit is {limit}")
+        self.which = which
+        self.active = active
+        self.limit = limit
+        self.oldest = tuple(oldest)
+
+
+@dataclass(frozen=True)
 class PageRecord:
     page_id: str
     escalation: str
@@ -79,9 +100,13 @@ class PageEvent:
 class PageStore(Protocol):
     """The page tables (migrations v5, v7, v8). Every write commits before it returns."""
 
-    async def create_page(self, page: NewPage) -> PageRecord:
+    async def create_page(self, page: NewPage, caps: PageCaps | None = None) -> PageRecord:
         """Record a new page — or, if a page with its ``idempotency_key`` exists, return that
-        one and record nothing (the caller tells them apart by ``page_id``)."""
+        one and record nothing (the caller tells them apart by ``page_id``).
+
+        With ``caps``: PageCapReached, and nothing recorded, if its sender or its escalation
+        already has that many active pages. The count and the insert are one atomic step on
+        every store (and across replicas): two pages racing for the last place get one."""
         ...
 
     async def get_page(self, page_id: str) -> PageRecord | None: ...
@@ -97,6 +122,11 @@ class PageStore(Protocol):
     ) -> PageRecord | None:
         """Take the due move of a page: only if still active, at ``version`` and due; its
         ``next_at`` becomes ``lease_until`` (another claim may retry it after that)."""
+        ...
+
+    async def renew_page_claim(self, page_id: str, version: int, until: datetime) -> bool:
+        """Keep a claimed move's lease until ``until``: only while the claim at ``version``
+        (what ``claim_page`` returned) is still the page's latest move and it is active."""
         ...
 
     async def advance_page(

@@ -11,7 +11,15 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from bot.store.pages_base import NewPage, PageEvent, PageRecord, PageSend, PageState
+from bot.store.pages_base import (
+    NewPage,
+    PageCapReached,
+    PageCaps,
+    PageEvent,
+    PageRecord,
+    PageSend,
+    PageState,
+)
 
 _ACTIVE = "state = 'active'"
 
@@ -56,24 +64,44 @@ class PagesSql:
             root_claimed_until=self._opt_dt(row["root_claimed_until"]),
         )
 
-    async def create_page(self, page: NewPage) -> PageRecord:
+    async def _page_exec_serialized(self, sql: str, params: Sequence[object]) -> int:
+        """``_page_exec``, serialized with every other such statement (on PostgreSQL, across
+        replicas): what it reads cannot change between its read and its write."""
+        raise NotImplementedError
+
+    async def create_page(self, page: NewPage, caps: PageCaps | None = None) -> PageRecord:
         created = self._ts(page.created_at)
-        # Only a repeated key is "already started"; a page id collision still fails loudly.
-        inserted = await self._page_exec(
-            "INSERT INTO pages (page_id, escalation, text, sender, slack_channel, next_at,"
-            " created_at, idempotency_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (idempotency_key) DO NOTHING",
-            (
-                page.page_id,
-                page.escalation,
-                page.text,
-                page.sender,
-                page.slack_channel,
-                created,
-                created,
-                page.idempotency_key,
-            ),
+        values = (
+            page.page_id,
+            page.escalation,
+            page.text,
+            page.sender,
+            page.slack_channel,
+            created,
+            created,
+            page.idempotency_key,
         )
+        insert = (
+            "INSERT INTO pages (page_id, escalation, text, sender, slack_channel, next_at,"
+            " created_at, idempotency_key)"
+        )
+        # Only a repeated key is "already started"; a page id collision still fails loudly.
+        if caps is None:
+            inserted = await self._page_exec(
+                f"{insert} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (idempotency_key) DO NOTHING",
+                values,
+            )
+        else:
+            # The counts and the insert are one statement, serialized with every other capped
+            # start: two starts racing for the last place cannot both see it free.
+            inserted = await self._page_exec_serialized(
+                f"{insert} SELECT ?, ?, ?, ?, ?, ?, ?, ?"
+                f" WHERE (SELECT COUNT(*) FROM pages WHERE {_ACTIVE} AND sender = ?) < ?"
+                f" AND (SELECT COUNT(*) FROM pages WHERE {_ACTIVE} AND escalation = ?) < ?"
+                " ON CONFLICT (idempotency_key) DO NOTHING",
+                (*values, page.sender, caps.per_sender, page.escalation, caps.per_escalation),
+            )
         if inserted:
             found = await self.get_page(page.page_id)
         else:
@@ -81,8 +109,26 @@ class PagesSql:
                 "SELECT * FROM pages WHERE idempotency_key = ?", (page.idempotency_key,)
             )
             found = self._page(rows[0]) if rows else None
+            if found is None and caps is not None:
+                raise await self._cap_reached(page, caps)
         assert found is not None
         return found
+
+    async def _cap_reached(self, page: NewPage, caps: PageCaps) -> PageCapReached:
+        """Which cap refused ``page``, for the refusal (read after the fact: only words)."""
+        for which, column, value, limit in (
+            ("sender", "sender", page.sender, caps.per_sender),
+            ("escalation", "escalation", page.escalation, caps.per_escalation),
+        ):
+            rows = await self._page_fetch(
+                f"SELECT page_id FROM pages WHERE {_ACTIVE} AND {column} = ?"
+                " ORDER BY created_at, page_id",
+                (value,),
+            )
+            if len(rows) >= limit:
+                return PageCapReached(which, len(rows), limit, [r["page_id"] for r in rows[:5]])
+        # Freed meanwhile (acknowledged between the insert and this look): say the tighter one.
+        return PageCapReached("sender", caps.per_sender, caps.per_sender, [])
 
     async def get_page(self, page_id: str) -> PageRecord | None:
         rows = await self._page_fetch("SELECT * FROM pages WHERE page_id = ?", (page_id,))
@@ -108,6 +154,14 @@ class PagesSql:
             (self._ts(lease_until), page_id, version, self._ts(now)),
         )
         return await self.get_page(page_id) if changed else None
+
+    async def renew_page_claim(self, page_id: str, version: int, until: datetime) -> bool:
+        return bool(
+            await self._page_exec(
+                f"UPDATE pages SET next_at = ? WHERE page_id = ? AND version = ? AND {_ACTIVE}",
+                (self._ts(until), page_id, version),
+            )
+        )
 
     async def advance_page(
         self, page_id: str, version: int, round_: int, step: int, next_at: datetime

@@ -13,6 +13,11 @@ from bot.store.postgres_rows import Conn, utc
 from bot.store.retention_sql import RetentionSql
 
 _MARK = re.compile(r"\?")
+# Capped page starts take this lock, one per schema (as the receipts' and migrations' do).
+_PAGE_START_LOCK = (
+    "SELECT pg_advisory_xact_lock("
+    "hashtext('chatops-bridge:page-start:' || COALESCE(current_schema(), '')))"
+)
 
 
 def numbered(sql: str) -> str:
@@ -28,6 +33,16 @@ class PostgresPages(RetentionSql, PostgresConnection):
             return int(status.rsplit(" ", 1)[-1])
 
         return await self._write(body, one_statement=True)
+
+    async def _page_exec_serialized(self, sql: str, params: Sequence[object]) -> int:
+        async def body(conn: Conn) -> int:
+            # One lock for every capped page start, held to the commit: under READ COMMITTED the
+            # statement's snapshot is taken after the lock, so it sees every earlier start.
+            await conn.execute(_PAGE_START_LOCK)
+            status = await conn.execute(numbered(sql), *params)
+            return int(status.rsplit(" ", 1)[-1])
+
+        return await self._write(body)
 
     async def _page_fetch(self, sql: str, params: Sequence[object]) -> list[Mapping[str, Any]]:
         return cast(list[Mapping[str, Any]], await self._read(numbered(sql), *params))

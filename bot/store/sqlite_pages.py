@@ -22,6 +22,11 @@ class SQLitePages(RetentionSql, SQLiteConnection):
 
         return await self._write(body)
 
+    async def _page_exec_serialized(self, sql: str, params: Sequence[object]) -> int:
+        # Every write runs in the writer thread under BEGIN IMMEDIATE: one at a time, in this
+        # process and any other on the file, and a grouped write sees the ones before it.
+        return await self._page_exec(sql, params)
+
     async def _page_fetch(self, sql: str, params: Sequence[object]) -> list[Mapping[str, Any]]:
         return cast(list[Mapping[str, Any]], await self._read(sql, params))
 

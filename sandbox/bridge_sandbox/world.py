@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.server.env import read_env
+from bot.server.limits import HttpServer, start_http
 from bot.server.runtime import Runtime, RuntimeOptions
 from bot.server.web import SLOT, build_web_app
-from bridge_sandbox.emulators.common import RunningServer, bind_loopback, serve, url_of
+from bridge_sandbox.emulators.common import RunningServer, bind_loopback, url_of
 from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 from bridge_sandbox.slack.slack_api import SlackSandbox, start_slack_sandbox
 from bridge_sandbox.slack.state import SlackState
@@ -115,7 +116,7 @@ broadcasts:
 class World:
     """Handles on a running bridge and everything it talks to."""
 
-    bridge: RunningServer
+    bridge: HttpServer | RunningServer  # served as `serve` serves it (limits and all)
     slack: SlackSandbox
     emulators: EmulatorSuite
     runtime: Runtime
@@ -187,8 +188,9 @@ async def start_world(
         settings = load(config_path, env={**os.environ, **env_vars})
         if adjust is not None:
             settings = adjust(settings)
-        app = build_web_app(settings, read_env(env_vars), options)
-        server = await serve(app, sock=sock)
+        env = read_env(env_vars)
+        app = build_web_app(settings, env, options)
+        server = await start_http(app, env.limits, sock=sock, shutdown_timeout=0.1)
     except BaseException:
         sock.close()
         raise

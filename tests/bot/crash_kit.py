@@ -222,10 +222,10 @@ class CrashRig:
             "LOG_LEVEL": "WARNING",
         }
 
-    async def start_bridge(self) -> BridgeProcess:
+    async def start_bridge(self, config_text: str = CRASH_CONFIG) -> BridgeProcess:
         """``python -m bot --config … serve``, the same command every time, waited healthy."""
         config = self.tmp / "bridge.yaml"
-        config.write_text(CRASH_CONFIG, encoding="utf-8")
+        config.write_text(config_text, encoding="utf-8")
         log = self.tmp / f"bridge-{len(self.children) + 1}.log"
         with log.open("wb") as out:
             proc = await asyncio.create_subprocess_exec(

@@ -40,6 +40,23 @@ async def test_one_claim_wins_and_a_lease_makes_the_move_due_again(store: Store)
     assert await store.claim_page(page.page_id, again.version, lease, lease) is not None
 
 
+async def test_a_renewed_claim_stays_and_a_lapsed_one_is_taken_over(store: Store) -> None:
+    page = await store.create_page(new_page())
+    second = timedelta(seconds=1)
+    claimed = await store.claim_page(page.page_id, page.version, T0, T0 + 5 * second)
+    assert claimed is not None
+    assert await store.renew_page_claim(page.page_id, claimed.version, T0 + 9 * second)
+    assert await store.due_pages(T0 + 8 * second) == []  # the holder is alive: not due
+    (lapsed,) = await store.due_pages(T0 + 9 * second)
+    taken = await store.claim_page(page.page_id, lapsed.version, T0 + 9 * second, T0 + 14 * second)
+    assert taken is not None
+    # The old holder learns it lost the claim: its renewal and its advance are refused.
+    assert not await store.renew_page_claim(page.page_id, claimed.version, T0 + 20 * second)
+    assert not await store.advance_page(page.page_id, claimed.version, 0, 0, T0)
+    assert await store.acknowledge_page(page.page_id, "U0BOB00002", T0 + 10 * second)
+    assert not await store.renew_page_claim(page.page_id, taken.version, T0 + 20 * second)
+
+
 async def test_advance_end_and_acknowledge_are_compare_and_set(store: Store) -> None:
     page = await store.create_page(new_page())
     claimed = await store.claim_page(page.page_id, 0, T0, T0 + timedelta(seconds=30))

@@ -20,6 +20,7 @@ from providers.sms_parts import (
     SINGLE_PART,
     Encoding,
     count,
+    room_for_text,
     too_many_parts,
 )
 
@@ -113,7 +114,7 @@ def test_refusal_names_count_encoding_character_and_fix() -> None:
     wide = too_many_parts("中" * 500, 6, "oncall-sms")
     assert wide is not None
     assert "8 parts (UCS-2 because of '中' at position 1)" in wide
-    assert "about 402 characters" in wide
+    assert "at most 402 characters" in wide
 
 
 def test_an_invisible_character_is_named() -> None:
@@ -132,3 +133,24 @@ def test_counting_never_raises_and_parts_hold_the_text(text: str) -> None:
         assert sms.parts >= math.ceil(sms.units / CONCAT_PART[sms.encoding.value])
     assert (sms.forced_by is None) == (sms.encoding is Encoding.GSM7)
     too_many_parts(text, 1, "x")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from("ab{€\n~ж😀"), max_size=200),
+    st.integers(min_value=1, max_value=4),
+    st.sampled_from([Encoding.GSM7, Encoding.UCS2]),
+)
+def test_room_for_text_is_the_boundary_of_what_fits(
+    suffix: str, limit: int, encoding: Encoding
+) -> None:
+    room = room_for_text(limit, encoding, suffix)
+    filler = "a" if encoding is Encoding.GSM7 else "ж"
+    if count(suffix).encoding is not encoding and encoding is Encoding.GSM7:
+        assert room < 0
+        return
+    if room < 0:
+        assert count(suffix).parts > limit
+        return
+    assert count(filler * room + suffix).parts <= limit
+    assert count(filler * (room + 1) + suffix).parts > limit

@@ -2,10 +2,10 @@
 
 Why apart from ``views``: a paging preset has no channels to plan; its checks are the preset's
 senders, the escalation's senders (a preset never widens who may page, so whoever starts a page
-may also acknowledge it) and the page's own (text present, SMS parts with the ack line), made
-before the ack so Slack shows them inline. The page's root message and timeline go to the
-preset's ``announce_in``; a double submit of the same modal starts one page (its view id is the
-page's idempotency key, kept in the store, so two replicas agree too).
+may also acknowledge it) and the page's own (text present, SMS parts with the ack line, the
+active-page caps), made before the ack so Slack shows them inline. The page's root message and
+timeline go to the preset's ``announce_in``; a double submit of the same modal starts one page
+(its view id is the page's idempotency key, kept in the store, so two replicas agree too).
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ async def submit_page(
         if not form.text.strip():
             raise Rejection("Write what is happening.")
         deps.paging.check(escalation, text)
+        await deps.paging.check_room(escalation, user, within=LOOKUP_WITHIN)
     except Rejection as exc:
         await ack(response_action="errors", errors={ids.TEXT_BLOCK: exc.plain})
         return
