@@ -76,7 +76,8 @@ def reserved_size(request: web.BaseRequest) -> int:
 def read_bodies(limits: HttpLimits, budget: BodyBudget) -> Middleware:
     """A middleware that reads every request body within ``limits.body_timeout`` and ``budget``
     (``request.read()`` keeps it, so handlers read it again for free): 413 for a declared size
-    over the limit, 503 when the budget cannot cover it, 408 when it is late; each closes."""
+    over the limit (drained for the lingering time, so the client learns it, not a reset), 503
+    when the budget cannot cover it, 408 when it is late; each closes the connection."""
     retry_after = str(max(1, math.ceil(limits.body_timeout)))  # by then every reservation is back
 
     @web.middleware
@@ -89,9 +90,7 @@ def read_bodies(limits: HttpLimits, budget: BodyBudget) -> Middleware:
         if not budget.take(size):
             SLOW_CLIENTS.labels("budget").inc()
             _OVER_BUDGET.add(path=request.path, body_bytes=size)
-            busy = _closing(503, "too many request bodies being read at once; retry later")
-            busy.headers[hdrs.RETRY_AFTER] = retry_after
-            return busy
+            return await _refuse_unread(request, retry_after)
         try:
             async with asyncio.timeout(limits.body_timeout):
                 await request.read()
@@ -107,6 +106,19 @@ def read_bodies(limits: HttpLimits, budget: BodyBudget) -> Middleware:
         return await handler(request)
 
     return read_body
+
+
+async def _refuse_unread(request: web.Request, retry_after: str) -> web.Response:
+    """503 sent now and the connection closed, its body left unread: aiohttp would otherwise
+    drain it for the lingering time, holding the connection and reading what was refused. A
+    client still sending may see the connection reset rather than the 503; both mean retry."""
+    busy = _closing(503, "too many request bodies being read at once; retry later")
+    busy.headers[hdrs.RETRY_AFTER] = retry_after
+    await busy.prepare(request)
+    await busy.write_eof()
+    if request.transport is not None:
+        request.transport.close()  # after the 503 is written out
+    return busy
 
 
 def _closing(status: int, text: str) -> web.Response:

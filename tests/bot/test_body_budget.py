@@ -10,6 +10,7 @@ the budget cannot cover it, and gives the reservation back however it ends. The 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -74,8 +75,9 @@ async def stall_big(bridge: Bridge, n: int) -> list[Conn]:
 
 
 async def test_past_the_budget_a_body_is_refused_at_once_unread_and_slack_still_answered(
-    holding: Bridge,
+    holding: Bridge, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     budget = budget_of(holding)
     refused_before = cut("budget")
     stalled = await stall_big(holding, BIG)
@@ -101,6 +103,7 @@ async def test_past_the_budget_a_body_is_refused_at_once_unread_and_slack_still_
         writer.close()
     await wait_until(lambda: budget.in_use == 0, what="every reservation given back")
     assert budget.large_in_use == 0
+    assert [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= 40] == []
     again = await stall_big(holding, BIG)  # …and the whole share is there again
     for _, writer in again:
         writer.close()
