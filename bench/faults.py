@@ -1,10 +1,10 @@
 """Fault benchmark: 1,000 recipients through a misbehaving TalkNTalk, and the promises checked.
 
-Why: SPEC "Promises" — nobody gets a message twice because a provider was slow or broken, and
-every recipient's outcome is recorded. Unit tests inject one fault at a time; this drives the
-real SendService + SQLiteStore + Dispatcher + adapter through a seeded mix of 429s, 500s, hangs
-and dropped connections (each before and after the emulator "delivers"), then compares what the
-send record says with what the emulator really delivered.
+Why: README's opening promise — nobody gets a message twice because a provider was slow or broken,
+and every recipient's outcome is recorded. Unit tests inject one fault at a time; this drives the
+real SendService + SQLiteStore + Dispatcher + adapter through a seeded mix of 429s, 500s, hangs and
+dropped connections (each before and after the emulator "delivers"), then compares what the send
+record says with what the emulator really delivered.
 
     .venv/bin/python bench/faults.py [--recipients 1000] [--fault-rate 0.2] [--runs 3] [--seed 1]
 

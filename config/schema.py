@@ -58,8 +58,8 @@ def _secret_fields() -> frozenset[str]:
 
 SECRET_FIELDS = _secret_fields()
 
-# Words ``/send`` reads as commands, so no channel may take them as its name (SPEC: "page, ack
-# and oncall (like help, list, status and history) are never channel names").
+# Words ``/send`` reads as commands, so no channel may take them as its name (README,
+# "Config guide": help, list, status, history, page, ack and oncall are words of /send).
 RESERVED_NAMES = frozenset({"help", "list", "status", "history", "page", "ack", "oncall"})
 
 

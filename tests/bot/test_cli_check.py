@@ -1,7 +1,7 @@
 """``python -m bot check`` in a real subprocess: what a config resolves to, or every problem.
 
-SPEC: "prints what each channel reaches and who may use it; exit status 1 with all errors listed
-when anything is wrong." And: "A provider API key never appears in a log line ..."
+README, "Config guide": check "prints what each channel reaches and who may use it, or lists
+every problem at once ... and exits 1". And Operations, "Logs": "API keys never appear in logs".
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """What a send writes to the log at LOG_LEVEL=DEBUG, in a real subprocess against the emulators.
 
-SPEC promises phone numbers partly masked in logs, and message text is the sender's business:
-third-party libraries (asyncpg's notices, slack_sdk's and aiohttp's request bodies)
-would print both at DEBUG, so they stay at WARNING whatever LOG_LEVEL says.
+README (Operations, "Logs") promises phone numbers partly masked in logs, and message text is the
+sender's business: third-party libraries (asyncpg's notices, slack_sdk's and aiohttp's request
+bodies) would print both at DEBUG, so they stay at WARNING whatever LOG_LEVEL says.
 """
 
 from __future__ import annotations

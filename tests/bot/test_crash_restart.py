@@ -1,10 +1,10 @@
 """``kill -9`` of a running bridge in the middle of a send, then the same command started again.
 
-SPEC "Promises": a message is never sent twice because a worker restarted; nothing a sender was
-told was sent is lost. The bridge runs as a real child process (``python -m bot serve``) so the
-crash is a real SIGKILL: no cleanup, no flush. Slack (the sandbox) and TalkNTalk (the emulator,
-slowed to 0.2 s a request, with the account's ``max_concurrency: 2``) run in the test process and
-see both lives of the bridge.
+README's opening and Operations ("The send record"): a message is never sent twice because a worker
+restarted; nothing a sender was told was sent is lost. The bridge runs as a real child process
+(``python -m bot serve``) so the crash is a real SIGKILL: no cleanup, no flush. Slack (the sandbox)
+and TalkNTalk (the emulator, slowed to 0.2 s a request, with the account's ``max_concurrency: 2``)
+run in the test process and see both lives of the bridge.
 """
 
 from __future__ import annotations

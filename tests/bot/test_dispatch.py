@@ -1,6 +1,6 @@
 """The dispatcher against the real emulators: one outcome per recipient, and what is retried.
 
-The rule under test (ARCHITECTURE.md, "Errors"): only what certainly did not go out is retried
+The rule under test (README, Operations, "Limits"): only what certainly did not go out is retried
 (429, refused connections); anything that may have gone out is ``unknown`` and never retried on
 its own, so nobody gets a message twice; permanent errors fail at once.
 """

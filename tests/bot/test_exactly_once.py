@@ -1,8 +1,8 @@
 """Each thing a person does in Slack produces exactly one send — when Slack delivers it twice, when
 it is clicked twice at once, and when the second copy reaches a bridge that restarted in between.
 
-SPEC: "A request that Slack retries is sent once"; "a message is never sent twice because Slack
-retried, a worker restarted, or a provider was slow". The restart here stops the bridge's server
+README's opening: nothing is sent twice, "not on a Slack retry, a double click, a restart or a
+slow provider". The restart here stops the bridge's server
 (its runtime closes) and starts a new one on the same ``bridge.db`` while Slack and the providers
 stay up, as a redeploy does; ``test_crash_restart.py`` does it with ``kill -9``.
 """

@@ -1,9 +1,9 @@
 """``plan_send``: every check a send goes through, and a Rejection a person can act on.
 
-Pure: a config loaded from a temp file, no network. SPEC: "unknown channel, a sender not
-allowed, a Slack channel not allowed, a bad number, an empty text, a message type the channel
-does not take, too many recipients — gets an ephemeral reply that says exactly what is wrong and
-how to fix it, and nothing is sent."
+Pure: a config loaded from a temp file, no network. README, "Using it in Slack": a send with "an
+unknown channel, a sender or a Slack channel not allowed, a bad number, an empty text, a message
+type the channel does not take, too many recipients — gets a reply only the sender sees, saying
+exactly what is wrong and how to fix it, and nothing is sent."
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ async def test_a_closed_sqlite_store_is_not_ready_yet_still_live(bridge: Bridge)
     assert body["checks"]["store"] == "unreachable"
     assert (await probe(url, "/livez"))[0] == 200  # a restart would not cure the store
     status, body, text = await probe(url, "/healthz")
-    assert status == 200  # SPEC: liveness and config loaded
+    assert status == 200  # README, Operations: liveness and config loaded
     assert body["ready"] is False
     assert body["store"] == {"kind": "sqlite", "reachable": False}
     assert_says_nothing_private(bridge, text)

@@ -1,5 +1,5 @@
 """Several real ``python -m bot serve`` replicas on one PostgreSQL: every promise holds across
-them (SPEC "Several replicas"). Signed Slack requests go to different replicas; a replica is
+them (README, "Several replicas"). Signed Slack requests go to different replicas; a replica is
 killed for real (SIGKILL) mid-broadcast and another takes its send over.
 
 Skipped without ``BRIDGE_TEST_POSTGRES_URL`` (one line says how to run them), failed if it is

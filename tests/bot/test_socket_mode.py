@@ -1,9 +1,10 @@
 """``python -m bot socket`` end to end: a real child process in Socket Mode against the sandbox.
 
-SPEC "Command line": Socket Mode needs SLACK_APP_TOKEN and also serves the HTTP endpoints on $PORT;
-"Slack must get its acknowledgement within 3 seconds"; "a request that Slack retries is sent
-once". The sandbox Slack (Web API + the WebSocket of apps.connections.open) and the provider
-emulators run in the test process; the bridge connects to them as it would to Slack.
+README, "Setting up the Slack app" (step 4): Socket Mode needs SLACK_APP_TOKEN and still serves the
+HTTP endpoints on $PORT; and README's opening: the ack is instant (Slack allows 3 s) and nothing is
+sent twice on a Slack retry. The sandbox Slack (Web API + the WebSocket of apps.connections.open)
+and the provider emulators run in the test process; the bridge connects to them as it would to
+Slack.
 """
 
 from __future__ import annotations

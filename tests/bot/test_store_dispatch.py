@@ -1,7 +1,7 @@
 """The store as the dispatcher's Recorder, against the TalkNTalk emulator over loopback.
 
-These are the SPEC's promises end to end: every outcome recorded; a crash mid-send resumed
-without messaging anyone twice.
+These are README's promises (the opening, and Operations, "The send record") end to end: every
+outcome recorded; a crash mid-send resumed without messaging anyone twice.
 """
 
 from __future__ import annotations
