@@ -12,8 +12,8 @@ import pytest
 
 from bot.server.env import EnvError, read_env
 from bot.server.runtime import ack_links
+from tests.bot.cli_kit import bridge_yaml, emulators
 from tests.bot.startup_kit import SIGNING, SLACK, bridge, error_lines
-from tests.bot.test_cli_kit import bridge_yaml, emulators
 
 __all__ = ["bridge_yaml", "emulators"]
 

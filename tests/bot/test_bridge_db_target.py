@@ -11,8 +11,8 @@ from bridge_sandbox.emulators.suite import EmulatorSuite
 
 from bot.store import StoreError, open_store, redact_url
 from bot.store.target import url_secrets
+from tests.bot.cli_kit import bridge_yaml, emulators
 from tests.bot.startup_kit import SLACK, bridge, error_lines
-from tests.bot.test_cli_kit import bridge_yaml, emulators
 
 __all__ = ["bridge_yaml", "emulators"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from tests.bot.cli_kit import cli_env, run_cli
 from tests.bot.dispatch_kit import REPO
-from tests.bot.test_cli_kit import cli_env, run_cli
 
 EXAMPLE_KEYS = {
     "TALKNTALK_API_KEY": "tk_live_CHECK-tnt-key-must-never-print-0101",

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from tests.bot.cli_kit import cli_env, run_cli
 from tests.bot.dispatch_kit import REPO
 from tests.bot.test_cli_check import EXAMPLE_KEYS
-from tests.bot.test_cli_kit import cli_env, run_cli
 from tests.config.test_hostile import HOSTILE
 
 SIGNING = "slack-signing-secret-must-never-print-0105"

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.bot.cli_kit import cli_env, run_cli
 from tests.bot.dispatch_kit import REPO
 from tests.bot.test_cli_check import EXAMPLE_KEYS
-from tests.bot.test_cli_kit import cli_env, run_cli
 
 EXAMPLE = REPO / "config" / "bridge.example.yaml"
 

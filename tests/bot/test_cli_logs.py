@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bridge_sandbox.emulators.suite import EmulatorSuite
 
-from tests.bot.test_cli_kit import assert_all_sent, bridge_yaml, cli_env, emulators, run_cli
+from tests.bot.cli_kit import assert_all_sent, bridge_yaml, cli_env, emulators, run_cli
 
 __all__ = ["bridge_yaml", "emulators"]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 from bridge_sandbox.world import KEYS, world_env
 
 from tests.bot.bridge_kit import ALICE, Bridge
+from tests.bot.cli_kit import Run, run_cli
 from tests.bot.paging_kit import PUBLIC, Clock, sms_texts, start_paging
 from tests.bot.slack_steps import slash
-from tests.bot.test_cli_kit import Run, run_cli
 from tests.clocks import wait_until
 
 BOB_PHONE = "254798765432"  # as the TalkNTalk emulator records it (no +)

@@ -12,8 +12,7 @@ from pathlib import Path
 
 from bridge_sandbox.emulators.suite import EmulatorSuite
 
-from tests.bot.dispatch_kit import GROUP, TNT_KEY
-from tests.bot.test_cli_kit import (
+from tests.bot.cli_kit import (
     TNT_GROUP_PATH,
     TNT_WA_PATH,
     assert_all_sent,
@@ -25,6 +24,7 @@ from tests.bot.test_cli_kit import (
     send,
     send_all,
 )
+from tests.bot.dispatch_kit import GROUP, TNT_KEY
 
 __all__ = ["bridge_yaml", "emulators"]
 

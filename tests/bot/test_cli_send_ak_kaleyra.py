@@ -8,8 +8,7 @@ from pathlib import Path
 
 from bridge_sandbox.emulators.suite import EmulatorSuite
 
-from tests.bot.dispatch_kit import AK_KEY, KAL_FROM, KAL_KEY, KAL_SID
-from tests.bot.test_cli_kit import (
+from tests.bot.cli_kit import (
     AK_PATH,
     assert_all_sent,
     bridge_yaml,
@@ -18,6 +17,7 @@ from tests.bot.test_cli_kit import (
     send,
     send_all,
 )
+from tests.bot.dispatch_kit import AK_KEY, KAL_FROM, KAL_KEY, KAL_SID
 
 __all__ = ["bridge_yaml", "emulators"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bridge_sandbox.emulators.suite import EmulatorSuite
 
-from tests.bot.test_cli_kit import assert_all_sent, bridge_yaml, emulators, send
+from tests.bot.cli_kit import assert_all_sent, bridge_yaml, emulators, send
 
 __all__ = ["bridge_yaml", "emulators"]
 

@@ -15,9 +15,9 @@ import pytest
 from bridge_sandbox.emulators.suite import EmulatorSuite
 
 from tests.bot.bridge_kit import CONFIG, Bridge, start_bridge
+from tests.bot.cli_kit import bridge_yaml, cli_env, run_cli
 from tests.bot.dispatch_kit import emulators
 from tests.bot.slack_steps import slash
-from tests.bot.test_cli_kit import bridge_yaml, cli_env, run_cli
 from tests.providers.leaks import AK_KEY, KAL_KEY, TNT_KEY, assert_no_leak, echo_fault
 
 __all__ = ["bridge_yaml", "emulators"]

@@ -21,6 +21,7 @@ from bot.accounts import Account, AccountLimiter
 from bot.dispatch import Dispatcher
 from providers.base import Message, OutcomeStatus, Recipient, Route, SendResult
 from providers.talkntalk import TalkNTalk
+from tests.bot.cli_kit import bridge_yaml, cli_env, run_cli
 from tests.bot.crash_kit import read_db
 from tests.bot.dispatch_kit import (
     FAST,
@@ -32,7 +33,6 @@ from tests.bot.dispatch_kit import (
     plan,
     tnt_config,
 )
-from tests.bot.test_cli_kit import bridge_yaml, cli_env, run_cli
 
 __all__ = ["bridge_yaml", "emulators"]
 

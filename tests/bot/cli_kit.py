@@ -1,8 +1,8 @@
 """Shared set-up for the command-line tests: ``python -m bot`` in a real subprocess, and a config
 whose accounts point at the emulators started in the test's own event loop.
 
-No tests live here; the name only follows the ``test_cli*`` pattern of its siblings. Every run
-is checked for the API keys on stdout and stderr (``run_cli``).
+No tests live here (a kit, like the other ``*_kit.py``). Every run is checked for the API keys
+on stdout and stderr (``run_cli``).
 """
 
 from __future__ import annotations
