@@ -131,7 +131,7 @@ async def test_serve_refuses_to_start_in_one_line(
     tmp_path: Path, bridge_yaml: Path, extra: dict[str, str], says: str
 ) -> None:
     code, output = await bridge(
-        tmp_path, "--config", str(bridge_yaml), "serve", **{**SLACK, **extra}
+        tmp_path, "--config", str(bridge_yaml), "serve", deadline=30, **{**SLACK, **extra}
     )
     assert code == 1, output
     [line] = error_lines(output)

@@ -42,7 +42,9 @@ async def turn() -> None:
         await asyncio.sleep(0)
 
 
-async def open_gates_until_done(recorder: GatedRecorder, tasks: list[asyncio.Future[None]]) -> None:
+async def open_gates_until_done(
+    recorder: GatedRecorder, tasks: Sequence[asyncio.Future[None]]
+) -> None:
     """Let every write through, including those the ones let through start, until all end."""
     async with asyncio.timeout(10):
         while not all(task.done() for task in tasks):

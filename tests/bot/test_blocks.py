@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from types import SimpleNamespace
 from typing import Any
 
 from bridge_sandbox.slack.blockkit import MAX_MESSAGE_BLOCKS, block_problems
@@ -11,10 +10,14 @@ from bridge_sandbox.slack.blockkit import MAX_MESSAGE_BLOCKS, block_problems
 from bot.policy import Sender, usable_channels
 from bot.slack import ids
 from bot.slack import messages as blocks
-from bot.store.base import RecipientStatus, RequestState
+from bot.slack.mrkdwn import escape
+from bot.values import RecipientRecord as Row
+from bot.values import RecipientStatus, RequestState, RequestStatus, Surface
+from bot.values import RequestRecord as Record
 from config import Settings
 from providers.base import Message, MessageType
 from tests.bot.blocks_fixtures import settings
+from tests.bot.dispatch_kit import SMS
 
 __all__ = ["settings"]
 
@@ -79,26 +82,41 @@ def test_list_line_for_a_group_channel_shows_the_group_id(settings: Settings) ->
     assert "TalkNTalk whatsapp_group" in line
 
 
-def _record(**overrides: Any) -> SimpleNamespace:
-    fields: dict[str, Any] = {
-        "request_id": "R7K2M9QXA",
-        "user_id": "U0ALICE001",
-        "channel": "oncall-sms",
-        "message": Message(type=MessageType.TEXT, text="Disk full"),
-        "state": RequestState.DONE,
-        "total": 3,
-        "created_at": datetime(2026, 1, 1, 10, 2, tzinfo=UTC),
-    }
-    fields.update(overrides)
-    return SimpleNamespace(**fields)
+AT = datetime(2026, 1, 1, 10, 2, tzinfo=UTC)
 
 
-def _recipient(address: str, status: RecipientStatus, reason: str | None = None) -> Any:
-    return SimpleNamespace(address=address, status=status, reason=reason)
+def _record(request_id: str = "R7K2M9QXA", channel: str = "oncall-sms", total: int = 3) -> Record:
+    return Record(
+        request_id=request_id,
+        created_at=AT,
+        updated_at=AT,
+        finished_at=AT,
+        surface=Surface.SLASH,
+        user_id="U0ALICE001",
+        slack_channel="C0INCIDENT",
+        thread_ts=None,
+        channel=channel,
+        account="tnt",
+        route=SMS,
+        message=Message(type=MessageType.TEXT, text="Disk full"),
+        state=RequestState.DONE,
+        idempotency_key=None,
+        parent_request_id=None,
+        broadcast_id=None,
+        report_channel=None,
+        report_ts=None,
+        title=None,
+        response_url=None,
+        total=total,
+    )
+
+
+def _recipient(address: str, status: RecipientStatus, reason: str | None = None) -> Row:
+    return Row("R7K2M9QXA", 0, address, "r0", status, None, reason, None, None, 1, AT)
 
 
 def test_status_shows_counts_masked_numbers_and_reasons() -> None:
-    status = SimpleNamespace(
+    status = RequestStatus(
         record=_record(),
         counts={"sent": 1, "failed": 1, "unknown": 1},
         recipients=[
@@ -119,15 +137,15 @@ def test_status_shows_counts_masked_numbers_and_reasons() -> None:
 
 def test_status_of_a_large_request_stays_within_slack_limits() -> None:
     recipients = [_recipient(f"+2547000{i:05d}", RecipientStatus.SENT) for i in range(400)]
-    status = SimpleNamespace(record=_record(total=400), counts={"sent": 400}, recipients=recipients)
+    status = RequestStatus(record=_record(total=400), counts={"sent": 400}, recipients=recipients)
     shown = valid(blocks.status_blocks(status))
     assert "and 375 more" in text_of(shown)
 
 
 def test_history_lists_each_request_with_its_counts() -> None:
     statuses = [
-        SimpleNamespace(record=_record(), counts={"sent": 3}),
-        SimpleNamespace(record=_record(request_id="RABCDEFGH", channel="customers"), counts={}),
+        RequestStatus(record=_record(), counts={"sent": 3}, recipients=[]),
+        RequestStatus(_record(request_id="RABCDEFGH", channel="customers"), {}, recipients=[]),
     ]
     shown = text_of(valid(blocks.history_blocks(statuses, "/send")))
     assert "`R7K2M9QXA` · text to `oncall-sms`" in shown
@@ -163,5 +181,5 @@ def test_confirm_prompt_has_send_and_cancel_with_the_group_id() -> None:
 
 
 def test_long_text_is_cut_to_slack_limits() -> None:
-    assert len(blocks.section("x" * 5000)["text"]["text"]) == 3000
+    assert len(blocks.section(escape("x" * 5000))["text"]["text"]) == 3000
     assert len(blocks.option("y" * 100, "v")["text"]["text"]) == 75

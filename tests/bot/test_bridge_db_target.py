@@ -61,6 +61,7 @@ async def test_serve_refuses_a_malformed_postgresql_url_in_one_line(
         "--config",
         str(bridge_yaml),
         "serve",
+        deadline=30,
         BRIDGE_DB=url,
         **SLACK,
     )

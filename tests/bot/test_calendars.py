@@ -7,11 +7,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import aiohttp
+from bridge_sandbox.emulators.common import RunningServer
 
 from bot.oncall.calendars import Calendars
 from config.schedules import Schedule, on_call
 from tests.bot.paging_kit import Clock
-from tests.bot.test_ical_refresher import AT, BERLIN, PEOPLE, Calendar, RunningServer, server
+from tests.bot.test_ical_refresher import AT, BERLIN, PEOPLE, Calendar, server
 
 __all__ = ["server"]  # the loopback calendar server fixture
 

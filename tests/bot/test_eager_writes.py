@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Generator
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
@@ -18,6 +19,9 @@ from aiohttp import web
 
 from bot import eager_writes
 from tests.conftest import StartApp
+
+T = TypeVar("T")
+CoroutineLike = Generator[Any, None, T] | Coroutine[Any, Any, T]  # what a task factory is given
 
 pytestmark = pytest.mark.skipif(sys.version_info >= (3, 12), reason="3.12+ has eager tasks")
 
@@ -115,8 +119,8 @@ async def test_other_coroutines_get_ordinary_tasks_that_start_later(
 async def test_a_factory_already_set_is_kept() -> None:
     loop = asyncio.get_running_loop()
 
-    def mine(loop: asyncio.AbstractEventLoop, coro: object) -> asyncio.Future[object]:
-        return asyncio.Task(coro, loop=loop)  # type: ignore[arg-type]
+    def mine(loop: asyncio.AbstractEventLoop, coro: CoroutineLike[T], /) -> asyncio.Future[T]:
+        return asyncio.Task(coro, loop=loop)
 
     loop.set_task_factory(mine)
     try:

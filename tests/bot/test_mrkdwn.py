@@ -18,7 +18,14 @@ from bot.slack import summary
 from bot.slack.messages import section, status_blocks
 from bot.slack.modal_broadcast import broadcast_not_allowed
 from bot.slack.mrkdwn import Mrkdwn, escape, fit, join, md
-from bot.store.base import RecipientRecord, RecipientStatus, RequestRecord, RequestState, Surface
+from bot.values import (
+    RecipientRecord,
+    RecipientStatus,
+    RequestRecord,
+    RequestState,
+    RequestStatus,
+    Surface,
+)
 from providers.base import Message, MessageType
 
 HOSTILE = "<!channel> <@U0BOB00002> <https://evil.example|https://sso.acme.com> &amp; x"
@@ -132,11 +139,8 @@ def test_failure_list_with_many_long_hostile_reasons_fits_and_escapes() -> None:
 
 def test_status_with_long_hostile_reasons_fits_and_escapes() -> None:
     reason = HOSTILE * 50
-    rows = [
-        SimpleNamespace(address=f"+2547{i:08d}", status=RecipientStatus.FAILED, reason=reason)
-        for i in range(30)
-    ]
-    status = SimpleNamespace(record=record(), counts={"failed": 30}, recipients=rows)
+    rows = [recipient(i, RecipientStatus.FAILED, reason) for i in range(30)]
+    status = RequestStatus(record=record(), counts={"failed": 30}, recipients=rows)
     blocks = fits(status_blocks(status))
     assert "<!channel>" not in repr(blocks)
 

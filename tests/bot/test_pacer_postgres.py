@@ -42,7 +42,9 @@ class RecordingClock:
 async def stores(postgres_backend: PostgresBackend) -> AsyncIterator[list[PostgresStore]]:
     """Three stores on one database, each with its own pool: three replicas."""
     async with AsyncExitStack() as stack:
-        yield [await stack.enter_async_context(postgres_backend.store()) for _ in range(3)]
+        opened = [await stack.enter_async_context(postgres_backend.store()) for _ in range(3)]
+        assert all(isinstance(store, PostgresStore) for store in opened)
+        yield [store for store in opened if isinstance(store, PostgresStore)]
 
 
 def assert_one_slot_per_lattice_point(slots: Sequence[float]) -> None:

@@ -73,7 +73,7 @@ async def test_one_view_submitted_twice_starts_one_page(tmp_path: Path) -> None:
         values = {f"{ids.SEVERITY_BLOCK}.pager": "SEV1", ids.TEXT_BLOCK: "Primary DB is down"}
         body = payloads.view_submission(bridge.slack, view["id"], values, user=bridge.user.user)
         answers = await asyncio.gather(bridge.user.send(body), bridge.user.send(body))
-        assert answers == [(200, None), (200, None)]
+        assert list(answers) == [(200, None), (200, None)]
         await wait_until(lambda: sms_texts(bridge), what="step 1")
         await bridge.idle()
         pages = await bridge.runtime.store.active_pages()

@@ -104,9 +104,11 @@ async def test_a_page_nobody_answers_repeats_then_ends_unanswered(tmp_path: Path
     try:
         page_id = page_id_in((await slash(bridge, "page db-outage Nobody home")).text)
         for expected in range(1, 7):  # three steps, twice (repeat: 1)
-            await wait_until(
-                lambda n=expected: len(sms_texts(bridge)) == n, what=f"send {expected}"
-            )
+
+            def sent(n: int = expected) -> bool:
+                return len(sms_texts(bridge)) == n
+
+            await wait_until(sent, what=f"send {expected}")
             clock.advance(timedelta(minutes=10))
             await bridge.runtime.paging.tick()
         page = await bridge.runtime.store.get_page(page_id)

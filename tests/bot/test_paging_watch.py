@@ -174,9 +174,9 @@ async def test_two_replicas_racing_for_every_move_count_each_move_once(
     clock = Clock()
     for part in ("a", "b"):
         (tmp_path / part).mkdir()
-    db = {"BRIDGE_DB": postgres_backend.target}
-    one = await start_paging(tmp_path / "a", clock, extra=ONE_STEP, **db)
-    two = await start_paging(tmp_path / "b", clock, extra=ONE_STEP, **db)
+    db = postgres_backend.target
+    one = await start_paging(tmp_path / "a", clock, extra=ONE_STEP, BRIDGE_DB=db)
+    two = await start_paging(tmp_path / "b", clock, extra=ONE_STEP, BRIDGE_DB=db)
     pagings = (one.runtime.paging, two.runtime.paging)
     try:
         before = await scrape(one)

@@ -28,6 +28,7 @@ async def unknown_reasons(bridge: Bridge, request_id: str) -> list[str | None]:
 async def test_a_takeover_says_another_replica_took_over(bridge: Bridge) -> None:
     await interrupted(bridge, "RTAKEN01")
     record = await bridge.runtime.store.get_request("RTAKEN01")
+    assert record is not None
     lease = Lease(group_id_of(record), bridge.runtime.service.ownership.replica_id, 1)
     await bridge.runtime.service._recovery.take_over(lease)  # what the lease watcher calls
     await bridge.idle()

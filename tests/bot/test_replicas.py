@@ -120,7 +120,7 @@ async def test_a_slack_retry_of_a_command_on_another_replica_sends_once(rig: Rep
     first, second = await rig.start(2)
     body = payloads.slash_command(rig.slack.state, "/send", TEXT, user=ALICE, channel=INCIDENTS)
     statuses = await asyncio.gather(rig.post(first, body), rig.post(second, body, retry_num=1))
-    assert statuses == [200, 200]
+    assert list(statuses) == [200, 200]
     await all_done(rig)
     assert set(rig.requested().values()) == {1}
     assert set(rig.requested()) == NUMBERS
@@ -141,7 +141,7 @@ async def test_a_double_clicked_retry_on_two_replicas_sends_once(rig: ReplicaRig
         )
         for _ in range(2)
     ]
-    assert await asyncio.gather(rig.post(first, clicks[0]), rig.post(second, clicks[1])) == [
+    assert list(await asyncio.gather(rig.post(first, clicks[0]), rig.post(second, clicks[1]))) == [
         200,
         200,
     ]

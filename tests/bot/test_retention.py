@@ -32,10 +32,14 @@ NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 KEEP = timedelta(days=90)
 
 
-async def finished(store: Store, request_id: str, count: int = 2, **extra: object) -> None:
+async def finished(
+    store: Store, request_id: str, count: int = 2, parent_request_id: str | None = None
+) -> None:
     """A send that went out, got a receipt each and was reported to Slack."""
     people = recipients(request_id, count)
-    await store.create_request(new_request(request_id, **extra), people, None)
+    await store.create_request(
+        new_request(request_id, parent_request_id=parent_request_id), people, None
+    )
     await store.attempt_started(request_id, people, 1)
     await store.outcomes_recorded(
         request_id, [sent(r, f"{request_id}-m{i}") for i, r in enumerate(people)]
@@ -260,12 +264,12 @@ async def test_a_replica_is_refused_at_every_pass_of_anothers_run(
 )
 def test_keep_records_under_a_day_is_refused(written: str, said: str) -> None:
     with pytest.raises(ValidationError, match=said):
-        DefaultsConfig(keep_records=written)  # type: ignore[arg-type]
+        DefaultsConfig(keep_records=written)
 
 
 def test_keep_records_is_off_unless_set() -> None:
     assert DefaultsConfig().keep_records is None
-    assert DefaultsConfig(keep_records="90d").keep_records == KEEP  # type: ignore[arg-type]
+    assert DefaultsConfig(keep_records="90d").keep_records == KEEP
 
 
 async def test_a_running_bridge_with_keep_records_removes_an_old_send(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ async def test_every_answer_names_the_bridge_not_aiohttp(tmp_path: Path) -> None
         page_id = page_id_in((await slash(bridge, "page db-outage DB down")).text)
         link = await link_sent_to(bridge, ALICE_PHONE, page_id)
         base = bridge.world.bridge.url
-        asked = [
+        asked: list[tuple[str, str, int] | tuple[str, str, int, io.BytesIO]] = [
             ("GET", link, 200),  # the acknowledge page
             ("POST", link, 200),  # its button
             ("GET", base + "/ack/not-a-token", 404),

@@ -32,7 +32,9 @@ def block_ids(view: dict[str, Any]) -> list[str]:
 
 
 def element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
+    found: dict[str, Any] = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+    chosen: dict[str, Any] = found["element"]
+    return chosen
 
 
 async def test_modal_offers_the_channels_usable_in_this_slack_channel(bridge: Bridge) -> None:

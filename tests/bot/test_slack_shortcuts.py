@@ -18,7 +18,9 @@ async def open_view(bridge: Bridge, calls_before: int = 0) -> dict[str, Any]:
 
 
 def element(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return next(b for b in view["blocks"] if b.get("block_id") == block_id)["element"]
+    found: dict[str, Any] = next(b for b in view["blocks"] if b.get("block_id") == block_id)
+    chosen: dict[str, Any] = found["element"]
+    return chosen
 
 
 async def test_broadcast_renders_the_template_and_sends_through_every_channel(
