@@ -23,7 +23,7 @@ from bridge_sandbox.slack.signing import sign
 from bridge_sandbox.world import SIGNING_SECRET, World, start_world
 
 from tests.bot.bridge_kit import FAST
-from tests.bot.test_receipts import KAL_SECRET, RECEIPTS_CONFIG, TNT_SECRET
+from tests.bot.receipts.test_receipts import KAL_SECRET, RECEIPTS_CONFIG, TNT_SECRET
 from tests.fuzz import figures
 
 T = TypeVar("T")

@@ -1,0 +1,1 @@
+"""Tests of who may send what where (``bot/policy.py``, ``bot/directory.py``)."""
