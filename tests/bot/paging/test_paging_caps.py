@@ -3,7 +3,8 @@
 refusal says how many are active, the limit, and what to do. Acknowledging frees a place.
 
 Why: one allowed sender started 300 pages (300 SMS) in 3 s. Starts racing for the last place
-are settled in the store (see test_store_page_caps.py); here, through Slack and the service.
+are settled in the store (tests/bot/store/test_store_page_caps.py); here, through Slack and
+the service.
 """
 
 from __future__ import annotations

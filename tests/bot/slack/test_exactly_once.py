@@ -2,9 +2,9 @@
 it is clicked twice at once, and when the second copy reaches a bridge that restarted in between.
 
 README's opening: nothing is sent twice, "not on a Slack retry, a double click, a restart or a
-slow provider". The restart here stops the bridge's server
-(its runtime closes) and starts a new one on the same ``bridge.db`` while Slack and the providers
-stay up, as a redeploy does; ``test_crash_restart.py`` does it with ``kill -9``.
+slow provider". The restart here stops the bridge's server (its runtime closes) and starts a new
+one on the same ``bridge.db`` while Slack and the providers stay up, as a redeploy does;
+``tests/bot/send/test_crash_restart.py`` does it with ``kill -9``.
 """
 
 from __future__ import annotations
