@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from bot import metrics
 from bot.directory import Directory, DirectoryError
 from bot.dispatch import Dispatcher
-from bot.policy import Rejection, Sender, plan_send, usergroups_that_matter
+from bot.policy import Rejection, Sender, plan_send, plan_to, usergroups_that_matter
 from bot.requests import SendRequest, new_request_id
 from bot.slack.mrkdwn import md
 from bot.values import Plan, Surface
@@ -66,6 +66,18 @@ class Planner:
         with _counted_rejections(surface):
             plan = plan_send(self.settings, request, sender=sender, request_id=new_request_id())
             self._validate(plan)
+        return plan
+
+    def plan_page(self, channel_name: str, address: str, text: str) -> Plan:
+        """A page's text to one person's number by one channel: the bridge pages on its own
+        behalf (no sender rules, no ad-hoc rule: the number is the person's from the config),
+        but the channel's message rules and the provider's local checks hold as for any send.
+        Not counted in /metrics requests: the page's event log records the refusal."""
+        plan = plan_to(self.settings, channel_name, address, Message(text=text), new_request_id())
+        try:
+            self.dispatcher.validate(plan)
+        except InvalidMessage as exc:
+            raise Rejection(str(exc)) from None
         return plan
 
     def _validate(self, plan: Plan) -> None:

@@ -220,6 +220,24 @@ def plan_send(
     )
 
 
+def plan_to(
+    settings: Settings, channel_name: str, address: str, message: Message, request_id: str
+) -> Plan:
+    """One message to one known address, sent by the bridge itself (a page's step): the
+    channel must exist and take the message; who asks and ad-hoc numbers do not apply."""
+    channel = authorize(settings, channel_name, None)
+    check_message(channel, message)
+    check_sms_parts(channel, message)
+    return Plan(
+        request_id=request_id,
+        channel=channel.name,
+        account=channel.provider_name,
+        route=channel.route,
+        message=message,
+        recipients=(Recipient(address=address, ref=recipient_ref(request_id, 1)),),
+    )
+
+
 def audience(plans: Iterable[Plan]) -> str:
     """Who a send reaches, in words: "12 people", or the tags whose size only the provider knows."""
     people = 0

@@ -28,6 +28,7 @@ from bot.paging.caps import cap_refusal, caps_of, check_room
 from bot.paging.engine import Engine
 from bot.paging.links import AckLinks
 from bot.paging.slack import PageSlack
+from bot.paging.states import AckOutcome, PageState, state_of
 from bot.paging.text import sms_problem
 from bot.policy import Rejection
 from bot.send.service import SendService
@@ -49,10 +50,10 @@ def new_page_id() -> str:
 
 @dataclass(frozen=True)
 class AckResult:
-    """What became of an acknowledgement: ``outcome`` is acknowledged | already | ended |
-    refused | unknown; ``page`` the record after it (None for an unknown page)."""
+    """What became of an acknowledgement, and ``page``, the record after it (None for an
+    unknown page)."""
 
-    outcome: str
+    outcome: AckOutcome
     page: PageRecord | None
 
 
@@ -83,7 +84,7 @@ class PagingService:
         self.clock = clock
         self.links = links
         self.slack = PageSlack(settings, store, client)
-        self.engine = Engine(settings, store, service, clock, links, command)
+        self.engine = Engine(settings, store, service.planner, service, clock, links, command)
         self.command = command
         self.tick_seconds = tick
         # How long a page may go without a recorded root message before a scheduler posts it,
@@ -167,7 +168,7 @@ class PagingService:
         the page's state, so they cannot tell it from an unknown page."""
         page = await self.store.get_page(page_id.strip().upper())
         if page is None:
-            return AckResult("unknown", None)
+            return AckResult(AckOutcome.UNKNOWN, None)
         paged = {s.person for s in await self.store.page_sends(page.page_id)}
         if operator is not None:
             allowed, by = True, f"{watch.OPERATOR}{operator}"
@@ -179,11 +180,11 @@ class PagingService:
             allowed = person is not None
             by = f"person:{person}"
         if not allowed:
-            return AckResult("refused", page)
-        if page.state == "acknowledged":
-            return AckResult("already", page)
-        if page.state == "ended":
-            return AckResult("ended", page)
+            return AckResult(AckOutcome.REFUSED, page)
+        if state_of(page) is PageState.ACKNOWLEDGED:
+            return AckResult(AckOutcome.ALREADY, page)
+        if state_of(page) is PageState.ENDED:
+            return AckResult(AckOutcome.ENDED, page)
         at = self.clock()
         won = await self.store.acknowledge_page(page.page_id, by, at)
         after = await self.store.get_page(page.page_id)
@@ -193,7 +194,7 @@ class PagingService:
                 page.page_id, "acknowledged", f"acknowledged by {{{by}}} ({via})"
             )
             self.refresh_later(page.page_id)
-        return AckResult("acknowledged" if won else "already", after)
+        return AckResult(AckOutcome.ACKNOWLEDGED if won else AckOutcome.ALREADY, after)
 
     def _user_may_ack(
         self, page: PageRecord, paged: set[str], user_id: str, usergroups: Iterable[str]

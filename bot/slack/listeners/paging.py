@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 
 from bot.paging.service import AckResult, PagingService
 from bot.paging.slack import took, who
+from bot.paging.states import AckOutcome
 from bot.paging.status import page_status_text, unknown_page_text
 from bot.policy import Rejection, Sender, check_may_page
 from bot.slack.deps import Deps
@@ -65,11 +66,11 @@ def ack_text(deps: Deps, result: AckResult, page_id: str, *, on_root: bool = Fal
     else someone who may not acknowledge gets the answer for an unknown id, word for word: the
     page's existence, escalation and state are not theirs to learn."""
     page = result.page
-    if page is None or (result.outcome == "refused" and not on_root):
+    if page is None or (result.outcome is AckOutcome.REFUSED and not on_root):
         return unknown_page(page_id)
-    if result.outcome == "acknowledged":
+    if result.outcome is AckOutcome.ACKNOWLEDGED:
         return md("You acknowledged page *{}*: no later step will run.", page.page_id)
-    if result.outcome == "already" and page.acknowledged_at is not None:
+    if result.outcome is AckOutcome.ALREADY and page.acknowledged_at is not None:
         return md(
             "Page *{}* was already acknowledged by {} at {} ({} after it started).",
             page.page_id,
@@ -77,7 +78,7 @@ def ack_text(deps: Deps, result: AckResult, page_id: str, *, on_root: bool = Fal
             page.acknowledged_at.strftime("%H:%M:%S UTC"),
             took(page.created_at, page.acknowledged_at),
         )
-    if result.outcome == "ended":
+    if result.outcome is AckOutcome.ENDED:
         return md("Page *{}* has already ended unanswered.", page.page_id)
     return md(
         "You may not acknowledge page *{}*: only people it paged so far, whoever started it, or "
