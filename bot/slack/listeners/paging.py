@@ -1,7 +1,7 @@
 """``/send page``, ``ack``, ``oncall``, ``status P…`` and the Acknowledge button on a page.
 
-Why here and not in ``commands``: the page surface has its own policy (the escalation's
-``allowed_senders``) and its own service (``bot.paging``); ``commands`` only routes to it.
+Why here and not in ``commands``: the page surface has its own rules (``bot.policy.paging``) and
+its own service (``bot.paging``); ``commands`` only routes to it. This module words the answers.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from bot.paging.service import AckResult, PagingService
 from bot.paging.slack import took, who
 from bot.paging.states import AckOutcome
 from bot.paging.status import page_status_text, unknown_page_text
-from bot.policy import Rejection, Sender, check_may_page
+from bot.policy import Rejection, Sender, may_page, refuse
 from bot.slack.deps import Deps
 from bot.slack.listeners.context import acked, deps_of
 from bot.slack.mrkdwn import Mrkdwn, escape, md
@@ -38,7 +38,7 @@ async def start_page(deps: Deps, command: Page, sender: Sender, idempotency_key:
         names = ", ".join(deps.settings.escalations) or "none"
         return md("There is no escalation `{}`. Escalations: {}.", command.escalation, names)
     try:
-        check_may_page(policy, sender)
+        refuse(may_page(policy, sender))
         page = await _paging(deps).start(
             command.escalation,
             command.text,

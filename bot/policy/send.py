@@ -1,51 +1,23 @@
 """Who may send what where: a SendRequest becomes a Plan, or a Rejection a person can act on.
 
 Pure functions of (settings, sender, request): no I/O. Usergroup membership is looked up by the
-caller (bot/directory.py) and passed in on the Sender, so this module stays testable.
+caller (bot/directory.py) and passed in on the Sender, so this module stays testable. The same
+rule (``may_send``) decides a retry and a confirmed send, as a fresh send would be decided.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from bot.policy.refusals import Reason, Refusal, Rejection, refuse
+from bot.policy.senders import Sender
 from bot.requests import SendRequest, recipient_ref
-from bot.slack.mrkdwn import Mrkdwn, escape, md, unescape
 from bot.values import Plan
 from config import ResolvedChannel, Settings
 from config.numbers import InvalidNumber, normalize_address
-from config.settings import Escalation
 from providers import REGISTRY
-from providers.base import MEDIA_TYPES, Message, MessageType, Recipient, RecipientKind, Service
-from providers.sms_parts import count, too_many_parts
-
-
-@dataclass(frozen=True)
-class Sender:
-    """Who asks, from where. ``usergroups``: the groups they belong to, among those that matter."""
-
-    user_id: str
-    usergroups: frozenset[str] = frozenset()
-    slack_channel: str | None = None
-    note: str | None = None  # why group membership could not be checked, told on a denial
-
-
-class Rejection(Exception):
-    """Why a request was refused and how to fix it. ``field`` names the modal input at fault.
-
-    ``message`` is Slack mrkdwn, since refusals echo what people typed: a plain ``str`` is
-    escaped whole (it can never mention anyone); one that mentions someone on purpose
-    (``<@U…>``, ``<#C…>``) is built with ``md()``. ``plain`` is the words, for plain-text places.
-    """
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        self.message: Mrkdwn = escape(message)
-        super().__init__(self.message)
-        self.field = field
-
-    @property
-    def plain(self) -> str:
-        return unescape(self.message)
+from providers.base import MEDIA_TYPES, Message, MessageType, Recipient, Service
+from providers.sms_parts import too_many_parts
 
 
 def usable_channels(settings: Settings, sender: Sender | None) -> list[ResolvedChannel]:
@@ -53,71 +25,48 @@ def usable_channels(settings: Settings, sender: Sender | None) -> list[ResolvedC
     return [
         channel
         for channel in settings.channels.values()
-        if sender is None
-        or (
-            channel.allows_sender(sender.user_id, sender.usergroups)
-            and channel.usable_in(sender.slack_channel)
-        )
+        if sender is None or may_send(channel, sender) is None
     ]
 
 
-def usergroups_that_matter(settings: Settings) -> frozenset[str]:
-    """Every usergroup any channel or broadcast refers to (what the directory must look up)."""
-    groups: set[str] = set()
-    for channel in settings.channels.values():
-        groups |= channel.allowed_usergroups
-    for broadcast in settings.broadcasts.values():
-        groups |= broadcast.allowed_usergroups
-    for escalation in settings.escalations.values():
-        groups |= escalation.allowed_usergroups
-    return frozenset(groups)
-
-
-def check_may_page(escalation: Escalation, sender: Sender, *, preset: str | None = None) -> None:
-    """Rejection unless the sender is among the escalation's allowed_senders. ``preset``: the
-    broadcast they page through, which does not widen who may page (its own senders are
-    checked too, by the caller)."""
-    if sender.user_id in escalation.allowed_users or not escalation.allowed_usergroups.isdisjoint(
-        sender.usergroups
-    ):
-        return
-    through = f", which the {preset} broadcast pages through" if preset else ""
-    note = f" {sender.note}" if sender.note else ""
-    raise Rejection(
-        f"You may not page through `{escalation.name}`{through}. Ask a bridge admin to add you "
-        f"(or one of your user groups) to escalations.{escalation.name}.allowed_senders.{note}",
-        field="text",
-    )
+def may_send(channel: ResolvedChannel, sender: Sender) -> Refusal | None:
+    """None if this sender may send through ``channel`` from where they are."""
+    if not channel.allows_sender(sender.user_id, sender.usergroups):
+        return Refusal(
+            Reason.NOT_CHANNEL_SENDER,
+            f"You are not allowed to send to `{channel.name}`. Ask a bridge admin to add you "
+            f"(or one of your user groups) to its allowed_senders.{sender.told}",
+            field="channel",
+            subject=channel.name,
+        )
+    if not channel.usable_in(sender.slack_channel):
+        where = ", ".join(f"<#{c}>" for c in channel.slack_channels or ())
+        return Refusal(
+            Reason.ONLY_FROM,
+            f"`{channel.name}` can only be used from {where}. Run the command there.",
+            field="channel",
+            subject=channel.name,
+            slack_channels=tuple(channel.slack_channels or ()),
+        )
+    return None
 
 
 def authorize(settings: Settings, channel_name: str, sender: Sender | None) -> ResolvedChannel:
-    """The channel, if this sender may use it here; else a Rejection saying what to do."""
+    """The channel, if this sender may use it here; else a Rejection saying what to do.
+    ``sender`` None: the bridge's terminal, or the bridge itself (a page), which may use any."""
     channel = settings.channels.get(channel_name)
     if channel is None:
         names = ", ".join(c.name for c in usable_channels(settings, sender)) or "none"
         raise Rejection(
-            md(
-                "There is no channel called `{}`. Channels you can use here: {}.",
-                channel_name,
-                names,
-            ),
-            field="channel",
+            Refusal(
+                Reason.NO_SUCH_CHANNEL,
+                f"There is no channel called `{channel_name}`. Channels you can use here: {names}.",
+                field="channel",
+                subject=channel_name,
+            )
         )
-    if sender is None:
-        return channel
-    if not channel.allows_sender(sender.user_id, sender.usergroups):
-        raise Rejection(
-            f"You are not allowed to send to `{channel.name}`. Ask a bridge admin to add you "
-            f"(or one of your user groups) to its allowed_senders."
-            + (f" {sender.note}" if sender.note else ""),
-            field="channel",
-        )
-    if not channel.usable_in(sender.slack_channel):
-        where = Mrkdwn(", ".join(md("<#{}>", c) for c in channel.slack_channels or ()))
-        raise Rejection(
-            md("`{}` can only be used from {}. Run the command there.", channel.name, where),
-            field="channel",
-        )
+    if sender is not None:
+        refuse(may_send(channel, sender))
     return channel
 
 
@@ -183,7 +132,7 @@ def resolve_recipients(
         try:
             addresses[normalize_address(raw, settings.defaults.country)] = None
         except InvalidNumber as exc:
-            raise Rejection(md("`{}` is not a valid number: {}", raw, exc), field="to") from None
+            raise Rejection(f"`{raw}` is not a valid number: {exc}", field="to") from None
     return tuple(addresses)
 
 
@@ -236,34 +185,3 @@ def plan_to(
         message=message,
         recipients=(Recipient(address=address, ref=recipient_ref(request_id, 1)),),
     )
-
-
-def audience(plans: Iterable[Plan]) -> str:
-    """Who a send reaches, in words: "12 people", or the tags whose size only the provider knows."""
-    people = 0
-    tags: list[str] = []
-    for plan in plans:
-        for recipient in plan.recipients:
-            if recipient.kind is RecipientKind.TAG:
-                tags.append(recipient.address.removeprefix("tag:"))
-            else:
-                people += 1
-    if not tags:
-        return f"{people} {'person' if people == 1 else 'people'}"
-    tagged = f"everyone tagged {', '.join(tags)} in AutoKonnect"
-    return f"{people} {'person' if people == 1 else 'people'} and {tagged}" if people else tagged
-
-
-def sms_note(plans: Iterable[Plan]) -> str | None:
-    """What each person's SMS costs, e.g. "SMS: 2 parts, GSM-7"; None when no plan is an SMS."""
-    for plan in plans:
-        if plan.route.service is Service.SMS and plan.message.type is MessageType.TEXT:
-            return f"SMS: {count(plan.message.text or '').explain()}"
-    return None
-
-
-def needs_confirmation(plans: Iterable[Plan], confirm_over: int) -> bool:
-    """Over ``confirm_over`` recipients — or any contact tag, whose size we cannot know (one tag
-    can be thousands of customers), so it is never sent without a second look."""
-    recipients = [r for plan in plans for r in plan.recipients]
-    return len(recipients) > confirm_over or any(r.kind is RecipientKind.TAG for r in recipients)
