@@ -157,9 +157,7 @@ def test_an_empty_text_is_refused(settings: Settings) -> None:
 def test_a_type_the_channel_does_not_take_lists_what_it_takes(settings: Settings) -> None:
     image = Message(type=MessageType.IMAGE, media_url="https://example.com/a.jpg")
     rejection = refused(settings, request("customers", message=image), SUPPORT)
-    assert (
-        rejection.plain == "`customers` does not take image messages; it takes: template, text."
-    )
+    assert rejection.plain == "`customers` does not take image messages; it takes: template, text."
     assert rejection.field == "type"
     sms = refused(settings, request("oncall-sms", message=image))
     assert "it takes: text." in sms.plain
