@@ -24,13 +24,14 @@ from datetime import datetime, timedelta
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.paging import watch
-from bot.paging.caps import cap_refusal, caps_of, check_room
+from bot.paging.caps import check_room
 from bot.paging.engine import Engine
 from bot.paging.links import AckLinks
 from bot.paging.slack import PageSlack
 from bot.paging.states import AckOutcome, PageState, state_of
 from bot.paging.text import sms_problem
 from bot.policy import AckRight, Rejection, ack_right, link_ack_right, may_see_page
+from bot.policy.page_caps import cap_refusal, caps_of
 from bot.send.service import SendService
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageCapReached, PageRecord, PageSend

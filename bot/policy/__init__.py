@@ -1,8 +1,9 @@
 """Who may do what: every permission rule of the bridge, as pure functions answering plain values.
 
 One module per concern: ``send`` (channels, messages, recipients), ``broadcast`` (presets),
-``paging`` (start, acknowledge, see a page), ``requests`` (status, confirm, cancel, retry of a
-send), ``silence`` (alerts: not built yet), ``confirm`` (when a send needs a second look). A no is
+``paging`` (start, acknowledge, see a page), ``page_caps`` (how many pages may run at once),
+``requests`` (status, confirm, cancel, retry of a send), ``silence`` (alerts: not built yet),
+``confirm`` (when a send needs a second look). A no is
 a ``Refusal`` (a reason code, the plain words, the facts); Slack words it in
 ``bot.slack.refusals``, the terminal prints its plain words. Nothing here knows Slack.
 """
