@@ -18,8 +18,9 @@ from bot.paging.status import page_status_text, unknown_page_text
 from bot.policy import Rejection, Sender, may_page, refuse
 from bot.slack.deps import Deps
 from bot.slack.listeners.context import acked, deps_of
-from bot.slack.mrkdwn import Mrkdwn, escape, md
+from bot.slack.mrkdwn import Mrkdwn, md
 from bot.slack.parse import OnCall, Page
+from bot.slack.refusals import rejection_text
 from config.schedules import handoffs, on_call
 
 _SHOWN = "%a %d %b %H:%M %Z"
@@ -47,7 +48,7 @@ async def start_page(deps: Deps, command: Page, sender: Sender, idempotency_key:
             idempotency_key=idempotency_key,
         )
     except Rejection as exc:
-        return escape(exc.plain)
+        return rejection_text(exc)
     return md(
         "Paging through `{}`: page *{}*. Acknowledge with the button or `{} ack {}`.",
         policy.name,
