@@ -83,7 +83,11 @@ def next_move(page: PageRecord, escalation: Escalation) -> Move:
 
 
 class Engine:
-    """Moves pages forward; the scheduler and ``PagingService.start`` call ``run_due``."""
+    """Moves pages forward; the scheduler and ``PagingService.start`` call ``run_due``.
+
+    Why two narrow seams (``planner``, ``sends``) and not the whole send service: planning is
+    the planner's (policy and the provider's checks, once), and recording a send is the send
+    path's; the engine only decides whom to page, by what, and when."""
 
     def __init__(
         self,
