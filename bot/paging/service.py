@@ -220,7 +220,10 @@ class PagingService:
             return None
         sends = await self.store.page_sends(page.page_id)
         paged = {s.person for s in sends}
-        if user_id is not None and not may_see_page(self._right(page, paged, user_id, usergroups)):
+        right = (  # None: the terminal, which holds the config and the store
+            AckRight.OPERATOR if user_id is None else self._right(page, paged, user_id, usergroups)
+        )
+        if not may_see_page(right):
             return None
         outcomes = [(send, await self.engine.recipient_of(send)) for send in sends]
         return PageView(page, [(s, r.status if r else None) for s, r in outcomes])
