@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.paging.states import PageState, state_of
 from bot.report_roots import RootKind, find_root, root_metadata
 from bot.slack import ids
 from bot.slack.failures import SLACK_FAILURES, slack_error
@@ -107,13 +108,13 @@ def state_line(settings: Settings, page: PageRecord) -> Mrkdwn:
         if page.escalation in (settings.escalations)
         else 0
     )
-    if page.state == "acknowledged" and page.acknowledged_at is not None:
+    if state_of(page) is PageState.ACKNOWLEDGED and page.acknowledged_at is not None:
         return md(
             ":white_check_mark: *Acknowledged* by {} after {}",
             who(settings, page.acknowledged_by or "?"),
             took(page.created_at, page.acknowledged_at),
         )
-    if page.state == "ended":
+    if state_of(page) is PageState.ENDED:
         sender = [md("<@{}>", page.sender)] if page.sender else []
         others = senders_of(settings, page.escalation, besides=page.sender)
         told = Mrkdwn(" ".join(m for m in (*sender, others) if m))  # each person once
@@ -149,7 +150,7 @@ def root_blocks(
         context(state_line(settings, page)),
         context(paged_line(settings, sends[-20:])),
     ]
-    if page.state == "active":
+    if state_of(page) is PageState.ACTIVE:
         blocks.append(
             {
                 "type": "actions",

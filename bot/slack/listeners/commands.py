@@ -37,6 +37,7 @@ from bot.slack.parse import (
     Status,
     parse_command,
 )
+from bot.slack.refusals import rejection_text
 from bot.values import Origin, Surface
 from providers.base import Message
 
@@ -71,7 +72,7 @@ class CommandHandler:
         try:
             await self.dispatch(command, client)
         except Rejection as exc:
-            await _ephemeral(self.respond, blocks.rejected_text(exc.message))
+            await _ephemeral(self.respond, blocks.rejected_text(rejection_text(exc)))
 
     async def dispatch(self, command: Command, client: AsyncWebClient) -> None:
         service = self.deps.service
@@ -146,7 +147,7 @@ class CommandHandler:
         try:
             plan = service.plan(request, sender)
         except Rejection as exc:
-            await _ephemeral(self.respond, blocks.rejected_text(exc.message))
+            await _ephemeral(self.respond, blocks.rejected_text(rejection_text(exc)))
             return
         origin = Origin(
             Surface.SLASH,
