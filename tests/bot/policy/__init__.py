@@ -1,1 +1,1 @@
-"""Tests of who may send what where (``bot/policy.py``, ``bot/directory.py``)."""
+"""Tests of who may do what (``bot/policy``) and user-group membership (``bot/directory.py``)."""
