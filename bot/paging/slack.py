@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.paging.snapshot import escalation_of
 from bot.report_roots import RootKind, find_root, root_metadata
 from bot.slack import ids
 from bot.slack.failures import SLACK_FAILURES, slack_error
@@ -102,11 +103,8 @@ def took(since: datetime, until: datetime) -> str:
 
 
 def state_line(settings: Settings, page: PageRecord) -> Mrkdwn:
-    steps = (
-        len(settings.escalations[page.escalation].steps)
-        if page.escalation in (settings.escalations)
-        else 0
-    )
+    policy = escalation_of(settings, page)
+    steps = len(policy.steps) if policy is not None else 0
     if page.state == "acknowledged" and page.acknowledged_at is not None:
         return md(
             ":white_check_mark: *Acknowledged* by {} after {}",

@@ -18,9 +18,11 @@ from bot.store.pages_schema import (
     POSTGRES_V5,
     POSTGRES_V7,
     POSTGRES_V8,
+    POSTGRES_V10,
     V5_DESCRIPTION,
     V7_DESCRIPTION,
     V8_DESCRIPTION,
+    V10_DESCRIPTION,
 )
 from bot.store.postgres_rows import Conn
 from bot.store.retention_sql import V9, V9_DESCRIPTION
@@ -160,6 +162,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, V7_DESCRIPTION, POSTGRES_V7),
     Migration(8, V8_DESCRIPTION, POSTGRES_V8),
     Migration(9, V9_DESCRIPTION, V9),
+    Migration(10, V10_DESCRIPTION, POSTGRES_V10),
 )
 
 _VERSIONS_TABLE = """
