@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.store.alerts_schema import SQLITE_V11, V11_DESCRIPTION
 from bot.store.base import SchemaTooNew, StoreError
 from bot.store.pages_schema import (
     SQLITE_V5,
@@ -159,6 +160,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, V8_DESCRIPTION, SQLITE_V8),
     Migration(9, V9_DESCRIPTION, V9),
     Migration(10, V10_DESCRIPTION, SQLITE_V10),
+    Migration(11, V11_DESCRIPTION, SQLITE_V11),
 )
 
 

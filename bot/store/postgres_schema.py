@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.store.alerts_schema import POSTGRES_V11, V11_DESCRIPTION
 from bot.store.base import SchemaTooNew, StoreError
 from bot.store.migrations import Migration, check_versions, latest_version
 from bot.store.pages_schema import (
@@ -163,6 +164,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, V8_DESCRIPTION, POSTGRES_V8),
     Migration(9, V9_DESCRIPTION, V9),
     Migration(10, V10_DESCRIPTION, POSTGRES_V10),
+    Migration(11, V11_DESCRIPTION, POSTGRES_V11),
 )
 
 _VERSIONS_TABLE = """
