@@ -7,6 +7,7 @@ from the request, not at a tick; the test runs any later tick itself on its cloc
 from __future__ import annotations
 
 import copy
+import io
 import json
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -108,7 +109,7 @@ async def post(
     headers = {"Content-Type": "application/json"}
     if key is not None:
         headers["Authorization"] = f"Bearer {key}"
-    data = raw if raw is not None else json.dumps(body).encode()
+    data = io.BytesIO(raw if raw is not None else json.dumps(body).encode())
     timeout = aiohttp.ClientTimeout(total=10)
     async with (
         aiohttp.ClientSession(timeout=timeout) as session,
