@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.paging.snapshot import escalation_of
+from bot.paging.states import PageState, state_of
 from bot.report_roots import RootKind, find_root, root_metadata
 from bot.slack import ids
 from bot.slack.failures import SLACK_FAILURES, slack_error
@@ -108,19 +109,20 @@ def took(since: datetime, until: datetime) -> str:
 def state_line(settings: Settings, page: PageRecord) -> Mrkdwn:
     policy = escalation_of(settings, page)
     steps = len(policy.steps) if policy is not None else 0
-    if page.state == "acknowledged" and page.acknowledged_at is not None:
+    if state_of(page) is PageState.ACKNOWLEDGED and page.acknowledged_at is not None:
         return md(
             ":white_check_mark: *Acknowledged* by {} after {}",
             who(settings, page.acknowledged_by or "?"),
             took(page.created_at, page.acknowledged_at),
         )
-    if page.state == "ended" and (page.acknowledged_by or "").startswith(SOURCE):
+    ended = state_of(page) is PageState.ENDED
+    if ended and (page.acknowledged_by or "").startswith(SOURCE):
         return md(
             ":large_green_circle: *Resolved at the source* ({}) after {}: no later step runs.",
             (page.acknowledged_by or "").removeprefix(SOURCE),
             took(page.created_at, page.ended_at or page.created_at),
         )
-    if page.state == "ended":
+    if ended:
         sender = [md("<@{}>", page.sender)] if page.sender else []
         others = senders_of(settings, page.escalation, besides=page.sender)
         told = Mrkdwn(" ".join(m for m in (*sender, others) if m))  # each person once
@@ -161,7 +163,7 @@ def root_blocks(
         context(state_line(settings, page)),
         context(paged_line(settings, sends[-20:])),
     ]
-    if page.state == "active":
+    if state_of(page) is PageState.ACTIVE:
         blocks.append(
             {
                 "type": "actions",

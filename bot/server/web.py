@@ -18,8 +18,9 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from bot import eager_writes, receipts
 from bot.alerts import web as alerts_web
 from bot.paging import web as paging_web
+from bot.server.bodies import BODY_BUDGET, BodyBudget, read_bodies
 from bot.server.env import BridgeEnv
-from bot.server.limits import body_deadline, name_server
+from bot.server.limits import name_server
 from bot.server.probes import add_probes, metrics_endpoint
 from bot.server.runtime import Runtime, RuntimeOptions, open_runtime
 from bot.server.slot import SLOT, RuntimeSlot, runtime_of
@@ -98,8 +99,11 @@ def build_web_app(
     """The server app. ``slack_http=False`` (Socket Mode) leaves /slack/events out entirely;
     with METRICS_PORT set, /metrics is left to the app ``probes.build_ops_app`` makes."""
     logging.getLogger("aiohttp.server").addFilter(MALFORMED_HTTP)  # added once, however often
-    # Every body is read within the limit before a handler runs; no response names aiohttp.
-    app = web.Application(middlewares=[body_deadline(env.limits.body_timeout)])
+    # Every body is read within its deadline and the body budget (one per process, as is this
+    # app) before a handler runs; no response names aiohttp.
+    budget = BodyBudget(env.limits.body_budget)
+    app = web.Application(middlewares=[read_bodies(env.limits, budget)])
+    app[BODY_BUDGET] = budget
     app.on_response_prepare.append(name_server)
     app[SLOT] = RuntimeSlot()
 

@@ -104,11 +104,10 @@ async def test_page_refuses_what_slack_refuses_and_sends_nothing(tmp_path: Path)
     bridge = await start_paging(tmp_path, Clock())
     db = tmp_path / "pages.db"
     try:
-        unknown, empty, bare = await asyncio.gather(
-            cli(bridge, db, "page", "nope", "Disk", "full"),
-            cli(bridge, db, "page", "db-outage", "   "),
-            cli(bridge, db, "page", "db-outage"),
-        )
+        # One after another: a SQLite send record belongs to one process at a time.
+        unknown = await cli(bridge, db, "page", "nope", "Disk", "full")
+        empty = await cli(bridge, db, "page", "db-outage", "   ")
+        bare = await cli(bridge, db, "page", "db-outage")
     finally:
         await bridge.world.close()
     assert unknown.code == 2

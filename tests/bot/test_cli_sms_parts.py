@@ -21,11 +21,11 @@ async def test_send_refuses_an_sms_over_the_part_limit_with_exit_2(
     )
 
     assert plain.code == 2, plain.out + plain.err
-    assert "error: This SMS to `sms` is 262 parts (GSM-7); the limit is 6." in plain.err
+    assert "error: --text: This SMS to `sms` is 262 parts (GSM-7); the limit is 6." in plain.err
     assert curly.code == 2, curly.out + curly.err
     assert (
-        "error: This SMS to `team-sms` is 7 parts (UCS-2 because of '“' at position 1); the "
-        "limit is 6. Shorten it or replace '“' with '\"' (and '”' likewise): it would then fit."
+        "error: --text: This SMS to `team-sms` is 7 parts (UCS-2 because of '“' at position 1); "
+        "the limit is 6. Shorten it or replace '“' with '\"' (and '”' likewise): it would then fit."
     ) in curly.err
     for run in (plain, curly):
         assert "Nothing was sent." in run.err

@@ -93,21 +93,21 @@ def test_a_channels_own_recipients_become_the_plan(settings: Settings) -> None:
 
 def test_unknown_channel_names_the_channels_this_sender_can_use(settings: Settings) -> None:
     rejection = refused(settings, request("oncal-sms"))
-    assert "no channel called `oncal-sms`" in rejection.message
+    assert "no channel called `oncal-sms`" in rejection.plain
     # The SRE in #incidents may use these two; `customers` is not theirs to use.
-    assert rejection.message.endswith("Channels you can use here: oncall-sms, ops-wa.")
+    assert rejection.plain.endswith("Channels you can use here: oncall-sms, ops-wa.")
     assert rejection.field == "channel"
 
 
 def test_unknown_channel_for_someone_who_may_use_none_says_none(settings: Settings) -> None:
     rejection = refused(settings, request("x"), Sender("U0NOBODY1"))
-    assert "Channels you can use here: none." in rejection.message
+    assert "Channels you can use here: none." in rejection.plain
 
 
 def test_a_sender_not_allowed_is_told_to_ask_an_admin(settings: Settings) -> None:
     rejection = refused(settings, request("customers"))
-    assert "not allowed to send to `customers`" in rejection.message
-    assert "allowed_senders" in rejection.message
+    assert "not allowed to send to `customers`" in rejection.plain
+    assert "allowed_senders" in rejection.plain
     assert rejection.field == "channel"
 
 
@@ -116,14 +116,14 @@ def test_usergroup_membership_on_the_sender_allows(settings: Settings) -> None:
     plan = plan_send(settings, request("oncall-sms"), sender=member, request_id="R0000TEST")
     assert len(plan.recipients) == 2
     stranger = Sender("U0OTHER01", usergroups=frozenset({"S0OTHER99"}), slack_channel="C0INCIDENTS")
-    assert "not allowed" in refused(settings, request("oncall-sms"), stranger).message
+    assert "not allowed" in refused(settings, request("oncall-sms"), stranger).plain
     assert usergroups_that_matter(settings) == frozenset({"S0SRE1234"})
 
 
 def test_a_slack_channel_not_allowed_says_where_to_run_it(settings: Settings) -> None:
     elsewhere = Sender("U0SRE0001", slack_channel="C0RANDOM1")
     rejection = refused(settings, request("oncall-sms"), elsewhere)
-    assert rejection.message == (
+    assert rejection.plain == (
         "`oncall-sms` can only be used from <#C0INCIDENTS>. Run the command there."
     )
     # ... and from there, it is not offered either.
@@ -137,32 +137,30 @@ def test_the_terminal_may_use_every_channel(settings: Settings) -> None:
 
 def test_adhoc_numbers_on_a_channel_without_allow_adhoc_are_refused(settings: Settings) -> None:
     rejection = refused(settings, request("oncall-sms", "+254700000009"))
-    assert "does not take numbers of your own" in rejection.message
+    assert "does not take numbers of your own" in rejection.plain
     assert rejection.field == "to"
 
 
 def test_an_invalid_number_is_named_with_how_to_write_it(settings: Settings) -> None:
     rejection = refused(settings, request("ops-wa", "+254700000009", "0712 34"))
-    assert rejection.message.startswith("`0712 34` is not a valid number")
-    assert "+254" in rejection.message  # an example with the country code
+    assert rejection.plain.startswith("`0712 34` is not a valid number")
+    assert "+254" in rejection.plain  # an example with the country code
     assert rejection.field == "to"
 
 
 def test_an_empty_text_is_refused(settings: Settings) -> None:
     rejection = refused(settings, request("ops-wa", message=Message(text="   ")))
-    assert rejection.message == "The message is empty. Write the text to send."
+    assert rejection.plain == "The message is empty. Write the text to send."
     assert rejection.field == "text"
 
 
 def test_a_type_the_channel_does_not_take_lists_what_it_takes(settings: Settings) -> None:
     image = Message(type=MessageType.IMAGE, media_url="https://example.com/a.jpg")
     rejection = refused(settings, request("customers", message=image), SUPPORT)
-    assert (
-        rejection.message == "`customers` does not take image messages; it takes: template, text."
-    )
+    assert rejection.plain == "`customers` does not take image messages; it takes: template, text."
     assert rejection.field == "type"
     sms = refused(settings, request("oncall-sms", message=image))
-    assert "it takes: text." in sms.message
+    assert "it takes: text." in sms.plain
 
 
 def test_a_template_without_an_id_is_refused(settings: Settings) -> None:
@@ -174,8 +172,8 @@ def test_a_template_without_an_id_is_refused(settings: Settings) -> None:
 def test_more_recipients_than_max_recipients_is_refused(settings: Settings) -> None:
     five = [f"+25470000000{n}" for n in range(1, 6)]
     rejection = refused(settings, request("ops-wa", *five))
-    assert rejection.message.startswith("That is 5 recipients; the limit is 4 per request.")
-    assert "defaults.max_recipients" in rejection.message
+    assert rejection.plain.startswith("That is 5 recipients; the limit is 4 per request.")
+    assert "defaults.max_recipients" in rejection.plain
     assert rejection.field == "to"
 
 
@@ -215,7 +213,7 @@ def test_a_channel_with_no_recipients_of_its_own_asks_for_numbers(tmp_path: Path
     path.write_text(text, encoding="utf-8")
     settings = config.load(path, {"TNT_KEY": "k1", "AK_KEY": "k2"})
     rejection = refused(settings, request("ops-wa"))
-    assert "has no default recipients; give numbers" in rejection.message
+    assert "has no default recipients; give numbers" in rejection.plain
 
 
 def test_a_usergroup_only_an_escalation_names_is_looked_up(tmp_path: Path) -> None:

@@ -59,7 +59,7 @@ def plan(settings: Settings, channel: str, text: str) -> None:
 def test_a_40000_character_sms_is_refused_with_the_count(settings: Settings) -> None:
     with pytest.raises(Rejection) as caught:
         plan(settings, "oncall-sms", "x" * 40_000)
-    assert caught.value.message.startswith(
+    assert caught.value.plain.startswith(
         "This SMS to `oncall-sms` is 262 parts (GSM-7); the limit is 6. "
         "Shorten it to at most 918 characters"
     )
@@ -70,7 +70,7 @@ def test_a_curly_quote_is_named_as_what_forced_ucs2(settings: Settings) -> None:
     text = "Disk full ’ on db-1. " + "x" * 450  # 471 characters: 4 parts GSM-7, 8 in UCS-2
     with pytest.raises(Rejection) as caught:
         plan(settings, "oncall-sms", text)
-    assert caught.value.message == (
+    assert caught.value.plain == (
         "This SMS to `oncall-sms` is 8 parts (UCS-2 because of '’' at position 11); the limit "
         "is 6. Shorten it or replace '’' with \"'\": it would then fit."
     )
@@ -87,7 +87,7 @@ def test_a_channel_may_set_its_own_limit(settings: Settings) -> None:
     plan(settings, "short-sms", "x" * 160)
     with pytest.raises(Rejection) as caught:
         plan(settings, "short-sms", "x" * 161)
-    assert "is 2 parts (GSM-7); the limit is 1. Shorten it to at most 160" in caught.value.message
+    assert "is 2 parts (GSM-7); the limit is 1. Shorten it to at most 160" in caught.value.plain
 
 
 def test_defaults_set_the_limit_for_every_sms_channel(tmp_path: Path) -> None:

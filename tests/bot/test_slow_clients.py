@@ -9,18 +9,23 @@ are quick; the bounds asserted are generous (a connection is closed, well before
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
-from bot import metrics
 from bot.server.env import EnvError, read_env
-from bot.server.limits import HttpLimits, HttpServer
+from bot.server.limits import HttpLimits
 from tests.bot.bridge_kit import Bridge, start_bridge
+from tests.bot.slow_client_kit import (
+    ONE_MIB_LESS_ONE,
+    connect,
+    cut,
+    head,
+    server_of,
+    until_closed,
+)
 from tests.clocks import wait_until
 
 CAP = 8
@@ -29,8 +34,6 @@ LIMITS = {
     "BRIDGE_BODY_TIMEOUT": "0.3",
     "BRIDGE_MAX_CONNECTIONS": str(CAP),
 }
-BOUND = 5.0  # "closed": long before this, whatever the machine's load
-ONE_MIB_LESS_ONE = (1 << 20) - 1
 
 
 @pytest.fixture
@@ -40,50 +43,6 @@ async def guarded(tmp_path: Path) -> AsyncIterator[Bridge]:
         yield running
     finally:
         await running.world.close()
-
-
-Conn = tuple[asyncio.StreamReader, asyncio.StreamWriter]
-
-
-async def connect(bridge: Bridge) -> Conn:
-    url = urlsplit(bridge.world.bridge.url)
-    return await asyncio.open_connection(url.hostname, url.port)
-
-
-def head(path: str, length: int, content_type: str = "application/json") -> bytes:
-    return (
-        f"POST {path} HTTP/1.1\r\nHost: bridge\r\nContent-Type: {content_type}\r\n"
-        f"Content-Length: {length}\r\n\r\n"
-    ).encode()
-
-
-async def until_closed(conn: Conn) -> bytes:
-    """Everything the server sent until it closed the connection; fails if it stays open."""
-    reader, writer = conn
-    received = b""
-    try:
-        async with asyncio.timeout(BOUND):
-            while chunk := await reader.read(1 << 16):
-                received += chunk
-    except ConnectionResetError:
-        pass  # closed with our unread bytes in its buffer: closed all the same
-    finally:
-        writer.close()
-    return received
-
-
-def cut(reason: str) -> float:
-    """``bridge_http_connections_cut_total{reason=…}`` as /metrics shows it."""
-    value = metrics.REGISTRY.get_sample_value(
-        "bridge_http_connections_cut_total", {"reason": reason}
-    )
-    return value or 0.0
-
-
-def server_of(bridge: Bridge) -> HttpServer:
-    server = bridge.world.bridge
-    assert isinstance(server, HttpServer)
-    return server
 
 
 @pytest.mark.parametrize(
