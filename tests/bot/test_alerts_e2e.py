@@ -66,6 +66,7 @@ async def test_an_alertmanager_group_pages_at_once_and_its_resolve_ends_the_page
         root = str(root_of(bridge, page_id).blocks)
         assert "`alertname=PostgresDown`" in root
         assert "<https://runbooks.example.com/postgres-down|runbook>" in root
+        assert "<http://alertmanager.example.com:9093|Alertmanager>" in root  # its externalURL
         assert "prod-am" in root
         assert "seen 1×" in root
 
