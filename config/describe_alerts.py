@@ -45,8 +45,12 @@ def describe_integrations(settings: Settings) -> list[str]:
         lines.append(f"    POST {url_path(item)}  ({_auth(item)})")
         lines.append(f"    announce in      {item.announce_in}")
         lines += [f"    route {i + 1:<11}{_route(r)}" for i, r in enumerate(item.routes)]
-        lines.append("    no route matches → post in Slack only")
+        if all(route.match for route in item.routes):  # no catch-all route
+            lines.append("    no route matches → post in Slack only")
         if item.storm is not None:
             per = format_duration(item.storm.per)
-            lines.append(f"    storm            over {item.storm.max_pages} new groups per {per}")
+            lines.append(
+                f"    storm            over {item.storm.max_pages} new groups per {per} "
+                "(checked; storm pages are not built yet: each group pages)"
+            )
     return lines
