@@ -31,7 +31,8 @@ _INDEXES = (
     "CREATE UNIQUE INDEX alert_groups_firing ON alert_groups (integration, group_hash)"
     " WHERE state = 'firing'",
     "CREATE INDEX alert_groups_by_page ON alert_groups (page_id) WHERE page_id IS NOT NULL",
-    "CREATE INDEX alert_groups_by_first ON alert_groups (first_at)",
+    # ``keep_records`` removes resolved groups by when they were resolved (a firing one stays).
+    "CREATE INDEX alert_groups_resolved ON alert_groups (resolved_at) WHERE state = 'resolved'",
 )
 SQLITE_V11 = (_TABLE.format(ts="TEXT"), *_INDEXES)
 POSTGRES_V11 = (_TABLE.format(ts="TIMESTAMPTZ"), *_INDEXES)

@@ -69,3 +69,17 @@ async def test_a_page_ended_at_the_source_is_ended_once_and_says_by_whom(store: 
     assert ended is not None
     assert (ended.state, ended.acknowledged_by, ended.next_at) == ("ended", "source:prod-am", None)
     assert await store.due_pages(T0 + timedelta(days=1)) == []
+
+
+async def test_keep_records_removes_resolved_groups_only(store: Store) -> None:
+    await store.open_alert_group(group("GOLD", key="old"))
+    await store.resolve_alert_group("prod-am", "hash-old", T0 + timedelta(hours=1), None)
+    await store.open_alert_group(group("GFIRING", key="firing"))  # as old, but firing
+    await store.open_alert_group(group("GNEW", key="new"))
+    await store.resolve_alert_group("prod-am", "hash-new", T0 + timedelta(days=200), None)
+    cutoff = T0 + timedelta(days=100)
+    assert (await store.purge_step(cutoff, 10))["alert_groups"] == 1
+    assert await store.alert_group("GOLD") is None
+    assert await store.alert_group("GFIRING") is not None
+    assert await store.alert_group("GNEW") is not None
+    assert (await store.purge_step(cutoff, 10))["alert_groups"] == 0
