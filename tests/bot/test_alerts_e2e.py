@@ -20,7 +20,7 @@ from tests.bot.alerts_kit import (
     post,
     start_alerting,
 )
-from tests.bot.bridge_kit import Bridge
+from tests.bot.bridge_kit import ALICE, Bridge
 from tests.bot.paging_kit import Clock, root_of, sms_texts
 from tests.clocks import wait_until
 
@@ -204,5 +204,30 @@ async def test_a_long_summary_is_cut_to_fit_never_refused(tmp_path: Path) -> Non
         ((_, text),) = sms_texts(bridge)
         assert "[critical] Disk full on every node" in text
         assert "...\\nAck: /send ack P" in text  # cut before the ack, which always fits
+    finally:
+        await bridge.world.close()
+
+
+async def test_an_alert_page_acknowledged_in_slack_then_resolved_stays_acknowledged(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    bridge = await start_alerting(tmp_path, clock)
+    try:
+        assert (await post(bridge, "/alerts/prod-am", am_group())).status == 202
+        await wait_until(lambda: sms_texts(bridge))
+        (page_id,) = pages_of(bridge)
+        await bridge.idle()
+        root = root_of(bridge, page_id)
+        status, _ = await bridge.as_user(ALICE).click(root.ts, "ack_page", value=page_id)
+        assert status == 200
+        await wait_until(lambda: "Acknowledged" in str(root_of(bridge, page_id).blocks))
+        assert (await post(bridge, "/alerts/prod-am", am_group("resolved"))).status == 202
+        page = await bridge.runtime.store.get_page(page_id)
+        assert page is not None
+        assert (page.state, page.acknowledged_by) == ("acknowledged", f"slack:{ALICE}")
+        await wait_until(lambda: "Resolved at the source" in str(root_of(bridge, page_id).blocks))
+        await wait_until(lambda: "resolved at the source (prod-am)" in thread_of(bridge, page_id))
+        assert "no later step runs" not in thread_of(bridge, page_id)  # it had stopped already
     finally:
         await bridge.world.close()
