@@ -78,7 +78,10 @@ class AlertService:
         self.client = client
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        self._shown: dict[str, asyncio.Lock] = {}  # one update at a time per Slack-only group
+        # Slack-only groups with a message update asked for, and the one worker of each: updates
+        # of one group never race (two posts), and a burst of repeats costs one or two.
+        self._show_queued: set[str] = set()
+        self._show_workers: set[str] = set()
 
     async def notify(self, integration: Integration, note: Notification) -> None:
         """Record ``note``; returns once it is in the store (what a 202 promises)."""
@@ -123,12 +126,12 @@ class AlertService:
         elif group.page_id is not None:
             self.paging.refresh_later(group.page_id)  # its root shows the count, last seen
         else:
-            self._later(self._show(group.group_id), f"alert-{group.group_id}")
+            self._show_later(group.group_id)
 
     async def _start_page(self, group: AlertGroup) -> None:
         policy = self.settings.escalations.get(group.escalation or "")
         if policy is None:  # removed from the config since the group was recorded
-            self._later(self._show(group.group_id), f"alert-{group.group_id}")
+            self._show_later(group.group_id)
             return
         new = NewPage(
             new_page_id(),
@@ -169,7 +172,7 @@ class AlertService:
         if group.page_id is not None:
             await self._end_page(group, group.page_id)
         else:
-            self._later(self._show(group.group_id), f"alert-{group.group_id}")
+            self._show_later(group.group_id)
 
     async def _end_page(self, group: AlertGroup, page_id: str) -> None:
         ended = await self.store.end_page_at_source(
@@ -205,34 +208,42 @@ class AlertService:
         group = await self.store.alert_group_of_page(page.page_id)
         return alert_blocks(group) if group is not None else []
 
+    def _show_later(self, group_id: str) -> None:
+        self._show_queued.add(group_id)
+        if group_id not in self._show_workers:
+            self._show_workers.add(group_id)
+            self._later(self._show_work(group_id), f"alert-{group_id}")
+
+    async def _show_work(self, group_id: str) -> None:
+        try:
+            while group_id in self._show_queued:
+                self._show_queued.discard(group_id)
+                await self._show(group_id)
+        finally:
+            self._show_workers.discard(group_id)
+
     async def _show(self, group_id: str) -> None:
-        """Post or update the message of a group that pages nobody."""
-        lock = self._shown.setdefault(group_id, asyncio.Lock())
-        async with lock:
-            group = await self.store.alert_group(group_id)
-            if group is None:
-                return
-            head = md(
-                ":bell: *Alert* {}\nPaged nobody: this route posts in Slack only.", group.title
-            )
-            blocks = [section(head), *alert_blocks(group)]
-            text = md("Alert: {}", group.title)
-            try:
-                if group.root_ts is None:
-                    answer = await self.client.chat_postMessage(
-                        channel=group.slack_channel, text=text, blocks=blocks
-                    )
-                    await self.store.set_alert_group_root(
-                        group_id, str(answer["channel"]), str(answer["ts"])
-                    )
-                else:
-                    await self.client.chat_update(
-                        channel=group.slack_channel, ts=group.root_ts, text=text, blocks=blocks
-                    )
-            except SLACK_FAILURES as exc:
-                log.warning("could not show alert group %s: %s", group_id, slack_error(exc))
-        if not lock.locked():
-            self._shown.pop(group_id, None)
+        """Post or update the message of a group that pages nobody (from its worker only)."""
+        group = await self.store.alert_group(group_id)
+        if group is None:
+            return
+        head = md(":bell: *Alert* {}\nPaged nobody: this route posts in Slack only.", group.title)
+        blocks = [section(head), *alert_blocks(group)]
+        text = md("Alert: {}", group.title)
+        try:
+            if group.root_ts is None:
+                answer = await self.client.chat_postMessage(
+                    channel=group.slack_channel, text=text, blocks=blocks
+                )
+                await self.store.set_alert_group_root(
+                    group_id, str(answer["channel"]), str(answer["ts"])
+                )
+            else:
+                await self.client.chat_update(
+                    channel=group.slack_channel, ts=group.root_ts, text=text, blocks=blocks
+                )
+        except SLACK_FAILURES as exc:
+            log.warning("could not show alert group %s: %s", group_id, slack_error(exc))
 
     # --- tasks ----------------------------------------------------------------------------------
 

@@ -137,6 +137,13 @@ async def test_a_warning_route_posts_in_slack_only(tmp_path: Path) -> None:
         assert "Replication lag &lt;@here&gt; &amp; rising" in str(shown.blocks)  # escaped
         assert sms_texts(bridge) == []
         assert pages_of(bridge) == set()
+
+        repeats = await asyncio.gather(*(post(bridge, "/alerts/prod-am", body) for _ in range(9)))
+        assert [a.status for a in repeats] == [202] * 9
+        await wait_until(lambda: "seen 10×" in str(bridge.channel_messages()[-1].blocks))
+        await bridge.idle()
+        shown = [m for m in bridge.channel_messages() if "Paged nobody" in str(m.blocks)]
+        assert len(shown) == 1  # updated in place, never posted twice
     finally:
         await bridge.world.close()
 
