@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from config.durations import DURATION_PATTERN, Duration, format_duration
+from config.schema_alerts import IntegrationConfig
 from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
 from providers import (
     PROVIDERS,
@@ -238,6 +239,10 @@ class BridgeConfig(BaseModel):
     escalations: dict[Name, EscalationConfig] = Field(
         default_factory=dict,
         description="Escalation policies: /send page and broadcasts with escalation: use them.",
+    )
+    integrations: dict[Name, IntegrationConfig] = Field(
+        default_factory=dict,
+        description="Monitoring sources (Alertmanager, Grafana, Events API v2) that start pages.",
     )
 
 

@@ -27,6 +27,7 @@ from typing import Protocol
 from bot.paging import watch
 from bot.paging.links import AckLinks
 from bot.paging.slack import lit
+from bot.paging.snapshot import escalation_of
 from bot.paging.targets import Paged, address_for, group_paged, has_receipts, step_people
 from bot.paging.text import page_text
 from bot.policy import Rejection
@@ -119,8 +120,8 @@ class Engine:
 
     async def _run_move(self, claimed: PageRecord) -> None:
         now = self.clock()
-        escalation = self.settings.escalations.get(claimed.escalation)
-        if escalation is None or not escalation.steps:  # removed from the config meanwhile
+        escalation = escalation_of(self.settings, claimed)
+        if escalation is None or not escalation.steps:  # no copy, and gone from the config
             if await self.store.end_page(claimed.page_id, claimed.version, now):
                 watch.ended(self.settings, claimed)
             return
@@ -192,7 +193,9 @@ class Engine:
         self, page: PageRecord, round_: int, step_idx: int, paged: Paged, start: int
     ) -> bool:
         """Page ``paged`` by the first channel from ``start`` they have a number for."""
-        escalation = self.settings.escalations[page.escalation]
+        escalation = escalation_of(self.settings, page)
+        if escalation is None:
+            return False
         via = escalation.steps[step_idx].via
         for via_idx in range(start, len(via)):
             channel = self.settings.channels.get(via[via_idx])
@@ -211,8 +214,9 @@ class Engine:
         self, page: PageRecord, round_: int, step_idx: int, paged: Paged, via_idx: int, to: str
     ) -> bool:
         """One person by one channel; the send path records it before it goes out."""
-        via = self.settings.escalations[page.escalation].steps[step_idx].via
-        channel = via[via_idx]
+        escalation = escalation_of(self.settings, page)
+        assert escalation is not None  # page_person found it
+        channel = escalation.steps[step_idx].via[via_idx]
         text = page_text(page.text, page.page_id, self.command, self.links, paged.key)
         try:
             plan = self.planner.plan_page(channel, to, text)
@@ -254,7 +258,7 @@ class Engine:
     async def fallbacks(self, page: PageRecord) -> None:
         """For the step now running: the next ``via`` channel for each person whose send
         failed, or (on a channel with receipts) was not delivered within ``fallback_after``."""
-        escalation = self.settings.escalations.get(page.escalation)
+        escalation = escalation_of(self.settings, page)
         if escalation is None or page.step < 0:
             return
         via = escalation.steps[page.step].via

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.paging import watch
+from bot.paging import snapshot, watch
 from bot.paging.caps import check_room
 from bot.paging.engine import Engine
 from bot.paging.links import AckLinks
@@ -121,6 +121,7 @@ class PagingService:
             slack_channel,
             self.clock(),
             idempotency_key,
+            snapshot.to_json(self.settings.escalations[escalation]),
         )
         try:
             page = await self.store.create_page(new, caps_of(self.settings.defaults))

@@ -14,7 +14,8 @@ from bot.store.pages_base import PageRecord
 class PageState(StrEnum):
     ACTIVE = "active"  # paging: steps run until someone acknowledges or the steps run out
     ACKNOWLEDGED = "acknowledged"
-    ENDED = "ended"  # ran out of steps and repeats unanswered (or its escalation was removed)
+    ENDED = "ended"  # ran out of steps unanswered, its escalation was removed, or its alert
+    # was resolved at the source (``acknowledged_by`` is then ``source:<integration>``)
 
 
 class AckOutcome(StrEnum):

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from bot.paging.service import PageView
 from bot.paging.slack import took, who
+from bot.paging.snapshot import escalation_of
 from bot.paging.states import PageState, state_of
 from bot.paging.watch import OPERATOR, plain_name
 from bot.slack.mrkdwn import Limit, Mrkdwn, escape, fit, md
@@ -96,7 +97,7 @@ def _step_lines(
 
 def page_status_text(settings: Settings, view: PageView) -> Mrkdwn:
     page = view.page
-    policy = settings.escalations.get(page.escalation)
+    policy = escalation_of(settings, page)
     steps = len(policy.steps) if policy is not None else 0
     starter = md("<@{}>", page.sender) if page.sender else Mrkdwn("the bridge's terminal")
     lines = [

@@ -1,4 +1,5 @@
-"""The HTTP face of the bridge: /slack/events, /webhooks/{provider}, the probes, /metrics.
+"""The HTTP face of the bridge: /slack/events, /webhooks/{provider}, /alerts/…, the probes,
+/metrics.
 
 The runtime (store, one ClientSession per provider account, the Slack app) is opened and closed
 with the aiohttp app through ``cleanup_ctx``, so nothing outlives the server.
@@ -15,6 +16,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
 from bot import eager_writes, receipts
+from bot.alerts import web as alerts_web
 from bot.paging import web as paging_web
 from bot.server.bodies import BODY_BUDGET, BodyBudget, read_bodies
 from bot.server.env import BridgeEnv
@@ -126,4 +128,5 @@ def build_web_app(
     if env.metrics_port is None:
         app.router.add_get("/metrics", metrics_endpoint)
     paging_web.add_routes(app, runtime_of)
+    alerts_web.add_routes(app, runtime_of)  # after the runtime's context: it opens inside it
     return app

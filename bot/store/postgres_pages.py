@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from bot.store.alerts_sql import AlertsSql
 from bot.store.postgres_conn import PostgresConnection
 from bot.store.postgres_rows import Conn, utc
 from bot.store.retention_sql import RetentionSql
@@ -26,7 +27,7 @@ def numbered(sql: str) -> str:
     return _MARK.sub(lambda _: f"${next(counter)}", sql)
 
 
-class PostgresPages(RetentionSql, PostgresConnection):
+class PostgresPages(AlertsSql, RetentionSql, PostgresConnection):
     async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
         async def body(conn: Conn) -> int:
             status = await conn.execute(numbered(sql), *params)

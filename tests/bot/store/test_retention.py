@@ -128,6 +128,7 @@ async def test_old_finished_records_go_and_recent_or_unfinished_ones_stay(
             "page_sends": 1,
             "pages": 1,
             "requests": 1,
+            "alert_groups": 0,  # none resolved here (tests/bot/test_store_alerts.py)
         }
         after = metrics.REGISTRY.get_sample_value(
             "bridge_records_purged_total", {"table": "recipients"}
