@@ -59,7 +59,7 @@ def fixture(name: str) -> Any:
 
 
 def am_group(status: str = "firing", key: str | None = None) -> dict[str, Any]:
-    body = copy.deepcopy(fixture("alertmanager-v4-firing.json"))
+    body: dict[str, Any] = copy.deepcopy(fixture("alertmanager-v4-firing.json"))
     body["status"] = status
     for alert in body["alerts"]:
         alert["status"] = status

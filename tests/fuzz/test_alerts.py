@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from tests.bot.alerts_kit import ALERTS, AM_KEY, GF_KEY, KEYS, PD_KEY
 from tests.bot.paging_kit import PAGING
-from tests.fuzz.slack_rig import CONFIG, Rig, rig_for
-from tests.fuzz.test_slack_events import EXAMPLES, json_values
+from tests.fuzz.slack_rig import CONFIG, EXAMPLES, Rig, rig_for
+from tests.fuzz.test_slack_events import json_values
 
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -10,8 +10,8 @@ from datetime import timedelta
 
 from bot.store import Store
 from bot.store.alerts_base import NewAlertGroup
+from tests.bot.store.test_store_pages import T0, new_page
 from tests.bot.store_backends import Backend
-from tests.bot.test_store_pages import T0, new_page
 
 
 def group(group_id: str = "G1", key: str = "k1") -> NewAlertGroup:

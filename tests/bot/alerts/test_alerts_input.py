@@ -13,7 +13,7 @@ import pytest
 
 from tests.bot.alerts_kit import AM_KEY, GF_KEY, KEYS, PD_KEY, am_group, event, post, start_alerting
 from tests.bot.paging_kit import Clock, sms_texts
-from tests.bot.test_key_leaks import store_bytes
+from tests.bot.send.test_key_leaks import store_bytes
 from tests.clocks import wait_until
 
 

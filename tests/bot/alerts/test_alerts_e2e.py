@@ -142,8 +142,8 @@ async def test_a_warning_route_posts_in_slack_only(tmp_path: Path) -> None:
         assert [a.status for a in repeats] == [202] * 9
         await wait_until(lambda: "seen 10×" in str(bridge.channel_messages()[-1].blocks))
         await bridge.idle()
-        shown = [m for m in bridge.channel_messages() if "Paged nobody" in str(m.blocks)]
-        assert len(shown) == 1  # updated in place, never posted twice
+        posted = [m for m in bridge.channel_messages() if "Paged nobody" in str(m.blocks)]
+        assert len(posted) == 1  # updated in place, never posted twice
     finally:
         await bridge.world.close()
 
