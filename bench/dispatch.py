@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from bridge_sandbox.emulators.common import EmulatorState
 from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 
-from bot import eager_writes
 from bot.accounts import RATE_HEADROOM, open_accounts
 from bot.dispatch import Dispatcher
 from bot.metrics import REGISTRY
@@ -78,7 +77,6 @@ def rss_mb() -> float:
 
 async def bridge_run(spec: dict[str, Any]) -> dict[str, Any]:
     """Open the account, dispatch one plan, and say how long, what came back, and peak RSS."""
-    eager_writes.install(asyncio.get_running_loop())  # as the bridge's own processes do
     baseline = rss_mb()
     provider = spec["provider"]
     config: AnyProviderConfig
