@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sqlite3
 import sys
@@ -77,7 +78,7 @@ INSERTS = {
 
 
 def sqlite_fill(path: Path, batches: Sequence[dict[str, list[tuple[Any, ...]]]]) -> None:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         for batch in batches:
             for table, values in batch.items():
                 db.executemany(INSERTS[table].format(", ".join("?" * len(values[0]))), values)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -183,7 +184,7 @@ async def _one_store(store: str, n: int, workdir: Path) -> dict[str, Any]:
             raise RuntimeError(f"bench child exited {proc.returncode}")
         result = json.loads(out.read_text())
         if store == "sqlite":
-            with sqlite3.connect(db) as conn:
+            with contextlib.closing(sqlite3.connect(db)) as conn, conn:
                 rows = conn.execute("SELECT status, COUNT(*) FROM recipients GROUP BY status")
                 statuses = dict(rows.fetchall())
         else:
