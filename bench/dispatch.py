@@ -252,6 +252,7 @@ def print_table(checks: Sequence[Check]) -> None:
 
 
 async def main(conc: int, child: bool) -> int:
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs (timings need a quiet machine)")
     suite = await start_suite(talkntalk_key=KEYS["talkntalk"], autokonnect_key=KEYS["autokonnect"])

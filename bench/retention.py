@@ -131,6 +131,7 @@ async def main() -> int:
     parser.add_argument("--recipients", type=int, default=5)
     parser.add_argument("--stores", default="sqlite,postgresql")
     args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     print(f"load average {os.getloadavg()[0]:.1f}; {BATCH} rows a statement")
     total_old = args.requests * (1 + 3 * args.recipients)
     ok = True

@@ -236,6 +236,7 @@ async def pg_statuses(url: str) -> dict[str, int]:
 
 
 async def main(stores: list[str], n: int, rounds: int) -> int:
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs (timings need a quiet machine)")
     ideal = n / CONCURRENCY * LATENCY
