@@ -102,13 +102,12 @@ async def test_page_from_the_terminal_sends_step_1_and_a_running_bridge_escalate
 
 async def test_page_refuses_what_slack_refuses_and_sends_nothing(tmp_path: Path) -> None:
     bridge = await start_paging(tmp_path, Clock())
-    # A record each: they run at once, and one process owns a SQLite file (the others refused).
-    dbs = [tmp_path / f"pages-{n}.db" for n in range(3)]
+    db = tmp_path / "pages.db"
     try:
         unknown, empty, bare = await asyncio.gather(
-            cli(bridge, dbs[0], "page", "nope", "Disk", "full"),
-            cli(bridge, dbs[1], "page", "db-outage", "   "),
-            cli(bridge, dbs[2], "page", "db-outage"),
+            cli(bridge, db, "page", "nope", "Disk", "full"),
+            cli(bridge, db, "page", "db-outage", "   "),
+            cli(bridge, db, "page", "db-outage"),
         )
     finally:
         await bridge.world.close()
