@@ -242,6 +242,7 @@ class Bench:
 
 
 async def main(n: int, conc: int, rounds: int, warmup: int) -> int:
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs (timings need a quiet machine)")
     rng = random.Random(20240601)

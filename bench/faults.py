@@ -203,6 +203,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     broken = False
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
         for seed in range(args.seed, args.seed + args.runs):

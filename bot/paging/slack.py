@@ -209,8 +209,10 @@ class PageSlack:
             del self._workers[page_id]
 
     async def wait_idle(self) -> None:
-        while self._workers:
-            await asyncio.wait(list(self._workers.values()))
+        # Until every worker is done (each removes itself as it ends; one cancelled before it
+        # began never does, and waiting for an empty dict would then spin).
+        while pending := [task for task in self._workers.values() if not task.done()]:
+            await asyncio.wait(pending)
 
     async def post_root(self, page: PageRecord) -> None:
         if page.slack_channel is None:

@@ -7,7 +7,6 @@ with the aiohttp app through ``cleanup_ctx``, so nothing outlives the server.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -15,7 +14,7 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
-from bot import eager_writes, receipts
+from bot import receipts
 from bot.alerts import web as alerts_web
 from bot.paging import web as paging_web
 from bot.server.bodies import BODY_BUDGET, BodyBudget, read_bodies
@@ -108,7 +107,6 @@ def build_web_app(
     app[SLOT] = RuntimeSlot()
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
-        eager_writes.install(asyncio.get_running_loop())  # before the accounts' sessions open
         async with open_runtime(settings, env, options) as runtime:
             app[SLOT].runtime = runtime
             if on_ready is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import sqlite3
@@ -107,7 +108,7 @@ async def test_non_ascii_basic_auth_gets_401_without_a_traceback(
 
 
 def receipt_rows(tmp_path: Path) -> int:
-    with sqlite3.connect(tmp_path / "bridge.db") as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / "bridge.db")) as db, db:
         return int(db.execute("SELECT COUNT(*) FROM receipts").fetchone()[0])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -236,7 +237,7 @@ async def test_send_clicked_on_a_stale_confirmation_sends_nothing_and_says_why(
 ) -> None:
     prompt = await slash(bridge, "everyone-sms Office closed today")
     # The prompt sat unanswered for 20 minutes (aged in the record, as time would).
-    with sqlite3.connect(tmp_path / "bridge.db") as db:
+    with contextlib.closing(sqlite3.connect(tmp_path / "bridge.db")) as db, db:
         db.execute("UPDATE requests SET created_at = '2020-01-01T00:00:00.000000Z'")
     before = len(bridge.slack.responses)
     assert await send(bridge, click_ephemeral_body(bridge, prompt, ids.CONFIRM_SEND)) == 200

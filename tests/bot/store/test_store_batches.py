@@ -9,6 +9,7 @@ committed, and no outcome is reported before it is recorded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import sqlite3
@@ -228,7 +229,7 @@ async def test_sqlite_finds_recipients_by_ref_through_the_unique_index(tmp_path:
     path = tmp_path / "plan.db"
     async with SQLiteStore(path) as store:  # the real schema
         await store.create_request(new_request("R1"), recipients("R1", 50), None)
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         plan = db.execute(
             f"EXPLAIN QUERY PLAN SELECT idx FROM recipients WHERE {BY_REF} IN ({marks(10)})",
             ("R1", *(f"R1-{i}" for i in range(10))),  # a claim of ten

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from pathlib import Path
 
@@ -49,7 +50,7 @@ async def test_the_file_uses_write_ahead_logging(tmp_path: Path) -> None:
     path = tmp_path / "bridge.db"
     async with SQLiteStore(path):
         pass
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
