@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from bridge_sandbox.emulators.suite import EmulatorSuite
 
-from tests.bot.store_backends import Backend
 from tests.bot.cli_kit import assert_all_sent, bridge_yaml, cli_env, emulators, run_cli
+from tests.bot.store_backends import Backend
 
 __all__ = ["bridge_yaml", "emulators"]
 
