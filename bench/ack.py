@@ -6,11 +6,16 @@ not slow the acks of the commands that follow. Against a bare ``AsyncApp`` serve
 the bare app, the bridge's own in front of bolt) the ratio shows what the bridge adds.
     .venv/bin/python bench/ack.py [--rounds 3] [--concurrency 20]
 
+Two bare apps: ``bare`` in bolt's default mode (the listener in a task, the answer at the
+runner's next 10 ms poll: what a typical bolt app gets, and what the bridge is judged against)
+and ``bare-pbr`` with ``process_before_response=True`` as the bridge runs (answered when the
+listener returns: the floor of that mode, its ratio printed but not judged).
+
 One process, one event loop: ``start_world`` (sandbox Slack, emulators, store, the bridge's
-server), the bare app's server and the client. Runs alternate bare, bridge, bare, bridge; after
-a bridge run every reply, SMS and report is awaited, so no run carries another's work. Latency
-is from the request going out to the response read; p50/p99 by nearest rank; the summary is the
-best of the rounds (lowest p50, p99 and max of each app, taken independently).
+server), the bare apps' servers and the client. Runs alternate bare, bare-pbr, bridge, bare, …;
+after a bridge run every reply, SMS and report is awaited, so no run carries another's work.
+Latency is from the request going out to the response read; p50/p99 by nearest rank; the summary
+is the best of the rounds (lowest p50, p99 and max of each app, taken independently).
 """
 
 from __future__ import annotations
@@ -138,7 +143,7 @@ async def post_all(
     return [s for s in samples if s is not None]
 
 
-async def start_bare(world: World) -> RunningServer:
+async def start_bare(world: World, *, process_before_response: bool = False) -> RunningServer:
     """A bolt app whose only listener acks, served as bot/server/web.py serves the bridge."""
     client = AsyncWebClient(token=world.runtime.env.slack_bot_token, base_url=world.slack.api_url)
     app = AsyncApp(
@@ -146,6 +151,7 @@ async def start_bare(world: World) -> RunningServer:
         signing_secret=SIGNING_SECRET,
         request_verification_enabled=True,
         raise_error_for_unhandled_request=False,
+        process_before_response=process_before_response,
     )
 
     @app.command(COMMAND)
@@ -236,6 +242,7 @@ class Bench:
 
 
 async def main(n: int, conc: int, rounds: int, warmup: int) -> int:
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs (timings need a quiet machine)")
     rng = random.Random(20240601)
@@ -243,7 +250,12 @@ async def main(n: int, conc: int, rounds: int, warmup: int) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-ack-") as tmp:
         world = await start_world(Path(tmp), CONFIG, usergroups={"S0SRE1234": []})
         bare = await start_bare(world)
-        urls = {"bare": bare.url + "/slack/events", "bridge": world.events_url}
+        bare_pbr = await start_bare(world, process_before_response=True)
+        urls = {
+            "bare": bare.url + "/slack/events",
+            "bare-pbr": bare_pbr.url + "/slack/events",
+            "bridge": world.events_url,
+        }
         runs: list[tuple[str, list[Sample]]] = []
         try:
             connector = aiohttp.TCPConnector(limit=max(conc, 20) * 2)
@@ -254,11 +266,12 @@ async def main(n: int, conc: int, rounds: int, warmup: int) -> int:
                     assert all(s.status == 200 for s in warm), f"{app}: warm-up not all 200"
                 for r in range(1, rounds + 1):
                     batch = commands(world, n, f"r{r}", rng)  # the same bodies for both apps
-                    for app in urls:  # bare, bridge, bare, bridge, ...
+                    for app in urls:  # bare, bare-pbr, bridge, bare, ...
                         runs.append((f"{app} {r}", await bench.run(app, batch)))
             checks = latency_table(runs, conc) + bench.delivery_checks()
         finally:
             await bare.close()
+            await bare_pbr.close()
             await world.close()
     print()
     for what, target, ok in checks:
@@ -274,8 +287,9 @@ def fmt(stats: Stats) -> str:
 def latency_table(runs: Sequence[tuple[str, list[Sample]]], conc: int) -> list[Check]:
     """Print each run and the best of the rounds; judge the bridge's p99 and the ratio."""
     print(f"\nack latency in ms, {len(runs[0][1])} signed {COMMAND} per run at concurrency {conc}")
-    print(f"{'run':<16}{'n':>4}  {'p50':>7}  {'p99':>7}  {'max':>7}  non-200  p99 / bare p99")
-    per: dict[str, list[Stats]] = {"bare": [], "bridge": [], "bridge sends": []}
+    print(f"{'run':<16}{'n':>4}  {'p50':>7}  {'p99':>7}  {'max':>7}  non-200  "
+          "p99 / bare p99  p99 / bare-pbr p99")  # fmt: skip
+    per: dict[str, list[Stats]] = {"bare": [], "bare-pbr": [], "bridge": [], "bridge sends": []}
     for label, samples in runs:
         app = label.split()[0]
         groups = [(app, label, samples)]
@@ -286,7 +300,10 @@ def latency_table(runs: Sequence[tuple[str, list[Sample]]], conc: int) -> list[C
         for key, shown, group in groups:
             per[key].append(stats := Stats.of(group))
             bad = sum(1 for s in group if s.status != 200)
-            vs = f"{stats.p99 / per['bare'][-1].p99:14.2f}" if app == "bridge" else ""
+            vs = ""
+            if app == "bridge":
+                vs = f"{stats.p99 / per['bare'][-1].p99:14.2f}  "
+                vs += f"{stats.p99 / per['bare-pbr'][-1].p99:18.2f}"
             print(f"{shown:<16}{fmt(stats)}  {bad:7d}  {vs}")
     best = {key: Stats(v[0].n, min(s.p50 for s in v), min(s.p99 for s in v),
                        min(s.max for s in v)) for key, v in per.items()}  # fmt: skip
@@ -294,9 +311,15 @@ def latency_table(runs: Sequence[tuple[str, list[Sample]]], conc: int) -> list[C
     for key, stats in best.items():
         print(f"{key:<16}{fmt(stats)}")
     ratio, p99 = best["bridge"].p99 / best["bare"].p99, best["bridge"].p99
+    same_mode = best["bridge"].p99 / best["bare-pbr"].p99
+    print(f"bridge p99 / bare-pbr p99 = {same_mode:.2f} (same bolt mode as the bridge; not judged)")
     non_200 = sum(1 for _, samples in runs for s in samples if s.status != 200)
     return [
-        (f"bridge p99 / bare p99 = {ratio:.2f}", f"<= {RATIO_TARGET}", ratio <= RATIO_TARGET),
+        (
+            f"bridge p99 / bare p99 (bolt default mode) = {ratio:.2f}",
+            f"<= {RATIO_TARGET}",
+            ratio <= RATIO_TARGET,
+        ),
         (f"bridge p99 = {p99:.1f} ms", f"< {P99_TARGET_MS:.0f} ms", p99 < P99_TARGET_MS),
         (f"non-200 acks = {non_200}", "= 0", non_200 == 0),
     ]
@@ -306,7 +329,9 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Slack ack latency: bridge vs bare bolt app.")
     parser.add_argument("--requests", type=int, default=200, help="slash commands per run")
     parser.add_argument("--concurrency", type=int, default=20, help="requests in flight")
-    parser.add_argument("--rounds", type=int, default=3, help="bare+bridge pairs, alternated")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="bare, bare-pbr, bridge runs, alternated"
+    )
     parser.add_argument("--warmup", type=int, default=20, help="requests per app first")
     return parser.parse_args(argv)
 

@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from bridge_sandbox.emulators.common import EmulatorState
 from bridge_sandbox.emulators.suite import EmulatorSuite, start_suite
 
-from bot import eager_writes
 from bot.accounts import RATE_HEADROOM, open_accounts
 from bot.dispatch import Dispatcher
 from bot.metrics import REGISTRY
@@ -78,7 +77,6 @@ def rss_mb() -> float:
 
 async def bridge_run(spec: dict[str, Any]) -> dict[str, Any]:
     """Open the account, dispatch one plan, and say how long, what came back, and peak RSS."""
-    eager_writes.install(asyncio.get_running_loop())  # as the bridge's own processes do
     baseline = rss_mb()
     provider = spec["provider"]
     config: AnyProviderConfig
@@ -254,6 +252,7 @@ def print_table(checks: Sequence[Check]) -> None:
 
 
 async def main(conc: int, child: bool) -> int:
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs (timings need a quiet machine)")
     suite = await start_suite(talkntalk_key=KEYS["talkntalk"], autokonnect_key=KEYS["autokonnect"])

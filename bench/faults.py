@@ -1,10 +1,10 @@
 """Fault benchmark: 1,000 recipients through a misbehaving TalkNTalk, and the promises checked.
 
-Why: SPEC "Promises" — nobody gets a message twice because a provider was slow or broken, and
-every recipient's outcome is recorded. Unit tests inject one fault at a time; this drives the
-real SendService + SQLiteStore + Dispatcher + adapter through a seeded mix of 429s, 500s, hangs
-and dropped connections (each before and after the emulator "delivers"), then compares what the
-send record says with what the emulator really delivered.
+Why: README's opening promise — nobody gets a message twice because a provider was slow or broken,
+and every recipient's outcome is recorded. Unit tests inject one fault at a time; this drives the
+real SendService + SQLiteStore + Dispatcher + adapter through a seeded mix of 429s, 500s, hangs and
+dropped connections (each before and after the emulator "delivers"), then compares what the send
+record says with what the emulator really delivered.
 
     .venv/bin/python bench/faults.py [--recipients 1000] [--fault-rate 0.2] [--runs 3] [--seed 1]
 
@@ -203,6 +203,7 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     broken = False
     with tempfile.TemporaryDirectory(prefix="bench-faults-") as tmp:
         for seed in range(args.seed, args.seed + args.runs):

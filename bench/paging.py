@@ -261,6 +261,7 @@ async def run_store(kind: str, n: int) -> list[Check] | None:
 
 
 async def main(stores: list[str], n: int) -> int:
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     checks: list[Check] = []
     for kind in stores:

@@ -92,6 +92,7 @@ def peak_in_window(times: list[float], window: float) -> int:
 
 
 async def main(url: str, per_replica: int, unshared: bool) -> int:
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs (timings need a quiet machine)")
     schema = f"bench_rate_{uuid.uuid4().hex[:10]}"

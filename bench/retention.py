@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import sqlite3
 import sys
@@ -77,7 +78,7 @@ INSERTS = {
 
 
 def sqlite_fill(path: Path, batches: Sequence[dict[str, list[tuple[Any, ...]]]]) -> None:
-    with sqlite3.connect(path) as db:
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
         for batch in batches:
             for table, values in batch.items():
                 db.executemany(INSERTS[table].format(", ".join("?" * len(values[0]))), values)
@@ -130,6 +131,7 @@ async def main() -> int:
     parser.add_argument("--recipients", type=int, default=5)
     parser.add_argument("--stores", default="sqlite,postgresql")
     args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     print(f"load average {os.getloadavg()[0]:.1f}; {BATCH} rows a statement")
     total_old = args.requests * (1 + 3 * args.recipients)
     ok = True

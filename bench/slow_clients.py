@@ -2,8 +2,9 @@
 
 Why: 150 connections that sent 1 MiB minus one byte to /webhooks/tnt and stalled once held the
 bridge for minutes (memory 69 → 260 MiB, open files 12 → 381). The bridge now cuts a body that
-does not arrive within BRIDGE_BODY_TIMEOUT, a head within BRIDGE_HEADER_TIMEOUT, and refuses
-connections past BRIDGE_MAX_CONNECTIONS.   .venv/bin/python bench/slow_clients.py [--clients 500]
+does not arrive within BRIDGE_BODY_TIMEOUT, a head within BRIDGE_HEADER_TIMEOUT, refuses
+connections past BRIDGE_MAX_CONNECTIONS, and refuses (503, unread) a body that its budget of body
+bytes in flight, BRIDGE_BODY_BUDGET, cannot cover.   .venv/bin/python bench/slow_clients.py
 
 A real ``python -m bot serve`` child (tests/bot/crash_kit.py's rig: sandbox Slack and a TalkNTalk
 emulator in this process, the bridge's own limits from the environment, defaults if unset). A
@@ -15,7 +16,7 @@ slash commands at ``--concurrency`` and times each ack. The bridge's RSS (/proc/
 open files (/proc/<pid>/fd) are read before, every half second during, and after. Loopback only;
 it stops by itself after about ``--rounds`` × (``--seconds`` + 7 s) + 8 s. With more than one
 round, RSS after each shows whether memory settles (freed bodies the allocator keeps for reuse)
-or grows without end (a leak); it is judged against what the connection cap allows.
+or grows without end (a leak); it is judged against the body budget and the connection cap.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class AttackReport:
     cut_408: int = 0  # answered "body not in time" and closed by the bridge
     cut_silent: int = 0  # closed by the bridge with no answer (or reset)
     refused_503: int = 0  # past the bridge's connection cap
+    budget_503: int = 0  # refused at once, body unread: past the budget of body bytes in flight
     connect_errors: int = 0
     held_s: list[float] = field(default_factory=list)  # connect → closed by the bridge
 
@@ -103,7 +105,10 @@ async def hang_on(url: str, i: int, until: float, report: AttackReport) -> None:
         writer.close()
         report.held_s.append(time.monotonic() - started)
         if answer.startswith(b"HTTP/1.1 503"):
-            report.refused_503 += 1
+            if b"too many connections" in answer:
+                report.refused_503 += 1
+            else:
+                report.budget_503 += 1
             await asyncio.sleep(0.2)
         elif answer.startswith(b"HTTP/1.1 408"):
             report.cut_408 += 1
@@ -229,7 +234,8 @@ async def measure(args: argparse.Namespace) -> int:
     fds_bound = before.fds + limits.max_connections + BACKLOG + 16
     print(
         f"load average {os.getloadavg()[0]:.2f}; limits: head {limits.header_timeout:g} s, "
-        f"body {limits.body_timeout:g} s, {limits.max_connections} connections"
+        f"body {limits.body_timeout:g} s, {limits.max_connections} connections, "
+        f"body budget {limits.body_budget_mib} MiB"
     )
     print(f"before: bridge RSS {before.rss_mib:.1f} MiB, {before.fds} open fds")
     print(f"Slack ack quiet: n={len(quiet)} p50 {rank(quiet, 0.5):.1f} ms  "
@@ -239,7 +245,8 @@ async def measure(args: argparse.Namespace) -> int:
         print(
             f"round {n}: {args.clients} stalled clients for {args.seconds:g} s: "
             f"{r.report.connections} connections, {r.report.cut_408} cut with 408, "
-            f"{r.report.cut_silent} closed silently, {r.report.refused_503} refused 503, "
+            f"{r.report.cut_silent} closed silently, 503: {r.report.refused_503} past the "
+            f"connection cap, {r.report.budget_503} past the body budget, "
             f"{r.report.connect_errors} connect errors; held p50 {rank(held, 0.5):.2f} s, "
             f"max {held[-1] if held else math.nan:.2f} s"
         )
@@ -249,9 +256,11 @@ async def measure(args: argparse.Namespace) -> int:
               f"p99 {rank(ms, 0.99):.1f} ms  max {max(ms):.1f} ms")  # fmt: skip
     loaded = [ms for r in rounds for ms in r.latencies]
     held = [s for r in rounds for s in r.report.held_s]
-    # Each connection may hold a body of up to 1 MiB: the cap bounds memory, with half as much
-    # again for the allocator's leftovers (freed memory it keeps for reuse rather than returning).
-    rss_bound = before.rss_mib + limits.max_connections * 1.5
+    # Bodies being read hold at most the budget, with half as much again for the allocator's
+    # leftovers (freed memory it keeps for reuse rather than returning); each connection also
+    # holds what it sent before its request was admitted or refused (asyncio reads up to 256 KiB
+    # at a time) and aiohttp's own objects: a quarter of a MiB each.
+    rss_bound = before.rss_mib + limits.body_budget_mib * 1.5 + limits.max_connections * 0.25
     checks = [
         ("every Slack command acked 200",
          all(s == 200 for s in quiet_status + [s for r in rounds for s in r.statuses])),
@@ -263,7 +272,8 @@ async def measure(args: argparse.Namespace) -> int:
          all(r.peak.fds <= fds_bound for r in rounds)),
         ("open fds after each round ≤ before + 8",
          all(r.after.fds <= before.fds + 8 for r in rounds)),
-        (f"bridge RSS ≤ before + {limits.max_connections} × 1.5 MiB = {rss_bound:.0f} MiB",
+        (f"bridge RSS ≤ before + {limits.body_budget_mib} × 1.5 MiB + "
+         f"{limits.max_connections} × 0.25 MiB = {rss_bound:.0f} MiB",
          all(r.peak.rss_mib <= rss_bound and r.after.rss_mib <= rss_bound for r in rounds)),
     ]  # fmt: skip
     for what, met in checks:

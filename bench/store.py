@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -183,7 +184,7 @@ async def _one_store(store: str, n: int, workdir: Path) -> dict[str, Any]:
             raise RuntimeError(f"bench child exited {proc.returncode}")
         result = json.loads(out.read_text())
         if store == "sqlite":
-            with sqlite3.connect(db) as conn:
+            with contextlib.closing(sqlite3.connect(db)) as conn, conn:
                 rows = conn.execute("SELECT status, COUNT(*) FROM recipients GROUP BY status")
                 statuses = dict(rows.fetchall())
         else:
@@ -235,6 +236,7 @@ async def pg_statuses(url: str) -> dict[str, int]:
 
 
 async def main(stores: list[str], n: int, rounds: int) -> int:
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs (timings need a quiet machine)")
     ideal = n / CONCURRENCY * LATENCY

@@ -37,6 +37,7 @@ TERMINAL = {"sent", "failed", "unknown", "delivered", "read"}
 
 
 async def main(url: str, total: int, takeover_after: str) -> int:
+    print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} CPUs")
     numbers = [f"+2547{i:08d}" for i in range(total)]

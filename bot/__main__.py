@@ -10,7 +10,6 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
-from bot import eager_writes
 from bot.cli import history as cli_history
 from bot.cli import oncall as cli_oncall
 from bot.cli import paging as cli_paging
@@ -53,7 +52,6 @@ async def _with_store(
     env: BridgeEnv, run: Callable[[Store], Awaitable[int]], *, reader: bool = False
 ) -> int:
     """``reader``: the command only reads, so it may run beside a ``serve`` that owns the file."""
-    eager_writes.install(asyncio.get_running_loop())
     async with open_store(env.db, reader=reader) as store:
         return await run(store)
 

@@ -1,7 +1,7 @@
 """Batch-shaped writes for one dispatch: attempts claimed together, outcomes recorded in bulk.
 
 Why: a big send makes thousands of provider calls, and recording each one's attempt and outcome
-in statements of its own made the send record, not the provider, the bottleneck (issue 9). Here
+in statements of its own made the send record, not the provider, the bottleneck. Here
 a call's attempt is written the moment its slot is free (claims that queue behind busy writes
 share the next one, and the SQLite store merges claims queued behind a commit), and the outcomes
 that come back together share one ``outcomes_recorded``, while every promise keeps: a call
@@ -68,12 +68,11 @@ class AttemptClaims:
 
     A worker that holds a slot (and its rate-limit turn) calls ``claim`` and waits; it returns
     only after the write holding its attempt is committed, so no provider call starts before
-    its attempt row exists. Below ``max_writes`` the claim writes in its own task, straight
-    away: no turn of the event loop comes between a free slot and its write, nor between the
-    commit and the call (under load each turn costs about a millisecond on every call:
-    bench/store.py). A store that can share one transaction between writes arriving together
-    does so itself (SQLite merges queued attempt writes of one request). Past ``max_writes``,
-    claims wait and go out together, in one write, as soon as one of those writes ends.
+    its attempt row exists. Below ``max_writes`` the claim writes in its caller's task, so no
+    turn of the event loop (costly under load: docs/performance.md) comes between a free slot
+    and its write, nor between the commit and the call. Past ``max_writes``, claims wait and go
+    out together, in one write, as soon as one of those writes ends; a store that can share one
+    transaction between writes arriving together does so itself.
     """
 
     def __init__(self, recorder: AttemptRecorder, request_id: str, *, max_writes: int = 1) -> None:

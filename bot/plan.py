@@ -15,9 +15,15 @@ from contextlib import contextmanager
 from bot import metrics
 from bot.directory import Directory, DirectoryError
 from bot.dispatch import Dispatcher
-from bot.policy import Rejection, Sender, plan_send, usergroups_that_matter
+from bot.policy import (
+    Rejection,
+    Sender,
+    check_broadcast,
+    plan_send,
+    plan_to,
+    usergroups_that_matter,
+)
 from bot.requests import SendRequest, new_request_id
-from bot.slack.mrkdwn import md
 from bot.values import Plan, Surface
 from config import Settings
 from providers.base import InvalidMessage, Message
@@ -68,6 +74,18 @@ class Planner:
             self._validate(plan)
         return plan
 
+    def plan_page(self, channel_name: str, address: str, text: str) -> Plan:
+        """A page's text to one person's number by one channel: the bridge pages on its own
+        behalf (no sender rules, no ad-hoc rule: the number is the person's from the config),
+        but the channel's message rules and the provider's local checks hold as for any send.
+        Not counted in /metrics requests: the page's event log records the refusal."""
+        plan = plan_to(self.settings, channel_name, address, Message(text=text), new_request_id())
+        try:
+            self.dispatcher.validate(plan)
+        except InvalidMessage as exc:
+            raise Rejection(str(exc)) from None
+        return plan
+
     def _validate(self, plan: Plan) -> None:
         try:
             self.dispatcher.validate(plan)
@@ -87,25 +105,9 @@ class Planner:
         sender_name: str,
     ) -> list[Plan]:
         with _counted_rejections(Surface.BROADCAST):
-            broadcast = self.settings.broadcasts.get(preset)
-            if broadcast is None:
-                raise Rejection(md("There is no broadcast preset `{}`.", preset), field="preset")
-            if not broadcast.allows_sender(sender.user_id, sender.usergroups):
-                note = f" {sender.note}" if sender.note else ""
-                raise Rejection(
-                    f"You are not allowed to use the {broadcast.title} broadcast. Ask a bridge "
-                    f"admin to add you to its allowed_senders.{note}",
-                    field="preset",
-                )
-            if severity not in broadcast.severities:
-                raise Rejection(
-                    f"Pick a severity: {', '.join(broadcast.severities)}.", field="severity"
-                )
-            if not text.strip():
-                raise Rejection("The message is empty. Write what is happening.", field="text")
-            chosen = [c for c in broadcast.channels if c in channels]
-            if not chosen:
-                raise Rejection("Pick at least one channel to send to.", field="channels")
+            broadcast, chosen = check_broadcast(
+                self.settings, preset, severity, text, channels, sender
+            )
             body = broadcast.render(severity=severity, text=text.strip(), sender=sender_name)
             plans = []
             for name in chosen:
@@ -118,12 +120,8 @@ class Planner:
                     if exc.field != "text":
                         raise
                     raise Rejection(
-                        md(
-                            "{} That is the text as sent, with the preset's template around "
-                            "yours: {}",
-                            exc.message,
-                            broadcast.template,
-                        ),
+                        f"{exc.plain} That is the text as sent, with the preset's template "
+                        f"around yours: {broadcast.template}",
                         field="text",
                     ) from None
                 self._validate(plan)

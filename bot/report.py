@@ -204,8 +204,13 @@ class Reporter:
 
     async def drain(self) -> None:
         """Wait for pending receipt refreshes (tests, shutdown)."""
-        while self._pending:
+        # Until all are done, not until none is left: one cancelled before it began never runs
+        # the ``finally`` that removes it, and on Python 3.12+ ``gather`` of finished tasks does
+        # not yield, so waiting for an empty dict would spin.
+        while True:
             await asyncio.gather(*list(self._pending.values()), return_exceptions=True)
+            if all(task.done() for task in self._pending.values()):
+                break
 
     def changed(self, group: Group) -> None:
         """Something happened; the root message will be refreshed within about a second."""

@@ -65,6 +65,8 @@ def schema() -> dict[str, Any]:
                 prop = account["properties"][secret]
                 target = next((a for a in prop.get("anyOf", []) if a.get("type") == "string"), prop)
                 target["pattern"] = ENV_REFERENCE
+    key = generated["$defs"]["IntegrationConfig"]["properties"]["key"]
+    key["pattern"] = ENV_REFERENCE
     generated.pop("title", None)
     generated.pop("description", None)
     return {**head, **generated}

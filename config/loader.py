@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from config.problems import KeyPath
+from config.schema_alerts import INTEGRATION_SECRETS
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _INT_TAG = "tag:yaml.org,2002:int"
@@ -119,6 +120,8 @@ class PositionLoader(yaml.SafeLoader):
         self._values = 0
 
     def is_secret(self, path: KeyPath) -> bool:
+        if len(path) == 3 and path[0] == "integrations":
+            return path[2] in INTEGRATION_SECRETS
         return len(path) == 3 and path[0] == "providers" and path[2] in self.secret_fields
 
     def load_document(self) -> Document:

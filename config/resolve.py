@@ -15,6 +15,7 @@ from types import MappingProxyType
 from config.numbers import InvalidNumber, is_group, is_tag, normalize_number
 from config.problems import KeyPath, Reporter
 from config.references import Contacts, expand_senders, preset_sender_problems, sender_groups
+from config.resolve_alerts import resolve_integrations
 from config.resolve_oncall import OnCallResolver, resolve_people
 from config.schema import RESERVED_NAMES, BroadcastConfig, ChannelConfig, DefaultsConfig
 from config.settings import TEMPLATE_FIELDS, ResolvedBroadcast, ResolvedChannel, Senders, Settings
@@ -67,6 +68,14 @@ class _Resolver:
             self.parts, self.contacts, channels, self.groups, self._invalid("senders")
         )
         preset_sender_problems(broadcasts, self.escalations, self.report)
+        self.integrations = resolve_integrations(
+            self.parts.integrations,
+            self.escalations,
+            self.parts.names.get("escalations", []),
+            self.groups,
+            self._invalid("senders"),
+            self.report,
+        )
         return channels, broadcasts
 
     def senders(self, entries: list[str], path: KeyPath) -> Senders:
@@ -317,4 +326,5 @@ def resolve(
         people=MappingProxyType(resolver.people),
         schedules=MappingProxyType(resolver.schedules),
         escalations=MappingProxyType(resolver.escalations),
+        integrations=MappingProxyType(resolver.integrations),
     )

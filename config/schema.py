@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from config.durations import DURATION_PATTERN, Duration, format_duration
+from config.schema_alerts import IntegrationConfig
 from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
 from providers import (
     PROVIDERS,
@@ -58,8 +59,8 @@ def _secret_fields() -> frozenset[str]:
 
 SECRET_FIELDS = _secret_fields()
 
-# Words ``/send`` reads as commands, so no channel may take them as its name (SPEC: "page, ack
-# and oncall (like help, list, status and history) are never channel names").
+# Words ``/send`` reads as commands, so no channel may take them as its name (README,
+# "Config guide": help, list, status, history, page, ack and oncall are words of /send).
 RESERVED_NAMES = frozenset({"help", "list", "status", "history", "page", "ack", "oncall"})
 
 
@@ -238,6 +239,10 @@ class BridgeConfig(BaseModel):
     escalations: dict[Name, EscalationConfig] = Field(
         default_factory=dict,
         description="Escalation policies: /send page and broadcasts with escalation: use them.",
+    )
+    integrations: dict[Name, IntegrationConfig] = Field(
+        default_factory=dict,
+        description="Monitoring sources (Alertmanager, Grafana, Events API v2) that start pages.",
     )
 
 

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
 
 from config.loader import Document, Issue, Origin
 from config.problems import KeyPath
+from config.schema_alerts import INTEGRATION_SECRETS
 
 SECRET_NAME = re.compile(r"(?:_API_KEY|_SECRET|_TOKEN|_PASSWORD)$|^SLACK_\w*(?:TOKEN|SECRET)")
 
@@ -50,18 +52,28 @@ def misplaced_secrets(
 
 
 def secret_issues(doc: Document, secret_fields: frozenset[str]) -> list[Issue]:
-    """A secret field must be exactly ``${VAR}``: not literal, not mixed, no default in the file."""
+    """A secret field must be exactly ``${VAR}``: not literal, not mixed, no default in the file.
+    Providers' secret fields, and each integration's ``key``."""
     issues: list[Issue] = []
-    providers = doc.data.get("providers") if isinstance(doc.data, dict) else None
-    if not isinstance(providers, dict):
-        return issues
-    for name, account in providers.items():
+    data = doc.data if isinstance(doc.data, dict) else {}
+    for section, fields in (("providers", secret_fields), ("integrations", INTEGRATION_SECRETS)):
+        entries = data.get(section)
+        if isinstance(entries, dict):
+            issues += _section_secrets(doc, section, entries, fields)
+    return issues
+
+
+def _section_secrets(
+    doc: Document, section: str, entries: dict[Any, Any], secret_fields: frozenset[str]
+) -> list[Issue]:
+    issues: list[Issue] = []
+    for name, account in entries.items():
         if not isinstance(account, dict):
             continue
-        kind = account.get("type")
+        kind = account.get("type") if section == "providers" else f"alerts_{name}"
         prefix = str(kind if isinstance(kind, str) and kind.isidentifier() else name)
         for key in sorted(secret_fields & account.keys()):
-            path: KeyPath = ("providers", name, key)
+            path: KeyPath = (section, name, key)
             origin, _default = doc.origins.get(path, (Origin.LITERAL, None))
             if origin is Origin.ENV:
                 continue

@@ -137,6 +137,45 @@ class Escalation:
 
 
 @dataclass(frozen=True)
+class AlertRoute:
+    """First match wins: every ``match`` label equal; ``escalation`` None pages nobody."""
+
+    match: tuple[tuple[str, str], ...]
+    escalation: str | None
+    severity: str | None
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return all(labels.get(k) == v for k, v in self.match)
+
+
+@dataclass(frozen=True)
+class Storm:
+    max_pages: int
+    per: timedelta
+
+
+@dataclass(frozen=True, repr=False)
+class Integration:
+    """A monitoring source, fully checked (``bot.alerts``). ``key`` is a secret: the repr
+    leaves it out, and nothing may log, store or show it."""
+
+    name: str
+    kind: str  # alertmanager | grafana | events-v2
+    key: str
+    announce_in: str
+    senders: Senders
+    routes: tuple[AlertRoute, ...]
+    storm: Storm | None
+    allowed_senders: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        return f"Integration(name={self.name!r}, kind={self.kind!r})"
+
+    def route(self, labels: Mapping[str, str]) -> AlertRoute | None:
+        return next((r for r in self.routes if r.matches(labels)), None)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything ``config/bridge.yaml`` says, resolved. Lookups raise ``KeyError`` with the
     names that do exist."""
@@ -152,6 +191,7 @@ class Settings:
     people: Mapping[str, Person] = field(default_factory=dict)
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
     escalations: Mapping[str, Escalation] = field(default_factory=dict)
+    integrations: Mapping[str, Integration] = field(default_factory=dict)
 
     def channel(self, name: str) -> ResolvedChannel:
         try:

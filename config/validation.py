@@ -27,6 +27,7 @@ from config.schema import (
     ChannelConfig,
     DefaultsConfig,
 )
+from config.schema_alerts import AlertRouteConfig, IntegrationConfig, StormConfig
 from config.schema_oncall import (
     EscalationConfig,
     OverrideConfig,
@@ -62,6 +63,7 @@ _SECTIONS = {
     "people": "person",
     "schedules": "schedule",
     "escalations": "escalation",
+    "integrations": "integration",
 }
 _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "channels": ChannelConfig,
@@ -69,11 +71,14 @@ _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "people": PersonConfig,
     "schedules": ScheduleConfig,
     "escalations": EscalationConfig,
+    "integrations": IntegrationConfig,
 }
 _NESTED: dict[tuple[str, str], type[BaseModel]] = {
     ("schedules", "rotation"): RotationConfig,
     ("schedules", "overrides"): OverrideConfig,
     ("escalations", "steps"): StepConfig,
+    ("integrations", "routes"): AlertRouteConfig,
+    ("integrations", "storm"): StormConfig,
 }
 
 
@@ -94,6 +99,7 @@ class Parts:
     people: dict[str, PersonConfig] = field(default_factory=dict)
     schedules: dict[str, ScheduleConfig] = field(default_factory=dict)
     escalations: dict[str, EscalationConfig] = field(default_factory=dict)
+    integrations: dict[str, IntegrationConfig] = field(default_factory=dict)
     invalid: set[tuple[str, str]] = field(default_factory=set)
     names: dict[str, list[str]] = field(default_factory=dict)  # every name in the file, in order
     dropped: set[KeyPath] = field(default_factory=set)  # bad optional keys left out of an entry
@@ -190,7 +196,7 @@ def _translate(error: ErrorDetails, data: Any) -> tuple[KeyPath, str]:
         return path, "expected a number"
     if kind in ("bool_type", "bool_parsing"):
         return path, "expected true or false"
-    if kind == "enum":
+    if kind in ("enum", "literal_error"):
         return path, f"expected one of: {str(ctx.get('expected', '')).replace(' or ', ', ')}"
     if kind.startswith("url"):
         return path, "expected a URL such as https://api.example.com"
@@ -299,6 +305,7 @@ def _salvage(data: dict[str, Any], parts: Parts) -> None:
         "people": (PersonConfig.model_validate, _optional(PersonConfig)),
         "schedules": (ScheduleConfig.model_validate, frozenset()),
         "escalations": (EscalationConfig.model_validate, frozenset()),
+        "integrations": (IntegrationConfig.model_validate, frozenset()),
     }
     for section, (check, optional) in checks.items():
         entries = data.get(section)

@@ -1,4 +1,4 @@
-"""AutoKonnect WhatsApp Business (provider-docs/autokonnect-waba-messages.txt).
+"""AutoKonnect WhatsApp Business (docs/providers/autokonnect-waba-messages.txt).
 
 The provider's one entry point: config, limits, route rules, error book (``autokonnect_errors``)
 and receipt source (none: it cannot report delivery) are declared on ``AutoKonnect``.

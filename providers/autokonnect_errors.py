@@ -1,4 +1,4 @@
-"""AutoKonnect's documented errors (provider-docs/autokonnect-waba-messages.txt, "Errors").
+"""AutoKonnect's documented errors (docs/providers/autokonnect-waba-messages.txt, "Errors").
 
 Why apart from the adapter: the table is the single place a reason a person reads is written,
 and its undocumented error body is read defensively, which deserves its own tests.

@@ -1,4 +1,4 @@
-"""Kaleyra WhatsApp text messages (provider-docs/kaleyra-whatsapp-text.txt).
+"""Kaleyra WhatsApp text messages (docs/providers/kaleyra-whatsapp-text.txt).
 
 The provider's one entry point: config, limits, route rules, error book (``kaleyra_errors``) and
 receipt source (``kaleyra_receipts``) are declared on ``Kaleyra``.

@@ -1,4 +1,4 @@
-"""Kaleyra's documented errors ("Sample Failure Response" in provider-docs/kaleyra-*.txt).
+"""Kaleyra's documented errors ("Sample Failure Response" in docs/providers/kaleyra-*.txt).
 
 Why apart from the adapter: the table is the single place a reason a person reads is written,
 and ``WA-401``'s two meanings are told apart by the reply's words, which deserves its own tests.

@@ -1,4 +1,4 @@
-"""TalkNTalk: SMS, WhatsApp to one number, and WhatsApp groups (provider-docs/talkntalk-*.txt).
+"""TalkNTalk: SMS, WhatsApp to one number, and WhatsApp groups (docs/providers/talkntalk-*.txt).
 
 The provider's one entry point: its config, limits, route rules, error book and receipt source
 are declared on ``TalkNTalk``; the error tables and the webhook reading sit in

@@ -1,8 +1,9 @@
 """TalkNTalk's documented errors and how to read its (unshown) error bodies.
 
-Why apart from the adapter: the docs list statuses and a few codes but never show an error body,
-so reading the code and the provider's own words is defensive guesswork that deserves its own
-tests; the tables are the single place a reason a person reads is written.
+Why apart from the adapter: the docs (docs/providers/talkntalk-*.txt) list statuses and a few
+codes but never show an error body, so reading the code and the provider's own words is
+defensive guesswork that deserves its own tests; the tables are the single place a reason a
+person reads is written.
 """
 
 from __future__ import annotations

@@ -1,8 +1,12 @@
 """TalkNTalk's SMS delivery webhooks: the body's HMAC signature and the ``sms.*`` events.
 
+The doc (docs/providers/talkntalk-sms-send.txt) only says "Use Webhooks"; README, "Delivery
+receipts", says what the bridge reads.
+
 Readings chosen where the doc is silent or vague: TalkNTalk signs the *body* only, so the event
-name is taken from the signed body's ``event`` and the ``X-TalkNTalk-Event`` header is used only
-when the body has none; ``data.id`` may be a JSON integer while the send answered a string.
+name is taken only from the signed body's ``event`` (a body without one is refused; the unsigned
+``X-TalkNTalk-Event`` header never decides); ``data.id`` may be a JSON integer while the send
+answered a string.
 """
 
 from __future__ import annotations

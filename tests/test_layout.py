@@ -85,3 +85,20 @@ def test_no_import_cycles() -> None:
     modules = all_modules()
     graph = {name: imports_of(name, path, modules) for name, path in modules.items()}
     graphlib.TopologicalSorter(graph).prepare()  # raises CycleError naming the cycle
+
+
+def test_policy_knows_nothing_of_slack_or_the_surfaces() -> None:
+    """Policy answers plain values; Slack words them (``bot.slack.refusals``). Loading any
+    policy module must load no Slack, paging, CLI or server module, directly or through another."""
+    modules = all_modules()
+    graph = {name: imports_of(name, path, modules) for name, path in modules.items()}
+    policy = [name for name in modules if name == "bot.policy" or name.startswith("bot.policy.")]
+    assert len(policy) > 1, policy
+    seen: set[str] = set()
+    todo = list(policy)
+    while todo:
+        for loaded in graph[todo.pop()] - seen:
+            seen.add(loaded)
+            todo.append(loaded)
+    surfaces = ("bot.slack", "bot.paging", "bot.cli", "bot.server")
+    assert not [m for m in seen if m.startswith(surfaces)], sorted(seen)

@@ -29,6 +29,7 @@ from bot.cli.oncall import with_calendars
 from bot.dispatch import Dispatcher
 from bot.paging.service import PageView, PagingService
 from bot.paging.slack import took
+from bot.paging.states import AckOutcome, PageState, state_of
 from bot.paging.watch import plain_name
 from bot.plan import Planner
 from bot.policy import Rejection
@@ -149,7 +150,7 @@ async def run_page(
     if not view.sends:
         out.write("  step 1 paged nobody\n")
     out.writelines(f"  note: {line}\n" for line in problems)
-    if page.state == "active" and page.next_at is not None:
+    if state_of(page) is PageState.ACTIVE and page.next_at is not None:
         out.write(
             f"Unless someone acknowledges by {page.next_at:%H:%M:%S} UTC, the page moves on: "
             "a running bridge (`serve` or `socket` on this BRIDGE_DB) runs its later steps; "
@@ -179,7 +180,7 @@ async def run_ack(
     if page is None:
         err.write(f"error: there is no page {page_id}. Page ids look like P7K3QX9A2.\n")
         return 2
-    if result.outcome == "acknowledged":
+    if result.outcome is AckOutcome.ACKNOWLEDGED:
         out.write(f"Acknowledged page {page.page_id} ({page.escalation}): no later step runs.\n")
         return 0
     if page.acknowledged_at is not None:

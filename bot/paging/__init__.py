@@ -1,4 +1,4 @@
-"""Paging (SPEC "On-call paging"): a page runs an escalation policy until someone acknowledges.
+"""Paging (README, "Paging"): a page runs an escalation policy until someone acknowledges.
 
 ``service.PagingService`` starts and acknowledges pages; ``engine`` runs a step and falls back
 between channels; ``scheduler`` is the one loop per process that claims due steps; ``slack``

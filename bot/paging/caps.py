@@ -1,53 +1,17 @@
-"""The active-page caps: how many pages one sender, and one escalation, may have running at once,
-and what a page refused by them tells its sender.
+"""The active-page caps, looked at before a paging modal closes, so its refusal shows inline.
 
-Why caps: one allowed sender started 300 pages (300 SMS) in 3 s. The store counts and inserts in
-one atomic step (``PageStore.create_page``); this module names the caps and words the refusal,
-and gives a modal the same answer before it closes.
+Why only the look here: the caps and their refusal are policy (``bot.policy.page_caps``); the
+store decides at start. This module reads the active pages within the modal's deadline.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 from bot.policy import Rejection
+from bot.policy.page_caps import cap_reached, cap_refusal, caps_of
 from bot.store.base import Store
-from bot.store.pages_base import PageCapReached, PageCaps, PageRecord
 from config.schema import DefaultsConfig
-
-OLDEST_SHOWN = 5  # page ids a refusal names, oldest first
-
-
-def caps_of(defaults: DefaultsConfig) -> PageCaps:
-    return PageCaps(defaults.max_active_pages_per_sender, defaults.max_active_pages_per_escalation)
-
-
-def cap_reached(
-    active: Sequence[PageRecord], escalation: str, sender: str | None, caps: PageCaps
-) -> PageCapReached | None:
-    """The cap a new page would break, counted over ``active`` pages; None if there is room."""
-    ordered = sorted(active, key=lambda p: (p.created_at, p.page_id))
-    for which, pages, limit in (
-        ("sender", [p for p in ordered if sender and p.sender == sender], caps.per_sender),
-        ("escalation", [p for p in ordered if p.escalation == escalation], caps.per_escalation),
-    ):
-        if len(pages) >= limit:
-            oldest = [p.page_id for p in pages[:OLDEST_SHOWN]]
-            return PageCapReached(which, len(pages), limit, oldest)
-    return None
-
-
-def cap_refusal(cap: PageCapReached, escalation: str, command: str) -> str:
-    """What a refused page tells its sender: how many are active, the limit, what to do."""
-    whose = "you have" if cap.which == "sender" else f"escalation `{escalation}` has"
-    oldest = f" (oldest: {', '.join(cap.oldest)})" if cap.oldest else ""
-    return (
-        f"Page not started: {whose} {cap.active} active pages{oldest}; the limit is "
-        f"{cap.limit}. Acknowledge the ones that are handled ({command} ack <page id>) "
-        "and page again, or ask a bridge admin to raise "
-        f"defaults.max_active_pages_per_{cap.which}."
-    )
 
 
 async def check_room(

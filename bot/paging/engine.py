@@ -19,24 +19,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from bot.paging import watch
 from bot.paging.links import AckLinks
 from bot.paging.slack import lit
+from bot.paging.snapshot import escalation_of
 from bot.paging.targets import Paged, address_for, group_paged, has_receipts, step_people
 from bot.paging.text import page_text
-from bot.policy import Rejection, authorize, check_message, check_sms_parts
-from bot.requests import new_request_id, recipient_ref
-from bot.send.service import SendService
+from bot.policy import Rejection
+from bot.requests import recipient_ref
 from bot.store.base import Store
 from bot.store.pages_base import PageRecord, PageSend
-from bot.values import Origin, Plan, RecipientRecord, RecipientStatus, Surface
+from bot.values import Origin, Plan, RecipientRecord, RecipientStatus, Submission, Surface
 from config import Settings
 from config.settings import Escalation
-from providers.base import InvalidMessage, Message, Recipient, Service
+from providers.base import Service
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=5)  # a claimed move not renewed for this long is run again
@@ -49,6 +50,20 @@ NOT_DELIVERED = (
 )
 
 
+class PagePlanner(Protocol):
+    """How a page's send is planned: ``bot.plan.Planner``; Rejection if it cannot go."""
+
+    def plan_page(self, channel_name: str, address: str, text: str) -> Plan: ...
+
+
+class PageSends(Protocol):
+    """Where a page's sends go to be recorded and sent: ``bot.send.service.SendService``."""
+
+    async def submit(
+        self, plans: Sequence[Plan], origin: Origin, *, idempotency_key: str, confirmed: bool
+    ) -> Submission: ...
+
+
 @dataclass(frozen=True)
 class Move:
     """What a page does next: run (round, step), or end."""
@@ -59,6 +74,8 @@ class Move:
 
 
 def next_move(page: PageRecord, escalation: Escalation) -> Move:
+    """The step after the page's current one; past the last, step 1 of the next round while
+    repeats are left; then the end."""
     if page.step + 1 < len(escalation.steps):
         return Move(page.round, page.step + 1)
     if page.round < escalation.repeat:
@@ -67,20 +84,26 @@ def next_move(page: PageRecord, escalation: Escalation) -> Move:
 
 
 class Engine:
-    """Moves pages forward; the scheduler and ``PagingService.start`` call ``run_due``."""
+    """Moves pages forward; the scheduler and ``PagingService.start`` call ``run_due``.
+
+    Why two narrow seams (``planner``, ``sends``) and not the whole send service: planning is
+    the planner's (policy and the provider's checks, once), and recording a send is the send
+    path's; the engine only decides whom to page, by what, and when."""
 
     def __init__(
         self,
         settings: Settings,
         store: Store,
-        service: SendService,
+        planner: PagePlanner,
+        sends: PageSends,
         clock: Callable[[], datetime],
         links: AckLinks | None,
         command: str,
     ) -> None:
         self.settings = settings
         self.store = store
-        self.service = service
+        self.planner = planner
+        self.sends = sends
         self.clock = clock
         self.links = links
         self.command = command
@@ -97,8 +120,8 @@ class Engine:
 
     async def _run_move(self, claimed: PageRecord) -> None:
         now = self.clock()
-        escalation = self.settings.escalations.get(claimed.escalation)
-        if escalation is None or not escalation.steps:  # removed from the config meanwhile
+        escalation = escalation_of(self.settings, claimed)
+        if escalation is None or not escalation.steps:  # no copy, and gone from the config
             if await self.store.end_page(claimed.page_id, claimed.version, now):
                 watch.ended(self.settings, claimed)
             return
@@ -170,7 +193,9 @@ class Engine:
         self, page: PageRecord, round_: int, step_idx: int, paged: Paged, start: int
     ) -> bool:
         """Page ``paged`` by the first channel from ``start`` they have a number for."""
-        escalation = self.settings.escalations[page.escalation]
+        escalation = escalation_of(self.settings, page)
+        if escalation is None:
+            return False
         via = escalation.steps[step_idx].via
         for via_idx in range(start, len(via)):
             channel = self.settings.channels.get(via[via_idx])
@@ -185,35 +210,16 @@ class Engine:
                 return True
         return False
 
-    def plan(self, channel_name: str, address: str, text: str) -> Plan:
-        channel = authorize(self.settings, channel_name, None)
-        message = Message(text=text)
-        check_message(channel, message)
-        check_sms_parts(channel, message)
-        request_id = new_request_id()
-        plan = Plan(
-            request_id=request_id,
-            channel=channel.name,
-            account=channel.provider_name,
-            route=channel.route,
-            message=message,
-            recipients=(Recipient(address=address, ref=recipient_ref(request_id, 1)),),
-        )
-        try:
-            self.service.planner.dispatcher.validate(plan)
-        except InvalidMessage as exc:
-            raise Rejection(str(exc)) from None
-        return plan
-
     async def send(
         self, page: PageRecord, round_: int, step_idx: int, paged: Paged, via_idx: int, to: str
     ) -> bool:
         """One person by one channel; the send path records it before it goes out."""
-        via = self.settings.escalations[page.escalation].steps[step_idx].via
-        channel = via[via_idx]
+        escalation = escalation_of(self.settings, page)
+        assert escalation is not None  # page_person found it
+        channel = escalation.steps[step_idx].via[via_idx]
         text = page_text(page.text, page.page_id, self.command, self.links, paged.key)
         try:
-            plan = self.plan(channel, to, text)
+            plan = self.planner.plan_page(channel, to, text)
         except Rejection as exc:
             await self.event(
                 page.page_id,
@@ -223,7 +229,7 @@ class Engine:
             return False
         origin = Origin(Surface.PAGE, page.sender, title=f"Page {page.page_id}")
         key = f"page:{page.page_id}:{round_}:{step_idx}:{paged.key}:{via_idx}"
-        submission = await self.service.submit([plan], origin, idempotency_key=key, confirmed=True)
+        submission = await self.sends.submit([plan], origin, idempotency_key=key, confirmed=True)
         request_id = submission.request_ids[0]
         sent_at = self.clock()
         if not submission.created:  # recorded by an earlier run of this move: keep its time
@@ -252,7 +258,7 @@ class Engine:
     async def fallbacks(self, page: PageRecord) -> None:
         """For the step now running: the next ``via`` channel for each person whose send
         failed, or (on a channel with receipts) was not delivered within ``fallback_after``."""
-        escalation = self.settings.escalations.get(page.escalation)
+        escalation = escalation_of(self.settings, page)
         if escalation is None or page.step < 0:
             return
         via = escalation.steps[page.step].via

@@ -23,13 +23,15 @@ from datetime import datetime, timedelta
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.paging import watch
-from bot.paging.caps import cap_refusal, caps_of, check_room
+from bot.paging import snapshot, watch
+from bot.paging.caps import check_room
 from bot.paging.engine import Engine
 from bot.paging.links import AckLinks
 from bot.paging.slack import PageSlack
+from bot.paging.states import AckOutcome, PageState, state_of
 from bot.paging.text import sms_problem
-from bot.policy import Rejection
+from bot.policy import AckRight, Rejection, ack_right, link_ack_right, may_see_page
+from bot.policy.page_caps import cap_refusal, caps_of
 from bot.send.service import SendService
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageCapReached, PageRecord, PageSend
@@ -49,10 +51,10 @@ def new_page_id() -> str:
 
 @dataclass(frozen=True)
 class AckResult:
-    """What became of an acknowledgement: ``outcome`` is acknowledged | already | ended |
-    refused | unknown; ``page`` the record after it (None for an unknown page)."""
+    """What became of an acknowledgement, and ``page``, the record after it (None for an
+    unknown page)."""
 
-    outcome: str
+    outcome: AckOutcome
     page: PageRecord | None
 
 
@@ -83,7 +85,7 @@ class PagingService:
         self.clock = clock
         self.links = links
         self.slack = PageSlack(settings, store, client)
-        self.engine = Engine(settings, store, service, clock, links, command)
+        self.engine = Engine(settings, store, service.planner, service, clock, links, command)
         self.command = command
         self.tick_seconds = tick
         # How long a page may go without a recorded root message before a scheduler posts it,
@@ -119,6 +121,7 @@ class PagingService:
             slack_channel,
             self.clock(),
             idempotency_key,
+            snapshot.to_json(self.settings.escalations[escalation]),
         )
         try:
             page = await self.store.create_page(new, caps_of(self.settings.defaults))
@@ -160,30 +163,30 @@ class PagingService:
         via: str = "slack",
         operator: str | None = None,
     ) -> AckResult:
-        """First one wins; the others learn who was first. Allowed: anyone paged so far (by
-        their ``slack:`` id, or the target a link names), whoever started the page, or the
-        escalation's allowed_senders; and ``operator``, the login at the bridge's terminal (who
-        holds its config and store). Someone not allowed learns nothing: "refused" whatever
-        the page's state, so they cannot tell it from an unknown page."""
+        """First one wins; the others learn who was first. Who may is policy's
+        (``bot.policy.paging``): a Slack user by ``user_id``, the person an ack link names
+        (``target``, its signature checked here), or ``operator``, the login at the terminal.
+        Someone not allowed learns nothing: "refused" whatever the page's state, so they cannot
+        tell it from an unknown page."""
         page = await self.store.get_page(page_id.strip().upper())
         if page is None:
-            return AckResult("unknown", None)
+            return AckResult(AckOutcome.UNKNOWN, None)
         paged = {s.person for s in await self.store.page_sends(page.page_id)}
         if operator is not None:
-            allowed, by = True, f"{watch.OPERATOR}{operator}"
+            right, by = AckRight.OPERATOR, f"{watch.OPERATOR}{operator}"
         elif user_id is not None:
-            allowed = self._user_may_ack(page, paged, user_id, usergroups)
+            right = self._right(page, paged, user_id, usergroups)
             by = f"slack:{user_id}"
         else:
             person = self._person_of(page.page_id, paged, target)
-            allowed = person is not None
+            right = link_ack_right(person, paged)
             by = f"person:{person}"
-        if not allowed:
-            return AckResult("refused", page)
-        if page.state == "acknowledged":
-            return AckResult("already", page)
-        if page.state == "ended":
-            return AckResult("ended", page)
+        if right is AckRight.NONE:
+            return AckResult(AckOutcome.REFUSED, page)
+        if state_of(page) is PageState.ACKNOWLEDGED:
+            return AckResult(AckOutcome.ALREADY, page)
+        if state_of(page) is PageState.ENDED:
+            return AckResult(AckOutcome.ENDED, page)
         at = self.clock()
         won = await self.store.acknowledge_page(page.page_id, by, at)
         after = await self.store.get_page(page.page_id)
@@ -193,18 +196,18 @@ class PagingService:
                 page.page_id, "acknowledged", f"acknowledged by {{{by}}} ({via})"
             )
             self.refresh_later(page.page_id)
-        return AckResult("acknowledged" if won else "already", after)
+        return AckResult(AckOutcome.ACKNOWLEDGED if won else AckOutcome.ALREADY, after)
 
-    def _user_may_ack(
+    def _right(
         self, page: PageRecord, paged: set[str], user_id: str, usergroups: Iterable[str]
-    ) -> bool:
-        """Paged so far, the page's own starter, or one of the escalation's senders."""
-        mine = {n for n, p in self.settings.people.items() if p.slack == user_id}
-        if mine & paged or page.sender == user_id:
-            return True
-        policy = self.settings.escalations.get(page.escalation)
-        return policy is not None and (
-            user_id in policy.allowed_users or not policy.allowed_usergroups.isdisjoint(usergroups)
+    ) -> AckRight:
+        return ack_right(
+            self.settings,
+            escalation=page.escalation,
+            started_by=page.sender,
+            paged=paged,
+            user_id=user_id,
+            usergroups=usergroups,
         )
 
     async def view(
@@ -218,7 +221,10 @@ class PagingService:
             return None
         sends = await self.store.page_sends(page.page_id)
         paged = {s.person for s in sends}
-        if user_id is not None and not self._user_may_ack(page, paged, user_id, usergroups):
+        right = (  # None: the terminal, which holds the config and the store
+            AckRight.OPERATOR if user_id is None else self._right(page, paged, user_id, usergroups)
+        )
+        if not may_see_page(right):
             return None
         outcomes = [(send, await self.engine.recipient_of(send)) for send in sends]
         return PageView(page, [(s, r.status if r else None) for s, r in outcomes])

@@ -16,16 +16,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.paging.snapshot import escalation_of
+from bot.paging.states import PageState, state_of
 from bot.report_roots import RootKind, find_root, root_metadata
 from bot.slack import ids
 from bot.slack.failures import SLACK_FAILURES, slack_error
-from bot.slack.mrkdwn import Mrkdwn, button, context, escape, md, section
+from bot.slack.mrkdwn import Block, Mrkdwn, button, context, escape, md, section
 from bot.store.base import Store
 from bot.store.pages_base import PageRecord, PageSend
 from bot.values import RecipientStatus
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 # A person is ``{name}``; literal braces were doubled when the event was recorded (``lit``).
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
 _NUMBER = re.compile(r"^\+?[0-9]{5,}$")  # a contact list's number (E.164), not a name
+SOURCE = "source:"  # who ended or acknowledged a page from monitoring: ``source:<integration>``
 PAGE_ROOT = RootKind("bridge_page", "page_id")  # the metadata on a page's root message
 
 
@@ -53,6 +56,8 @@ def who(settings: Settings, name: str) -> Mrkdwn:
     (escaped)."""
     if name.startswith("slack:"):
         return md("<@{}>", name.removeprefix("slack:"))
+    if name.startswith(SOURCE):
+        return md("`{}` (at the source)", name.removeprefix(SOURCE))
     name = name.removeprefix("person:")
     person = settings.people.get(name)
     if person is not None and person.slack:
@@ -102,18 +107,22 @@ def took(since: datetime, until: datetime) -> str:
 
 
 def state_line(settings: Settings, page: PageRecord) -> Mrkdwn:
-    steps = (
-        len(settings.escalations[page.escalation].steps)
-        if page.escalation in (settings.escalations)
-        else 0
-    )
-    if page.state == "acknowledged" and page.acknowledged_at is not None:
+    policy = escalation_of(settings, page)
+    steps = len(policy.steps) if policy is not None else 0
+    if state_of(page) is PageState.ACKNOWLEDGED and page.acknowledged_at is not None:
         return md(
             ":white_check_mark: *Acknowledged* by {} after {}",
             who(settings, page.acknowledged_by or "?"),
             took(page.created_at, page.acknowledged_at),
         )
-    if page.state == "ended":
+    ended = state_of(page) is PageState.ENDED
+    if ended and (page.acknowledged_by or "").startswith(SOURCE):
+        return md(
+            ":large_green_circle: *Resolved at the source* ({}) after {}: no later step runs.",
+            (page.acknowledged_by or "").removeprefix(SOURCE),
+            took(page.created_at, page.ended_at or page.created_at),
+        )
+    if ended:
         sender = [md("<@{}>", page.sender)] if page.sender else []
         others = senders_of(settings, page.escalation, besides=page.sender)
         told = Mrkdwn(" ".join(m for m in (*sender, others) if m))  # each person once
@@ -140,16 +149,21 @@ def paged_line(settings: Settings, sends: list[tuple[PageSend, RecipientStatus |
 
 
 def root_blocks(
-    settings: Settings, page: PageRecord, sends: list[tuple[PageSend, RecipientStatus | None]]
+    settings: Settings,
+    page: PageRecord,
+    sends: list[tuple[PageSend, RecipientStatus | None]],
+    extra: Sequence[Block] = (),
 ) -> list[dict[str, object]]:
+    """``extra``: what a page's origin adds below its text (an alert's labels and links)."""
     blocks: list[dict[str, object]] = [
         section(
             md(":rotating_light: *Page {}* · {}\n{}", page.page_id, page.escalation, page.text)
         ),
+        *extra,
         context(state_line(settings, page)),
         context(paged_line(settings, sends[-20:])),
     ]
-    if page.state == "active":
+    if state_of(page) is PageState.ACTIVE:
         blocks.append(
             {
                 "type": "actions",
@@ -173,6 +187,9 @@ class PageSlack:
         self.store = store
         self.client = client
         self.queued: set[str] = set()  # pages with a refresh asked for and not yet begun
+        # Blocks a page's origin adds to its root message (``bot.alerts``: the alert's labels
+        # and links); each gives nothing for a page that is not its own.
+        self.extras: list[Callable[[PageRecord], Awaitable[list[Block]]]] = []
         self._workers: dict[str, asyncio.Task[None]] = {}
 
     def refresh_later(self, page_id: str) -> None:
@@ -192,8 +209,10 @@ class PageSlack:
             del self._workers[page_id]
 
     async def wait_idle(self) -> None:
-        while self._workers:
-            await asyncio.wait(list(self._workers.values()))
+        # Until every worker is done (each removes itself as it ends; one cancelled before it
+        # began never does, and waiting for an empty dict would then spin).
+        while pending := [task for task in self._workers.values() if not task.done()]:
+            await asyncio.wait(pending)
 
     async def post_root(self, page: PageRecord) -> None:
         if page.slack_channel is None:
@@ -207,7 +226,7 @@ class PageSlack:
         answer = await self.client.chat_postMessage(
             channel=channel,
             text=md("Page {}: {}", page.page_id, page.text),
-            blocks=root_blocks(self.settings, page, []),
+            blocks=root_blocks(self.settings, page, [], await self._extra(page)),
             metadata=root_metadata(page.page_id, PAGE_ROOT),
         )
         await self._record_root(page.page_id, str(answer["channel"]), str(answer["ts"]))
@@ -278,7 +297,7 @@ class PageSlack:
                 channel=page.slack_channel,
                 ts=page.root_ts,
                 text=md("Page {}: {}", page.page_id, page.text),
-                blocks=root_blocks(self.settings, page, sends),
+                blocks=root_blocks(self.settings, page, sends, await self._extra(page)),
             )
             for event in await self.store.page_events(page_id):
                 if not event.posted and await self.store.mark_event_posted(
@@ -291,6 +310,9 @@ class PageSlack:
                     )
         except SlackApiError as exc:
             log.warning("could not update page %s: %s", page_id, slack_error(exc))
+
+    async def _extra(self, page: PageRecord) -> list[Block]:
+        return [block for extra in self.extras for block in await extra(page)]
 
     async def _status(self, send: PageSend) -> RecipientStatus | None:
         for recipient in await self.store.recipients(send.request_id):

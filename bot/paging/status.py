@@ -13,6 +13,8 @@ from datetime import datetime
 
 from bot.paging.service import PageView
 from bot.paging.slack import took, who
+from bot.paging.snapshot import escalation_of
+from bot.paging.states import PageState, state_of
 from bot.paging.watch import OPERATOR, plain_name
 from bot.slack.mrkdwn import Limit, Mrkdwn, escape, fit, md
 from bot.store.pages_base import PageSend
@@ -51,14 +53,14 @@ def _at(moment: datetime) -> str:
 
 def _state(settings: Settings, view: PageView, steps: int) -> Mrkdwn:
     page = view.page
-    if page.state == "acknowledged" and page.acknowledged_at is not None:
+    if state_of(page) is PageState.ACKNOWLEDGED and page.acknowledged_at is not None:
         return md(
             ":white_check_mark: *Acknowledged* by {} at {} ({} after it started)",
             person(settings, page.acknowledged_by or "?"),
             _at(page.acknowledged_at),
             took(page.created_at, page.acknowledged_at),
         )
-    if page.state == "ended":
+    if state_of(page) is PageState.ENDED:
         ended = _at(page.ended_at) if page.ended_at is not None else "?"
         return md(":x: *Ended unanswered* at {}: nobody acknowledged.", ended)
     repeat = f" (repeat {page.round})" if page.round else ""
@@ -95,7 +97,7 @@ def _step_lines(
 
 def page_status_text(settings: Settings, view: PageView) -> Mrkdwn:
     page = view.page
-    policy = settings.escalations.get(page.escalation)
+    policy = escalation_of(settings, page)
     steps = len(policy.steps) if policy is not None else 0
     starter = md("<@{}>", page.sender) if page.sender else Mrkdwn("the bridge's terminal")
     lines = [

@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.paging.links import AckClaim
 from bot.paging.service import AckResult
 from bot.paging.slack import shown_name, took
+from bot.paging.states import AckOutcome, PageState, state_of
 from bot.server.runtime import Runtime
 
 CSP = (
@@ -68,9 +69,9 @@ def _outcome(runtime: Runtime, result: AckResult) -> web.Response:
     if page is None:
         return _not_found()
     ref = f"Page {page.page_id}"
-    if result.outcome == "acknowledged":
+    if result.outcome is AckOutcome.ACKNOWLEDGED:
         return _page("Acknowledged", f"<p>{html.escape(ref)} is acknowledged. Thank you.</p>")
-    if result.outcome == "already" and page.acknowledged_at is not None:
+    if result.outcome is AckOutcome.ALREADY and page.acknowledged_at is not None:
         when = page.acknowledged_at.strftime("%Y-%m-%d %H:%M UTC")
         after = took(page.created_at, page.acknowledged_at)
         who = _by(runtime, page.acknowledged_by)
@@ -79,7 +80,7 @@ def _outcome(runtime: Runtime, result: AckResult) -> web.Response:
             f"<p>{html.escape(ref)} was already acknowledged by {html.escape(who)} at "
             f"{html.escape(when)} ({html.escape(after)} after it started).</p>",
         )
-    if result.outcome == "ended":
+    if result.outcome is AckOutcome.ENDED:
         return _page("Page ended", f"<p>{html.escape(ref)} has ended; nothing to do.</p>")
     return _not_found()
 
@@ -91,9 +92,10 @@ def add_routes(app: web.Application, runtime_of: Callable[[web.Request], Runtime
         page = await runtime.store.get_page(claim.page_id) if claim is not None else None
         if claim is None or page is None:
             return _not_found()
-        if page.state != "active":
-            state = "already" if page.state == "acknowledged" else "ended"
-            return _outcome(runtime, AckResult(state, page))
+        if state_of(page) is not PageState.ACTIVE:
+            acked = state_of(page) is PageState.ACKNOWLEDGED
+            outcome = AckOutcome.ALREADY if acked else AckOutcome.ENDED
+            return _outcome(runtime, AckResult(outcome, page))
         return _page(
             "Acknowledge page",
             f"<p>Page {html.escape(page.page_id)} ({html.escape(page.escalation)}):</p>"

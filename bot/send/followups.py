@@ -8,17 +8,24 @@ how old the button is) and then starts sends only through the same runner as a n
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Literal
 
 from bot.plan import Planner
-from bot.policy import Rejection, authorize
+from bot.policy import (
+    NOTHING_SENT,
+    Rejection,
+    authorize,
+    may_decide_held,
+    may_see_request,
+    refuse,
+)
 from bot.report import Reporter
 from bot.requests import new_request_id, recipient_ref
 from bot.send.live import LiveSends
 from bot.send.records import group_for, group_id_of, plan_from_record, request_or_reject
 from bot.send.run import Runner
-from bot.slack.mrkdwn import md
 from bot.store.base import Store
 from bot.values import (
     Origin,
@@ -64,7 +71,7 @@ class Followups:
     async def _group(self, group_id: str) -> list[RequestRecord]:
         records = await self.store.group_requests(group_id)
         if not records:
-            raise Rejection(md("There is no request {}.", group_id))
+            raise Rejection(f"There is no request {group_id}.")
         return records
 
     async def _authorize_again(
@@ -77,13 +84,12 @@ class Followups:
             try:
                 authorize(self.settings, record.channel, sender)
             except Rejection as exc:
-                raise Rejection(md("Nothing was sent. {}", exc.message)) from None
+                raise Rejection(replace(exc.refusal, preface=NOTHING_SENT)) from None
 
     async def confirm(self, group_id: str, user_id: str, slack_channel: str | None) -> Submission:
         """Send a held request: only its requester, and only while they may still send there."""
         records = await self._group(group_id)
-        if records[0].user_id != user_id:
-            raise Rejection(md("Only <@{}> can confirm this send.", records[0].user_id))
+        refuse(may_decide_held(records[0].user_id, user_id, "confirm"))
         age = self.clock() - records[0].created_at
         if records[0].state is RequestState.HELD and age > CONFIRM_WITHIN:
             # An old prompt would page people with news that may no longer be true.
@@ -111,8 +117,7 @@ class Followups:
         """Only the requester cancels; not re-authorized, since cancelling never sends anything
         (and a prompt left alone expires after CONFIRM_WITHIN anyway)."""
         records = await self._group(group_id)
-        if records[0].user_id != user_id:
-            raise Rejection(md("Only <@{}> can cancel this send.", records[0].user_id))
+        refuse(may_decide_held(records[0].user_id, user_id, "cancel"))
         results = [
             await self.store.transition(r.request_id, RequestState.HELD, RequestState.CANCELLED)
             for r in records
@@ -144,7 +149,7 @@ class Followups:
         status = RecipientStatus.FAILED if which == "failed" else RecipientStatus.UNKNOWN
         targets = await self.store.recipients(request_id, [status])
         if not targets:
-            raise Rejection(md("Request {} has no {} recipients to send to.", request_id, which))
+            raise Rejection(f"Request {request_id} has no {which} recipients to send to.")
         new_id = new_request_id()
         plan = Plan(
             request_id=new_id,
@@ -191,13 +196,10 @@ class Followups:
 
     async def _may_see(self, record: RequestRecord, user_id: str | None) -> bool:
         """Requester or allowed sender; not tied to slack_channels, as the answer is private."""
-        if user_id is None or record.user_id == user_id:
-            return True
         channel = self.settings.channels.get(record.channel)
-        if channel is None:
-            return False
-        sender = await self.planner.sender(user_id, None)
-        return channel.allows_sender(sender.user_id, sender.usergroups)
+        asked = user_id is not None and record.user_id != user_id and channel is not None
+        sender = await self.planner.sender(user_id, None) if asked and user_id else None
+        return may_see_request(record.user_id, channel, user_id, sender)
 
     async def history(self, user_id: str | None, limit: int = 10) -> list[RequestStatus]:
         """The asker's own recent requests only (all of them for the terminal, ``None``)."""

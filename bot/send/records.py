@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from bot.policy import Rejection
 from bot.report import Group
-from bot.slack.mrkdwn import md
 from bot.store.base import Store
 from bot.values import Plan, RequestRecord
 from providers.base import Recipient
@@ -42,7 +41,7 @@ async def request_or_reject(store: Store, request_id: str) -> RequestRecord:
     """The request, or a Rejection a person can read."""
     record = await store.get_request(request_id)
     if record is None:
-        raise Rejection(md("There is no request {}.", request_id))
+        raise Rejection(f"There is no request {request_id}.")
     return record
 
 

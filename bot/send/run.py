@@ -235,8 +235,13 @@ class Runner:
 
     async def wait_idle(self) -> None:
         """Wait for every background send and report refresh to finish (tests, demo, shutdown)."""
-        while self.live.tasks:
+        # Sends started meanwhile are waited for too. A finished task leaves ``live.tasks`` in
+        # its done callback, a turn later, and on Python 3.12+ ``gather`` of finished tasks does
+        # not yield that turn: so the loop ends when all are done, not when the set is empty.
+        while True:
             await asyncio.gather(*list(self.live.tasks), return_exceptions=True)
+            if all(task.done() for task in self.live.tasks):
+                break
         if self.reporter is not None:
             await self.reporter.drain()
 

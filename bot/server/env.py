@@ -1,4 +1,4 @@
-"""The environment the bridge runs in (SPEC "Environment"), read once, with clear errors."""
+"""The environment the bridge runs in (README, "Environment"), read once, with clear errors."""
 
 from __future__ import annotations
 

@@ -4,9 +4,9 @@ Why: connections that send a request head or body slowly (or not at all) held me
 descriptors for minutes. Three bounds, all through aiohttp's public knobs and asyncio's:
 a request head must arrive within ``header_timeout`` of connecting or of the previous response
 (aiohttp's keep-alive timer, which also closes idle keep-alive connections), a body within
-``body_timeout`` once its head is in (a middleware reads it under ``asyncio.timeout``), and at
-most ``max_connections`` are open at once (the protocol factory answers the rest 503 and closes
-them without reading a byte).
+``body_timeout`` once its head is in (bot/server/bodies.py reads it under ``asyncio.timeout``,
+within a process-wide budget of body bytes in flight), and at most ``max_connections`` are open at
+once (the protocol factory answers the rest 503 and closes them without reading a byte).
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import Counter
 
 from bot import metrics
@@ -27,12 +26,14 @@ from bot import metrics
 log = logging.getLogger(__name__)
 
 BACKLOG = 128  # pending connections the kernel queues (and asyncio accepts per turn)
+MIN_BODY_BUDGET_MIB = 2  # its large-body share (3/4) must hold one 1 MiB body
 SERVER_NAME = "chatops-bridge"  # in place of aiohttp's "Python/3.x aiohttp/3.y" on every response
 
 SLOW_CLIENTS = Counter(
     "bridge_http_connections_cut_total",
     "Connections the HTTP server closed or refused to protect itself: "
-    "body (a request body that did not arrive in time) or full (past the connection cap).",
+    "body (a request body that did not arrive in time), full (past the connection cap) or "
+    "budget (a request body the budget of body bytes in flight could not cover).",
     ["reason"],
     registry=metrics.REGISTRY,
 )
@@ -45,6 +46,12 @@ class HttpLimits:
     header_timeout: float = 5.0  # BRIDGE_HEADER_TIMEOUT: also how long an idle connection stays
     body_timeout: float = 5.0  # BRIDGE_BODY_TIMEOUT: Slack's whole budget is 3 s
     max_connections: int = 512  # BRIDGE_MAX_CONNECTIONS: keep it under `ulimit -n`
+    body_budget_mib: int = 64  # BRIDGE_BODY_BUDGET: request body bytes being read at once
+
+    @property
+    def body_budget(self) -> int:
+        """The budget in bytes."""
+        return self.body_budget_mib << 20
 
     @property
     def lingering_time(self) -> float:
@@ -67,23 +74,37 @@ def _number(name: str, raw: str | None, default: float, kind: type[float]) -> fl
     return value
 
 
+def _mib(name: str, raw: str | None, default: int) -> int:
+    raw = (raw or "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < MIN_BODY_BUDGET_MIB:
+        raise ValueError(
+            f"{name} is a whole number of MiB, at least {MIN_BODY_BUDGET_MIB} (a 1 MiB body must "
+            f"fit in the part large bodies may use), not {raw!r} (unset it for {default})"
+        )
+    return int(raw)
+
+
 def read_limits(environ: Mapping[str, str]) -> HttpLimits:
     """The limits from the environment; ValueError names the variable that is wrong."""
     base = HttpLimits()
     header = environ.get("BRIDGE_HEADER_TIMEOUT")
     body = environ.get("BRIDGE_BODY_TIMEOUT")
     connections = environ.get("BRIDGE_MAX_CONNECTIONS")
+    budget = _mib("BRIDGE_BODY_BUDGET", environ.get("BRIDGE_BODY_BUDGET"), base.body_budget_mib)
     return HttpLimits(
         header_timeout=_number("BRIDGE_HEADER_TIMEOUT", header, base.header_timeout, float),
         body_timeout=_number("BRIDGE_BODY_TIMEOUT", body, base.body_timeout, float),
         max_connections=int(
             _number("BRIDGE_MAX_CONNECTIONS", connections, base.max_connections, int)
         ),
+        body_budget_mib=budget,
     )
 
 
 @dataclass
-class _Tally:
+class Tally:
     """One warning line per ``every`` seconds at most: 500 slow clients must not flood the log."""
 
     what: str
@@ -99,36 +120,7 @@ class _Tally:
             self.count, self.last = 0, now
 
 
-_SLOW_BODIES = _Tally("closed connections whose request body did not arrive in time")
-_REFUSED = _Tally("refused connections past BRIDGE_MAX_CONNECTIONS")
-
-
-def body_deadline(seconds: float) -> Middleware:
-    """A middleware that reads every request body within ``seconds`` (``request.read()`` keeps
-    it, so handlers read it again for free) and answers 408 and closes the connection if not."""
-
-    @web.middleware
-    async def read_body_in_time(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.body_exists:
-            try:
-                async with asyncio.timeout(seconds):
-                    await request.read()
-            except TimeoutError:
-                SLOW_CLIENTS.labels("body").inc()
-                _SLOW_BODIES.add(path=request.path, limit_s=seconds)
-                return _closing(408, "the request body did not arrive in time")
-            except ConnectionResetError:  # the client left mid-body: a debug line, no traceback
-                log.debug("a client closed its connection before its request body arrived")
-                return _closing(400, "the connection closed before the request body arrived")
-        return await handler(request)
-
-    return read_body_in_time
-
-
-def _closing(status: int, text: str) -> web.Response:
-    response = web.Response(status=status, text=text)
-    response.force_close()
-    return response
+_REFUSED = Tally("refused connections past BRIDGE_MAX_CONNECTIONS")
 
 
 async def name_server(request: web.Request, response: web.StreamResponse) -> None:

@@ -48,8 +48,8 @@ async def readyz(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    """SPEC: liveness and config loaded (200 while the process serves), with readiness's checks
-    and the store's kind for a person reading it; a load balancer should use /readyz."""
+    """README, Operations (`/healthz`): liveness and config loaded (200 while it serves), with the
+    readiness checks and the store's kind for a person reading it; load balancers use /readyz."""
     slot = request.app[SLOT]
     ready, checks = await readiness(slot)
     body: dict[str, Any] = {"ok": True, "config": "loaded", "ready": ready, "checks": checks}

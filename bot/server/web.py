@@ -1,4 +1,5 @@
-"""The HTTP face of the bridge: /slack/events, /webhooks/{provider}, the probes, /metrics.
+"""The HTTP face of the bridge: /slack/events, /webhooks/{provider}, /alerts/…, the probes,
+/metrics.
 
 The runtime (store, one ClientSession per provider account, the Slack app) is opened and closed
 with the aiohttp app through ``cleanup_ctx``, so nothing outlives the server.
@@ -6,7 +7,6 @@ with the aiohttp app through ``cleanup_ctx``, so nothing outlives the server.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 
@@ -14,10 +14,12 @@ from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 
-from bot import eager_writes, receipts
+from bot import receipts
+from bot.alerts import web as alerts_web
 from bot.paging import web as paging_web
+from bot.server.bodies import BODY_BUDGET, BodyBudget, read_bodies
 from bot.server.env import BridgeEnv
-from bot.server.limits import body_deadline, name_server
+from bot.server.limits import name_server
 from bot.server.probes import add_probes, metrics_endpoint
 from bot.server.runtime import Runtime, RuntimeOptions, open_runtime
 from bot.server.slot import SLOT, RuntimeSlot, runtime_of
@@ -96,13 +98,15 @@ def build_web_app(
     """The server app. ``slack_http=False`` (Socket Mode) leaves /slack/events out entirely;
     with METRICS_PORT set, /metrics is left to the app ``probes.build_ops_app`` makes."""
     logging.getLogger("aiohttp.server").addFilter(MALFORMED_HTTP)  # added once, however often
-    # Every body is read within the limit before a handler runs; no response names aiohttp.
-    app = web.Application(middlewares=[body_deadline(env.limits.body_timeout)])
+    # Every body is read within its deadline and the body budget (one per process, as is this
+    # app) before a handler runs; no response names aiohttp.
+    budget = BodyBudget(env.limits.body_budget)
+    app = web.Application(middlewares=[read_bodies(env.limits, budget)])
+    app[BODY_BUDGET] = budget
     app.on_response_prepare.append(name_server)
     app[SLOT] = RuntimeSlot()
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
-        eager_writes.install(asyncio.get_running_loop())  # before the accounts' sessions open
         async with open_runtime(settings, env, options) as runtime:
             app[SLOT].runtime = runtime
             if on_ready is not None:
@@ -122,4 +126,5 @@ def build_web_app(
     if env.metrics_port is None:
         app.router.add_get("/metrics", metrics_endpoint)
     paging_web.add_routes(app, runtime_of)
+    alerts_web.add_routes(app, runtime_of)  # after the runtime's context: it opens inside it
     return app

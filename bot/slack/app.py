@@ -43,11 +43,17 @@ def create_app(
     bytes (``bot.slack.ingress.verify``: the same v0 HMAC and 5-minute window, stricter on the
     headers), and Socket Mode has no signature. A second check cost each ack its time
     (bench/ack.py) and guarded nothing more.
+
+    ``process_before_response=True``: bolt awaits the listener and answers with its ack the
+    moment it returns. In bolt's default mode the listener runs in a task and the answer waits
+    for the runner's next 10 ms poll of ``ack.response``, later still while after-ack work holds
+    the event loop. So every listener returns right after it acks, its work running in a task
+    of its own (``listeners.context.acked``).
     """
     app = AsyncApp(
         client=client,
         request_verification_enabled=False,
-        process_before_response=False,
+        process_before_response=True,
         # A request no listener takes goes to our error handler: one log line and a 200.
         raise_error_for_unhandled_request=True,
     )

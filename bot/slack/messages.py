@@ -279,8 +279,8 @@ def already_queued_text(request_id: str) -> Mrkdwn:
 
 
 def rejected_text(message: str) -> Mrkdwn:
-    """``message`` is a ``Rejection``'s (``Mrkdwn``, which may mention people on purpose); any
-    plain ``str`` is user-reachable words and is escaped."""
+    """``message`` is a refusal in Slack's words (``bot.slack.refusals``: ``Mrkdwn``, which may
+    mention people on purpose); any plain ``str`` is user-reachable words and is escaped."""
     return md("{} Nothing was sent.", message)
 
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from bot.store.alerts_base import AlertStore
 from bot.store.errors import (
     SchemaTooNew,
     StoreError,
@@ -160,7 +161,7 @@ class SlotClaimer(Protocol):
         ...
 
 
-class Store(PageStore, Protocol):
+class Store(PageStore, AlertStore, Protocol):
     """The durable send record. Every method is a coroutine; every write commits before return.
 
     It also satisfies ``bot.dispatch.Recorder`` (``attempt_started``, ``outcomes_recorded``).

@@ -13,14 +13,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.store import schema_sql as schema
+from bot.store.alerts_schema import SQLITE_V11, V11_DESCRIPTION
 from bot.store.base import SchemaTooNew, StoreError
 from bot.store.pages_schema import (
     SQLITE_V5,
     SQLITE_V7,
     SQLITE_V8,
+    SQLITE_V10,
     V5_DESCRIPTION,
     V7_DESCRIPTION,
     V8_DESCRIPTION,
+    V10_DESCRIPTION,
 )
 from bot.store.retention_sql import V9, V9_DESCRIPTION
 from bot.store.schema_sql import render
@@ -57,6 +60,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, V7_DESCRIPTION, SQLITE_V7),
     Migration(8, V8_DESCRIPTION, SQLITE_V8),
     Migration(9, V9_DESCRIPTION, V9),
+    Migration(10, V10_DESCRIPTION, SQLITE_V10),
+    Migration(11, V11_DESCRIPTION, SQLITE_V11),
 )
 
 

@@ -26,6 +26,8 @@ class NewPage:
     # One page per key (``view:<id>`` for a modal, ``slash:<trigger id>`` for ``/send page``):
     # a second start with it returns the first page. None: no dedupe.
     idempotency_key: str | None = None
+    # The escalation's steps as the page started with them (``bot.paging.snapshot``).
+    escalation_steps: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,8 @@ class PageRecord:
     idempotency_key: str | None = None
     # A scheduler's claim on posting the missing root message, until then (``claim_page_root``).
     root_claimed_until: datetime | None = None
+    # Its own copy of the escalation's steps (v10); None for a page recorded before copies.
+    escalation_steps: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class PageEvent:
 
 
 class PageStore(Protocol):
-    """The page tables (migrations v5, v7, v8). Every write commits before it returns."""
+    """The page tables (migrations v5, v7, v8, v10). Every write commits before it returns."""
 
     async def create_page(self, page: NewPage, caps: PageCaps | None = None) -> PageRecord:
         """Record a new page — or, if a page with its ``idempotency_key`` exists, return that

@@ -154,3 +154,11 @@ _ROOT_CLAIM = "ALTER TABLE pages ADD COLUMN root_claimed_until {ts}"
 SQLITE_V8 = (_ROOT_CLAIM.format(ts="TEXT"),)
 POSTGRES_V8 = (_ROOT_CLAIM.format(ts="TIMESTAMPTZ"),)
 V8_DESCRIPTION = "pages.root_claimed_until (a missing root message is re-posted once)"
+
+# v10: each page keeps the escalation's steps it started with (``bot.paging.snapshot``), so a
+# config change, or a replica with a newer config, cannot shift a running page's steps. Pages
+# recorded before have none and run from the config.
+_STEPS = "ALTER TABLE pages ADD COLUMN escalation_steps TEXT"
+SQLITE_V10 = (_STEPS,)
+POSTGRES_V10 = (_STEPS,)
+V10_DESCRIPTION = "pages.escalation_steps (a page runs the steps it started with)"

@@ -65,6 +65,7 @@ class PagesSql:
             ended_at=self._opt_dt(row["ended_at"]),
             idempotency_key=row["idempotency_key"],
             root_claimed_until=self._opt_dt(row["root_claimed_until"]),
+            escalation_steps=row["escalation_steps"],
         )
 
     async def _page_exec_serialized(self, sql: str, params: Sequence[object]) -> int:
@@ -83,15 +84,16 @@ class PagesSql:
             created,
             created,
             page.idempotency_key,
+            page.escalation_steps,
         )
         insert = (
             "INSERT INTO pages (page_id, escalation, text, sender, slack_channel, next_at,"
-            " created_at, idempotency_key)"
+            " created_at, idempotency_key, escalation_steps)"
         )
         # Only a repeated key is "already started"; a page id collision still fails loudly.
         if caps is None:
             inserted = await self._page_exec(
-                f"{insert} VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                f"{insert} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (idempotency_key) DO NOTHING",
                 values,
             )
@@ -99,7 +101,7 @@ class PagesSql:
             # The counts and the insert are one statement, serialized with every other capped
             # start: two starts racing for the last place cannot both see it free.
             inserted = await self._page_exec_serialized(
-                f"{insert} SELECT ?, ?, ?, ?, ?, ?, ?, ?"
+                f"{insert} SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?"
                 f" WHERE (SELECT COUNT(*) FROM pages WHERE {_ACTIVE} AND sender = ?) < ?"
                 f" AND (SELECT COUNT(*) FROM pages WHERE {_ACTIVE} AND escalation = ?) < ?"
                 " ON CONFLICT (idempotency_key) DO NOTHING",

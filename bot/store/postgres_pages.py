@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from bot.store.alerts_sql import AlertsSql
 from bot.store.postgres_conn import PostgresConnection
 from bot.store.postgres_rows import Conn
 from bot.store.postgres_sql import numbered
@@ -18,7 +19,7 @@ _PAGE_START_LOCK = (
 )
 
 
-class PostgresPages(RetentionSql, PostgresConnection):
+class PostgresPages(AlertsSql, RetentionSql, PostgresConnection):
     async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
         async def body(conn: Conn) -> int:
             status = await conn.execute(numbered(sql), *params)

@@ -48,6 +48,12 @@ class Connections:
             log.error("a connection could not go back to the pool (it is dropped): %s", exc)
 
     async def settle(self) -> None:
-        """Wait until every connection lent out is back in the pool."""
+        """Wait until every connection lent out is back in the pool.
+
+        Each pass forgets the returns it waited for itself: on Python 3.12+ ``gather`` of futures
+        already done finishes without yielding, so their done callbacks (``_returned``) would not
+        run first, and a loop on the set alone would spin forever."""
         while self._returning:
-            await asyncio.gather(*self._returning, return_exceptions=True)
+            returning = tuple(self._returning)
+            await asyncio.gather(*returning, return_exceptions=True)
+            self._returning.difference_update(returning)

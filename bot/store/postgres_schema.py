@@ -13,15 +13,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.store import schema_sql as schema
+from bot.store.alerts_schema import POSTGRES_V11, V11_DESCRIPTION
 from bot.store.base import SchemaTooNew, StoreError
 from bot.store.migrations import Migration, check_versions, latest_version
 from bot.store.pages_schema import (
     POSTGRES_V5,
     POSTGRES_V7,
     POSTGRES_V8,
+    POSTGRES_V10,
     V5_DESCRIPTION,
     V7_DESCRIPTION,
     V8_DESCRIPTION,
+    V10_DESCRIPTION,
 )
 from bot.store.postgres_rows import Conn
 from bot.store.postgres_sql import POSTGRES
@@ -45,6 +48,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, V7_DESCRIPTION, POSTGRES_V7),
     Migration(8, V8_DESCRIPTION, POSTGRES_V8),
     Migration(9, V9_DESCRIPTION, V9),
+    Migration(10, V10_DESCRIPTION, POSTGRES_V10),
+    Migration(11, V11_DESCRIPTION, POSTGRES_V11),
 )
 
 _VERSIONS_TABLE = """

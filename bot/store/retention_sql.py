@@ -7,7 +7,7 @@ A pass first picks the ids of the oldest ``batch`` requests and pages that may g
 ``created_at`` index), then deletes their rows by index lookups, children before parents, so no
 foreign key is ever violated and no statement reads the whole record (``bench/retention.py``).
 Rows are limited by their physical id (SQLite ``rowid``, PostgreSQL ``ctid``: the one dialect
-hook besides ``PagesSql``'s).
+hook besides ``PagesSql``'s). Resolved alert groups go by when they were resolved.
 
 What is never removed: a request being sent (``accepted``/``sending``), finished but not yet
 reported to Slack, with a recipient still pending or in flight, the parent of a request that
@@ -81,7 +81,12 @@ _PAGE_STEPS: tuple[tuple[str, str], ...] = (
 )
 # Receipts parked for a send never recorded (``prune_parked`` drops them after a day anyway).
 _PARKED = "NOT matched AND received_at < ?"
-TABLES = ("receipts", "attempts", "recipients", "requests", "page_events", "page_sends", "pages")
+# Alert groups resolved before the cutoff; a group still firing stays, however old.
+_OLD_GROUP = "state = 'resolved' AND resolved_at < ?"
+TABLES = (
+    "receipts", "attempts", "recipients", "requests", "page_events", "page_sends", "pages",
+    "alert_groups",
+)  # fmt: skip
 
 # v9 (both stores): the purge finds a request's receipts by ``request_id``; without an index each
 # batch would read the whole receipts table.
@@ -121,6 +126,8 @@ class RetentionSql(PagesSql):
         deleted = dict.fromkeys(TABLES, 0)
         sql = f"DELETE FROM receipts WHERE {self._batch_of('receipts', _PARKED)}"
         deleted["receipts"] += await self._page_exec(sql, (at, batch))
+        sql = f"DELETE FROM alert_groups WHERE {self._batch_of('alert_groups', _OLD_GROUP)}"
+        deleted["alert_groups"] += await self._page_exec(sql, (at, batch))
         for pick, still_old, steps in (
             (_PICK_REQUESTS, _still_old_requests, _REQUEST_STEPS),
             (_PICK_PAGES, _still_old_pages, _PAGE_STEPS),

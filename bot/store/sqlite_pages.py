@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from bot.store.alerts_sql import AlertsSql
 from bot.store.retention_sql import RetentionSql
 from bot.store.sqlite_conn import SQLiteConnection
 from bot.store.sqlite_thread import SyncDB
 
 
-class SQLitePages(RetentionSql, SQLiteConnection):
+class SQLitePages(AlertsSql, RetentionSql, SQLiteConnection):
     async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
         async def body(db: SyncDB) -> int:
             cursor = await db.execute(sql, params)

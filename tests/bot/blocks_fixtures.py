@@ -50,7 +50,8 @@ def block_ids(view: dict[str, Any]) -> list[str]:
 
 
 def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    for b in view["blocks"]:
+    blocks: list[dict[str, Any]] = view["blocks"]
+    for b in blocks:
         if b.get("block_id") == block_id:
             return b
     raise LookupError(block_id)

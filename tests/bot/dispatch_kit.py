@@ -158,6 +158,7 @@ class Sightings:
     # (attempt, requests seen) per recipient: one write may start the attempts of several
     started: list[tuple[int, int]] = field(default_factory=list)
     recorded: dict[str, Outcome] = field(default_factory=dict)
+    accepted: dict[str, int] = field(default_factory=dict)  # people a provider queued (AutoKonnect)
 
     async def attempt_started(
         self, request_id: str, recipients: Sequence[Recipient], attempt: int
@@ -167,6 +168,9 @@ class Sightings:
     async def outcomes_recorded(self, request_id: str, outcomes: Sequence[Outcome]) -> None:
         for outcome in outcomes:
             self.recorded[outcome.recipient.ref] = outcome
+
+    async def batch_accepted(self, request_id: str, recipients_count: int) -> None:
+        self.accepted[request_id] = self.accepted.get(request_id, 0) + recipients_count
 
 
 @dataclass

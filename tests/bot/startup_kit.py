@@ -7,7 +7,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from tests.bot.test_cli_kit import cli_env
+from tests.bot.cli_kit import cli_env
 
 SIGNING = "startup-signing-secret-0123456789abcdef"  # 38 bytes: strong enough to sign links
 SLACK = {"SLACK_BOT_TOKEN": "xoxb-startup", "SLACK_SIGNING_SECRET": SIGNING, "PORT": "0"}

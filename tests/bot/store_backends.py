@@ -12,6 +12,7 @@ Each test gets its own schema (named in the URL's ``search_path``), dropped afte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import uuid
@@ -93,7 +94,7 @@ class SQLiteBackend(Backend):
         return SQLiteStore(self.path, **kw)
 
     def _fetch(self, sql: str) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.path) as db:
+        with contextlib.closing(sqlite3.connect(self.path)) as db, db:
             return [tuple(row) for row in db.execute(sql).fetchall()]
 
     async def fetch(self, sql: str) -> list[tuple[Any, ...]]:

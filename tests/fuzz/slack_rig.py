@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -23,7 +23,7 @@ from bridge_sandbox.slack.signing import sign
 from bridge_sandbox.world import SIGNING_SECRET, World, start_world
 
 from tests.bot.bridge_kit import FAST
-from tests.bot.test_receipts import KAL_SECRET, RECEIPTS_CONFIG, TNT_SECRET
+from tests.bot.receipts.test_receipts import KAL_SECRET, RECEIPTS_CONFIG, TNT_SECRET
 from tests.fuzz import figures
 
 T = TypeVar("T")
@@ -71,13 +71,13 @@ class Catcher(logging.Handler):
 
 
 class Rig:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, config: str = CONFIG) -> None:
         self.loop = asyncio.new_event_loop()
         self.catcher = Catcher()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.loop.set_exception_handler(lambda _loop, ctx: self.catcher.loop_errors.append(ctx))
-        self.world: World = self.run(start_world(tmp, CONFIG, options=FAST, usergroups={}))
+        self.world: World = self.run(start_world(tmp, config, options=FAST, usergroups={}))
         self.http: aiohttp.ClientSession = self.run(self._session())
 
     async def _session(self) -> aiohttp.ClientSession:
@@ -148,12 +148,15 @@ class Rig:
             self.loop.close()
 
 
-def rig_for(tmp: Path) -> Iterator[Rig]:
+def rig_for(
+    tmp: Path, config: str = CONFIG, secrets: Mapping[str, str] | None = None
+) -> Iterator[Rig]:
+    """A rig on ``config`` (default: receipts on), with ``secrets`` in the environment too."""
     root = logging.getLogger()
     with pytest.MonkeyPatch.context() as env:
-        for name, value in SECRETS.items():
+        for name, value in {**SECRETS, **(secrets or {})}.items():
             env.setenv(name, value)
-        rig = Rig(tmp)
+        rig = Rig(tmp, config)
     level = root.level
     root.addHandler(rig.catcher)
     root.setLevel(logging.INFO)

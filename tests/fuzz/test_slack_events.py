@@ -83,7 +83,7 @@ def _paths(obj: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 def malformed_payloads(draw: st.DrawFn, response_url: str) -> dict[str, Any]:
     """A valid payload with one to three parts deleted or replaced by any JSON value. The
     response_url, which Slack sets and signs, is kept (the bridge posts to it)."""
-    payload = copy.deepcopy(draw(st.sampled_from(BASES)))
+    payload: dict[str, Any] = copy.deepcopy(draw(st.sampled_from(BASES)))
     if payload["type"] == "block_actions" and "view" not in payload:
         payload["response_url"] = response_url
     for _ in range(draw(st.integers(1, 3))):

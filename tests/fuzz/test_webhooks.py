@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from providers.talkntalk_receipts import talkntalk_signature
-from tests.bot.test_receipts import KAL_SECRET, TNT_SECRET
-from tests.fuzz.slack_rig import KAL_USER, WEBHOOK, Rig, rig_for
-from tests.fuzz.test_slack_events import EXAMPLES, json_values
+from tests.bot.receipts.test_receipts import KAL_SECRET, TNT_SECRET
+from tests.fuzz.slack_rig import EXAMPLES, KAL_USER, WEBHOOK, Rig, rig_for
+from tests.fuzz.test_slack_events import json_values
 
 FUZZ = settings(
     max_examples=EXAMPLES,

@@ -1,4 +1,4 @@
-"""Every request example of autokonnect-waba-messages.txt, sent through the adapter to the emulator.
+"""Every request example of docs/providers/autokonnect-waba-messages.txt, sent by the adapter.
 
 Each test asserts the exact JSON body the emulator received, the path, method and headers.
 """

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -55,7 +56,7 @@ class Account:
 def account(request: pytest.FixtureRequest, leaky_emulators: EmulatorSuite) -> Account:
     name: str = request.param
     kenya = "+254712345678"
-    accounts = {
+    accounts: dict[str, tuple[Callable[..., AnyProviderConfig], str, Route, str, str]] = {
         "talkntalk-sms": (tnt_config, "talkntalk", SMS, TNT_KEY, kenya),
         "talkntalk-whatsapp": (tnt_config, "talkntalk", WHATSAPP, TNT_KEY, kenya),
         "autokonnect": (ak_config, "autokonnect", WABA, AK_KEY, kenya),

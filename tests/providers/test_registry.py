@@ -25,7 +25,9 @@ def test_the_config_union_is_the_registry_s_config_models() -> None:
     union, _discriminator = typing.get_args(AnyProviderConfig)
     assert set(typing.get_args(union)) == {kind.config_model for kind in PROVIDERS}
     for name, kind in REGISTRY.items():
-        assert kind.config_model.model_fields["type"].annotation == typing.Literal[name]
+        annotation = kind.config_model.model_fields["type"].annotation
+        assert typing.get_origin(annotation) is typing.Literal
+        assert typing.get_args(annotation) == (name,)
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.type)

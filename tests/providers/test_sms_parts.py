@@ -1,6 +1,6 @@
 """SMS part counting: GSM-7 vs UCS-2, the part sizes, and the fuzzed promise that it never raises.
 
-TalkNTalk's Send SMS documentation (copied from provider-docs/talkntalk-sms-send.txt):
+TalkNTalk's Send SMS documentation (copied from docs/providers/talkntalk-sms-send.txt):
     "message  string  Yes  SMS body — up to 160 characters per SMS part"
 so a longer text is billed as several parts; the sizes below are GSM 03.38 / 3GPP TS 23.040's.
 """

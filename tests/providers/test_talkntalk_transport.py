@@ -6,6 +6,7 @@ import logging
 import socket
 
 import pytest
+from bridge_sandbox.emulators.common import Fault
 
 from providers.base import (
     ConnectFailed,
@@ -106,16 +107,16 @@ async def test_api_key_never_appears_in_reprs_errors_or_logs(
     await tnt.send(SMS, text())
     tnt.state.inject(status=201, body={})  # logs a warning about the missing id
     await tnt.send(SMS, text())
-    faults: list[dict[str, object]] = [
-        {"status": 400, "body": {"detail": f"bad key {API_KEY} echoed back"}},
-        {"status": 401, "body": {"code": "authentication_failed"}},
-        {"status": 402, "body": {"code": "insufficient_balance"}},
-        {"status": 429, "headers": {"Retry-After": "1"}},
-        {"status": 500},
-        {"drop": True},
+    faults = [
+        Fault(status=400, body={"detail": f"bad key {API_KEY} echoed back"}),
+        Fault(status=401, body={"code": "authentication_failed"}),
+        Fault(status=402, body={"code": "insufficient_balance"}),
+        Fault(status=429, headers={"Retry-After": "1"}),
+        Fault(status=500),
+        Fault(drop=True),
     ]
     for fault in faults:
-        tnt.state.inject(**fault)
+        tnt.state.inject(fault)
         with pytest.raises(ProviderError) as err:
             await tnt.send(SMS, text())
         errors.append(err.value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +18,7 @@ from bridge_sandbox.emulators.common import EmulatorState, Fault
 from bridge_sandbox.emulators.suite import EmulatorSuite
 
 from bot.accounts import open_accounts
+from providers import AnyProviderConfig
 from providers.base import (
     AmbiguousError,
     ErrorKind,
@@ -67,7 +68,7 @@ class Target:
 @pytest.fixture(params=["talkntalk", "autokonnect", "kaleyra"])
 async def target(request: pytest.FixtureRequest, emulators: EmulatorSuite) -> AsyncIterator[Target]:
     name: str = request.param
-    configs = {
+    configs: dict[str, tuple[Callable[..., AnyProviderConfig], Route, EmulatorState]] = {
         "talkntalk": (tnt_config, SMS, emulators.talkntalk),
         "autokonnect": (ak_config, WABA, emulators.autokonnect),
         "kaleyra": (kal_config, KALEYRA, emulators.kaleyra),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bridge_sandbox.slack.records import Ephemeral
 from bridge_sandbox.slack.state import SlackState
 from bridge_sandbox.slack.transcript import mrkdwn, render_channel, render_thread
@@ -14,7 +16,7 @@ BUTTON_MESSAGE = slack_payload("block_actions_message_button.json")["message"]
 def small_thread() -> tuple[SlackState, str]:
     state = SlackState()
     root = state.post("C0INCIDENT", "Checkout errors at 30% <@U0BOB00002>", user="U0CAROL003")
-    summary = [
+    summary: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Broadcast #42"}},
         {
             "type": "section",

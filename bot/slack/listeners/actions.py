@@ -19,6 +19,7 @@ from bot.slack import messages as blocks
 from bot.slack.deps import Deps
 from bot.slack.listeners.context import acked, deps_of
 from bot.slack.mrkdwn import Mrkdwn, md
+from bot.slack.refusals import rejection_text
 from bot.values import RequestState
 
 
@@ -59,7 +60,7 @@ async def retry(
     try:
         submission = await deps.service.retry(request_id, which, user, _clicked_in(body))
     except Rejection as exc:
-        await _tell(respond, exc.message)
+        await _tell(respond, rejection_text(exc))
         return
     if submission.created:
         await _mark_retried(body, client, which, submission.group_id, user)
@@ -108,7 +109,7 @@ async def confirm(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> No
     try:
         submission = await deps.service.confirm(group_id, user, _clicked_in(body))
     except Rejection as exc:
-        await _tell(respond, exc.message)
+        await _tell(respond, rejection_text(exc))
         return
     if not submission.created and await _state(deps, group_id, user) is RequestState.CANCELLED:
         await _replace(respond, blocks.CANCELLED_TEXT)
@@ -122,7 +123,7 @@ async def cancel(deps: Deps, body: dict[str, Any], respond: AsyncRespond) -> Non
     try:
         cancelled = await deps.service.cancel(group_id, user)
     except Rejection as exc:
-        await _tell(respond, exc.message)
+        await _tell(respond, rejection_text(exc))
         return
     if cancelled or await _state(deps, group_id, user) is RequestState.CANCELLED:
         await _replace(respond, blocks.CANCELLED_TEXT)

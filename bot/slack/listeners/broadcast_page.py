@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.directory import LOOKUP_WITHIN, MembershipPending
-from bot.policy import Rejection, check_may_page
+from bot.policy import Rejection, may_broadcast, may_page, refuse
 from bot.slack import ids
 from bot.slack.deps import Deps
 from bot.slack.forms import read_broadcast_form
@@ -44,7 +44,7 @@ async def submit_page(
             errors={ids.TEXT_BLOCK: "Still checking your Slack user groups: submit again."},
         )
         return
-    if not preset.allows_sender(sender.user_id, sender.usergroups):
+    if may_broadcast(preset, sender) is not None:  # worded here: this modal's own words
         await ack(
             response_action="errors",
             errors={
@@ -59,7 +59,7 @@ async def submit_page(
             raise Rejection("Paging is not running in this bridge.")
         policy = deps.settings.escalations.get(escalation)
         if policy is not None:  # an unknown one is refused by check() below
-            check_may_page(policy, sender, preset=preset.title)
+            refuse(may_page(policy, sender, preset=preset.title))
         if not form.text.strip():
             raise Rejection("Write what is happening.")
         deps.paging.check(escalation, text)

@@ -20,8 +20,7 @@ from bot.slack import messages as blocks
 from bot.slack.deps import Deps
 from bot.slack.forms import ModalOrigin, SendForm
 from bot.slack.listeners import paging, pending
-from bot.slack.listeners.context import acked, deps_of
-from bot.slack.listeners.errors import after_ack
+from bot.slack.listeners.context import acked, acked_in_turn, deps_of
 from bot.slack.modal_send import send_modal
 from bot.slack.mrkdwn import Mrkdwn, escape, md
 from bot.slack.parse import (
@@ -38,6 +37,7 @@ from bot.slack.parse import (
     Status,
     parse_command,
 )
+from bot.slack.refusals import rejection_text
 from bot.values import Origin, Surface
 from providers.base import Message
 
@@ -72,7 +72,7 @@ class CommandHandler:
         try:
             await self.dispatch(command, client)
         except Rejection as exc:
-            await _ephemeral(self.respond, blocks.rejected_text(exc.message))
+            await _ephemeral(self.respond, blocks.rejected_text(rejection_text(exc)))
 
     async def dispatch(self, command: Command, client: AsyncWebClient) -> None:
         service = self.deps.service
@@ -147,7 +147,7 @@ class CommandHandler:
         try:
             plan = service.plan(request, sender)
         except Rejection as exc:
-            await _ephemeral(self.respond, blocks.rejected_text(exc.message))
+            await _ephemeral(self.respond, blocks.rejected_text(rejection_text(exc)))
             return
         origin = Origin(
             Surface.SLASH,
@@ -186,9 +186,7 @@ async def on_send(
         # Opening the modal cannot wait its turn: the trigger_id expires 3 s after the command.
         await acked(ack, deps, run, body, respond, client)
         return
-    await ack()
-    async with deps.after_ack_slots:
-        await after_ack(deps, run(deps, body, respond, client))
+    await acked_in_turn(ack, deps, run, body, respond, client)
 
 
 async def run(

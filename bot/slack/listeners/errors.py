@@ -9,7 +9,6 @@ a 200 and one log line whatever the error, and nothing is left as an unretrieved
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import logging
 import secrets
@@ -37,8 +36,9 @@ class _Current:
     context: AsyncBoltContext
 
 
-# The request a listener is serving: set by a middleware before bolt starts the listener's task
-# (which copies the context), read by after_ack to report a failure without bolt's error path.
+# The request a listener is serving: set by a middleware before the listener runs, copied into
+# the task of its after-ack work (``context.start_work``), read there by after_ack to report a
+# failure without bolt's error path.
 _CURRENT: contextvars.ContextVar[_Current | None] = contextvars.ContextVar(
     "slack_request", default=None
 )
@@ -54,14 +54,9 @@ async def remember_request(
 
 async def after_ack(deps: Deps, work: Awaitable[T]) -> T | None:
     """Run the work that follows an ``ack()``; a failure is reported here (logged, the person
-    told) instead of rising into bolt, whose error path would overwrite an ack not yet seen.
-
-    The task is tracked so a shutdown waits for it: Slack has its ack and will not retry, so
-    work dropped here would be a request the person was told about and that never happened.
+    told): the ack has gone, so nothing may rise out of the work's task (``context.start_work``,
+    which also keeps the task for a shutdown to wait for).
     """
-    task = asyncio.current_task()
-    if task is not None:
-        deps.service.track_listener(task)
     try:
         return await work
     except Exception as error:
@@ -165,6 +160,6 @@ async def on_error(
     else:
         deps = context.get("deps")
         await report(deps if isinstance(deps, Deps) else None, error, body, context)
-    # Before the ack, Slack gets an empty 200 (a modal closes; the person was told); after
-    # it, bolt has already answered and takes no response from here.
+    # Slack gets an empty 200 (a modal closes; the person was told). A listener raises only
+    # before its ack (its work after the ack runs in a task of its own), so no ack is lost.
     return BoltResponse(status=200, body="") if response is not None else None

@@ -1,7 +1,7 @@
 """``/send page``, ``ack``, ``oncall``, ``status P…`` and the Acknowledge button on a page.
 
-Why here and not in ``commands``: the page surface has its own policy (the escalation's
-``allowed_senders``) and its own service (``bot.paging``); ``commands`` only routes to it.
+Why here and not in ``commands``: the page surface has its own rules (``bot.policy.paging``) and
+its own service (``bot.paging``); ``commands`` only routes to it. This module words the answers.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from slack_bolt.async_app import AsyncAck, AsyncBoltContext, AsyncRespond
 
 from bot.paging.service import AckResult, PagingService
 from bot.paging.slack import took, who
+from bot.paging.states import AckOutcome
 from bot.paging.status import page_status_text, unknown_page_text
-from bot.policy import Rejection, Sender, check_may_page
+from bot.policy import Rejection, Sender, may_page, refuse
 from bot.slack.deps import Deps
 from bot.slack.listeners.context import acked, deps_of
-from bot.slack.mrkdwn import Mrkdwn, escape, md
+from bot.slack.mrkdwn import Mrkdwn, md
 from bot.slack.parse import OnCall, Page
+from bot.slack.refusals import rejection_text
 from config.schedules import handoffs, on_call
 
 _SHOWN = "%a %d %b %H:%M %Z"
@@ -37,7 +39,7 @@ async def start_page(deps: Deps, command: Page, sender: Sender, idempotency_key:
         names = ", ".join(deps.settings.escalations) or "none"
         return md("There is no escalation `{}`. Escalations: {}.", command.escalation, names)
     try:
-        check_may_page(policy, sender)
+        refuse(may_page(policy, sender))
         page = await _paging(deps).start(
             command.escalation,
             command.text,
@@ -46,7 +48,7 @@ async def start_page(deps: Deps, command: Page, sender: Sender, idempotency_key:
             idempotency_key=idempotency_key,
         )
     except Rejection as exc:
-        return escape(exc.plain)
+        return rejection_text(exc)
     return md(
         "Paging through `{}`: page *{}*. Acknowledge with the button or `{} ack {}`.",
         policy.name,
@@ -65,11 +67,11 @@ def ack_text(deps: Deps, result: AckResult, page_id: str, *, on_root: bool = Fal
     else someone who may not acknowledge gets the answer for an unknown id, word for word: the
     page's existence, escalation and state are not theirs to learn."""
     page = result.page
-    if page is None or (result.outcome == "refused" and not on_root):
+    if page is None or (result.outcome is AckOutcome.REFUSED and not on_root):
         return unknown_page(page_id)
-    if result.outcome == "acknowledged":
+    if result.outcome is AckOutcome.ACKNOWLEDGED:
         return md("You acknowledged page *{}*: no later step will run.", page.page_id)
-    if result.outcome == "already" and page.acknowledged_at is not None:
+    if result.outcome is AckOutcome.ALREADY and page.acknowledged_at is not None:
         return md(
             "Page *{}* was already acknowledged by {} at {} ({} after it started).",
             page.page_id,
@@ -77,7 +79,7 @@ def ack_text(deps: Deps, result: AckResult, page_id: str, *, on_root: bool = Fal
             page.acknowledged_at.strftime("%H:%M:%S UTC"),
             took(page.created_at, page.acknowledged_at),
         )
-    if result.outcome == "ended":
+    if result.outcome is AckOutcome.ENDED:
         return md("Page *{}* has already ended unanswered.", page.page_id)
     return md(
         "You may not acknowledge page *{}*: only people it paged so far, whoever started it, or "

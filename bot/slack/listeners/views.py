@@ -25,6 +25,9 @@ from bot.policy import (
     sms_note,
     usable_channels,
 )
+from bot.policy import (
+    usable_presets as policy_presets,
+)
 from bot.slack import ids
 from bot.slack import messages as blocks
 from bot.slack.deps import Deps
@@ -39,6 +42,7 @@ from bot.slack.listeners.broadcast_page import submit_page
 from bot.slack.listeners.context import acked, deps_of
 from bot.slack.modal_broadcast import broadcast_modal
 from bot.slack.modal_send import send_modal
+from bot.slack.refusals import rejection_text
 from bot.values import Origin, Plan, Submission, Surface
 from config import ResolvedBroadcast
 
@@ -52,11 +56,7 @@ def user_name(body: dict[str, Any]) -> str:
 
 
 def usable_presets(deps: Deps, sender: Sender) -> list[ResolvedBroadcast]:
-    return [
-        p
-        for p in deps.settings.broadcasts.values()
-        if p.allows_sender(sender.user_id, sender.usergroups)
-    ]
+    return policy_presets(deps.settings, sender)
 
 
 def confirm_error(plans: list[Plan]) -> str:
@@ -162,7 +162,7 @@ async def decide_later(
     try:
         planned = planner(deps, body, sender)
     except Rejection as exc:
-        await pending.tell(client, user, blocks.rejected_text(exc.message))
+        await pending.tell(client, user, blocks.rejected_text(rejection_text(exc)))
         return
     submission = await submitter(deps, body, planned)
     await pending.tell(client, user, f"Checked and queued as {submission.group_id}.")

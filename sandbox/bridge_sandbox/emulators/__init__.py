@@ -1,1 +1,1 @@
-"""Local stand-ins for the providers' APIs, written from provider-docs/ (see common.py)."""
+"""Local stand-ins for the providers' APIs, written from docs/providers/*.txt (see common.py)."""

@@ -1,4 +1,4 @@
-"""AutoKonnect WABA messages API stand-in (provider-docs/autokonnect-waba-messages.txt).
+"""AutoKonnect WABA messages API stand-in (docs/providers/autokonnect-waba-messages.txt).
 
 Strict where the doc is definite: ``POST /api/v1/whatsapp/{id}/messages`` with no trailing slash,
 ``Authorization: Bearer``, the documented error codes in a sensible order, tag expansion with

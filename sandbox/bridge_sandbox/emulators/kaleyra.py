@@ -1,4 +1,4 @@
-"""Kaleyra's Send Text Messages endpoint (provider-docs/kaleyra-whatsapp-text.txt), strictly.
+"""Kaleyra's Send Text Messages endpoint (docs/providers/kaleyra-whatsapp-text.txt), strictly.
 
 ``POST /v2/{sid}/whatsapp/{phone_number}/messages`` with the ``api-key`` header and a JSON body.
 Where the doc contradicts itself the emulator accepts both forms, so the adapter's choice is

@@ -1,4 +1,4 @@
-"""TalkNTalk stand-in: SMS send and WhatsApp individual / group send, strictly as documented.
+"""TalkNTalk stand-in: SMS and WhatsApp one/group sends, strictly as docs/providers/talkntalk-*.txt.
 
 Why strict: an adapter that passes against a lenient fake fails against the real API, so paths
 (with their trailing slash), auth, required fields and the documented errors are all enforced

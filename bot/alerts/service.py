@@ -1,0 +1,264 @@
+"""Record a notification, then start, update or end its group's page.
+
+Why 202 waits for the store and nothing else: the source retries anything but a 2xx, so the
+answer must mean "recorded", and it must come fast (Alertmanager times out and resends). The
+group row and, for a paging route, the page row are written before ``notify`` returns; the
+root message and step 1 then run at once in a task of their own (the first SMS leaves right
+after recording, not at the scheduler's next tick). If the process dies first, the page is
+already due: the scheduler of any replica runs it, and posts its root message.
+
+Why the store decides everything: retries and replicas race. The firing group is unique per
+key (one group, one page: ``alert:<group id>`` is the page's idempotency key), a page is ended
+or acknowledged by a compare-and-set, and the group's page is recorded once.
+
+Seam for silences: a silenced group would be recorded here and shown, with no page started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from prometheus_client import Counter
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import metrics
+from bot.alerts.detail import alert_blocks, cut, detail_json
+from bot.alerts.payloads import Notification
+from bot.alerts.text import fitted, title
+from bot.paging import snapshot, watch
+from bot.paging.service import PagingService, new_page_id
+from bot.paging.slack import SOURCE
+from bot.slack.failures import SLACK_FAILURES, slack_error
+from bot.slack.mrkdwn import Block, md, section
+from bot.store.alerts_base import AlertGroup, NewAlertGroup
+from bot.store.base import Store
+from bot.store.pages_base import NewPage, PageRecord
+from config import Settings
+from config.settings import Integration
+
+log = logging.getLogger(__name__)
+
+NOTIFICATIONS = Counter(
+    "bridge_alert_notifications_total",
+    "Notifications from monitoring, by integration and what became of them: opened (a new "
+    "group), repeated, resolved, acknowledged, or ignored (nothing firing under its key).",
+    ["integration", "outcome"],
+    registry=metrics.REGISTRY,
+)
+
+
+def group_hash(key: str) -> str:
+    """A fixed-length key for the index, whatever the source's group key is (a groupKey of
+    many labels can run to kilobytes)."""
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_group_id() -> str:
+    return "A" + secrets.token_hex(8).upper()
+
+
+class AlertService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        paging: PagingService,
+        client: AsyncWebClient,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.paging = paging
+        self.client = client
+        self.clock = clock
+        self._tasks: set[asyncio.Task[None]] = set()
+        # Slack-only groups with a message update asked for, and the one worker of each: updates
+        # of one group never race (two posts), and a burst of repeats costs one or two.
+        self._show_queued: set[str] = set()
+        self._show_workers: set[str] = set()
+
+    async def notify(self, integration: Integration, note: Notification) -> None:
+        """Record ``note``; returns once it is in the store (what a 202 promises)."""
+        if note.action == "trigger":
+            await self._fire(integration, note)
+        elif note.action == "resolve":
+            await self._resolve(integration, note)
+        else:
+            await self._acknowledge(integration, note)
+
+    # --- firing ---------------------------------------------------------------------------------
+
+    async def _fire(self, integration: Integration, note: Notification) -> None:
+        route = integration.route(note.labels)
+        escalation = route.escalation if route is not None else None
+        policy = self.settings.escalations.get(escalation) if escalation else None
+        text = title(note, route.severity if route is not None else None)
+        if policy is not None:
+            text = fitted(self.settings, policy, text, self.paging.command, self.paging.links)
+        new = NewAlertGroup(
+            new_group_id(),
+            integration.name,
+            group_hash(note.group_key),
+            cut(note.group_key, 300),
+            escalation,
+            text,
+            detail_json(integration.kind, note),
+            self.clock(),
+            integration.announce_in,
+        )
+        group, created = await self.store.open_alert_group(new)
+        NOTIFICATIONS.labels(integration.name, "opened" if created else "repeated").inc()
+        if created:
+            log.info(
+                "alert group %s opened by %s: %s",
+                group.group_id,
+                integration.name,
+                "paging through " + escalation if escalation else "posted in Slack only",
+            )
+        if group.escalation is not None and group.page_id is None:
+            await self._start_page(group)  # a new group, or one whose start was cut off
+        elif group.page_id is not None:
+            self.paging.refresh_later(group.page_id)  # its root shows the count, last seen
+        else:
+            self._show_later(group.group_id)
+
+    async def _start_page(self, group: AlertGroup) -> None:
+        policy = self.settings.escalations.get(group.escalation or "")
+        if policy is None:  # removed from the config since the group was recorded
+            self._show_later(group.group_id)
+            return
+        new = NewPage(
+            new_page_id(),
+            policy.name,
+            group.title,
+            None,
+            group.slack_channel,
+            self.clock(),
+            f"alert:{group.group_id}",
+            snapshot.to_json(policy),
+        )
+        page = await self.store.create_page(new)  # no caps: storms are the alerts' own limit
+        await self.store.set_alert_group_page(group.group_id, page.page_id)
+        if page.page_id != new.page_id:
+            return  # started by an earlier delivery (or replica): its root and step 1 are its
+        watch.started(self.settings, page)
+        after = await self.store.alert_group(group.group_id)
+        if after is not None and after.state == "resolved":  # resolved while it was started
+            await self._end_page(after, page.page_id)
+            return
+        self._later(self._run_page(page), f"alert-page-{page.page_id}")
+
+    async def _run_page(self, page: PageRecord) -> None:
+        await self.paging.slack.post_root(page)
+        await self.paging.engine.run_due(page)
+        self.paging.refresh_later(page.page_id)
+
+    # --- resolve and acknowledge -----------------------------------------------------------------
+
+    async def _resolve(self, integration: Integration, note: Notification) -> None:
+        key = group_hash(note.group_key)
+        detail = detail_json(integration.kind, note) if note.alerts else None
+        group = await self.store.resolve_alert_group(integration.name, key, self.clock(), detail)
+        NOTIFICATIONS.labels(integration.name, "resolved" if group else "ignored").inc()
+        if group is None:
+            return  # nothing fires under that key: resolved before, or never seen
+        log.info("alert group %s resolved at the source (%s)", group.group_id, integration.name)
+        if group.page_id is not None:
+            await self._end_page(group, group.page_id)
+        else:
+            self._show_later(group.group_id)
+
+    async def _end_page(self, group: AlertGroup, page_id: str) -> None:
+        ended = await self.store.end_page_at_source(
+            page_id, SOURCE + group.integration, self.clock()
+        )
+        words = f"resolved at the source ({group.integration})"
+        await self.paging.engine.event(
+            page_id, "resolved", words + (": no later step runs" if ended else "")
+        )
+        self.paging.refresh_later(page_id)
+
+    async def _acknowledge(self, integration: Integration, note: Notification) -> None:
+        group = await self.store.firing_alert_group(integration.name, group_hash(note.group_key))
+        NOTIFICATIONS.labels(integration.name, "acknowledged" if group else "ignored").inc()
+        if group is None or group.page_id is None:
+            return
+        by, at = SOURCE + integration.name, self.clock()
+        if await self.store.acknowledge_page(group.page_id, by, at):
+            page = await self.store.get_page(group.page_id)
+            if page is not None:
+                watch.acknowledged(self.settings, page, by, at, "events-v2")
+            await self.paging.engine.event(
+                group.page_id, "acknowledged", f"acknowledged at the source ({integration.name})"
+            )
+            self.paging.refresh_later(group.page_id)
+
+    # --- Slack ----------------------------------------------------------------------------------
+
+    async def page_blocks(self, page: PageRecord) -> list[Block]:
+        """The alert's part of its page's root message (nothing for a page typed by hand)."""
+        if page.idempotency_key is None or not page.idempotency_key.startswith("alert:"):
+            return []
+        group = await self.store.alert_group_of_page(page.page_id)
+        return alert_blocks(group) if group is not None else []
+
+    def _show_later(self, group_id: str) -> None:
+        self._show_queued.add(group_id)
+        if group_id not in self._show_workers:
+            self._show_workers.add(group_id)
+            self._later(self._show_work(group_id), f"alert-{group_id}")
+
+    async def _show_work(self, group_id: str) -> None:
+        try:
+            while group_id in self._show_queued:
+                self._show_queued.discard(group_id)
+                await self._show(group_id)
+        finally:
+            self._show_workers.discard(group_id)
+
+    async def _show(self, group_id: str) -> None:
+        """Post or update the message of a group that pages nobody (from its worker only)."""
+        group = await self.store.alert_group(group_id)
+        if group is None:
+            return
+        head = md(":bell: *Alert* {}\nPaged nobody: this route posts in Slack only.", group.title)
+        blocks = [section(head), *alert_blocks(group)]
+        text = md("Alert: {}", group.title)
+        try:
+            if group.root_ts is None:
+                answer = await self.client.chat_postMessage(
+                    channel=group.slack_channel, text=text, blocks=blocks
+                )
+                await self.store.set_alert_group_root(
+                    group_id, str(answer["channel"]), str(answer["ts"])
+                )
+            else:
+                await self.client.chat_update(
+                    channel=group.slack_channel, ts=group.root_ts, text=text, blocks=blocks
+                )
+        except SLACK_FAILURES as exc:
+            log.warning("could not show alert group %s: %s", group_id, slack_error(exc))
+
+    # --- tasks ----------------------------------------------------------------------------------
+
+    def _later(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(self._logged(work), name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _logged(work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("an alert's follow-up failed; the paging scheduler picks it up")
+
+    async def wait_idle(self) -> None:
+        while self._tasks:
+            await asyncio.wait(list(self._tasks))

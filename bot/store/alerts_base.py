@@ -1,0 +1,82 @@
+"""The alert group record's interface: what ``bot.alerts`` reads and writes, on either store.
+
+Why a unique key on the firing group: Alertmanager retries on any non-2xx and may deliver one
+notification to two replicas at once. ``(integration, group_hash)`` is unique among firing
+groups, so however many requests race, one inserts the group (and starts its page) and the
+others count as repeats. A resolved group leaves that key free: firing again is a new group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+AlertState = Literal["firing", "resolved"]
+
+
+@dataclass(frozen=True)
+class NewAlertGroup:
+    group_id: str
+    integration: str
+    group_hash: str  # sha256 of the source's group key (groupKey, dedup_key): fixed length
+    group_key: str  # as the source sent it, cut to be shown
+    escalation: str | None  # the route's; None: Slack only
+    title: str  # "[severity] summary": the page's text
+    detail: str  # JSON the Slack message is made from (labels, alerts, links), already cut
+    at: datetime
+    slack_channel: str
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    group_id: str
+    integration: str
+    group_hash: str
+    group_key: str
+    state: AlertState
+    escalation: str | None
+    page_id: str | None
+    title: str
+    detail: str
+    count: int  # notifications received while it fired (the first one included)
+    first_at: datetime
+    last_at: datetime
+    resolved_at: datetime | None
+    slack_channel: str
+    root_ts: str | None  # a Slack-only group's own message (a paging group uses its page's)
+
+
+class AlertStore(Protocol):
+    """The ``alert_groups`` table (migration v11). Every write commits before it returns."""
+
+    async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:
+        """Record a firing notification: a new group (True), or a repeat of the group firing
+        under that key (False: its count, last seen, title and detail are updated)."""
+        ...
+
+    async def resolve_alert_group(
+        self, integration: str, group_hash: str, at: datetime, detail: str | None
+    ) -> AlertGroup | None:
+        """End the firing group under that key (its last state, with ``detail`` if given);
+        None if none fires (never seen, or resolved already: nothing to do)."""
+        ...
+
+    async def firing_alert_group(self, integration: str, group_hash: str) -> AlertGroup | None: ...
+
+    async def alert_group(self, group_id: str) -> AlertGroup | None: ...
+
+    async def alert_group_of_page(self, page_id: str) -> AlertGroup | None: ...
+
+    async def set_alert_group_page(self, group_id: str, page_id: str) -> bool:
+        """The group's page, recorded once (the first stays): True if this one was."""
+        ...
+
+    async def set_alert_group_root(self, group_id: str, channel: str, ts: str) -> bool:
+        """A Slack-only group's message, recorded once: True if this one was."""
+        ...
+
+    async def end_page_at_source(self, page_id: str, by: str, at: datetime) -> bool:
+        """The source resolved the page's alert: ``ended`` (no later step runs), with ``by``
+        saying so. True if this moved the page from active."""
+        ...

@@ -1,0 +1,128 @@
+"""The alert group table's operations, written once for both stores over ``PagesSql``'s
+dialect hooks (``_page_exec``, ``_page_fetch``, ``_ts``, ``_dt``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, cast
+
+from bot.store.alerts_base import AlertGroup, AlertState, NewAlertGroup
+from bot.store.pages_sql import PagesSql
+
+_FIRING = "integration = ? AND group_hash = ? AND state = 'firing'"
+# A repeat racing the group's resolve: the insert and the update are tried again this often.
+_TRIES = 3
+
+
+class AlertsSql(PagesSql):
+    """``bot.store.alerts_base.AlertStore`` on the page tables' primitives."""
+
+    def _alert_group(self, row: Mapping[str, Any]) -> AlertGroup:
+        return AlertGroup(
+            group_id=row["group_id"],
+            integration=row["integration"],
+            group_hash=row["group_hash"],
+            group_key=row["group_key"],
+            state=cast(AlertState, row["state"]),
+            escalation=row["escalation"],
+            page_id=row["page_id"],
+            title=row["title"],
+            detail=row["detail"],
+            count=int(row["count"]),
+            first_at=self._dt(row["first_at"]),
+            last_at=self._dt(row["last_at"]),
+            resolved_at=self._opt_dt(row["resolved_at"]),
+            slack_channel=row["slack_channel"],
+            root_ts=row["root_ts"],
+        )
+
+    async def _one_group(self, where: str, params: tuple[object, ...]) -> AlertGroup | None:
+        rows = await self._page_fetch(
+            f"SELECT * FROM alert_groups WHERE {where} ORDER BY first_at DESC LIMIT 1", params
+        )
+        return self._alert_group(rows[0]) if rows else None
+
+    async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:
+        at = self._ts(group.at)
+        for _ in range(_TRIES):
+            inserted = await self._page_exec(
+                "INSERT INTO alert_groups (group_id, integration, group_hash, group_key,"
+                " escalation, title, detail, first_at, last_at, slack_channel)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (
+                    group.group_id,
+                    group.integration,
+                    group.group_hash,
+                    group.group_key,
+                    group.escalation,
+                    group.title,
+                    group.detail,
+                    at,
+                    at,
+                    group.slack_channel,
+                ),
+            )
+            if inserted:
+                found = await self.alert_group(group.group_id)
+                assert found is not None
+                return found, True
+            updated = await self._page_exec(
+                "UPDATE alert_groups SET count = count + 1, last_at = ?, detail = ?"
+                f" WHERE {_FIRING}",
+                (at, group.detail, group.integration, group.group_hash),
+            )
+            if updated:
+                firing = await self.firing_alert_group(group.integration, group.group_hash)
+                if firing is not None:
+                    return firing, False
+            # Resolved between the insert and the update: the next try is a new group.
+        raise RuntimeError("an alert group kept changing while it was recorded; try again")
+
+    async def resolve_alert_group(
+        self, integration: str, group_hash: str, at: datetime, detail: str | None
+    ) -> AlertGroup | None:
+        firing = await self.firing_alert_group(integration, group_hash)
+        if firing is None:
+            return None
+        changed = await self._page_exec(
+            "UPDATE alert_groups SET state = 'resolved', resolved_at = ?, last_at = ?,"
+            " detail = COALESCE(?, detail) WHERE group_id = ? AND state = 'firing'",
+            (self._ts(at), self._ts(at), detail, firing.group_id),
+        )
+        return await self.alert_group(firing.group_id) if changed else None
+
+    async def firing_alert_group(self, integration: str, group_hash: str) -> AlertGroup | None:
+        return await self._one_group(_FIRING, (integration, group_hash))
+
+    async def alert_group(self, group_id: str) -> AlertGroup | None:
+        return await self._one_group("group_id = ?", (group_id,))
+
+    async def alert_group_of_page(self, page_id: str) -> AlertGroup | None:
+        return await self._one_group("page_id = ?", (page_id,))
+
+    async def set_alert_group_page(self, group_id: str, page_id: str) -> bool:
+        return bool(
+            await self._page_exec(
+                "UPDATE alert_groups SET page_id = ? WHERE group_id = ? AND page_id IS NULL",
+                (page_id, group_id),
+            )
+        )
+
+    async def set_alert_group_root(self, group_id: str, channel: str, ts: str) -> bool:
+        return bool(
+            await self._page_exec(
+                "UPDATE alert_groups SET slack_channel = ?, root_ts = ?"
+                " WHERE group_id = ? AND root_ts IS NULL",
+                (channel, ts, group_id),
+            )
+        )
+
+    async def end_page_at_source(self, page_id: str, by: str, at: datetime) -> bool:
+        return bool(
+            await self._page_exec(
+                "UPDATE pages SET state = 'ended', ended_at = ?, acknowledged_by = ?,"
+                " next_at = NULL, version = version + 1 WHERE page_id = ? AND state = 'active'",
+                (self._ts(at), by, page_id),
+            )
+        )

@@ -1,0 +1,76 @@
+"""Resolution of ``integrations:``: escalations followed, channel ids and keys checked.
+
+Why keys are compared here: ``POST /alerts/v2/enqueue`` finds its integration by the key alone
+(``routing_key``), so two integrations with one key could not be told apart. The problem names
+the other integration, never the key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from config.problems import KeyPath, Reporter
+from config.references import expand_senders
+from config.schema_alerts import IntegrationConfig
+from config.settings import AlertRoute, Escalation, Integration, Senders, Storm
+
+ANNOUNCE_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
+MIN_KEY = 16  # characters: a key is typed into the source's config once, so it can be long
+
+
+def resolve_integrations(
+    configs: Mapping[str, IntegrationConfig],
+    escalations: Mapping[str, Escalation],
+    escalation_names: list[str],
+    groups: Mapping[str, Senders],
+    invalid_senders: set[str],
+    report: Reporter,
+) -> dict[str, Integration]:
+    out: dict[str, Integration] = {}
+    keys: dict[str, str] = {}
+    for name, cfg in configs.items():
+        base: KeyPath = ("integrations", name)
+        key = cfg.key.get_secret_value()
+        if len(key) < MIN_KEY:
+            report.add(
+                (*base, "key"),
+                f"the key is shorter than {MIN_KEY} characters: use a long random one, e.g. "
+                "from `openssl rand -hex 24`",
+            )
+        elif key in keys:
+            report.add(
+                (*base, "key"),
+                f"integration {keys[key]!r} has the same key: give each integration its own "
+                "(events-v2 finds the integration by its key)",
+            )
+        else:
+            keys[key] = name
+        channel = cfg.announce_in.strip()
+        if not ANNOUNCE_CHANNEL.match(channel):
+            report.add(
+                (*base, "announce_in"),
+                f"{channel!r} is not a Slack channel ID: use the channel ID (C…, shown at the "
+                "bottom of the channel's details), not its name",
+            )
+        senders = expand_senders(
+            cfg.allowed_senders, (*base, "allowed_senders"), groups, invalid_senders, report
+        )
+        routes: list[AlertRoute] = []
+        for index, route in enumerate(cfg.routes):
+            target = route.escalation
+            if target is not None and target not in escalations:
+                if target not in escalation_names:  # an invalid one is reported where it is
+                    shown = ", ".join(escalation_names) or "none"
+                    report.add(
+                        (*base, "routes", index, "escalation"),
+                        f"unknown escalation {target!r} — defined escalations: {shown}",
+                    )
+                continue
+            match = tuple(sorted(route.match.items()))
+            routes.append(AlertRoute(match, target, route.severity))
+        storm = Storm(cfg.storm.max_pages, cfg.storm.per) if cfg.storm else None
+        out[name] = Integration(
+            name, cfg.kind, key, channel, senders, tuple(routes), storm, tuple(cfg.allowed_senders)
+        )
+    return out

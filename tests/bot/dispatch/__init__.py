@@ -1,0 +1,1 @@
+"""Tests of the dispatcher: attempt claims, batches, pacing (``bot/dispatch*.py``, ``pacer.py``)."""

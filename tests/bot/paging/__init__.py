@@ -1,0 +1,1 @@
+"""Tests of pages (``bot/paging``) end to end and in parts."""

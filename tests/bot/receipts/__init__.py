@@ -1,0 +1,1 @@
+"""Tests of delivery receipts (``bot/receipts.py``) through the real HTTP server."""

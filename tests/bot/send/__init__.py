@@ -1,0 +1,1 @@
+"""Tests of the send service (``bot/send``): crashes, takeovers, replicas, recovery."""

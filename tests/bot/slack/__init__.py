@@ -1,0 +1,1 @@
+"""Tests of the Slack surface (``bot/slack``): commands, modals, shortcuts, buttons, Block Kit."""
