@@ -1,5 +1,5 @@
-"""The SQLite schema as numbered migrations, applied in order when a store opens (the tables
-themselves are written once for both stores, in ``schema_sql`` and ``pages_schema``).
+"""The SQLite schema as numbered migrations, applied in order when a store opens (the steps are
+listed once for both stores in ``versions``).
 
 Why numbered: a bridge upgraded in place must carry its send record forward, never drop it. The
 schema version lives in ``PRAGMA user_version``; each migration runs in its own transaction
@@ -10,70 +10,15 @@ database from a *newer* bridge is refused rather than written with an older idea
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from bot.store import schema_sql as schema
-from bot.store.alerts_schema import SQLITE_V11, V11_DESCRIPTION
 from bot.store.base import SchemaTooNew, StoreError
-from bot.store.pages_schema import (
-    SQLITE_V5,
-    SQLITE_V7,
-    SQLITE_V8,
-    SQLITE_V10,
-    V5_DESCRIPTION,
-    V7_DESCRIPTION,
-    V8_DESCRIPTION,
-    V10_DESCRIPTION,
-)
-from bot.store.retention_sql import V9, V9_DESCRIPTION
-from bot.store.schema_sql import render
 from bot.store.sqlite_sql import SQLITE
 from bot.store.sqlite_thread import SyncDB
+from bot.store.versions import Migration, check_versions, latest_version, migrations_for
 
+__all__ = ["MIGRATIONS", "Migration", "check_versions", "latest_version", "migrate"]
 
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    description: str
-    statements: tuple[str, ...]
-    # SQLite: run with foreign keys off (a table rebuild), checked with foreign_key_check before
-    # the commit. PostgreSQL ignores it.
-    rebuilds: bool = False
-
-
-# The tables are written once for both stores (``schema_sql``), here in SQLite's words.
-_V1 = render(schema.V1, SQLITE)
-_V2 = render(schema.V2, SQLITE)
-_V3 = render(schema.V3, SQLITE)
-# v4 and v6 are tables only replicas need (``schema_sql.V4_REPLICAS``, ``V6_REPLICAS``); one
-# SQLite file has one bridge. The versions are kept so both schemas move together.
-_V4: tuple[str, ...] = ()
-_V6: tuple[str, ...] = ()
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "requests, recipients, attempts, receipts", _V1),
-    Migration(2, "requests.reported_at", _V2),
-    Migration(3, "requests.provider_count", _V3),
-    Migration(4, "account_pacing (shared rate limits)", _V4),
-    Migration(5, V5_DESCRIPTION, SQLITE_V5, rebuilds=True),
-    Migration(6, "send_leases (replicas own sends)", _V6),
-    Migration(7, V7_DESCRIPTION, SQLITE_V7),
-    Migration(8, V8_DESCRIPTION, SQLITE_V8),
-    Migration(9, V9_DESCRIPTION, V9),
-    Migration(10, V10_DESCRIPTION, SQLITE_V10),
-    Migration(11, V11_DESCRIPTION, SQLITE_V11),
-)
-
-
-def latest_version(migrations: Sequence[Migration] = MIGRATIONS) -> int:
-    return max((m.version for m in migrations), default=0)
-
-
-def check_versions(migrations: Sequence[Migration]) -> None:
-    """Refuse a list a developer got wrong before it touches any database (either backend)."""
-    versions = [m.version for m in migrations]
-    if versions != sorted(set(versions)) or (versions and versions[0] < 1):
-        raise ValueError("migrations must have distinct versions from 1, in ascending order")
+MIGRATIONS: tuple[Migration, ...] = migrations_for(SQLITE)
 
 
 async def schema_version(db: SyncDB) -> int:

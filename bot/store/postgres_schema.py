@@ -1,7 +1,7 @@
 """The PostgreSQL schema as numbered migrations, applied once under an advisory lock.
 
-Why the same numbers as SQLite (``bot.store.migrations``): both schemas move together, one
-version per change, so a migration added to one is visibly missing from the other. The version
+The steps are SQLite's too, listed once in ``versions``: both schemas move together, one version
+per change. The version
 lives in ``schema_migrations`` (one row per applied step). Every replica opening the store runs
 ``migrate``; each step is one transaction that first takes a transaction-level advisory lock
 keyed on the schema, then re-reads the version — so whichever replica comes first applies it,
@@ -12,45 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.store import schema_sql as schema
-from bot.store.alerts_schema import POSTGRES_V11, V11_DESCRIPTION
 from bot.store.base import SchemaTooNew, StoreError
-from bot.store.migrations import Migration, check_versions, latest_version
-from bot.store.pages_schema import (
-    POSTGRES_V5,
-    POSTGRES_V7,
-    POSTGRES_V8,
-    POSTGRES_V10,
-    V5_DESCRIPTION,
-    V7_DESCRIPTION,
-    V8_DESCRIPTION,
-    V10_DESCRIPTION,
-)
 from bot.store.postgres_rows import Conn
 from bot.store.postgres_sql import POSTGRES
-from bot.store.retention_sql import V9, V9_DESCRIPTION
-from bot.store.schema_sql import render
+from bot.store.versions import Migration, check_versions, latest_version, migrations_for
 
-# The tables are written once for both stores (``schema_sql``), here in PostgreSQL's words.
-_V1 = render(schema.V1, POSTGRES)
-_V2 = render(schema.V2, POSTGRES)
-_V3 = render(schema.V3, POSTGRES)
-_V4 = render(schema.V4_REPLICAS, POSTGRES)  # accounts' shared pace (``postgres_pacing``)
-_V6 = render(schema.V6_REPLICAS, POSTGRES)  # leases on sends (``postgres_leases``)
-
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "requests, recipients, attempts, receipts", _V1),
-    Migration(2, "requests.reported_at", _V2),
-    Migration(3, "requests.provider_count", _V3),
-    Migration(4, "account_pacing (shared rate limits)", _V4),
-    Migration(5, V5_DESCRIPTION, POSTGRES_V5),
-    Migration(6, "send_leases (replicas own sends)", _V6),
-    Migration(7, V7_DESCRIPTION, POSTGRES_V7),
-    Migration(8, V8_DESCRIPTION, POSTGRES_V8),
-    Migration(9, V9_DESCRIPTION, V9),
-    Migration(10, V10_DESCRIPTION, POSTGRES_V10),
-    Migration(11, V11_DESCRIPTION, POSTGRES_V11),
-)
+MIGRATIONS: tuple[Migration, ...] = migrations_for(POSTGRES)
 
 _VERSIONS_TABLE = """
     CREATE TABLE IF NOT EXISTS schema_migrations (
