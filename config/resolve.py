@@ -16,6 +16,7 @@ from config.numbers import InvalidNumber, is_group, is_tag, normalize_number
 from config.problems import KeyPath, Reporter
 from config.references import Contacts, expand_senders, preset_sender_problems, sender_groups
 from config.resolve_oncall import OnCallResolver, resolve_people
+from config.resolve_reach import check_reach, resolve_canaries
 from config.schema import RESERVED_NAMES, BroadcastConfig, ChannelConfig, DefaultsConfig
 from config.settings import TEMPLATE_FIELDS, ResolvedBroadcast, ResolvedChannel, Senders, Settings
 from config.validation import Parts
@@ -67,6 +68,11 @@ class _Resolver:
             self.parts, self.contacts, channels, self.groups, self._invalid("senders")
         )
         preset_sender_problems(broadcasts, self.escalations, self.report)
+        known = set(self.parts.names.get("channels", []))
+        check_reach(self.people, self.parts.people, channels, known, self.report)
+        self.canaries = resolve_canaries(
+            self.parts.canaries, channels, known, self.region, self.report, ANNOUNCE_CHANNEL
+        )
         return channels, broadcasts
 
     def senders(self, entries: list[str], path: KeyPath) -> Senders:
@@ -317,4 +323,5 @@ def resolve(
         people=MappingProxyType(resolver.people),
         schedules=MappingProxyType(resolver.schedules),
         escalations=MappingProxyType(resolver.escalations),
+        canaries=MappingProxyType(resolver.canaries),
     )

@@ -22,6 +22,7 @@ from pydantic import (
 
 from config.durations import DURATION_PATTERN, Duration, format_duration
 from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
+from config.schema_reach import CanaryConfig
 from providers import (
     PROVIDERS,
     AnyProviderConfig,
@@ -238,6 +239,10 @@ class BridgeConfig(BaseModel):
     escalations: dict[Name, EscalationConfig] = Field(
         default_factory=dict,
         description="Escalation policies: /send page and broadcasts with escalation: use them.",
+    )
+    canaries: dict[Name, CanaryConfig] = Field(
+        default_factory=dict,
+        description="Test messages on a schedule, by outbound channel name: each path proven.",
     )
 
 

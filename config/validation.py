@@ -35,6 +35,7 @@ from config.schema_oncall import (
     ScheduleConfig,
     StepConfig,
 )
+from config.schema_reach import CanaryConfig, QuietHours, ReachRule
 from providers import AnyProviderConfig
 
 _PROVIDER: TypeAdapter[AnyProviderConfig] = TypeAdapter(AnyProviderConfig)
@@ -62,6 +63,7 @@ _SECTIONS = {
     "people": "person",
     "schedules": "schedule",
     "escalations": "escalation",
+    "canaries": "canary",
 }
 _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "channels": ChannelConfig,
@@ -69,11 +71,14 @@ _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "people": PersonConfig,
     "schedules": ScheduleConfig,
     "escalations": EscalationConfig,
+    "canaries": CanaryConfig,
 }
 _NESTED: dict[tuple[str, str], type[BaseModel]] = {
     ("schedules", "rotation"): RotationConfig,
     ("schedules", "overrides"): OverrideConfig,
     ("escalations", "steps"): StepConfig,
+    ("people", "reach"): ReachRule,
+    ("people", "quiet"): QuietHours,
 }
 
 
@@ -94,6 +99,7 @@ class Parts:
     people: dict[str, PersonConfig] = field(default_factory=dict)
     schedules: dict[str, ScheduleConfig] = field(default_factory=dict)
     escalations: dict[str, EscalationConfig] = field(default_factory=dict)
+    canaries: dict[str, CanaryConfig] = field(default_factory=dict)
     invalid: set[tuple[str, str]] = field(default_factory=set)
     names: dict[str, list[str]] = field(default_factory=dict)  # every name in the file, in order
     dropped: set[KeyPath] = field(default_factory=set)  # bad optional keys left out of an entry
@@ -299,6 +305,7 @@ def _salvage(data: dict[str, Any], parts: Parts) -> None:
         "people": (PersonConfig.model_validate, _optional(PersonConfig)),
         "schedules": (ScheduleConfig.model_validate, frozenset()),
         "escalations": (EscalationConfig.model_validate, frozenset()),
+        "canaries": (CanaryConfig.model_validate, frozenset()),
     }
     for section, (check, optional) in checks.items():
         entries = data.get(section)
