@@ -61,7 +61,9 @@ SECRET_FIELDS = _secret_fields()
 
 # Words ``/send`` reads as commands, so no channel may take them as its name (SPEC: "page, ack
 # and oncall (like help, list, status and history) are never channel names").
-RESERVED_NAMES = frozenset({"help", "list", "status", "history", "page", "ack", "oncall"})
+RESERVED_NAMES = frozenset(
+    {"help", "list", "status", "history", "page", "ack", "oncall", "test", "test-me"}
+)
 
 
 class DefaultsConfig(BaseModel):

@@ -20,6 +20,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol, Self
 
+from bot.store.canaries_sql import CanaryStore
 from bot.store.pages_base import PageStore
 from bot.values import (
     UNFINISHED_STATES,
@@ -185,7 +186,7 @@ class SlotClaimer(Protocol):
         ...
 
 
-class Store(PageStore, Protocol):
+class Store(PageStore, CanaryStore, Protocol):
     """The durable send record. Every method is a coroutine; every write commits before return.
 
     It also satisfies ``bot.dispatch.Recorder`` (``attempt_started``, ``outcomes_recorded``).

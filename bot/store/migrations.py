@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.store.base import SchemaTooNew, StoreError
+from bot.store.canaries_sql import SQLITE_V10, V10_DESCRIPTION
 from bot.store.pages_schema import (
     SQLITE_V5,
     SQLITE_V7,
@@ -156,6 +157,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, V7_DESCRIPTION, SQLITE_V7),
     Migration(8, V8_DESCRIPTION, SQLITE_V8),
     Migration(9, V9_DESCRIPTION, V9),
+    Migration(10, V10_DESCRIPTION, SQLITE_V10),
 )
 
 

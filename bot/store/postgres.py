@@ -30,6 +30,7 @@ from bot.store.base import (
     UnknownRequest,
     raise_unmatched,
 )
+from bot.store.canaries_sql import CanarySql
 from bot.store.postgres_pages import PostgresPages
 from bot.store.postgres_rows import Conn, recipient_record, request_record, utc
 from bot.store.sqlite_requests import check_entries
@@ -41,7 +42,7 @@ __all__ = ["PostgresStore"]
 _UNFINISHED = "state IN ('held', 'accepted', 'sending')"
 
 
-class PostgresStore(PostgresPages):
+class PostgresStore(PostgresPages, CanarySql):
     """``bot.store.base.Store`` on PostgreSQL; also the dispatcher's ``Recorder``."""
 
     # -- requests ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.store.base import SchemaTooNew, StoreError
+from bot.store.canaries_sql import POSTGRES_V10, V10_DESCRIPTION
 from bot.store.migrations import Migration, check_versions, latest_version
 from bot.store.pages_schema import (
     POSTGRES_V5,
@@ -160,6 +161,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, V7_DESCRIPTION, POSTGRES_V7),
     Migration(8, V8_DESCRIPTION, POSTGRES_V8),
     Migration(9, V9_DESCRIPTION, V9),
+    Migration(10, V10_DESCRIPTION, POSTGRES_V10),
 )
 
 _VERSIONS_TABLE = """

@@ -26,6 +26,7 @@ from bot.store.base import (
     UnknownRequest,
     raise_unmatched,
 )
+from bot.store.canaries_sql import CanarySql
 from bot.store.sqlite_conn import DEFAULT_PATH, default_path
 from bot.store.sqlite_pages import SQLitePages
 from bot.store.sqlite_rows import recipient_record, request_record
@@ -37,7 +38,7 @@ from providers.base import Outcome, Recipient
 __all__ = ["DEFAULT_PATH", "SQLiteStore", "default_path"]
 
 
-class SQLiteStore(SQLitePages):
+class SQLiteStore(SQLitePages, CanarySql):
     """``bot.store.base.Store`` on SQLite; also the dispatcher's ``Recorder``."""
 
     # -- requests ----------------------------------------------------------------------------
