@@ -5,6 +5,7 @@ inserts with a unique key, so both together still send once a period)."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from tests.bot.bridge_kit import FAST, Bridge, start_bridge
 from tests.bot.paging_kit import Clock
+from tests.bot.store_backends import PostgresBackend
 from tests.bot.test_receipts import KAL_SECRET, RECEIPTS_CONFIG, TNT_SECRET, post_tnt, tnt_body
 from tests.clocks import wait_until
 
@@ -118,3 +120,42 @@ async def test_a_canary_never_reported_delivered_fails_after_within(
         assert "/webhooks/tnt" in text
     finally:
         await bridge.world.close()
+
+
+async def test_two_replicas_on_postgresql_send_each_period_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_backend: PostgresBackend
+) -> None:
+    monkeypatch.setenv("TNT_WEBHOOK_SECRET", TNT_SECRET)
+    monkeypatch.setenv("KAL_WEBHOOK_SECRET", KAL_SECRET)
+    clock = Clock()
+    options = replace(FAST, clock=clock, page_tick=0.02)
+    shared = {"BRIDGE_DB": postgres_backend.target}
+    replicas = []
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+        replicas.append(
+            await start_bridge(
+                tmp_path / name,
+                config_text=RECEIPTS_CONFIG + CANARIES,
+                options=replace(options, replica_id=name),
+                extra_env=shared,
+            )
+        )
+
+    def sent() -> int:
+        return sum(len(r.emulators.talkntalk.deliveries) for r in replicas)
+
+    try:
+        for _ in range(3):
+            await asyncio.gather(*(tick(r) for r in replicas))
+        await wait_until(lambda: sent() == 1, what="one canary SMS")
+        clock.advance(timedelta(hours=3))  # the next day's period
+        for _ in range(3):
+            await asyncio.gather(*(tick(r) for r in replicas))
+        await wait_until(lambda: sent() == 2, what="the next period's SMS")
+        for _ in range(3):
+            await asyncio.gather(*(tick(r) for r in replicas))
+        assert sent() == 2
+    finally:
+        for replica in replicas:
+            await replica.world.close()
