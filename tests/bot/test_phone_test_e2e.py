@@ -22,13 +22,14 @@ people:
     whatsapp: "+919812345678"
     slack: U0ALICE001
     reach: [{via: sms-adhoc}, {via: india-wa, after: 2m}]
+    quiet: {from: "22:00", until: "07:00", timezone: Africa/Nairobi}
   bob:   {phone: "0798 765 432", slack: U0BOB00002}
   carol: {phone: "+254700000003", slack: U0CAROL003}
 
 schedules:
   primary:
     timezone: Africa/Nairobi
-    rotation: {start: "2026-11-02T09:00", every: 1w, people: [alice, bob]}
+    rotation: {start: "2026-11-02T09:00", every: 1w, people: [bob, alice]}
 
 escalations:
   db-outage:
@@ -134,5 +135,19 @@ async def test_testing_someone_else_is_for_those_who_may_page_them(
         assert "for alice asked by bob" in str(bridge.emulators.talkntalk.deliveries[0].payload)
         clock.advance(timedelta(minutes=2))
         await wait_until(lambda: "Done." in only_test_message(bridge), what="done")
+    finally:
+        await bridge.world.close()
+
+
+async def test_oncall_words_the_on_call_persons_rules_and_quiet_hours(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bridge = await start(tmp_path, monkeypatch, Clock())
+    try:
+        shown = await slash(bridge, "oncall")
+        # 2026-11-24: the weekly rotation (alice, bob) from Mon 2 Nov is in alice's turn.
+        assert "*primary*: <@U0ALICE001> until" in shown.text
+        assert "reach: sms-adhoc at once, then india-wa after 2m" in shown.text
+        assert "quiet 22:00–07:00 Africa/Nairobi (holds low-urgency pages)" in shown.text
     finally:
         await bridge.world.close()
