@@ -41,6 +41,7 @@ class MethodResult:
     method: Method
     request_id: str | None
     verdict: Verdict
+    fresh: bool = True  # False: recorded by an earlier run of the same command (a Slack retry)
 
 
 Changed = Callable[[Sequence[MethodResult]], Awaitable[None]]
@@ -86,7 +87,8 @@ class PhoneTests:
             submission = await self.service.submit(
                 [plan], origin, idempotency_key=f"{key}:{method.channel}", confirmed=True
             )
-            results.append(MethodResult(method, submission.request_ids[0], Verdict(Result.WAITING)))
+            request_id, fresh = submission.request_ids[0], submission.created
+            results.append(MethodResult(method, request_id, Verdict(Result.WAITING), fresh))
         return results
 
     async def follow(

@@ -8,8 +8,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from bridge_sandbox.slack import payloads
 
-from tests.bot.bridge_kit import ALICE, BOB, CAROL, FAST, Bridge, start_bridge
+from tests.bot.bridge_kit import ALICE, BOB, CAROL, FAST, INCIDENTS, Bridge, start_bridge
 from tests.bot.paging_kit import Clock
 from tests.bot.slack_steps import slash
 from tests.bot.test_receipts import KAL_SECRET, RECEIPTS_CONFIG, TNT_SECRET, post_tnt, tnt_body
@@ -149,5 +150,31 @@ async def test_oncall_words_the_on_call_persons_rules_and_quiet_hours(
         assert "*primary*: <@U0ALICE001> until" in shown.text
         assert "reach: sms-adhoc at once, then india-wa after 2m" in shown.text
         assert "quiet 22:00–07:00 Africa/Nairobi (holds low-urgency pages)" in shown.text
+    finally:
+        await bridge.world.close()
+
+
+async def test_a_test_me_slack_delivers_twice_sends_once_and_posts_one_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    bridge = await start(tmp_path, monkeypatch, clock)
+    try:
+        body = payloads.slash_command(
+            bridge.slack, "/send", "test-me", user=ALICE, channel=INCIDENTS
+        )
+        user = bridge.as_user(ALICE)
+        assert (await user.send(body))[0] == 200
+        await wait_until(lambda: shown_tests(bridge), what="the test message")
+        assert (await user.send(body, retry_num=1))[0] == 200  # Slack's X-Slack-Retry-Num: 1
+        await wait_until(
+            lambda: any("already running" in e.text for e in bridge.slack.ephemerals),
+            what="the retry's answer",
+        )
+        assert len(shown_tests(bridge)) == 1
+        clock.advance(timedelta(minutes=2))
+        await wait_until(lambda: "Done." in only_test_message(bridge), what="done")
+        assert len(bridge.emulators.talkntalk.deliveries) == 1
+        assert len(bridge.emulators.kaleyra.deliveries) == 1
     finally:
         await bridge.world.close()

@@ -1,12 +1,14 @@
 """``/send test-me`` and ``/send test <person>`` after the ack: policy, then one message in the
 channel that each method's result updates.
 
-Why the follow-up runs in the listener's task: it is a few provider calls and a short wait for
-receipts; the task is tracked by the send service, so shutdown waits for it like any acked work.
+Why the follow-up runs in a task of its own: it waits up to minutes for receipts, and the
+person's next command (run in turn after this one) must not wait for it; the send service tracks
+the task, so shutdown waits for it like any acked work.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -56,6 +58,16 @@ async def run(
     asker = person_of_slack_user(settings, sender.user_id)
     asker_name = asker.name if asker is not None else "a colleague"
     started = await tests.start(person, asker_name, Surface.SLASH, key, sender.user_id)
+    if not any(r.fresh for r in started if r.request_id is not None) and any(
+        r.request_id for r in started
+    ):
+        # Slack delivered the command again: the first delivery's message shows the results.
+        await respond(
+            text=md("This test is already running: its results are in the message above."),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     channel = body.get("channel_id") or sender.user_id
     title = phone_test_title(person, sender.user_id)
     try:
@@ -90,4 +102,7 @@ async def run(
         except SlackApiError as exc:
             log.warning("could not update a phone test: %s", exc.response.get("error"))
 
-    await tests.follow(started, changed)
+    # Followed apart from the command's turn: this person's next command must not wait for a
+    # delivery report; the send service tracks it so shutdown lets it finish its update.
+    follow = asyncio.create_task(tests.follow(started, changed), name="phone-test")
+    deps.service.track_listener(follow)
