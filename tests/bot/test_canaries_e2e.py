@@ -159,3 +159,27 @@ async def test_two_replicas_on_postgresql_send_each_period_once(
     finally:
         for replica in replicas:
             await replica.world.close()
+
+
+async def test_a_run_whose_replica_died_before_sending_is_sent_by_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    bridge = await start(tmp_path, monkeypatch, clock)
+    tnt = bridge.emulators.talkntalk
+    try:
+        await tick(bridge)
+        await wait_until(lambda: len(tnt.deliveries) == 1, what="today's canary")
+        # A replica claims tomorrow's period (06:00 UTC) and dies before recording its send.
+        tomorrow = clock.now + timedelta(hours=3)
+        assert await bridge.runtime.store.claim_canary("sms-adhoc", tomorrow, tomorrow)
+        clock.advance(timedelta(hours=3))
+        await tick(bridge)
+        assert len(tnt.deliveries) == 1  # its claim is still fresh: it may yet send
+        clock.advance(timedelta(minutes=1))
+        await tick(bridge)
+        await wait_until(lambda: len(tnt.deliveries) == 2, what="the orphaned run, sent")
+        await tick(bridge)
+        assert len(tnt.deliveries) == 2
+    finally:
+        await bridge.world.close()
