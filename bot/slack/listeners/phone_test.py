@@ -104,5 +104,11 @@ async def run(
 
     # Followed apart from the command's turn: this person's next command must not wait for a
     # delivery report; the send service tracks it so shutdown lets it finish its update.
-    follow = asyncio.create_task(tests.follow(started, changed), name="phone-test")
+    async def follow_up() -> None:
+        try:
+            await tests.follow(started, changed)
+        except Exception as exc:  # the message stays as it was; the sends are recorded anyway
+            log.error("a phone test stopped updating: %s", type(exc).__name__)
+
+    follow = asyncio.create_task(follow_up(), name="phone-test")
     deps.service.track_listener(follow)
