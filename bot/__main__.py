@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from bot.cli import history as cli_history
 from bot.cli import oncall as cli_oncall
 from bot.cli import paging as cli_paging
+from bot.cli import proving as cli_proving
 from bot.cli import send as cli_send
 from bot.server import logs
 from bot.server.env import BridgeEnv, EnvError, read_env
@@ -77,8 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="show who is on call at this time (ISO with offset) instead of now; gaps are "
         "looked for in the 4 weeks from it",
     )
+    check.add_argument(
+        "--live",
+        action="store_true",
+        help="also run every canary once: this SENDS a real test message through each listed "
+        "channel (recorded in BRIDGE_DB); exit 1 if a provider refuses one",
+    )
     send = commands.add_parser("send", help="send a message through a channel from the terminal")
     cli_send.add_arguments(send)
+    send.add_argument(
+        "--test",
+        metavar="PERSON",
+        default=None,
+        help="instead of a message: a test through each way PERSON (from people) is paged; "
+        "this SENDS real messages; exit 1 if one fails",
+    )
     page = commands.add_parser(
         "page",
         help="page through an escalation: step 1 now, later steps by the running bridge",
@@ -127,7 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if args.command == "check":
         sys.stdout.write(describe(settings, args.at) + "\n")
-        return 0
+        if not args.live:
+            return 0
     if args.command == "oncall":
         live = asyncio.run(cli_oncall.with_calendars(settings))
         return cli_oncall.run_oncall(args, live, datetime.now(UTC))
@@ -136,6 +151,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command in ("page", "ack"):
             run = cli_paging.run_page if args.command == "page" else cli_paging.run_ack
             return asyncio.run(_with_store(env, lambda store: run(args, settings, env, store)))
+        if args.command == "check":
+            return asyncio.run(
+                _with_store(env, lambda store: cli_proving.run_live(settings, store))
+            )
+        if args.command == "send" and args.test is not None:
+            person = args.test
+            return asyncio.run(
+                _with_store(env, lambda store: cli_proving.run_phone_test(person, settings, store))
+            )
         if args.command == "send":
             return asyncio.run(
                 _with_store(env, lambda store: cli_send.run_send(args, settings, store))

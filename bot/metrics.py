@@ -121,3 +121,19 @@ PAGE_ACK_SECONDS = Histogram(
     buckets=(5, 15, 30, 60, 120, 300, 600, 900, 1800, 2700, 3600),
     registry=REGISTRY,
 )
+
+# Canaries (bot.proving.canaries): read from the store every canary tick, so every replica
+# reports the same health whichever one ran the test.
+CHANNEL_HEALTHY = Gauge(
+    "bridge_channel_healthy",
+    "1 if the channel's last canary passed, 0 if it failed; absent before its first run.",
+    ["channel"],
+    registry=REGISTRY,
+)
+
+CHANNEL_LAST_OK = Gauge(
+    "bridge_channel_last_ok_timestamp_seconds",
+    "Unix time of the channel's last canary that passed (absent: none yet).",
+    ["channel"],
+    registry=REGISTRY,
+)

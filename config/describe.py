@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from config.describe_alerts import describe_integrations
 from config.describe_oncall import describe_oncall
+from config.describe_reach import describe_canaries
 from config.numbers import mask_for_operator
 from config.schema import format_duration
 from config.settings import ResolvedBroadcast, ResolvedChannel, Senders, Settings
@@ -162,4 +163,5 @@ def describe(settings: Settings, at: datetime | None = None) -> str:
             lines += _broadcast(preset)
     lines += describe_oncall(settings, at or datetime.now(UTC), given=at is not None)
     lines += describe_integrations(settings)
+    lines += describe_canaries(settings)
     return "\n".join(lines) + "\n"

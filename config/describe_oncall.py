@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from config.describe_reach import reach_words
 from config.durations import format_duration
 from config.numbers import mask_for_operator
 from config.schedules import Schedule, Shift, handoffs, on_call
@@ -98,7 +99,9 @@ def describe_oncall(settings: Settings, now: datetime, given: bool = False) -> l
     ``now`` came from ``--at``, so it is labelled with its time, not as "now"."""
     lines: list[str] = []
     if settings.people:
-        lines += ["", "People"] + [_person(p) for p in settings.people.values()]
+        lines += ["", "People"]
+        for person in settings.people.values():
+            lines += [_person(person), *(f"{'':14}{w}" for w in reach_words(person))]
     if settings.schedules:
         lines += ["", "On call"]
         for schedule in settings.schedules.values():

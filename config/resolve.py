@@ -17,6 +17,7 @@ from config.problems import KeyPath, Reporter
 from config.references import Contacts, expand_senders, preset_sender_problems, sender_groups
 from config.resolve_alerts import resolve_integrations
 from config.resolve_oncall import OnCallResolver, resolve_people
+from config.resolve_reach import check_reach, resolve_canaries
 from config.schema import RESERVED_NAMES, BroadcastConfig, ChannelConfig, DefaultsConfig
 from config.settings import TEMPLATE_FIELDS, ResolvedBroadcast, ResolvedChannel, Senders, Settings
 from config.validation import Parts
@@ -75,6 +76,11 @@ class _Resolver:
             self.groups,
             self._invalid("senders"),
             self.report,
+        )
+        known = set(self.parts.names.get("channels", []))
+        check_reach(self.people, self.parts.people, channels, known, self.report)
+        self.canaries = resolve_canaries(
+            self.parts.canaries, channels, known, self.region, self.report, ANNOUNCE_CHANNEL
         )
         return channels, broadcasts
 
@@ -327,4 +333,5 @@ def resolve(
         schedules=MappingProxyType(resolver.schedules),
         escalations=MappingProxyType(resolver.escalations),
         integrations=MappingProxyType(resolver.integrations),
+        canaries=MappingProxyType(resolver.canaries),
     )

@@ -17,6 +17,7 @@ from config import ical
 from config.numbers import InvalidNumber, normalize_number
 from config.problems import KeyPath, Reporter
 from config.references import SCHEDULE_PREFIX, USER_ID, Contacts, expand_senders
+from config.resolve_reach import reach_of
 from config.schedules import Interval, Rotation, Schedule, first_gap, people_named, to_utc
 from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
 from config.settings import Escalation, Person, ResolvedChannel, Senders, Step, Target
@@ -49,7 +50,7 @@ def resolve_people(
         if not (person.phone or person.whatsapp or slack):
             report.add(("people", name), "no way to reach them: give phone, whatsapp or slack")
         whatsapp = numbers["whatsapp"] or numbers["phone"]
-        out[name] = Person(name, numbers["phone"], slack, whatsapp)
+        out[name] = Person(name, numbers["phone"], slack, whatsapp, *reach_of(person))
     return out
 
 

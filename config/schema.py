@@ -23,6 +23,7 @@ from pydantic import (
 from config.durations import DURATION_PATTERN, Duration, format_duration
 from config.schema_alerts import IntegrationConfig
 from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
+from config.schema_reach import CanaryConfig
 from providers import (
     PROVIDERS,
     AnyProviderConfig,
@@ -59,9 +60,11 @@ def _secret_fields() -> frozenset[str]:
 
 SECRET_FIELDS = _secret_fields()
 
-# Words ``/send`` reads as commands, so no channel may take them as its name (README,
-# "Config guide": help, list, status, history, page, ack and oncall are words of /send).
-RESERVED_NAMES = frozenset({"help", "list", "status", "history", "page", "ack", "oncall"})
+# Words ``/send`` reads as commands, so no channel may take them as its name (README, "Config
+# guide": help, list, status, history, page, ack, oncall, test and test-me are words of /send).
+RESERVED_NAMES = frozenset(
+    {"help", "list", "status", "history", "page", "ack", "oncall", "test", "test-me"}
+)
 
 
 class DefaultsConfig(BaseModel):
@@ -243,6 +246,10 @@ class BridgeConfig(BaseModel):
     integrations: dict[Name, IntegrationConfig] = Field(
         default_factory=dict,
         description="Monitoring sources (Alertmanager, Grafana, Events API v2) that start pages.",
+    )
+    canaries: dict[Name, CanaryConfig] = Field(
+        default_factory=dict,
+        description="Test messages on a schedule, by outbound channel name: each path proven.",
     )
 
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from config.durations import Duration
+from config.schema_reach import QuietHours, ReachRule
 
 LOCAL_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$"
 DEFAULT_WAIT = timedelta(minutes=5)
@@ -68,6 +69,13 @@ class PersonConfig(BaseModel):
     phone: str | None = Field(default=None, description="For SMS (E.164, or local to country).")
     slack: str | None = Field(default=None, description="Slack user ID (U…), to mention them.")
     whatsapp: str | None = Field(default=None, description="WhatsApp number; default: phone.")
+    reach: list[ReachRule] | None = Field(
+        default=None,
+        description="Their own contact rules, in order (a step's via is used without them).",
+    )
+    quiet: QuietHours | None = Field(
+        default=None, description="Daily hours that hold low-urgency pages for them."
+    )
 
 
 class RotationConfig(BaseModel):

@@ -8,8 +8,9 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from config.schedules import Schedule
 from config.schema import DEFAULT_MAX_SMS_PARTS, BridgeConfig, DefaultsConfig
@@ -99,6 +100,37 @@ class ResolvedBroadcast:
 
 
 @dataclass(frozen=True)
+class Reach:
+    """One of a person's contact rules: by ``via``, ``after`` the page first reaches them."""
+
+    via: str
+    after: timedelta = timedelta(0)
+
+
+@dataclass(frozen=True)
+class Quiet:
+    """Daily hours (``since`` to ``until``, may cross midnight) in ``timezone``."""
+
+    since: time
+    until: time
+    timezone: ZoneInfo
+
+
+@dataclass(frozen=True)
+class Canary:
+    """A test message through ``channel`` to ``to`` every ``every`` (at ``at`` in ``timezone``
+    when given), judged within ``within``; failures are posted in ``announce_in``."""
+
+    channel: str
+    to: str
+    every: timedelta
+    at: time | None
+    timezone: ZoneInfo
+    within: timedelta
+    announce_in: str
+
+
+@dataclass(frozen=True)
 class Person:
     """Someone who can be paged; numbers in E.164 (``whatsapp`` defaults to ``phone``)."""
 
@@ -106,6 +138,8 @@ class Person:
     phone: str | None
     slack: str | None
     whatsapp: str | None
+    reach: tuple[Reach, ...] = ()  # their own rules, in order; () = the step's via
+    quiet: Quiet | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +226,7 @@ class Settings:
     schedules: Mapping[str, Schedule] = field(default_factory=dict)
     escalations: Mapping[str, Escalation] = field(default_factory=dict)
     integrations: Mapping[str, Integration] = field(default_factory=dict)
+    canaries: Mapping[str, Canary] = field(default_factory=dict)
 
     def channel(self, name: str) -> ResolvedChannel:
         try:

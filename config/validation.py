@@ -36,6 +36,7 @@ from config.schema_oncall import (
     ScheduleConfig,
     StepConfig,
 )
+from config.schema_reach import CanaryConfig, QuietHours, ReachRule
 from providers import AnyProviderConfig
 
 _PROVIDER: TypeAdapter[AnyProviderConfig] = TypeAdapter(AnyProviderConfig)
@@ -64,6 +65,7 @@ _SECTIONS = {
     "schedules": "schedule",
     "escalations": "escalation",
     "integrations": "integration",
+    "canaries": "canary",
 }
 _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "channels": ChannelConfig,
@@ -72,6 +74,7 @@ _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "schedules": ScheduleConfig,
     "escalations": EscalationConfig,
     "integrations": IntegrationConfig,
+    "canaries": CanaryConfig,
 }
 _NESTED: dict[tuple[str, str], type[BaseModel]] = {
     ("schedules", "rotation"): RotationConfig,
@@ -79,6 +82,8 @@ _NESTED: dict[tuple[str, str], type[BaseModel]] = {
     ("escalations", "steps"): StepConfig,
     ("integrations", "routes"): AlertRouteConfig,
     ("integrations", "storm"): StormConfig,
+    ("people", "reach"): ReachRule,
+    ("people", "quiet"): QuietHours,
 }
 
 
@@ -100,6 +105,7 @@ class Parts:
     schedules: dict[str, ScheduleConfig] = field(default_factory=dict)
     escalations: dict[str, EscalationConfig] = field(default_factory=dict)
     integrations: dict[str, IntegrationConfig] = field(default_factory=dict)
+    canaries: dict[str, CanaryConfig] = field(default_factory=dict)
     invalid: set[tuple[str, str]] = field(default_factory=set)
     names: dict[str, list[str]] = field(default_factory=dict)  # every name in the file, in order
     dropped: set[KeyPath] = field(default_factory=set)  # bad optional keys left out of an entry
@@ -306,6 +312,7 @@ def _salvage(data: dict[str, Any], parts: Parts) -> None:
         "schedules": (ScheduleConfig.model_validate, frozenset()),
         "escalations": (EscalationConfig.model_validate, frozenset()),
         "integrations": (IntegrationConfig.model_validate, frozenset()),
+        "canaries": (CanaryConfig.model_validate, frozenset()),
     }
     for section, (check, optional) in checks.items():
         entries = data.get(section)

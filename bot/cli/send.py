@@ -47,7 +47,9 @@ def refusal(exc: Rejection) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--channel", required=True, help="outbound channel name from the config")
+    parser.add_argument(
+        "--channel", default=None, help="outbound channel name from the config (required)"
+    )
     parser.add_argument(
         "--to",
         default="",
@@ -156,6 +158,9 @@ async def run_send(
     err: TextIO = sys.stderr,
 ) -> int:
     """0: every recipient accepted; 1: any failed or unknown; 2: refused before sending."""
+    if args.channel is None:
+        err.write("error: --channel: give the channel to send through (or --test PERSON)\n")
+        return 2
     try:
         message = message_from_args(args)
         to = tuple(part for part in args.to.split(",") if part.strip())

@@ -11,6 +11,7 @@ a ``Refusal`` (a reason code, the plain words, the facts); Slack words it in
 from bot.policy.broadcast import check_broadcast, may_broadcast, usable_presets
 from bot.policy.confirm import audience, needs_confirmation, sms_note
 from bot.policy.paging import AckRight, ack_right, link_ack_right, may_page, may_see_page
+from bot.policy.phone_test import may_test, own_person, pages_person
 from bot.policy.refusals import Reason, Refusal, Rejection, refuse
 from bot.policy.requests import NOTHING_SENT, may_decide_held, may_see_request
 from bot.policy.send import (
@@ -45,7 +46,10 @@ __all__ = [
     "may_see_page",
     "may_see_request",
     "may_send",
+    "may_test",
     "needs_confirmation",
+    "own_person",
+    "pages_person",
     "plan_send",
     "plan_to",
     "refuse",

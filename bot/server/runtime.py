@@ -28,6 +28,8 @@ from bot.paging.links import AckLinks
 from bot.paging.service import PagingService
 from bot.plan import Planner
 from bot.policy import usergroups_that_matter
+from bot.proving.canaries import Canaries
+from bot.proving.phone_test import PhoneTests
 from bot.report import Reporter
 from bot.send.ownership import Ownership
 from bot.send.service import SendService
@@ -76,6 +78,7 @@ class Runtime:
     app: AsyncApp
     paging: PagingService
     slack_auth: SlackAuth  # whether Slack has accepted the bot token (readiness)
+    canaries: Canaries | None = None  # each channel's scheduled test (bot.proving.canaries)
 
 
 def slack_session() -> aiohttp.ClientSession:
@@ -180,7 +183,17 @@ async def open_runtime(
                 command=env.command,
                 tick=options.page_tick,
             )
-            deps = Deps(settings=settings, service=service, command=env.command, paging=paging)
+            canaries = Canaries(
+                settings, service, client, clock=options.clock, tick=options.page_tick
+            )
+            phone_tests = PhoneTests(settings, service, options.clock, poll=options.page_tick)
+            deps = Deps(
+                settings=settings,
+                service=service,
+                command=env.command,
+                paging=paging,
+                phone_tests=phone_tests,
+            )
             app = create_app(
                 settings,
                 deps,
@@ -190,10 +203,12 @@ async def open_runtime(
             runtime = Runtime(
                 settings, env, store, accounts, client, service, app, paging, slack_auth
             )
+            runtime.canaries = canaries
             if options.recover:
                 await service.recover()
                 service.watch()
             paging.start_loop()
+            canaries.start_loop()
             calendars.start()
             purger = _purger(settings, store, options, ownership.replica_id)
             # In the background: start-up must not wait on Slack, and a failure only means the
@@ -207,6 +222,7 @@ async def open_runtime(
                     await purger.stop()
                 await calendars.stop()
                 await paging.stop()
+                await canaries.stop()
                 await directory.close()
                 await service.drain_listeners(within=options.shutdown_grace)
                 await service.stop(grace=_in_flight_grace(settings, options))

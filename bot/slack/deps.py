@@ -10,6 +10,7 @@ from bot.send.service import SendService
 
 if TYPE_CHECKING:
     from bot.paging.service import PagingService
+    from bot.proving.phone_test import PhoneTests
 from config import Settings
 
 
@@ -22,3 +23,4 @@ class Deps:
     # and delay the acks Slack is waiting for (measured in bench/ack.py).
     after_ack_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
     paging: PagingService | None = None  # set by the runtime once built
+    phone_tests: PhoneTests | None = None  # /send test-me and /send test <person>

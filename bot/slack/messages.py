@@ -103,6 +103,7 @@ def help_blocks(command: str, channels: Sequence[ResolvedChannel]) -> list[Block
         "someone acknowledges",
         "• `{c} ack &lt;page-id&gt;` — acknowledge a page: no later step runs",
         "• `{c} oncall [schedule]` — who is on call now, until when, and who is next",
+        "• `{c} test-me` — a test message through each way you are paged, with each result",
         "• `{c} help` — this help",
     ]
     usage = join("\n", (md(line, c=command) for line in lines))

@@ -66,7 +66,14 @@ class OnCall:
     schedule: str | None
 
 
-Command = OpenModal | Help | List | Status | History | Send | Page | Ack | OnCall
+@dataclass(frozen=True)
+class PhoneCheck:
+    """``/send test-me`` (``person`` None) or ``/send test <person>``."""
+
+    person: str | None
+
+
+Command = OpenModal | Help | List | Status | History | Send | Page | Ack | OnCall | PhoneCheck
 
 
 class ParseError(ValueError):
@@ -79,10 +86,13 @@ class ParseError(ValueError):
 
 # Keywords win over a channel of the same name (channel names are lower-case slugs, so a channel
 # called "help" could exist); such a channel is still reachable from the send modal.
-KEYWORDS = frozenset({"help", "list", "status", "history", "page", "ack", "oncall"})
+KEYWORDS = frozenset(
+    {"help", "list", "status", "history", "page", "ack", "oncall", "test", "test-me"}
+)
 PAGE_USAGE = "usage: /send page <escalation> <what is happening>"
 ACK_USAGE = "usage: /send ack <page-id>, e.g. /send ack P7K3QX9A2"
 STATUS_USAGE = "usage: /send status <request-id>"
+TEST_USAGE = "usage: /send test <person> (a name from people), or /send test-me"
 EMPTY_TEXT = "Write the message after the channel name: /send oncall-sms Disk full on db-1"
 EMPTY_TEXT_AFTER_NUMBERS = (
     "Write the message after the numbers: /send customers +254712345678 Disk full on db-1"
@@ -187,6 +197,12 @@ def parse_command(text: str) -> Command:
             if rest is None or not body:
                 raise ParseError(PAGE_USAGE)
             return Page(rest.group(1).lower(), body)
+        if keyword == "test-me":
+            return PhoneCheck(None)
+        if keyword == "test":
+            if rest is None:
+                raise ParseError(TEST_USAGE)
+            return PhoneCheck(rest.group(1).strip("`'\"").lower())
         if keyword == "ack":
             if rest is None:
                 raise ParseError(ACK_USAGE)

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from bot.store.alerts_base import AlertStore
+from bot.store.canaries_sql import CanaryStore
 from bot.store.errors import (
     SchemaTooNew,
     StoreError,
@@ -161,7 +162,7 @@ class SlotClaimer(Protocol):
         ...
 
 
-class Store(PageStore, AlertStore, Protocol):
+class Store(PageStore, AlertStore, CanaryStore, Protocol):
     """The durable send record. Every method is a coroutine; every write commits before return.
 
     It also satisfies ``bot.dispatch.Recorder`` (``attempt_started``, ``outcomes_recorded``).

@@ -16,6 +16,7 @@ import asyncpg
 
 from bot.store import sends_sql as sends
 from bot.store.base import raise_unmatched
+from bot.store.canaries_sql import CanarySql
 from bot.store.postgres_leases import PostgresLeaseBook
 from bot.store.postgres_pages import PostgresPages
 from bot.store.postgres_sql import POSTGRES, PostgresSql
@@ -25,7 +26,7 @@ from providers.base import Recipient
 __all__ = ["PostgresStore"]
 
 
-class PostgresStore(PostgresPages, SqlStore):
+class PostgresStore(PostgresPages, CanarySql, SqlStore):
     """``bot.store.base.Store`` on PostgreSQL; also the dispatcher's ``Recorder``."""
 
     _dialect = POSTGRES

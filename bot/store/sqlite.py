@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from bot.store import sends_sql as sends
 from bot.store.base import raise_unmatched
+from bot.store.canaries_sql import CanarySql
 from bot.store.sqlite_conn import DEFAULT_PATH, default_path
 from bot.store.sqlite_pages import SQLitePages
 from bot.store.sqlite_shared import Shared
@@ -24,7 +25,7 @@ from providers.base import Recipient
 __all__ = ["DEFAULT_PATH", "SQLiteStore", "default_path"]
 
 
-class SQLiteStore(SQLitePages, SqlStore):
+class SQLiteStore(SQLitePages, CanarySql, SqlStore):
     """``bot.store.base.Store`` on SQLite; also the dispatcher's ``Recorder``."""
 
     _dialect = SQLITE

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.store import schema_sql as schema
 from bot.store.alerts_schema import POSTGRES_V11, SQLITE_V11, V11_DESCRIPTION
+from bot.store.canaries_sql import POSTGRES_V12, SQLITE_V12, V12_DESCRIPTION
 from bot.store.pages_schema import (
     POSTGRES_V5,
     POSTGRES_V7,
@@ -62,6 +63,7 @@ _STEPS: tuple[tuple[int, str, Statements], ...] = (
     (9, V9_DESCRIPTION, V9),
     (10, V10_DESCRIPTION, _each(SQLITE_V10, POSTGRES_V10)),
     (11, V11_DESCRIPTION, _each(SQLITE_V11, POSTGRES_V11)),
+    (12, V12_DESCRIPTION, _each(SQLITE_V12, POSTGRES_V12)),
 )
 # SQLite changes a CHECK by rebuilding the table (v5: 'page' as a request's surface).
 _SQLITE_REBUILDS = frozenset({5})

@@ -19,7 +19,7 @@ from bot.requests import SendRequest
 from bot.slack import messages as blocks
 from bot.slack.deps import Deps
 from bot.slack.forms import ModalOrigin, SendForm
-from bot.slack.listeners import paging, pending
+from bot.slack.listeners import paging, pending, phone_test
 from bot.slack.listeners.context import acked, acked_in_turn, deps_of
 from bot.slack.modal_send import send_modal
 from bot.slack.mrkdwn import Mrkdwn, escape, md
@@ -33,6 +33,7 @@ from bot.slack.parse import (
     OpenModal,
     Page,
     ParseError,
+    PhoneCheck,
     Send,
     Status,
     parse_command,
@@ -110,6 +111,8 @@ class CommandHandler:
         if isinstance(command, Page):
             key = f"slash:{self.body['trigger_id']}"
             await _ephemeral(self.respond, await paging.start_page(self.deps, command, sender, key))
+        elif isinstance(command, PhoneCheck):
+            await phone_test.run(self.deps, command, sender, self.body, client, self.respond)
         elif isinstance(command, Ack):
             await _ephemeral(
                 self.respond, await paging.acknowledge(self.deps, command.page_id, sender)

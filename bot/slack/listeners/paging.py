@@ -21,6 +21,7 @@ from bot.slack.listeners.context import acked, deps_of
 from bot.slack.mrkdwn import Mrkdwn, md
 from bot.slack.parse import OnCall, Page
 from bot.slack.refusals import rejection_text
+from config.describe_reach import reach_words
 from config.schedules import handoffs, on_call
 
 _SHOWN = "%a %d %b %H:%M %Z"
@@ -128,6 +129,9 @@ def oncall_text(deps: Deps, command: OnCall, now: datetime) -> Mrkdwn:
                     shift.until.astimezone(zone).strftime(_SHOWN),
                 )
             )
+            person = deps.settings.people.get(shift.person)
+            if person is not None:
+                lines.append(md("    {}", "; ".join(reach_words(person))))
         following = handoffs(schedule, now, 1)
         if following:
             nxt = following[0]
