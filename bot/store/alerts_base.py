@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+from bot.store.silences_base import SilenceStore
+
 AlertState = Literal["firing", "resolved"]
 
 
@@ -26,6 +28,7 @@ class NewAlertGroup:
     detail: str  # JSON the Slack message is made from (labels, alerts, links), already cut
     at: datetime
     slack_channel: str
+    silence_id: str | None = None  # the silence in force when it began: it pages nobody
 
 
 @dataclass(frozen=True)
@@ -45,9 +48,18 @@ class AlertGroup:
     resolved_at: datetime | None
     slack_channel: str
     root_ts: str | None  # a Slack-only group's own message (a paging group uses its page's)
+    silence_id: str | None = None  # silenced when it began (v12)
 
 
-class AlertStore(Protocol):
+@dataclass(frozen=True)
+class FiringGroup:
+    """A firing group for ``/send alerts``, with its page's state (None: no page)."""
+
+    group: AlertGroup
+    page_state: str | None
+
+
+class AlertStore(SilenceStore, Protocol):
     """The ``alert_groups`` table (migration v11). Every write commits before it returns."""
 
     async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:
@@ -65,6 +77,10 @@ class AlertStore(Protocol):
     async def firing_alert_group(self, integration: str, group_hash: str) -> AlertGroup | None: ...
 
     async def alert_group(self, group_id: str) -> AlertGroup | None: ...
+
+    async def firing_alert_groups(self, limit: int) -> tuple[list[FiringGroup], int]:
+        """Up to ``limit`` firing groups, the latest seen first, and how many fire in all."""
+        ...
 
     async def alert_group_of_page(self, page_id: str) -> AlertGroup | None: ...
 

@@ -24,6 +24,7 @@ from bot.store.pages_schema import (
     V10_DESCRIPTION,
 )
 from bot.store.retention_sql import V9, V9_DESCRIPTION
+from bot.store.silences_schema import SQLITE_V12, V12_DESCRIPTION
 from bot.store.sqlite_thread import SyncDB
 
 
@@ -161,6 +162,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, V9_DESCRIPTION, V9),
     Migration(10, V10_DESCRIPTION, SQLITE_V10),
     Migration(11, V11_DESCRIPTION, SQLITE_V11),
+    Migration(12, V12_DESCRIPTION, SQLITE_V12),
 )
 
 

@@ -27,6 +27,7 @@ from bot.store.pages_schema import (
 )
 from bot.store.postgres_rows import Conn
 from bot.store.retention_sql import V9, V9_DESCRIPTION
+from bot.store.silences_schema import POSTGRES_V12, V12_DESCRIPTION
 
 _STATUS = "('pending', 'in_flight', 'sent', 'failed', 'unknown', 'delivered', 'read')"
 
@@ -165,6 +166,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, V9_DESCRIPTION, V9),
     Migration(10, V10_DESCRIPTION, POSTGRES_V10),
     Migration(11, V11_DESCRIPTION, POSTGRES_V11),
+    Migration(12, V12_DESCRIPTION, POSTGRES_V12),
 )
 
 _VERSIONS_TABLE = """

@@ -1,0 +1,29 @@
+"""Migration v12 for both stores: ``alert_silences``, and the silence a group was born under.
+
+Why a group names its silence: the decision to page nobody is taken once, when the group is
+inserted (one statement, whatever replica wins), and Slack shows who silenced it until when.
+"""
+
+from __future__ import annotations
+
+_TABLE = """
+    CREATE TABLE alert_silences (
+        silence_id  TEXT PRIMARY KEY,
+        integration TEXT NOT NULL,
+        matchers    TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        created_by  TEXT NOT NULL,
+        starts_at   {ts} NOT NULL,
+        ends_at     {ts} NOT NULL,
+        ended_at    {ts},
+        ended_by    TEXT
+    )
+"""
+_REST = (
+    "CREATE INDEX alert_silences_open ON alert_silences (integration, ends_at)"
+    " WHERE ended_at IS NULL",
+    "ALTER TABLE alert_groups ADD COLUMN silence_id TEXT",
+)
+SQLITE_V12 = (_TABLE.format(ts="TEXT"), *_REST)
+POSTGRES_V12 = (_TABLE.format(ts="TIMESTAMPTZ"), *_REST)
+V12_DESCRIPTION = "alert_silences (silenced alert groups page nobody)"
