@@ -61,7 +61,10 @@ SECRET_FIELDS = _secret_fields()
 
 # Words ``/send`` reads as commands, so no channel may take them as its name (README,
 # "Config guide": help, list, status, history, page, ack and oncall are words of /send).
-RESERVED_NAMES = frozenset({"help", "list", "status", "history", "page", "ack", "oncall"})
+RESERVED_NAMES = frozenset(
+    {"help", "list", "status", "history", "page", "ack", "oncall"}
+    | {"silence", "silences", "unsilence", "alerts"}
+)
 
 
 class DefaultsConfig(BaseModel):

@@ -11,7 +11,11 @@ Why the store decides everything: retries and replicas race. The firing group is
 key (one group, one page: ``alert:<group id>`` is the page's idempotency key), a page is ended
 or acknowledged by a compare-and-set, and the group's page is recorded once.
 
-Seam for silences: a silenced group would be recorded here and shown, with no page started.
+Why a silence is decided before the group is inserted: the insert is the one statement that
+races (retries, replicas), so a group is born silenced or not, whichever replica wins; a silenced
+group is recorded and shown, and pages nobody. A repeat of it after its silence ended (expired,
+or ``/send unsilence``) while it still fires starts its page then, as Alertmanager notifies once
+a silence expires.
 """
 
 from __future__ import annotations
@@ -30,12 +34,13 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import metrics
 from bot.alerts.detail import alert_blocks, cut, detail_json
 from bot.alerts.payloads import Notification
+from bot.alerts.silences import silencing
 from bot.alerts.text import fitted, title
 from bot.paging import snapshot, watch
 from bot.paging.service import PagingService, new_page_id
 from bot.paging.slack import SOURCE
 from bot.slack.failures import SLACK_FAILURES, slack_error
-from bot.slack.mrkdwn import Block, md, section
+from bot.slack.mrkdwn import Block, Mrkdwn, md, section
 from bot.store.alerts_base import AlertGroup, NewAlertGroup
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageRecord
@@ -101,6 +106,8 @@ class AlertService:
         text = title(note, route.severity if route is not None else None)
         if policy is not None:
             text = fitted(self.settings, policy, text, self.paging.command, self.paging.links)
+        now = self.clock()
+        silence = silencing(await self.store.active_silences(integration.name, now), note)
         new = NewAlertGroup(
             new_group_id(),
             integration.name,
@@ -109,8 +116,9 @@ class AlertService:
             escalation,
             text,
             detail_json(integration.kind, note),
-            self.clock(),
+            now,
             integration.announce_in,
+            silence.silence_id if silence is not None else None,
         )
         group, created = await self.store.open_alert_group(new)
         NOTIFICATIONS.labels(integration.name, "opened" if created else "repeated").inc()
@@ -119,9 +127,15 @@ class AlertService:
                 "alert group %s opened by %s: %s",
                 group.group_id,
                 integration.name,
-                "paging through " + escalation if escalation else "posted in Slack only",
+                "silenced by " + group.silence_id
+                if group.silence_id
+                else "paging through " + escalation
+                if escalation
+                else "posted in Slack only",
             )
-        if group.escalation is not None and group.page_id is None:
+        if group.silence_id is not None and group.page_id is None and silence is not None:
+            self._show_later(group.group_id)  # still silenced: recorded and shown, no page
+        elif group.escalation is not None and group.page_id is None:
             await self._start_page(group)  # a new group, or one whose start was cut off
         elif group.page_id is not None:
             self.paging.refresh_later(group.page_id)  # its root shows the count, last seen
@@ -227,7 +241,7 @@ class AlertService:
         group = await self.store.alert_group(group_id)
         if group is None:
             return
-        head = md(":bell: *Alert* {}\nPaged nobody: this route posts in Slack only.", group.title)
+        head = await self._head(group)
         blocks = [section(head), *alert_blocks(group)]
         text = md("Alert: {}", group.title)
         try:
@@ -244,6 +258,24 @@ class AlertService:
                 )
         except SLACK_FAILURES as exc:
             log.warning("could not show alert group %s: %s", group_id, slack_error(exc))
+
+    async def _head(self, group: AlertGroup) -> Mrkdwn:
+        """Why a group without a page paged nobody: its silence (who, until when, why), or its
+        route."""
+        silence = await self.store.silence(group.silence_id) if group.silence_id else None
+        if silence is None:
+            return md(
+                ":bell: *Alert* {}\nPaged nobody: this route posts in Slack only.", group.title
+            )
+        reason = md(": {}", silence.reason) if silence.reason else ""
+        return md(
+            ":no_bell: *Alert* {}\nSilenced by <@{}> until {} (`{}`){}. Paged nobody.",
+            group.title,
+            silence.created_by,
+            silence.ends_at.strftime("%Y-%m-%d %H:%M UTC"),
+            silence.silence_id,
+            reason,
+        )
 
     # --- tasks ----------------------------------------------------------------------------------
 
