@@ -9,9 +9,10 @@ others count as repeats. A resolved group leaves that key free: firing again is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from bot.store.pages_base import NewPage, PageRecord
 from bot.store.silences_base import SilenceStore
 
 AlertState = Literal["firing", "resolved"]
@@ -59,6 +60,15 @@ class FiringGroup:
     page_state: str | None
 
 
+@dataclass(frozen=True)
+class PageGroups:
+    """The groups a page stands for (a storm page: many), the firing first; and the counts."""
+
+    groups: list[AlertGroup]
+    total: int
+    firing: int
+
+
 class AlertStore(SilenceStore, Protocol):
     """The ``alert_groups`` table (migration v11). Every write commits before it returns."""
 
@@ -83,6 +93,23 @@ class AlertStore(SilenceStore, Protocol):
         ...
 
     async def alert_group_of_page(self, page_id: str) -> AlertGroup | None: ...
+
+    async def alert_groups_of_page(self, page_id: str, limit: int) -> PageGroups: ...
+
+    async def start_alert_page(
+        self, page: NewPage, integration: str, max_pages: int | None, per: timedelta
+    ) -> PageRecord | None:
+        """Start a group's page (its key is ``alert:<group id>``: a second start returns the
+        first) unless ``max_pages`` alert pages of ``integration`` started within ``per``
+        before it (None: the storm limit is reached; no limit when ``max_pages`` is None)."""
+        ...
+
+    async def open_storm_page(
+        self, page: NewPage, integration: str, ack_window: timedelta
+    ) -> PageRecord:
+        """The integration's open storm page: one active, or acknowledged within
+        ``ack_window``; ``page`` is started when there is none (its key ``storm:<name>:…``)."""
+        ...
 
     async def set_alert_group_page(self, group_id: str, page_id: str) -> bool:
         """The group's page, recorded once (the first stays): True if this one was."""

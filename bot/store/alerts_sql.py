@@ -8,14 +8,14 @@ from datetime import datetime
 from typing import Any, cast
 
 from bot.store.alerts_base import AlertGroup, AlertState, FiringGroup, NewAlertGroup
-from bot.store.silences_sql import SilencesSql
+from bot.store.storms_sql import StormsSql
 
 _FIRING = "integration = ? AND group_hash = ? AND state = 'firing'"
 # A repeat racing the group's resolve: the insert and the update are tried again this often.
 _TRIES = 3
 
 
-class AlertsSql(SilencesSql):
+class AlertsSql(StormsSql):
     """``bot.store.alerts_base.AlertStore`` on the page tables' primitives."""
 
     def _alert_group(self, row: Mapping[str, Any]) -> AlertGroup:
