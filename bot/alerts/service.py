@@ -25,7 +25,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
@@ -35,6 +35,7 @@ from bot import metrics
 from bot.alerts.detail import alert_blocks, cut, detail_json
 from bot.alerts.payloads import Notification
 from bot.alerts.silences import silencing
+from bot.alerts.storm import SHOWN, storm_blocks, storm_text
 from bot.alerts.text import fitted, title
 from bot.paging import snapshot, watch
 from bot.paging.service import PagingService, new_page_id
@@ -44,6 +45,7 @@ from bot.slack.mrkdwn import Block, Mrkdwn, md, section
 from bot.store.alerts_base import AlertGroup, NewAlertGroup
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageRecord
+from bot.store.storms_sql import STORM_KEY
 from config import Settings
 from config.settings import Integration
 
@@ -136,13 +138,13 @@ class AlertService:
         if group.silence_id is not None and group.page_id is None and silence is not None:
             self._show_later(group.group_id)  # still silenced: recorded and shown, no page
         elif group.escalation is not None and group.page_id is None:
-            await self._start_page(group)  # a new group, or one whose start was cut off
+            await self._start_page(group, integration)  # new, or its start was cut off
         elif group.page_id is not None:
             self.paging.refresh_later(group.page_id)  # its root shows the count, last seen
         else:
             self._show_later(group.group_id)
 
-    async def _start_page(self, group: AlertGroup) -> None:
+    async def _start_page(self, group: AlertGroup, integration: Integration) -> None:
         policy = self.settings.escalations.get(group.escalation or "")
         if policy is None:  # removed from the config since the group was recorded
             self._show_later(group.group_id)
@@ -157,7 +159,16 @@ class AlertService:
             f"alert:{group.group_id}",
             snapshot.to_json(policy),
         )
-        page = await self.store.create_page(new)  # no caps: storms are the alerts' own limit
+        storm = integration.storm  # page caps do not apply: storms are the alerts' own limit
+        page = await self.store.start_alert_page(
+            new,
+            integration.name,
+            storm.max_pages if storm else None,
+            storm.per if storm else timedelta(0),
+        )
+        if page is None:
+            await self._join_storm(group, integration)
+            return
         await self.store.set_alert_group_page(group.group_id, page.page_id)
         if page.page_id != new.page_id:
             return  # started by an earlier delivery (or replica): its root and step 1 are its
@@ -167,6 +178,38 @@ class AlertService:
             await self._end_page(after, page.page_id)
             return
         self._later(self._run_page(page), f"alert-page-{page.page_id}")
+
+    async def _join_storm(self, group: AlertGroup, integration: Integration) -> None:
+        """Past the storm limit: the group joins its integration's storm page (opened by the
+        first such group, paging once through that group's escalation)."""
+        policy = self.settings.escalations[group.escalation or ""]
+        assert integration.storm is not None
+        text = fitted(
+            self.settings,
+            policy,
+            storm_text(integration),
+            self.paging.command,
+            self.paging.links,
+        )
+        page_id = new_page_id()
+        new = NewPage(
+            page_id,
+            policy.name,
+            text,
+            None,
+            integration.announce_in,
+            self.clock(),
+            f"{STORM_KEY}{integration.name}:{page_id}",
+            snapshot.to_json(policy),
+        )
+        page = await self.store.open_storm_page(new, integration.name, integration.storm.per)
+        await self.store.set_alert_group_page(group.group_id, page.page_id)
+        log.info("alert group %s joined the storm page %s", group.group_id, page.page_id)
+        if page.page_id == page_id:
+            watch.started(self.settings, page)
+            self._later(self._run_page(page), f"alert-storm-{page.page_id}")
+        else:
+            self.paging.refresh_later(page.page_id)
 
     async def _run_page(self, page: PageRecord) -> None:
         await self.paging.slack.post_root(page)
@@ -189,6 +232,12 @@ class AlertService:
             self._show_later(group.group_id)
 
     async def _end_page(self, group: AlertGroup, page_id: str) -> None:
+        page = await self.store.get_page(page_id)
+        if page is not None and (page.idempotency_key or "").startswith(STORM_KEY):
+            left = await self.store.alert_groups_of_page(page_id, 0)
+            if left.firing:  # the storm goes on: its list shows this one resolved
+                self.paging.refresh_later(page_id)
+                return
         ended = await self.store.end_page_at_source(
             page_id, SOURCE + group.integration, self.clock()
         )
@@ -203,6 +252,9 @@ class AlertService:
         NOTIFICATIONS.labels(integration.name, "acknowledged" if group else "ignored").inc()
         if group is None or group.page_id is None:
             return
+        page = await self.store.get_page(group.page_id)
+        if page is None or (page.idempotency_key or "").startswith(STORM_KEY):
+            return  # one group of a storm does not acknowledge the storm's page
         by, at = SOURCE + integration.name, self.clock()
         if await self.store.acknowledge_page(group.page_id, by, at):
             page = await self.store.get_page(group.page_id)
@@ -217,6 +269,8 @@ class AlertService:
 
     async def page_blocks(self, page: PageRecord) -> list[Block]:
         """The alert's part of its page's root message (nothing for a page typed by hand)."""
+        if page.idempotency_key is not None and page.idempotency_key.startswith(STORM_KEY):
+            return storm_blocks(await self.store.alert_groups_of_page(page.page_id, SHOWN))
         if page.idempotency_key is None or not page.idempotency_key.startswith("alert:"):
             return []
         group = await self.store.alert_group_of_page(page.page_id)

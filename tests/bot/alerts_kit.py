@@ -81,11 +81,14 @@ def event(action: str = "trigger", dedup_key: str | None = "samplekeyhere") -> d
     return body
 
 
-async def start_alerting(tmp_path: Path, clock: Clock, extra: str = "") -> Bridge:
+async def start_alerting(
+    tmp_path: Path, clock: Clock, extra: str = "", alerts: str = ALERTS
+) -> Bridge:
+    """``alerts``: the ``integrations:`` section (``ALERTS`` changed by the test)."""
     options = replace(FAST, clock=clock, page_tick=3600)
     return await start_bridge(
         tmp_path,
-        config_text=CONFIG + PAGING + ALERTS + extra,
+        config_text=CONFIG + PAGING + alerts + extra,
         options=options,
         extra_env={"BRIDGE_PUBLIC_URL": PUBLIC, **KEYS},
     )
