@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.alerts.detail import alert_blocks, cut, detail_json
+from bot.alerts.messages import GroupMessages
 from bot.alerts.payloads import Notification
 from bot.alerts.silences import silencing
 from bot.alerts.storm import SHOWN, storm_blocks, storm_text
@@ -40,8 +41,7 @@ from bot.alerts.text import fitted, title
 from bot.paging import snapshot, watch
 from bot.paging.service import PagingService, new_page_id
 from bot.paging.slack import SOURCE
-from bot.slack.failures import SLACK_FAILURES, slack_error
-from bot.slack.mrkdwn import Block, Mrkdwn, md, section
+from bot.slack.mrkdwn import Block
 from bot.store.alerts_base import AlertGroup, NewAlertGroup
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageRecord
@@ -85,10 +85,7 @@ class AlertService:
         self.client = client
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        # Slack-only groups with a message update asked for, and the one worker of each: updates
-        # of one group never race (two posts), and a burst of repeats costs one or two.
-        self._show_queued: set[str] = set()
-        self._show_workers: set[str] = set()
+        self.messages = GroupMessages(store, client, self._later)
 
     async def notify(self, integration: Integration, note: Notification) -> None:
         """Record ``note``; returns once it is in the store (what a 202 promises)."""
@@ -136,18 +133,18 @@ class AlertService:
                 else "posted in Slack only",
             )
         if group.silence_id is not None and group.page_id is None and silence is not None:
-            self._show_later(group.group_id)  # still silenced: recorded and shown, no page
+            self.messages.show_later(group.group_id)  # still silenced: recorded and shown, no page
         elif group.escalation is not None and group.page_id is None:
             await self._start_page(group, integration)  # new, or its start was cut off
         elif group.page_id is not None:
             self.paging.refresh_later(group.page_id)  # its root shows the count, last seen
         else:
-            self._show_later(group.group_id)
+            self.messages.show_later(group.group_id)
 
     async def _start_page(self, group: AlertGroup, integration: Integration) -> None:
         policy = self.settings.escalations.get(group.escalation or "")
         if policy is None:  # removed from the config since the group was recorded
-            self._show_later(group.group_id)
+            self.messages.show_later(group.group_id)
             return
         new = NewPage(
             new_page_id(),
@@ -229,7 +226,7 @@ class AlertService:
         if group.page_id is not None:
             await self._end_page(group, group.page_id)
         else:
-            self._show_later(group.group_id)
+            self.messages.show_later(group.group_id)
 
     async def _end_page(self, group: AlertGroup, page_id: str) -> None:
         page = await self.store.get_page(page_id)
@@ -275,61 +272,6 @@ class AlertService:
             return []
         group = await self.store.alert_group_of_page(page.page_id)
         return alert_blocks(group) if group is not None else []
-
-    def _show_later(self, group_id: str) -> None:
-        self._show_queued.add(group_id)
-        if group_id not in self._show_workers:
-            self._show_workers.add(group_id)
-            self._later(self._show_work(group_id), f"alert-{group_id}")
-
-    async def _show_work(self, group_id: str) -> None:
-        try:
-            while group_id in self._show_queued:
-                self._show_queued.discard(group_id)
-                await self._show(group_id)
-        finally:
-            self._show_workers.discard(group_id)
-
-    async def _show(self, group_id: str) -> None:
-        """Post or update the message of a group that pages nobody (from its worker only)."""
-        group = await self.store.alert_group(group_id)
-        if group is None:
-            return
-        head = await self._head(group)
-        blocks = [section(head), *alert_blocks(group)]
-        text = md("Alert: {}", group.title)
-        try:
-            if group.root_ts is None:
-                answer = await self.client.chat_postMessage(
-                    channel=group.slack_channel, text=text, blocks=blocks
-                )
-                await self.store.set_alert_group_root(
-                    group_id, str(answer["channel"]), str(answer["ts"])
-                )
-            else:
-                await self.client.chat_update(
-                    channel=group.slack_channel, ts=group.root_ts, text=text, blocks=blocks
-                )
-        except SLACK_FAILURES as exc:
-            log.warning("could not show alert group %s: %s", group_id, slack_error(exc))
-
-    async def _head(self, group: AlertGroup) -> Mrkdwn:
-        """Why a group without a page paged nobody: its silence (who, until when, why), or its
-        route."""
-        silence = await self.store.silence(group.silence_id) if group.silence_id else None
-        if silence is None:
-            return md(
-                ":bell: *Alert* {}\nPaged nobody: this route posts in Slack only.", group.title
-            )
-        reason = md(": {}", silence.reason) if silence.reason else ""
-        return md(
-            ":no_bell: *Alert* {}\nSilenced by <@{}> until {} (`{}`){}. Paged nobody.",
-            group.title,
-            silence.created_by,
-            silence.ends_at.strftime("%Y-%m-%d %H:%M UTC"),
-            silence.silence_id,
-            reason,
-        )
 
     # --- tasks ----------------------------------------------------------------------------------
 
