@@ -15,7 +15,7 @@ from types import MappingProxyType
 from config.numbers import InvalidNumber, is_group, is_tag, normalize_number
 from config.problems import KeyPath, Reporter
 from config.references import Contacts, expand_senders, preset_sender_problems, sender_groups
-from config.resolve_alerts import resolve_integrations
+from config.resolve_alerts import resolve_heartbeats, resolve_integrations
 from config.resolve_oncall import OnCallResolver, resolve_people
 from config.schema import RESERVED_NAMES, BroadcastConfig, ChannelConfig, DefaultsConfig
 from config.settings import TEMPLATE_FIELDS, ResolvedBroadcast, ResolvedChannel, Senders, Settings
@@ -74,6 +74,12 @@ class _Resolver:
             self.parts.names.get("escalations", []),
             self.groups,
             self._invalid("senders"),
+            self.report,
+        )
+        self.heartbeats = resolve_heartbeats(
+            self.parts.heartbeats,
+            self.escalations,
+            self.parts.names.get("escalations", []),
             self.report,
         )
         return channels, broadcasts
@@ -327,4 +333,5 @@ def resolve(
         schedules=MappingProxyType(resolver.schedules),
         escalations=MappingProxyType(resolver.escalations),
         integrations=MappingProxyType(resolver.integrations),
+        heartbeats=MappingProxyType(resolver.heartbeats),
     )

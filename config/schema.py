@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from config.durations import DURATION_PATTERN, Duration, format_duration
-from config.schema_alerts import IntegrationConfig
+from config.schema_alerts import HeartbeatConfig, IntegrationConfig
 from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
 from providers import (
     PROVIDERS,
@@ -246,6 +246,10 @@ class BridgeConfig(BaseModel):
     integrations: dict[Name, IntegrationConfig] = Field(
         default_factory=dict,
         description="Monitoring sources (Alertmanager, Grafana, Events API v2) that start pages.",
+    )
+    heartbeats: dict[Name, HeartbeatConfig] = Field(
+        default_factory=dict,
+        description="Dead man's switches: POST /heartbeat/<name>; no ping for every + grace pages.",
     )
 
 

@@ -27,7 +27,12 @@ from config.schema import (
     ChannelConfig,
     DefaultsConfig,
 )
-from config.schema_alerts import AlertRouteConfig, IntegrationConfig, StormConfig
+from config.schema_alerts import (
+    AlertRouteConfig,
+    HeartbeatConfig,
+    IntegrationConfig,
+    StormConfig,
+)
 from config.schema_oncall import (
     EscalationConfig,
     OverrideConfig,
@@ -64,6 +69,7 @@ _SECTIONS = {
     "schedules": "schedule",
     "escalations": "escalation",
     "integrations": "integration",
+    "heartbeats": "heartbeat",
 }
 _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "channels": ChannelConfig,
@@ -72,6 +78,7 @@ _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "schedules": ScheduleConfig,
     "escalations": EscalationConfig,
     "integrations": IntegrationConfig,
+    "heartbeats": HeartbeatConfig,
 }
 _NESTED: dict[tuple[str, str], type[BaseModel]] = {
     ("schedules", "rotation"): RotationConfig,
@@ -100,6 +107,7 @@ class Parts:
     schedules: dict[str, ScheduleConfig] = field(default_factory=dict)
     escalations: dict[str, EscalationConfig] = field(default_factory=dict)
     integrations: dict[str, IntegrationConfig] = field(default_factory=dict)
+    heartbeats: dict[str, HeartbeatConfig] = field(default_factory=dict)
     invalid: set[tuple[str, str]] = field(default_factory=set)
     names: dict[str, list[str]] = field(default_factory=dict)  # every name in the file, in order
     dropped: set[KeyPath] = field(default_factory=set)  # bad optional keys left out of an entry
@@ -306,6 +314,7 @@ def _salvage(data: dict[str, Any], parts: Parts) -> None:
         "schedules": (ScheduleConfig.model_validate, frozenset()),
         "escalations": (EscalationConfig.model_validate, frozenset()),
         "integrations": (IntegrationConfig.model_validate, frozenset()),
+        "heartbeats": (HeartbeatConfig.model_validate, _optional(HeartbeatConfig)),
     }
     for section, (check, optional) in checks.items():
         entries = data.get(section)

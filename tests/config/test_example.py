@@ -139,6 +139,7 @@ def test_json_schema_describes_the_file() -> None:
         "schedules",
         "escalations",
         "integrations",
+        "heartbeats",
     }
     api_key = schema["$defs"]["TalkNTalkConfig"]["properties"]["api_key"]
     assert api_key["type"] == "string"
