@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from bot.store.heartbeats_base import HeartbeatStore
 from bot.store.pages_base import NewPage, PageRecord
 from bot.store.silences_base import SilenceStore
 
@@ -69,7 +70,7 @@ class PageGroups:
     firing: int
 
 
-class AlertStore(SilenceStore, Protocol):
+class AlertStore(SilenceStore, HeartbeatStore, Protocol):
     """The ``alert_groups`` table (migration v11). Every write commits before it returns."""
 
     async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:

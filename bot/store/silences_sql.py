@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.store.pages_sql import PagesSql
+from bot.store.heartbeats_sql import HeartbeatsSql
 from bot.store.silences_base import Silence, matchers_of
 
 _IN_FORCE = "ended_at IS NULL AND starts_at <= ? AND ends_at > ?"
 
 
-class SilencesSql(PagesSql):
+class SilencesSql(HeartbeatsSql):
     """``bot.store.silences_base.SilenceStore`` on the page tables' primitives."""
 
     def _silence(self, row: Mapping[str, Any]) -> Silence:
