@@ -54,7 +54,8 @@ log = logging.getLogger(__name__)
 NOTIFICATIONS = Counter(
     "bridge_alert_notifications_total",
     "Notifications from monitoring, by integration and what became of them: opened (a new "
-    "group), repeated, resolved, acknowledged, or ignored (nothing firing under its key).",
+    "group), silenced (a new group under a silence), repeated, resolved, acknowledged, or "
+    "ignored (nothing firing under its key).",
     ["integration", "outcome"],
     registry=metrics.REGISTRY,
 )
@@ -120,7 +121,8 @@ class AlertService:
             silence.silence_id if silence is not None else None,
         )
         group, created = await self.store.open_alert_group(new)
-        NOTIFICATIONS.labels(integration.name, "opened" if created else "repeated").inc()
+        outcome = ("silenced" if group.silence_id else "opened") if created else "repeated"
+        NOTIFICATIONS.labels(integration.name, outcome).inc()
         if created:
             log.info(
                 "alert group %s opened by %s: %s",
