@@ -204,6 +204,9 @@ class AlertService:
         page = await self.store.open_storm_page(new, integration.name, integration.storm.per)
         await self.store.set_alert_group_page(group.group_id, page.page_id)
         log.info("alert group %s joined the storm page %s", group.group_id, page.page_id)
+        after = await self.store.alert_group(group.group_id)
+        if after is not None and after.state == "resolved":  # resolved while it joined
+            await self._end_page(after, page.page_id)
         if page.page_id == page_id:
             watch.started(self.settings, page)
             self._later(self._run_page(page), f"alert-storm-{page.page_id}")

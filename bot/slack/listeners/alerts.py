@@ -93,10 +93,8 @@ async def silences(deps: Deps) -> Mrkdwn:
     found = await store.active_silences(None, clock())
     if not found:
         return md("No silence is in force: every alert pages as its route says.")
-    lines = [_line(s) for s in found[:MAX_SHOWN]]
-    more = md("\n…and {} more", len(found) - MAX_SHOWN) if len(found) > MAX_SHOWN else ""
-    text = Mrkdwn(md("*Silences in force* ({}):\n", len(found)) + "\n".join(lines) + more)
-    return fit(text, Limit.TEXT)
+    lines = [fit(_line(s), 500) for s in found[:MAX_SHOWN]]
+    return _listed(md("*Silences in force* ({}):", len(found)), lines, len(found))
 
 
 async def unsilence(deps: Deps, silence_id: str, sender: Sender) -> Mrkdwn:
@@ -150,11 +148,23 @@ async def alerts(deps: Deps) -> Mrkdwn:
                 "• `{}` `{}` {} · {}× · last {} · {}",
                 group.integration,
                 group.group_id,
-                fit(group.title, 150),
+                fit(group.title, 100),
                 group.count,
                 _at(group.last_at),
                 state,
             )
         )
-    more = md("\n…and {} more", total - len(found)) if total > len(found) else ""
-    return fit(Mrkdwn(md("*Firing now* ({}):\n", total) + "\n".join(lines) + more), Limit.TEXT)
+    return _listed(md("*Firing now* ({}):", total), lines, total)
+
+
+def _listed(head: Mrkdwn, lines: list[Mrkdwn], total: int) -> Mrkdwn:
+    """``head`` and as many whole lines as fit one Slack text, then how many more there are."""
+    room = Limit.TEXT - len(head) - 40  # the "…and N more" line
+    shown: list[Mrkdwn] = []
+    for line in lines:
+        if len(line) + 1 > room:
+            break
+        shown.append(line)
+        room -= len(line) + 1
+    more = md("\n…and {} more", total - len(shown)) if total > len(shown) else ""
+    return Mrkdwn(head + "\n" + "\n".join(shown) + more)

@@ -114,3 +114,26 @@ async def test_unsilence_and_the_matching_rule(tmp_path: Path) -> None:
         assert on_db1 not in listed.text
     finally:
         await bridge.world.close()
+
+
+async def test_send_alerts_is_escaped_and_bounded(tmp_path: Path) -> None:
+    clock = Clock()
+    bridge = await start_alerting(tmp_path, clock)
+    try:
+        for n in range(25):
+            body = am_group(key=f"warn-{n}")
+            body["commonLabels"]["severity"] = "warning"  # Slack only: nobody paged
+            body["commonAnnotations"]["summary"] = f"<!here> lag *{n}* & " + "x" * 400
+            assert (await post(bridge, "/alerts/prod-am", body)).status == 202
+        listed = await slash(bridge, "alerts")
+        assert "*Firing now* (25):" in listed.text
+        shown = listed.text.count("Slack only")
+        assert 10 <= shown <= 20  # whole lines only, as many as fit one Slack text
+        assert f"…and {25 - shown} more" in listed.text
+        assert "&lt;!here&gt; lag *0* &amp; " in listed.text  # the sender's text, inert
+        assert "<!here>" not in listed.text
+        assert len(listed.text) <= 3000
+        await bridge.idle()
+        assert sms_texts(bridge) == []
+    finally:
+        await bridge.world.close()
