@@ -7,17 +7,23 @@ title shown is escaped (``md``): they come from people and from monitoring alike
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
+
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.silences import new_silence_id
 from bot.policy import Rejection, Sender, may_silence, refuse
 from bot.slack.deps import Deps
+from bot.slack.failures import SLACK_FAILURES, slack_error
 from bot.slack.mrkdwn import Limit, Mrkdwn, fit, join, md
 from bot.slack.parse_alerts import SilenceAlerts
 from bot.slack.refusals import rejection_text
 from bot.store.base import Store
 from bot.store.silences_base import Silence
+
+log = logging.getLogger(__name__)
 
 MAX_SHOWN = 20  # lines in a list: the rest are counted
 
@@ -51,7 +57,11 @@ def _line(silence: Silence) -> Mrkdwn:
     )
 
 
-async def silence(deps: Deps, command: SilenceAlerts, sender: Sender) -> Mrkdwn:
+async def silence(
+    deps: Deps, command: SilenceAlerts, sender: Sender, client: AsyncWebClient
+) -> Mrkdwn:
+    """Record the silence, and say so in the integration's channel: whoever watches it sees
+    why its alerts went quiet."""
     integration = deps.settings.integrations.get(command.integration)
     if integration is None:
         names = ", ".join(deps.settings.integrations) or "none"
@@ -72,6 +82,7 @@ async def silence(deps: Deps, command: SilenceAlerts, sender: Sender) -> Mrkdwn:
         now + command.duration,
     )
     await store.create_silence(made)
+    await _announce(client, integration.announce_in, md(":no_bell: {}", _line(made)))
     return md(
         "Silenced {} of `{}` until {}: silence *{}*. Alert groups that start firing meanwhile "
         "are shown in Slack as silenced and page nobody (pages already running go on). End it "
@@ -83,6 +94,13 @@ async def silence(deps: Deps, command: SilenceAlerts, sender: Sender) -> Mrkdwn:
         deps.command,
         made.silence_id,
     )
+
+
+async def _announce(client: AsyncWebClient, channel: str, text: Mrkdwn) -> None:
+    try:
+        await client.chat_postMessage(channel=channel, text=text)
+    except SLACK_FAILURES as exc:
+        log.warning("could not announce a silence in %s: %s", channel, slack_error(exc))
 
 
 async def silences(deps: Deps) -> Mrkdwn:

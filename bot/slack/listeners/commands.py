@@ -115,7 +115,7 @@ class CommandHandler:
             return
         sender = await service.sender(self.user, self.channel)
         if isinstance(command, SilenceAlerts):
-            await _ephemeral(self.respond, await alerts.silence(self.deps, command, sender))
+            await _ephemeral(self.respond, await alerts.silence(self.deps, command, sender, client))
         elif isinstance(command, Unsilence):
             await _ephemeral(
                 self.respond, await alerts.unsilence(self.deps, command.silence_id, sender)

@@ -46,6 +46,9 @@ async def test_a_silenced_group_pages_nobody_until_its_silence_expires(tmp_path:
         sid = silence_id(made.text)
         assert "`alertname=PostgresDown`" in made.text
         assert "2026-11-24 04:00 UTC" in made.text  # the test's clock + 1h
+        told = [m.text for m in bridge.channel_messages() if sid in m.text]
+        assert len(told) == 1  # said in the integration's channel too, the reason escaped
+        assert "by <@U0ALICE001> — swap &lt;b&gt;disk&lt;/b&gt; &amp;" in told[0]
 
         assert (await post(bridge, "/alerts/prod-am", am_group())).status == 202
         group = (await bridge.runtime.store.firing_alert_groups(10))[0][0].group
