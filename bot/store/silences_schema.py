@@ -36,6 +36,8 @@ _REST = (
     " WHERE ended_at IS NULL",
     "ALTER TABLE alert_groups ADD COLUMN silence_id TEXT",
     "CREATE INDEX heartbeats_due ON heartbeats (due_at) WHERE state = 'ok'",
+    # The storm count reads the alert pages started within the window (``storms_sql``).
+    "CREATE INDEX pages_alert_starts ON pages (created_at) WHERE idempotency_key LIKE 'alert:%'",
 )
 SQLITE_V12 = (_TABLE.format(ts="TEXT"), _HEARTBEATS.format(ts="TEXT"), *_REST)
 POSTGRES_V12 = (_TABLE.format(ts="TIMESTAMPTZ"), _HEARTBEATS.format(ts="TIMESTAMPTZ"), *_REST)

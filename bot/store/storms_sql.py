@@ -64,11 +64,12 @@ class StormsSql(SilencesSql):
             )
         else:
             await self._page_exec_serialized(
-                f"{_INSERT} WHERE (SELECT COUNT(*) FROM alert_groups g JOIN pages p"
-                " ON p.idempotency_key = 'alert:' || g.group_id"
-                " WHERE g.integration = ? AND p.created_at > ?) < ?"
+                f"{_INSERT} WHERE (SELECT COUNT(*) FROM pages p JOIN alert_groups g"
+                " ON g.group_id = substr(p.idempotency_key, 7)"
+                " WHERE p.idempotency_key LIKE 'alert:%' AND p.created_at > ?"
+                " AND g.integration = ?) < ?"
                 " ON CONFLICT (idempotency_key) DO NOTHING",
-                (*_values(page, ts), integration, self._ts(page.created_at - per), max_pages),
+                (*_values(page, ts), self._ts(page.created_at - per), integration, max_pages),
             )
         rows = await self._page_fetch(
             "SELECT * FROM pages WHERE idempotency_key = ?", (page.idempotency_key,)
