@@ -37,8 +37,9 @@ def _auth(integration: Integration) -> str:
 
 
 def describe_integrations(settings: Settings) -> list[str]:
+    """Integrations, then heartbeats (each part only when there are some)."""
     if not settings.integrations:
-        return []
+        return describe_heartbeats(settings)
     lines = ["", "Integrations (alerts from monitoring)"]
     for item in settings.integrations.values():
         lines.append(f"  {item.name}  {SOURCES.get(item.kind, item.kind)}")
@@ -50,7 +51,24 @@ def describe_integrations(settings: Settings) -> list[str]:
         if item.storm is not None:
             per = format_duration(item.storm.per)
             lines.append(
-                f"    storm            over {item.storm.max_pages} new groups per {per} "
-                "(checked; storm pages are not built yet: each group pages)"
+                f"    storm            over {item.storm.max_pages} new groups per {per}, "
+                "further groups share one storm page"
             )
+    return lines + describe_heartbeats(settings)
+
+
+def describe_heartbeats(settings: Settings) -> list[str]:
+    if not settings.heartbeats:
+        return []
+    lines = ["", "Heartbeats (no ping for every + grace pages)"]
+    for beat in settings.heartbeats.values():
+        lines.append(f"  {beat.name}")
+        lines.append(
+            f"    POST /heartbeat/{beat.name}  (Authorization: Bearer <the heartbeat's key>)"
+        )
+        lines.append(
+            f"    every {format_duration(beat.every)}, grace {format_duration(beat.grace)}:"
+            f" pages through {beat.escalation} after {format_duration(beat.every + beat.grace)}"
+            " without a ping"
+        )
     return lines

@@ -67,6 +67,7 @@ def schema() -> dict[str, Any]:
                 target["pattern"] = ENV_REFERENCE
     key = generated["$defs"]["IntegrationConfig"]["properties"]["key"]
     key["pattern"] = ENV_REFERENCE
+    generated["$defs"]["HeartbeatConfig"]["properties"]["key"]["pattern"] = ENV_REFERENCE
     generated.pop("title", None)
     generated.pop("description", None)
     return {**head, **generated}

@@ -120,7 +120,7 @@ class PositionLoader(yaml.SafeLoader):
         self._values = 0
 
     def is_secret(self, path: KeyPath) -> bool:
-        if len(path) == 3 and path[0] == "integrations":
+        if len(path) == 3 and path[0] in ("integrations", "heartbeats"):
             return path[2] in INTEGRATION_SECRETS
         return len(path) == 3 and path[0] == "providers" and path[2] in self.secret_fields
 

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from config.numbers import InvalidNumber, is_group, is_tag, normalize_number
 from config.problems import KeyPath, Reporter
 from config.references import Contacts, expand_senders, preset_sender_problems, sender_groups
-from config.resolve_alerts import resolve_integrations
+from config.resolve_alerts import resolve_heartbeats, resolve_integrations
 from config.resolve_oncall import OnCallResolver, resolve_people
 from config.resolve_reach import check_reach, resolve_canaries
 from config.schema import RESERVED_NAMES, BroadcastConfig, ChannelConfig, DefaultsConfig
@@ -81,6 +81,12 @@ class _Resolver:
         check_reach(self.people, self.parts.people, channels, known, self.report)
         self.canaries = resolve_canaries(
             self.parts.canaries, channels, known, self.region, self.report, ANNOUNCE_CHANNEL
+        )
+        self.heartbeats = resolve_heartbeats(
+            self.parts.heartbeats,
+            self.escalations,
+            self.parts.names.get("escalations", []),
+            self.report,
         )
         return channels, broadcasts
 
@@ -334,4 +340,5 @@ def resolve(
         escalations=MappingProxyType(resolver.escalations),
         integrations=MappingProxyType(resolver.integrations),
         canaries=MappingProxyType(resolver.canaries),
+        heartbeats=MappingProxyType(resolver.heartbeats),
     )

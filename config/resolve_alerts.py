@@ -12,8 +12,8 @@ from collections.abc import Mapping
 
 from config.problems import KeyPath, Reporter
 from config.references import expand_senders
-from config.schema_alerts import IntegrationConfig
-from config.settings import AlertRoute, Escalation, Integration, Senders, Storm
+from config.schema_alerts import HeartbeatConfig, IntegrationConfig
+from config.settings import AlertRoute, Escalation, Heartbeat, Integration, Senders, Storm
 
 ANNOUNCE_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 MIN_KEY = 16  # characters: a key is typed into the source's config once, so it can be long
@@ -73,4 +73,44 @@ def resolve_integrations(
         out[name] = Integration(
             name, cfg.kind, key, channel, senders, tuple(routes), storm, tuple(cfg.allowed_senders)
         )
+    return out
+
+
+def resolve_heartbeats(
+    configs: Mapping[str, HeartbeatConfig],
+    escalations: Mapping[str, Escalation],
+    escalation_names: list[str],
+    report: Reporter,
+) -> dict[str, Heartbeat]:
+    """Each heartbeat's escalation followed, its key long enough, its channel an id."""
+    out: dict[str, Heartbeat] = {}
+    for name, cfg in configs.items():
+        base: KeyPath = ("heartbeats", name)
+        key = cfg.key.get_secret_value()
+        ok = True
+        if len(key) < MIN_KEY:
+            ok = False
+            report.add(
+                (*base, "key"),
+                f"the key is shorter than {MIN_KEY} characters: use a long random one, e.g. "
+                "from `openssl rand -hex 24`",
+            )
+        if cfg.escalation not in escalations:
+            ok = False
+            if cfg.escalation not in escalation_names:  # an invalid one is reported where it is
+                shown = ", ".join(escalation_names) or "none"
+                report.add(
+                    (*base, "escalation"),
+                    f"unknown escalation {cfg.escalation!r} — defined escalations: {shown}",
+                )
+        channel = cfg.announce_in.strip() if cfg.announce_in is not None else None
+        if channel is not None and not ANNOUNCE_CHANNEL.match(channel):
+            ok = False
+            report.add(
+                (*base, "announce_in"),
+                f"{channel!r} is not a Slack channel ID: use the channel ID (C…, shown at the "
+                "bottom of the channel's details), not its name",
+            )
+        if ok:
+            out[name] = Heartbeat(name, key, cfg.every, cfg.grace, cfg.escalation, channel)
     return out

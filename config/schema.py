@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from config.durations import DURATION_PATTERN, Duration, format_duration
-from config.schema_alerts import IntegrationConfig
+from config.schema_alerts import HeartbeatConfig, IntegrationConfig
 from config.schema_oncall import EscalationConfig, PersonConfig, ScheduleConfig
 from config.schema_reach import CanaryConfig
 from providers import (
@@ -61,9 +61,11 @@ def _secret_fields() -> frozenset[str]:
 SECRET_FIELDS = _secret_fields()
 
 # Words ``/send`` reads as commands, so no channel may take them as its name (README, "Config
-# guide": help, list, status, history, page, ack, oncall, test and test-me are words of /send).
+# guide": help, list, status, history, page, ack, oncall, test, test-me, alerts, silence,
+# silences and unsilence are words of /send).
 RESERVED_NAMES = frozenset(
     {"help", "list", "status", "history", "page", "ack", "oncall", "test", "test-me"}
+    | {"silence", "silences", "unsilence", "alerts"}
 )
 
 
@@ -250,6 +252,10 @@ class BridgeConfig(BaseModel):
     canaries: dict[Name, CanaryConfig] = Field(
         default_factory=dict,
         description="Test messages on a schedule, by outbound channel name: each path proven.",
+    )
+    heartbeats: dict[Name, HeartbeatConfig] = Field(
+        default_factory=dict,
+        description="Dead man's switches: POST /heartbeat/<name>; no ping for every + grace pages.",
     )
 
 

@@ -51,6 +51,21 @@ class StormConfig(BaseModel):
     per: Duration = Field(description="The window, e.g. 1m.")
 
 
+class HeartbeatConfig(BaseModel):
+    """A dead man's switch: POST /heartbeat/<name> at least every ``every``; silence for
+    ``every`` + ``grace`` pages through ``escalation``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: SecretStr = Field(description="Secret the pinger sends as a Bearer token: ${VAR}.")
+    every: Duration = Field(description="How often the pinger pings, e.g. 1m.")
+    grace: Duration = Field(description="How late a ping may be before it pages, e.g. 2m.")
+    escalation: str = Field(description="Page through this escalation when pings stop.")
+    announce_in: str | None = Field(
+        default=None, description="Slack channel ID for the page's root message."
+    )
+
+
 class IntegrationConfig(BaseModel):
     """A monitoring source: POST /alerts/<name> (or /alerts/v2/enqueue for events-v2)."""
 

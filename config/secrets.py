@@ -56,7 +56,12 @@ def secret_issues(doc: Document, secret_fields: frozenset[str]) -> list[Issue]:
     Providers' secret fields, and each integration's ``key``."""
     issues: list[Issue] = []
     data = doc.data if isinstance(doc.data, dict) else {}
-    for section, fields in (("providers", secret_fields), ("integrations", INTEGRATION_SECRETS)):
+    sections = (
+        ("providers", secret_fields),
+        ("integrations", INTEGRATION_SECRETS),
+        ("heartbeats", INTEGRATION_SECRETS),
+    )
+    for section, fields in sections:
         entries = data.get(section)
         if isinstance(entries, dict):
             issues += _section_secrets(doc, section, entries, fields)

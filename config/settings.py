@@ -209,6 +209,21 @@ class Integration:
         return next((r for r in self.routes if r.matches(labels)), None)
 
 
+@dataclass(frozen=True, repr=False)
+class Heartbeat:
+    """A dead man's switch, fully checked (``bot.alerts.heartbeats``). ``key`` is a secret."""
+
+    name: str
+    key: str
+    every: timedelta
+    grace: timedelta
+    escalation: str
+    announce_in: str | None
+
+    def __repr__(self) -> str:
+        return f"Heartbeat(name={self.name!r})"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything ``config/bridge.yaml`` says, resolved. Lookups raise ``KeyError`` with the
@@ -227,6 +242,7 @@ class Settings:
     escalations: Mapping[str, Escalation] = field(default_factory=dict)
     integrations: Mapping[str, Integration] = field(default_factory=dict)
     canaries: Mapping[str, Canary] = field(default_factory=dict)
+    heartbeats: Mapping[str, Heartbeat] = field(default_factory=dict)
 
     def channel(self, name: str) -> ResolvedChannel:
         try:

@@ -27,7 +27,12 @@ from config.schema import (
     ChannelConfig,
     DefaultsConfig,
 )
-from config.schema_alerts import AlertRouteConfig, IntegrationConfig, StormConfig
+from config.schema_alerts import (
+    AlertRouteConfig,
+    HeartbeatConfig,
+    IntegrationConfig,
+    StormConfig,
+)
 from config.schema_oncall import (
     EscalationConfig,
     OverrideConfig,
@@ -66,6 +71,7 @@ _SECTIONS = {
     "escalations": "escalation",
     "integrations": "integration",
     "canaries": "canary",
+    "heartbeats": "heartbeat",
 }
 _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "channels": ChannelConfig,
@@ -75,6 +81,7 @@ _ENTRY_MODELS: dict[str, type[BaseModel]] = {
     "escalations": EscalationConfig,
     "integrations": IntegrationConfig,
     "canaries": CanaryConfig,
+    "heartbeats": HeartbeatConfig,
 }
 _NESTED: dict[tuple[str, str], type[BaseModel]] = {
     ("schedules", "rotation"): RotationConfig,
@@ -106,6 +113,7 @@ class Parts:
     escalations: dict[str, EscalationConfig] = field(default_factory=dict)
     integrations: dict[str, IntegrationConfig] = field(default_factory=dict)
     canaries: dict[str, CanaryConfig] = field(default_factory=dict)
+    heartbeats: dict[str, HeartbeatConfig] = field(default_factory=dict)
     invalid: set[tuple[str, str]] = field(default_factory=set)
     names: dict[str, list[str]] = field(default_factory=dict)  # every name in the file, in order
     dropped: set[KeyPath] = field(default_factory=set)  # bad optional keys left out of an entry
@@ -313,6 +321,7 @@ def _salvage(data: dict[str, Any], parts: Parts) -> None:
         "escalations": (EscalationConfig.model_validate, frozenset()),
         "integrations": (IntegrationConfig.model_validate, frozenset()),
         "canaries": (CanaryConfig.model_validate, frozenset()),
+        "heartbeats": (HeartbeatConfig.model_validate, _optional(HeartbeatConfig)),
     }
     for section, (check, optional) in checks.items():
         entries = data.get(section)

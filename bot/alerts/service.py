@@ -11,7 +11,11 @@ Why the store decides everything: retries and replicas race. The firing group is
 key (one group, one page: ``alert:<group id>`` is the page's idempotency key), a page is ended
 or acknowledged by a compare-and-set, and the group's page is recorded once.
 
-Seam for silences: a silenced group would be recorded here and shown, with no page started.
+Why a silence is decided before the group is inserted: the insert is the one statement that
+races (retries, replicas), so a group is born silenced or not, whichever replica wins; a silenced
+group is recorded and shown, and pages nobody. A repeat of it after its silence ended (expired,
+or ``/send unsilence``) while it still fires starts its page then, as Alertmanager notifies once
+a silence expires.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from prometheus_client import Counter
@@ -29,16 +33,19 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.alerts.detail import alert_blocks, cut, detail_json
+from bot.alerts.messages import GroupMessages
 from bot.alerts.payloads import Notification
+from bot.alerts.silences import silencing
+from bot.alerts.storm import SHOWN, storm_blocks, storm_text
 from bot.alerts.text import fitted, title
 from bot.paging import snapshot, watch
 from bot.paging.service import PagingService, new_page_id
 from bot.paging.slack import SOURCE
-from bot.slack.failures import SLACK_FAILURES, slack_error
-from bot.slack.mrkdwn import Block, md, section
+from bot.slack.mrkdwn import Block
 from bot.store.alerts_base import AlertGroup, NewAlertGroup
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageRecord
+from bot.store.storms_sql import STORM_KEY
 from config import Settings
 from config.settings import Integration
 
@@ -47,7 +54,8 @@ log = logging.getLogger(__name__)
 NOTIFICATIONS = Counter(
     "bridge_alert_notifications_total",
     "Notifications from monitoring, by integration and what became of them: opened (a new "
-    "group), repeated, resolved, acknowledged, or ignored (nothing firing under its key).",
+    "group), silenced (a new group under a silence), repeated, resolved, acknowledged, or "
+    "ignored (nothing firing under its key).",
     ["integration", "outcome"],
     registry=metrics.REGISTRY,
 )
@@ -78,10 +86,7 @@ class AlertService:
         self.client = client
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        # Slack-only groups with a message update asked for, and the one worker of each: updates
-        # of one group never race (two posts), and a burst of repeats costs one or two.
-        self._show_queued: set[str] = set()
-        self._show_workers: set[str] = set()
+        self.messages = GroupMessages(store, client, self._later)
 
     async def notify(self, integration: Integration, note: Notification) -> None:
         """Record ``note``; returns once it is in the store (what a 202 promises)."""
@@ -101,6 +106,8 @@ class AlertService:
         text = title(note, route.severity if route is not None else None)
         if policy is not None:
             text = fitted(self.settings, policy, text, self.paging.command, self.paging.links)
+        now = self.clock()
+        silence = silencing(await self.store.active_silences(integration.name, now), note)
         new = NewAlertGroup(
             new_group_id(),
             integration.name,
@@ -109,29 +116,37 @@ class AlertService:
             escalation,
             text,
             detail_json(integration.kind, note),
-            self.clock(),
+            now,
             integration.announce_in,
+            silence.silence_id if silence is not None else None,
         )
         group, created = await self.store.open_alert_group(new)
-        NOTIFICATIONS.labels(integration.name, "opened" if created else "repeated").inc()
+        outcome = ("silenced" if group.silence_id else "opened") if created else "repeated"
+        NOTIFICATIONS.labels(integration.name, outcome).inc()
         if created:
             log.info(
                 "alert group %s opened by %s: %s",
                 group.group_id,
                 integration.name,
-                "paging through " + escalation if escalation else "posted in Slack only",
+                "silenced by " + group.silence_id
+                if group.silence_id
+                else "paging through " + escalation
+                if escalation
+                else "posted in Slack only",
             )
-        if group.escalation is not None and group.page_id is None:
-            await self._start_page(group)  # a new group, or one whose start was cut off
+        if group.silence_id is not None and group.page_id is None and silence is not None:
+            self.messages.show_later(group.group_id)  # still silenced: recorded and shown, no page
+        elif group.escalation is not None and group.page_id is None:
+            await self._start_page(group, integration)  # new, or its start was cut off
         elif group.page_id is not None:
             self.paging.refresh_later(group.page_id)  # its root shows the count, last seen
         else:
-            self._show_later(group.group_id)
+            self.messages.show_later(group.group_id)
 
-    async def _start_page(self, group: AlertGroup) -> None:
+    async def _start_page(self, group: AlertGroup, integration: Integration) -> None:
         policy = self.settings.escalations.get(group.escalation or "")
         if policy is None:  # removed from the config since the group was recorded
-            self._show_later(group.group_id)
+            self.messages.show_later(group.group_id)
             return
         new = NewPage(
             new_page_id(),
@@ -143,7 +158,16 @@ class AlertService:
             f"alert:{group.group_id}",
             snapshot.to_json(policy),
         )
-        page = await self.store.create_page(new)  # no caps: storms are the alerts' own limit
+        storm = integration.storm  # page caps do not apply: storms are the alerts' own limit
+        page = await self.store.start_alert_page(
+            new,
+            integration.name,
+            storm.max_pages if storm else None,
+            storm.per if storm else timedelta(0),
+        )
+        if page is None:
+            await self._join_storm(group, integration)
+            return
         await self.store.set_alert_group_page(group.group_id, page.page_id)
         if page.page_id != new.page_id:
             return  # started by an earlier delivery (or replica): its root and step 1 are its
@@ -153,6 +177,41 @@ class AlertService:
             await self._end_page(after, page.page_id)
             return
         self._later(self._run_page(page), f"alert-page-{page.page_id}")
+
+    async def _join_storm(self, group: AlertGroup, integration: Integration) -> None:
+        """Past the storm limit: the group joins its integration's storm page (opened by the
+        first such group, paging once through that group's escalation)."""
+        policy = self.settings.escalations[group.escalation or ""]
+        assert integration.storm is not None
+        text = fitted(
+            self.settings,
+            policy,
+            storm_text(integration),
+            self.paging.command,
+            self.paging.links,
+        )
+        page_id = new_page_id()
+        new = NewPage(
+            page_id,
+            policy.name,
+            text,
+            None,
+            integration.announce_in,
+            self.clock(),
+            f"{STORM_KEY}{integration.name}:{page_id}",
+            snapshot.to_json(policy),
+        )
+        page = await self.store.open_storm_page(new, integration.name, integration.storm.per)
+        await self.store.set_alert_group_page(group.group_id, page.page_id)
+        log.info("alert group %s joined the storm page %s", group.group_id, page.page_id)
+        after = await self.store.alert_group(group.group_id)
+        if after is not None and after.state == "resolved":  # resolved while it joined
+            await self._end_page(after, page.page_id)
+        if page.page_id == page_id:
+            watch.started(self.settings, page)
+            self._later(self._run_page(page), f"alert-storm-{page.page_id}")
+        else:
+            self.paging.refresh_later(page.page_id)
 
     async def _run_page(self, page: PageRecord) -> None:
         await self.paging.slack.post_root(page)
@@ -172,9 +231,15 @@ class AlertService:
         if group.page_id is not None:
             await self._end_page(group, group.page_id)
         else:
-            self._show_later(group.group_id)
+            self.messages.show_later(group.group_id)
 
     async def _end_page(self, group: AlertGroup, page_id: str) -> None:
+        page = await self.store.get_page(page_id)
+        if page is not None and (page.idempotency_key or "").startswith(STORM_KEY):
+            left = await self.store.alert_groups_of_page(page_id, 0)
+            if left.firing:  # the storm goes on: its list shows this one resolved
+                self.paging.refresh_later(page_id)
+                return
         ended = await self.store.end_page_at_source(
             page_id, SOURCE + group.integration, self.clock()
         )
@@ -189,6 +254,9 @@ class AlertService:
         NOTIFICATIONS.labels(integration.name, "acknowledged" if group else "ignored").inc()
         if group is None or group.page_id is None:
             return
+        page = await self.store.get_page(group.page_id)
+        if page is None or (page.idempotency_key or "").startswith(STORM_KEY):
+            return  # one group of a storm does not acknowledge the storm's page
         by, at = SOURCE + integration.name, self.clock()
         if await self.store.acknowledge_page(group.page_id, by, at):
             page = await self.store.get_page(group.page_id)
@@ -203,47 +271,12 @@ class AlertService:
 
     async def page_blocks(self, page: PageRecord) -> list[Block]:
         """The alert's part of its page's root message (nothing for a page typed by hand)."""
+        if page.idempotency_key is not None and page.idempotency_key.startswith(STORM_KEY):
+            return storm_blocks(await self.store.alert_groups_of_page(page.page_id, SHOWN))
         if page.idempotency_key is None or not page.idempotency_key.startswith("alert:"):
             return []
         group = await self.store.alert_group_of_page(page.page_id)
         return alert_blocks(group) if group is not None else []
-
-    def _show_later(self, group_id: str) -> None:
-        self._show_queued.add(group_id)
-        if group_id not in self._show_workers:
-            self._show_workers.add(group_id)
-            self._later(self._show_work(group_id), f"alert-{group_id}")
-
-    async def _show_work(self, group_id: str) -> None:
-        try:
-            while group_id in self._show_queued:
-                self._show_queued.discard(group_id)
-                await self._show(group_id)
-        finally:
-            self._show_workers.discard(group_id)
-
-    async def _show(self, group_id: str) -> None:
-        """Post or update the message of a group that pages nobody (from its worker only)."""
-        group = await self.store.alert_group(group_id)
-        if group is None:
-            return
-        head = md(":bell: *Alert* {}\nPaged nobody: this route posts in Slack only.", group.title)
-        blocks = [section(head), *alert_blocks(group)]
-        text = md("Alert: {}", group.title)
-        try:
-            if group.root_ts is None:
-                answer = await self.client.chat_postMessage(
-                    channel=group.slack_channel, text=text, blocks=blocks
-                )
-                await self.store.set_alert_group_root(
-                    group_id, str(answer["channel"]), str(answer["ts"])
-                )
-            else:
-                await self.client.chat_update(
-                    channel=group.slack_channel, ts=group.root_ts, text=text, blocks=blocks
-                )
-        except SLACK_FAILURES as exc:
-            log.warning("could not show alert group %s: %s", group_id, slack_error(exc))
 
     # --- tasks ----------------------------------------------------------------------------------
 

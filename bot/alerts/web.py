@@ -1,5 +1,5 @@
-"""``POST /alerts/<integration>`` (Alertmanager, Grafana) and ``POST /alerts/v2/enqueue``
-(Events API v2): authenticate, read, record, answer.
+"""``POST /alerts/<integration>`` (Alertmanager, Grafana), ``POST /alerts/v2/enqueue``
+(Events API v2) and ``POST /heartbeat/<name>``: authenticate, read, record, answer.
 
 Why every key is compared on every request: a wrong key must get the same answer, in the same
 time, whether or not the integration it names exists, or the endpoint would tell a stranger
@@ -22,12 +22,13 @@ from typing import Any
 from aiohttp import web
 
 from bot.alerts import payloads
+from bot.alerts.heartbeats import HeartbeatService
 from bot.alerts.payloads import BadPayload, Notification
 from bot.alerts.service import AlertService
 from bot.server.runtime import Runtime
 from bot.server.slot import SLOT
 from bot.store.base import StoreError
-from config.settings import Integration
+from config.settings import Heartbeat, Integration
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,17 @@ UNAUTHORIZED = {
     "message": "missing or wrong key: send the integration's key "
     "(Authorization: Bearer <key>, or routing_key for Events API v2)",
 }
+HEARTBEAT_UNAUTHORIZED = {
+    "status": "unauthorized",
+    "message": "missing or wrong key: send the heartbeat's key (Authorization: Bearer <key>)",
+}
 _NO_KEY = b"\x00" * 32  # compared when the bridge has no integration: the same work either way
 
 
 @dataclass
 class AlertsSlot:
     service: AlertService | None = None
+    heartbeats: HeartbeatService | None = None
 
 
 ALERTS = web.AppKey("alerts_slot", AlertsSlot)
@@ -60,6 +66,21 @@ def matching(
         compared = True
         if equal and item.kind in kinds:
             found.append(item)
+    if not compared:
+        hmac.compare_digest(provided, _NO_KEY)
+    return found
+
+
+def heartbeat_of(heartbeats: Iterable[Heartbeat], name: str, given: str) -> Heartbeat | None:
+    """The heartbeat ``name`` if ``given`` is its key; every key compared, no early exit."""
+    provided = given.encode("utf-8", "surrogatepass")
+    found: Heartbeat | None = None
+    compared = False
+    for beat in heartbeats:
+        equal = hmac.compare_digest(provided, beat.key.encode("utf-8"))
+        compared = True
+        if equal and beat.name == name:
+            found = beat
     if not compared:
         hmac.compare_digest(provided, _NO_KEY)
     return found
@@ -106,10 +127,19 @@ def add_routes(app: web.Application, runtime_of: Callable[[web.Request], Runtime
             runtime.settings, runtime.store, runtime.paging, runtime.client, runtime.paging.clock
         )
         runtime.paging.slack.extras.append(service.page_blocks)
+        heartbeats = HeartbeatService(
+            runtime.settings, runtime.store, runtime.paging, runtime.paging.clock
+        )
+        if runtime.settings.heartbeats:  # none: the scheduler's tick stays as it was
+            await heartbeats.watch_all()
+            runtime.paging.before_tick.append(heartbeats.check_due)
         app[ALERTS].service = service
+        app[ALERTS].heartbeats = heartbeats
         yield
         await service.wait_idle()
+        await heartbeats.wait_idle()
         app[ALERTS].service = None
+        app[ALERTS].heartbeats = None
 
     def service_of(request: web.Request) -> AlertService:
         runtime_of(request)  # 503 while starting
@@ -160,6 +190,26 @@ def add_routes(app: web.Application, runtime_of: Callable[[web.Request], Runtime
             202, {"status": "success", "message": "Event processed", "dedup_key": note.group_key}
         )
 
+    async def heartbeat(request: web.Request) -> web.Response:
+        service_of(request)
+        heartbeats = request.app[ALERTS].heartbeats
+        assert heartbeats is not None  # set with the service
+        given = bearer(request.headers.get("Authorization"))
+        name = request.match_info["name"]
+        beat = heartbeat_of(heartbeats.settings.heartbeats.values(), name, given)
+        if beat is None:
+            log.info(
+                "refused a heartbeat with a missing or wrong key", extra={"path": "/heartbeat/…"}
+            )
+            return _json(401, UNAUTHORIZED)
+        try:
+            await heartbeats.ping(beat)
+        except (StoreError, OSError, TimeoutError) as exc:
+            log.warning("could not record heartbeat %s (%s)", beat.name, type(exc).__name__)
+            return _json(503, {"status": "unavailable", "message": "not recorded: ping again"})
+        return _json(200, {"status": "success", "message": "Heartbeat recorded"})
+
     app.cleanup_ctx.append(alerts_ctx)
     app.router.add_post("/alerts/v2/enqueue", enqueue)
     app.router.add_post("/alerts/{integration}", group_endpoint)
+    app.router.add_post("/heartbeat/{name}", heartbeat)

@@ -17,7 +17,7 @@ import contextlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -93,6 +93,9 @@ class PagingService:
         # not done within takeover_after is taken to be gone.
         self.root_grace: timedelta = settings.defaults.takeover_after
         self._loop: asyncio.Task[None] | None = None
+        # Work the scheduler does first on each tick (``bot.alerts``: heartbeats that fell due),
+        # so a page it starts runs in the same tick.
+        self.before_tick: list[Callable[[], Awaitable[object]]] = []
 
     # --- pages ----------------------------------------------------------------------------------
 
@@ -246,6 +249,12 @@ class PagingService:
         Moves run side by side (a few at a time): when a hundred pages fall due together, the
         last must not wait for the ninety-nine before it, one store round trip and send each.
         """
+        started = self.clock()  # the tick's moment: what is due is due by then
+        for hook in self.before_tick:
+            try:
+                await hook()
+            except Exception:
+                log.exception("scheduled work before the page tick failed; the next tick retries")
         slots = asyncio.Semaphore(TICK_CONCURRENCY)
 
         async def move(page: PageRecord) -> bool:
@@ -268,7 +277,7 @@ class PagingService:
             if restored:
                 self.refresh_later(page.page_id)  # the steps and events so far, in its thread
 
-        due = await self.store.due_pages(self.clock())
+        due = await self.store.due_pages(started)
         moved = sum(await asyncio.gather(*(move(page) for page in due)))
         active = await self.store.active_pages()
         now = self.clock()

@@ -2,8 +2,8 @@
 
 One module per concern: ``send`` (channels, messages, recipients), ``broadcast`` (presets),
 ``paging`` (start, acknowledge, see a page), ``page_caps`` (how many pages may run at once),
-``requests`` (status, confirm, cancel, retry of a send), ``silence`` (alerts: not built yet),
-``confirm`` (when a send needs a second look). A no is
+``requests`` (status, confirm, cancel, retry of a send), ``silence`` (who may silence an
+integration's alerts), ``confirm`` (when a send needs a second look). A no is
 a ``Refusal`` (a reason code, the plain words, the facts); Slack words it in
 ``bot.slack.refusals``, the terminal prints its plain words. Nothing here knows Slack.
 """
@@ -25,6 +25,7 @@ from bot.policy.send import (
     usable_channels,
 )
 from bot.policy.senders import Sender, usergroups_that_matter
+from bot.policy.silence import may_silence
 
 __all__ = [
     "NOTHING_SENT",
@@ -46,6 +47,7 @@ __all__ = [
     "may_see_page",
     "may_see_request",
     "may_send",
+    "may_silence",
     "may_test",
     "needs_confirmation",
     "own_person",

@@ -23,6 +23,7 @@ class Reason(StrEnum):
     NOT_PAGE_SENDER = "not_page_sender"  # not among the escalation's allowed_senders
     NOT_REQUESTER = "not_requester"  # confirm / cancel a held send: its requester only
     PAGE_CAP = "page_cap"  # the sender or the escalation has its most active pages
+    NOT_SILENCER = "not_silencer"  # not among the integration's allowed_senders
 
 
 @dataclass(frozen=True)

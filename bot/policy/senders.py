@@ -35,7 +35,8 @@ def among(
 
 
 def usergroups_that_matter(settings: Settings) -> frozenset[str]:
-    """Every usergroup any channel, broadcast or escalation refers to (what to look up)."""
+    """Every usergroup any channel, broadcast, escalation or integration (who may silence it)
+    refers to (what to look up)."""
     groups: set[str] = set()
     for channel in settings.channels.values():
         groups |= channel.allowed_usergroups
@@ -43,4 +44,6 @@ def usergroups_that_matter(settings: Settings) -> frozenset[str]:
         groups |= broadcast.allowed_usergroups
     for escalation in settings.escalations.values():
         groups |= escalation.allowed_usergroups
+    for integration in settings.integrations.values():
+        groups |= integration.senders.usergroups
     return frozenset(groups)

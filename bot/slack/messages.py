@@ -104,6 +104,10 @@ def help_blocks(command: str, channels: Sequence[ResolvedChannel]) -> list[Block
         "• `{c} ack &lt;page-id&gt;` — acknowledge a page: no later step runs",
         "• `{c} oncall [schedule]` — who is on call now, until when, and who is next",
         "• `{c} test-me` — a test message through each way you are paged, with each result",
+        "• `{c} alerts` — alerts from monitoring firing now, and their pages",
+        "• `{c} silence &lt;integration&gt; &lt;duration&gt; [label=value …] [reason]` — "
+        "alerts that match page nobody for a while (`{c} silences` lists them, "
+        "`{c} unsilence &lt;id&gt;` ends one)",
         "• `{c} help` — this help",
     ]
     usage = join("\n", (md(line, c=command) for line in lines))
@@ -114,7 +118,8 @@ def help_blocks(command: str, channels: Sequence[ResolvedChannel]) -> list[Block
             md(
                 'Quote the message if it starts with a long number: `{} oncall-sms "5000000 '
                 'users affected"`. `help`, `list`, `status`, `history`, `page`, '
-                "`ack` and `oncall` are always commands, never channel names.",
+                "`ack`, `oncall`, `alerts`, `silence`, `silences` and `unsilence` are always "
+                "commands, never channel names.",
                 command,
             )
         ),

@@ -7,6 +7,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.slack.parse_alerts import (
+    ALERT_KEYWORDS,
+    AlertCommand,
+    AlertParseError,
+    parse_alert_command,
+)
+
 
 @dataclass(frozen=True)
 class OpenModal:
@@ -73,7 +80,19 @@ class PhoneCheck:
     person: str | None
 
 
-Command = OpenModal | Help | List | Status | History | Send | Page | Ack | OnCall | PhoneCheck
+Command = (
+    OpenModal
+    | Help
+    | List
+    | Status
+    | History
+    | Send
+    | Page
+    | Ack
+    | OnCall
+    | PhoneCheck
+    | AlertCommand
+)
 
 
 class ParseError(ValueError):
@@ -86,8 +105,9 @@ class ParseError(ValueError):
 
 # Keywords win over a channel of the same name (channel names are lower-case slugs, so a channel
 # called "help" could exist); such a channel is still reachable from the send modal.
-KEYWORDS = frozenset(
-    {"help", "list", "status", "history", "page", "ack", "oncall", "test", "test-me"}
+KEYWORDS = (
+    frozenset({"help", "list", "status", "history", "page", "ack", "oncall", "test", "test-me"})
+    | ALERT_KEYWORDS
 )
 PAGE_USAGE = "usage: /send page <escalation> <what is happening>"
 ACK_USAGE = "usage: /send ack <page-id>, e.g. /send ack P7K3QX9A2"
@@ -182,6 +202,11 @@ def parse_command(text: str) -> Command:
         return OpenModal()
     word = first.group(1)
     keyword = word.lower()
+    if keyword in ALERT_KEYWORDS:
+        try:
+            return parse_alert_command(keyword, text, first.end())
+        except AlertParseError as exc:
+            raise ParseError(exc.message) from None
     if keyword in KEYWORDS:
         rest = _TOKEN.match(text, first.end())
         if keyword == "help":

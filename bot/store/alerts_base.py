@@ -9,8 +9,12 @@ others count as repeats. A resolved group leaves that key free: firing again is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
+
+from bot.store.heartbeats_base import HeartbeatStore
+from bot.store.pages_base import NewPage, PageRecord
+from bot.store.silences_base import SilenceStore
 
 AlertState = Literal["firing", "resolved"]
 
@@ -26,6 +30,7 @@ class NewAlertGroup:
     detail: str  # JSON the Slack message is made from (labels, alerts, links), already cut
     at: datetime
     slack_channel: str
+    silence_id: str | None = None  # the silence in force when it began: it pages nobody
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,27 @@ class AlertGroup:
     resolved_at: datetime | None
     slack_channel: str
     root_ts: str | None  # a Slack-only group's own message (a paging group uses its page's)
+    silence_id: str | None = None  # silenced when it began (v12)
 
 
-class AlertStore(Protocol):
+@dataclass(frozen=True)
+class FiringGroup:
+    """A firing group for ``/send alerts``, with its page's state (None: no page)."""
+
+    group: AlertGroup
+    page_state: str | None
+
+
+@dataclass(frozen=True)
+class PageGroups:
+    """The groups a page stands for (a storm page: many), the firing first; and the counts."""
+
+    groups: list[AlertGroup]
+    total: int
+    firing: int
+
+
+class AlertStore(SilenceStore, HeartbeatStore, Protocol):
     """The ``alert_groups`` table (migration v11). Every write commits before it returns."""
 
     async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:
@@ -66,7 +89,28 @@ class AlertStore(Protocol):
 
     async def alert_group(self, group_id: str) -> AlertGroup | None: ...
 
+    async def firing_alert_groups(self, limit: int) -> tuple[list[FiringGroup], int]:
+        """Up to ``limit`` firing groups, the latest seen first, and how many fire in all."""
+        ...
+
     async def alert_group_of_page(self, page_id: str) -> AlertGroup | None: ...
+
+    async def alert_groups_of_page(self, page_id: str, limit: int) -> PageGroups: ...
+
+    async def start_alert_page(
+        self, page: NewPage, integration: str, max_pages: int | None, per: timedelta
+    ) -> PageRecord | None:
+        """Start a group's page (its key is ``alert:<group id>``: a second start returns the
+        first) unless ``max_pages`` alert pages of ``integration`` started within ``per``
+        before it (None: the storm limit is reached; no limit when ``max_pages`` is None)."""
+        ...
+
+    async def open_storm_page(
+        self, page: NewPage, integration: str, ack_window: timedelta
+    ) -> PageRecord:
+        """The integration's open storm page: one active, or acknowledged within
+        ``ack_window``; ``page`` is started when there is none (its key ``storm:<name>:…``)."""
+        ...
 
     async def set_alert_group_page(self, group_id: str, page_id: str) -> bool:
         """The group's page, recorded once (the first stays): True if this one was."""

@@ -7,15 +7,15 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, cast
 
-from bot.store.alerts_base import AlertGroup, AlertState, NewAlertGroup
-from bot.store.pages_sql import PagesSql
+from bot.store.alerts_base import AlertGroup, AlertState, FiringGroup, NewAlertGroup
+from bot.store.storms_sql import StormsSql
 
 _FIRING = "integration = ? AND group_hash = ? AND state = 'firing'"
 # A repeat racing the group's resolve: the insert and the update are tried again this often.
 _TRIES = 3
 
 
-class AlertsSql(PagesSql):
+class AlertsSql(StormsSql):
     """``bot.store.alerts_base.AlertStore`` on the page tables' primitives."""
 
     def _alert_group(self, row: Mapping[str, Any]) -> AlertGroup:
@@ -35,6 +35,7 @@ class AlertsSql(PagesSql):
             resolved_at=self._opt_dt(row["resolved_at"]),
             slack_channel=row["slack_channel"],
             root_ts=row["root_ts"],
+            silence_id=row["silence_id"],
         )
 
     async def _one_group(self, where: str, params: tuple[object, ...]) -> AlertGroup | None:
@@ -48,8 +49,8 @@ class AlertsSql(PagesSql):
         for _ in range(_TRIES):
             inserted = await self._page_exec(
                 "INSERT INTO alert_groups (group_id, integration, group_hash, group_key,"
-                " escalation, title, detail, first_at, last_at, slack_channel)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                " escalation, title, detail, first_at, last_at, slack_channel, silence_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (
                     group.group_id,
                     group.integration,
@@ -61,6 +62,7 @@ class AlertsSql(PagesSql):
                     at,
                     at,
                     group.slack_channel,
+                    group.silence_id,
                 ),
             )
             if inserted:
@@ -97,6 +99,19 @@ class AlertsSql(PagesSql):
 
     async def alert_group(self, group_id: str) -> AlertGroup | None:
         return await self._one_group("group_id = ?", (group_id,))
+
+    async def firing_alert_groups(self, limit: int) -> tuple[list[FiringGroup], int]:
+        rows = await self._page_fetch(
+            "SELECT g.*, p.state AS page_state FROM alert_groups g"
+            " LEFT JOIN pages p ON p.page_id = g.page_id WHERE g.state = 'firing'"
+            " ORDER BY g.last_at DESC, g.group_id LIMIT ?",
+            (limit,),
+        )
+        total = await self._page_fetch(
+            "SELECT COUNT(*) AS n FROM alert_groups WHERE state = 'firing'", ()
+        )
+        found = [FiringGroup(self._alert_group(r), r["page_state"]) for r in rows]
+        return found, int(total[0]["n"])
 
     async def alert_group_of_page(self, page_id: str) -> AlertGroup | None:
         return await self._one_group("page_id = ?", (page_id,))

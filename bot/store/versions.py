@@ -30,6 +30,7 @@ from bot.store.pages_schema import (
     V10_DESCRIPTION,
 )
 from bot.store.retention_sql import V9, V9_DESCRIPTION
+from bot.store.silences_schema import POSTGRES_V13, SQLITE_V13, V13_DESCRIPTION
 from bot.store.sql import Dialect
 
 
@@ -64,6 +65,7 @@ _STEPS: tuple[tuple[int, str, Statements], ...] = (
     (10, V10_DESCRIPTION, _each(SQLITE_V10, POSTGRES_V10)),
     (11, V11_DESCRIPTION, _each(SQLITE_V11, POSTGRES_V11)),
     (12, V12_DESCRIPTION, _each(SQLITE_V12, POSTGRES_V12)),
+    (13, V13_DESCRIPTION, _each(SQLITE_V13, POSTGRES_V13)),
 )
 # SQLite changes a CHECK by rebuilding the table (v5: 'page' as a request's surface).
 _SQLITE_REBUILDS = frozenset({5})

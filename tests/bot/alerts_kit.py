@@ -22,7 +22,8 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "alerts"
 AM_KEY = "am-key-7f3a9c1e5b2d4f60"
 GF_KEY = "gf-key-0b8d6e2a4c1f3e57"
 PD_KEY = "pd-key-9e1c3a5b7d2f4a68"
-KEYS = {"AM_KEY": AM_KEY, "GF_KEY": GF_KEY, "PD_KEY": PD_KEY}
+HB_KEY = "hb-key-5d2e8a1c9f3b7e40"
+KEYS = {"AM_KEY": AM_KEY, "GF_KEY": GF_KEY, "PD_KEY": PD_KEY, "HB_KEY": HB_KEY}
 
 ALERTS = f"""
 integrations:
@@ -81,11 +82,14 @@ def event(action: str = "trigger", dedup_key: str | None = "samplekeyhere") -> d
     return body
 
 
-async def start_alerting(tmp_path: Path, clock: Clock, extra: str = "") -> Bridge:
+async def start_alerting(
+    tmp_path: Path, clock: Clock, extra: str = "", alerts: str = ALERTS
+) -> Bridge:
+    """``alerts``: the ``integrations:`` section (``ALERTS`` changed by the test)."""
     options = replace(FAST, clock=clock, page_tick=3600)
     return await start_bridge(
         tmp_path,
-        config_text=CONFIG + PAGING + ALERTS + extra,
+        config_text=CONFIG + PAGING + alerts + extra,
         options=options,
         extra_env={"BRIDGE_PUBLIC_URL": PUBLIC, **KEYS},
     )

@@ -152,9 +152,11 @@ def test_the_example_integrations_block_loads_when_uncommented(tmp_path: Path) -
     env = {
         "TALKNTALK_API_KEY": "t1", "AUTOKONNECT_API_KEY": "a2", "KALEYRA_API_KEY": "k3",
         "ALERTS_PROD_KEY": "prod-alerts-0123456789", "ALERTS_EVENTS_KEY": "ev-alerts-0123456789",
+        "HEARTBEAT_KEY": "hb-key-0123456789abc",
     }  # fmt: skip
     settings = config.load(path, env)
     assert set(settings.integrations) >= {"prod-alertmanager"}
+    assert set(settings.heartbeats) == {"prometheus-watchdog"}
 
 
 def test_a_short_key_is_refused_without_showing_it(tmp_path: Path) -> None:
@@ -163,3 +165,38 @@ def test_a_short_key_is_refused_without_showing_it(tmp_path: Path) -> None:
         ("integrations.prod-am.key", "the key is shorter than 16 characters:")
     ]
     assert "short-key" not in str(found[0])
+
+
+HEARTBEATS = """\
+heartbeats:
+  watchdog:
+    key: ${HB_KEY}
+    every: 1m
+    grace: 2m
+    escalation: db-outage
+"""
+HB_KEY = "hb-key-0123456789abcdef"
+
+
+def test_heartbeats_resolve_and_check_prints_their_path_never_the_key(tmp_path: Path) -> None:
+    settings = load(tmp_path, HEARTBEATS, {**ENV, **KEYS, "HB_KEY": HB_KEY})
+    beat = settings.heartbeats["watchdog"]
+    assert (beat.key, beat.every.total_seconds(), beat.grace.total_seconds()) == (HB_KEY, 60, 120)
+    assert (beat.escalation, beat.announce_in) == ("db-outage", None)
+    assert HB_KEY not in repr(settings)
+    out = describe(settings)
+    assert "  watchdog\n    POST /heartbeat/watchdog  (Authorization: Bearer" in out
+    assert "pages through db-outage after 3m without a ping" in out
+    assert HB_KEY not in out
+
+
+def test_heartbeat_problems_are_located_and_keys_not_shown(tmp_path: Path) -> None:
+    text = HEARTBEATS.replace("db-outage", "nope") + "    announce_in: ops-room\n"
+    found = {p.path: p.message for p in problems(tmp_path, text, {**ENV, **KEYS, "HB_KEY": "x"})}
+    assert found["heartbeats.watchdog.escalation"].startswith("unknown escalation 'nope'")
+    assert found["heartbeats.watchdog.key"].startswith("the key is shorter than 16")
+    assert "is not a Slack channel ID" in found["heartbeats.watchdog.announce_in"]
+    literal = problems(tmp_path, HEARTBEATS.replace("${HB_KEY}", "literal-0123456789abcdef"))
+    shown = "\n".join(str(p) for p in literal)
+    assert "heartbeats.watchdog.key: key must come from the environment" in shown
+    assert "literal-0123456789abcdef" not in shown

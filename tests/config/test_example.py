@@ -140,6 +140,7 @@ def test_json_schema_describes_the_file() -> None:
         "escalations",
         "integrations",
         "canaries",
+        "heartbeats",
     }
     api_key = schema["$defs"]["TalkNTalkConfig"]["properties"]["api_key"]
     assert api_key["type"] == "string"

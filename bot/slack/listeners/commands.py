@@ -19,7 +19,7 @@ from bot.requests import SendRequest
 from bot.slack import messages as blocks
 from bot.slack.deps import Deps
 from bot.slack.forms import ModalOrigin, SendForm
-from bot.slack.listeners import paging, pending, phone_test
+from bot.slack.listeners import alerts, paging, pending, phone_test
 from bot.slack.listeners.context import acked, acked_in_turn, deps_of
 from bot.slack.modal_send import send_modal
 from bot.slack.mrkdwn import Mrkdwn, escape, md
@@ -38,6 +38,7 @@ from bot.slack.parse import (
     Status,
     parse_command,
 )
+from bot.slack.parse_alerts import Alerts, SilenceAlerts, Silences, Unsilence
 from bot.slack.refusals import rejection_text
 from bot.values import Origin, Surface
 from providers.base import Message
@@ -107,8 +108,20 @@ class CommandHandler:
             now = self.deps.paging.clock() if self.deps.paging else datetime.now(UTC)
             await _ephemeral(self.respond, paging.oncall_text(self.deps, command, now))
             return
+        if isinstance(command, Silences):
+            await _ephemeral(self.respond, await alerts.silences(self.deps))
+            return
+        if isinstance(command, Alerts):
+            await _ephemeral(self.respond, await alerts.alerts(self.deps))
+            return
         sender = await service.sender(self.user, self.channel)
-        if isinstance(command, Page):
+        if isinstance(command, SilenceAlerts):
+            await _ephemeral(self.respond, await alerts.silence(self.deps, command, sender, client))
+        elif isinstance(command, Unsilence):
+            await _ephemeral(
+                self.respond, await alerts.unsilence(self.deps, command.silence_id, sender)
+            )
+        elif isinstance(command, Page):
             key = f"slash:{self.body['trigger_id']}"
             await _ephemeral(self.respond, await paging.start_page(self.deps, command, sender, key))
         elif isinstance(command, PhoneCheck):

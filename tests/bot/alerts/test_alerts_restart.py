@@ -1,6 +1,6 @@
 """An alert's page survives a restart like any page, and a start cut off between recording the
 group and recording its page (the process died; the source got no 202 and retries) is finished
-by the retry: one page, paged once."""
+by the retry: one page, paged once. Silences and a heartbeat's miss survive a restart too."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 
 from bot.alerts.service import group_hash
 from bot.store.alerts_base import NewAlertGroup
-from tests.bot.alerts_kit import am_group, post, start_alerting
+from tests.bot.alerts_kit import HB_KEY, am_group, post, start_alerting
 from tests.bot.bridge_kit import FAST, INCIDENTS
 from tests.bot.crash_kit import restart_in_process
 from tests.bot.paging_kit import START, Clock, root_of, sms_texts
+from tests.bot.slack_steps import slash
 from tests.clocks import wait_until
 
 
@@ -65,5 +66,35 @@ async def test_an_alert_page_goes_on_after_a_restart_and_its_resolve_ends_it(
         await bridge.runtime.paging.tick()
         await bridge.idle()
         assert len(sms_texts(bridge)) == 2
+    finally:
+        await bridge.world.close()
+
+
+async def test_a_silence_and_a_missed_heartbeat_survive_a_restart(tmp_path: Path) -> None:
+    clock = Clock()
+    extra = (
+        "\nheartbeats:\n  watchdog:\n    key: ${HB_KEY}\n    every: 1m\n    grace: 2m\n"
+        f"    escalation: db-outage\n    announce_in: {INCIDENTS}\n"
+    )
+    bridge = await start_alerting(tmp_path, clock, extra=extra)
+    try:
+        made = await slash(bridge, "silence prod-am 1h alertname=PostgresDown")
+        assert "Silenced" in made.text
+        clock.advance(timedelta(minutes=3))
+        await bridge.runtime.paging.tick()
+        await wait_until(lambda: sms_texts(bridge), what="the heartbeat's page")
+        (missed,) = await bridge.runtime.store.active_pages()
+        options = replace(FAST, clock=clock, page_tick=3600)
+        bridge.world = await restart_in_process(bridge.world, tmp_path, options)
+
+        assert (await post(bridge, "/alerts/prod-am", am_group())).status == 202
+        (firing,), _ = await bridge.runtime.store.firing_alert_groups(5)
+        assert firing.group.silence_id is not None  # the silence held after the restart
+        await bridge.runtime.paging.tick()
+        await bridge.idle()
+        assert [p.page_id for p in await bridge.runtime.store.active_pages()] == [missed.page_id]
+        assert len(sms_texts(bridge)) == 1  # no second page for the same miss
+        assert (await post(bridge, "/heartbeat/watchdog", key=HB_KEY, raw=b"")).status == 200
+        assert await bridge.runtime.store.active_pages() == []  # the ping ended it
     finally:
         await bridge.world.close()

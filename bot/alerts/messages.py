@@ -1,0 +1,88 @@
+"""The Slack message of an alert group that has no page: a Slack-only route's, or a silenced
+group's (who silenced it, until when, why).
+
+Why one worker per group: updates of one group never race (two posts), and a burst of
+repeats costs one or two updates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.alerts.detail import alert_blocks
+from bot.slack.failures import SLACK_FAILURES, slack_error
+from bot.slack.mrkdwn import Mrkdwn, md, section
+from bot.store.alerts_base import AlertGroup
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+Later = Callable[[Coroutine[Any, Any, None], str], None]
+
+
+class GroupMessages:
+    def __init__(self, store: Store, client: AsyncWebClient, later: Later) -> None:
+        self.store = store
+        self.client = client
+        self._later = later
+        self._show_queued: set[str] = set()
+        self._show_workers: set[str] = set()
+
+    def show_later(self, group_id: str) -> None:
+        self._show_queued.add(group_id)
+        if group_id not in self._show_workers:
+            self._show_workers.add(group_id)
+            self._later(self._show_work(group_id), f"alert-{group_id}")
+
+    async def _show_work(self, group_id: str) -> None:
+        try:
+            while group_id in self._show_queued:
+                self._show_queued.discard(group_id)
+                await self._show(group_id)
+        finally:
+            self._show_workers.discard(group_id)
+
+    async def _show(self, group_id: str) -> None:
+        """Post or update the message of a group that pages nobody (from its worker only)."""
+        group = await self.store.alert_group(group_id)
+        if group is None:
+            return
+        head = await self._head(group)
+        blocks = [section(head), *alert_blocks(group)]
+        text = md("Alert: {}", group.title)
+        try:
+            if group.root_ts is None:
+                answer = await self.client.chat_postMessage(
+                    channel=group.slack_channel, text=text, blocks=blocks
+                )
+                await self.store.set_alert_group_root(
+                    group_id, str(answer["channel"]), str(answer["ts"])
+                )
+            else:
+                await self.client.chat_update(
+                    channel=group.slack_channel, ts=group.root_ts, text=text, blocks=blocks
+                )
+        except SLACK_FAILURES as exc:
+            log.warning("could not show alert group %s: %s", group_id, slack_error(exc))
+
+    async def _head(self, group: AlertGroup) -> Mrkdwn:
+        """Why a group without a page paged nobody: its silence (who, until when, why), or its
+        route."""
+        silence = await self.store.silence(group.silence_id) if group.silence_id else None
+        if silence is None:
+            return md(
+                ":bell: *Alert* {}\nPaged nobody: this route posts in Slack only.", group.title
+            )
+        reason = md(": {}", silence.reason) if silence.reason else ""
+        return md(
+            ":no_bell: *Alert* {}\nSilenced by <@{}> until {} (`{}`){}. Paged nobody.",
+            group.title,
+            silence.created_by,
+            silence.ends_at.strftime("%Y-%m-%d %H:%M UTC"),
+            silence.silence_id,
+            reason,
+        )

@@ -1,0 +1,64 @@
+"""Migration v12 on both stores: silences are in force from their start to their end (on the
+caller's clock), end early once, are seen from a second store (another replica), and a group
+born under a silence keeps its id; ``firing_alert_groups`` lists what fires with its page."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from bot.store import Store
+from bot.store.silences_base import Silence
+from tests.bot.store.test_store_alerts import group
+from tests.bot.store.test_store_pages import T0, new_page
+from tests.bot.store_backends import Backend
+
+
+def silence(silence_id: str = "S1", integration: str = "prod-am") -> Silence:
+    return Silence(
+        silence_id, integration, (("instance", "db-1"), ("severity", "critical")),
+        "maintenance <b>&", "U0ALICE001", T0, T0 + timedelta(hours=2),
+    )  # fmt: skip
+
+
+async def test_a_silence_is_in_force_until_it_ends_and_ends_early_once(store: Store) -> None:
+    await store.create_silence(silence())
+    await store.create_silence(silence("S2", "staging"))
+    found = await store.silence("S1")
+    assert found == silence()  # the matchers, reason and times come back as given
+    assert [s.silence_id for s in await store.active_silences("prod-am", T0)] == ["S1"]
+    assert {s.silence_id for s in await store.active_silences(None, T0)} == {"S1", "S2"}
+    assert await store.active_silences("prod-am", T0 - timedelta(seconds=1)) == []
+    end = T0 + timedelta(hours=2)
+    assert await store.active_silences("prod-am", end) == []  # expired by the clock alone
+    assert not await store.end_silence("S1", "U0BOB00002", end)  # expired: nothing to end
+    assert await store.end_silence("S1", "U0BOB00002", T0 + timedelta(minutes=5))
+    assert not await store.end_silence("S1", "U0BOB00002", T0 + timedelta(minutes=6))
+    ended = await store.silence("S1")
+    assert ended is not None
+    assert (ended.ended_by, ended.active(T0 + timedelta(minutes=6))) == ("U0BOB00002", False)
+    assert await store.active_silences("prod-am", T0 + timedelta(minutes=6)) == []
+
+
+async def test_a_silence_made_on_one_store_holds_on_another(backend: Backend) -> None:
+    async with backend.store() as one, backend.store() as two:
+        await one.create_silence(silence())
+        assert [s.silence_id for s in await two.active_silences("prod-am", T0)] == ["S1"]
+        assert await two.end_silence("S1", "U0ALICE001", T0)
+        assert await one.active_silences("prod-am", T0) == []
+
+
+async def test_firing_groups_are_listed_with_their_page_and_silence(store: Store) -> None:
+    silenced, _ = await store.open_alert_group(replace(group("G1", "k1"), silence_id="S1"))
+    assert silenced.silence_id == "S1"
+    await store.open_alert_group(replace(group("G2", "k2"), at=T0 + timedelta(minutes=1)))
+    page = await store.create_page(new_page("PALERT001"))
+    assert await store.set_alert_group_page("G2", page.page_id)
+    await store.open_alert_group(group("G3", "k3"))
+    await store.resolve_alert_group("prod-am", "hash-k3", T0, None)
+    listed, total = await store.firing_alert_groups(10)
+    assert total == 2
+    assert [(f.group.group_id, f.page_state) for f in listed] == [("G2", "active"), ("G1", None)]
+    assert listed[1].group.silence_id == "S1"
+    few, total = await store.firing_alert_groups(1)
+    assert (len(few), total) == (1, 2)
