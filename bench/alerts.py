@@ -172,6 +172,8 @@ async def storm(store: str, url: str, plan: Plan, seconds: int, replicas: int) -
 
                 killer = [kill_half_way()] if replicas > 1 else []
                 await asyncio.gather(*(group(g) for g in range(plan.groups)), *killer)
+                took = time.monotonic() - start
+                print(f"  {name}: the storm took {took:.1f} s ({total / took:.0f}/s)")
                 record = await settle(read, plan, rig)
                 sms = Counter(
                     hit.group(0).decode()
