@@ -56,6 +56,9 @@ class RuntimeOptions:
     replica_id: str | None = None  # None: generated at start (host, pid, random suffix)
     slack_check: SlackCheck = field(default_factory=SlackCheck)  # auth.test's waits
     purge_interval: float = retention.INTERVAL  # seconds between keep_records purges
+    # Repeats of a firing alert group update its Slack message at most once per this many
+    # seconds (the first at once, the rest in one trailing update); 0: every repeat (tests).
+    alert_update_gap: float = 1.0
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
@@ -76,6 +79,7 @@ class Runtime:
     app: AsyncApp
     paging: PagingService
     slack_auth: SlackAuth  # whether Slack has accepted the bot token (readiness)
+    alert_update_gap: float = 1.0  # RuntimeOptions.alert_update_gap
 
 
 def slack_session() -> aiohttp.ClientSession:
@@ -188,7 +192,16 @@ async def open_runtime(
                 http_session=http,
             )
             runtime = Runtime(
-                settings, env, store, accounts, client, service, app, paging, slack_auth
+                settings,
+                env,
+                store,
+                accounts,
+                client,
+                service,
+                app,
+                paging,
+                slack_auth,
+                alert_update_gap=options.alert_update_gap,
             )
             if options.recover:
                 await service.recover()
