@@ -58,7 +58,7 @@ class RuntimeOptions:
     purge_interval: float = retention.INTERVAL  # seconds between keep_records purges
     # Repeats of a firing alert group update its Slack message at most once per this many
     # seconds (the first at once, the rest in one trailing update); 0: every repeat (tests).
-    alert_update_gap: float = 1.0
+    alert_update_gap: float = 5.0
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
