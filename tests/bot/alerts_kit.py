@@ -81,9 +81,7 @@ def event(action: str = "trigger", dedup_key: str | None = "samplekeyhere") -> d
     return body
 
 
-async def start_alerting(
-    tmp_path: Path, clock: Clock, extra: str = "", gap: float = 0.0
-) -> Bridge:
+async def start_alerting(tmp_path: Path, clock: Clock, extra: str = "", gap: float = 0.0) -> Bridge:
     # Every repeat updates Slack at once here (no gap): tests of the gap set their own.
     options = replace(FAST, clock=clock, page_tick=3600, alert_update_gap=gap)
     return await start_bridge(
