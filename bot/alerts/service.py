@@ -71,7 +71,7 @@ class AlertService:
         paging: PagingService,
         client: AsyncWebClient,
         clock: Callable[[], datetime],
-        update_gap: float = 1.0,
+        update_gap: float = 5.0,
     ) -> None:
         self.settings = settings
         self.store = store

@@ -79,7 +79,7 @@ class Runtime:
     app: AsyncApp
     paging: PagingService
     slack_auth: SlackAuth  # whether Slack has accepted the bot token (readiness)
-    alert_update_gap: float = 1.0  # RuntimeOptions.alert_update_gap
+    alert_update_gap: float = 5.0  # RuntimeOptions.alert_update_gap
 
 
 def slack_session() -> aiohttp.ClientSession:
