@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
-from bench.alerts_rig import (
+from alerts_rig import (  # beside this script (on sys.path when it runs)
     Answers,
     Poster,
     Reader,
@@ -44,6 +44,7 @@ from bench.alerts_rig import (
     notification,
     percentile,
 )
+
 from tests.bot.replica_kit import ReplicaRig
 
 URL_ENV = "BRIDGE_BENCH_POSTGRES_URL"
