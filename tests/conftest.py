@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from bridge_sandbox.emulators.common import STATE_KEY, EmulatorState, RunningServer, serve
 
+from tests.alertmanager import HOW_TO_INSTALL as NO_ALERTMANAGER
 from tests.browser import HOW_TO_INSTALL, chromium_page
 
 if TYPE_CHECKING:
@@ -82,10 +83,11 @@ def state_of(app: web.Application) -> EmulatorState:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line, not one per test, when the PostgreSQL store tests were skipped for want of a
-    server (tests/bot/store_backends.py), or the browser tests for want of Chromium."""
+    server (tests/bot/store_backends.py), the browser tests for want of Chromium, or the
+    Alertmanager tests for want of prometheus-alertmanager (tests/alertmanager.py)."""
     from tests.bot.store_backends import HOW_TO_RUN
 
     skipped = terminalreporter.stats.get("skipped", [])
-    for line in (HOW_TO_RUN, HOW_TO_INSTALL):
+    for line in (HOW_TO_RUN, HOW_TO_INSTALL, NO_ALERTMANAGER):
         if any(line in str(getattr(report, "longrepr", "")) for report in skipped):
             terminalreporter.write_line(line)

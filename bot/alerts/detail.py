@@ -49,8 +49,9 @@ def safe_url(url: str) -> str | None:
 
 def detail_json(kind: str, note: Notification) -> str:
     """The notification as stored: labels, a few alerts, the links that may be shown."""
-    given = [*note.links, (note.source or "", SOURCES.get(kind, kind))]  # its externalURL last
-    links = [(u, cut(t, 60)) for href, t in given if (u := safe_url(href))][:MAX_LINKS]
+    links = [(u, cut(t, 60)) for href, t in note.links if (u := safe_url(href))][: MAX_LINKS - 1]
+    if source := safe_url(note.source or ""):  # its externalURL last, never crowded out
+        links.append((source, SOURCES.get(kind, kind)))
     firing = sum(1 for a in note.alerts if a.status == "firing")
     data: dict[str, Any] = {
         "kind": kind,

@@ -117,8 +117,10 @@ def alert_group(data: Any) -> Notification:
         if index < 5:  # a few alerts' own links; the rest are in their source
             for key, text in (
                 ("generatorURL", "source"),
+                ("silenceURL", "silence"),  # Grafana: silence this alert in Grafana
                 ("dashboardURL", "dashboard"),
                 ("panelURL", "panel"),
+                ("imageURL", "image"),  # Grafana: a screenshot of the rule's panel
             ):
                 if isinstance(item.get(key), str) and item[key]:
                     links.append((item[key], text))

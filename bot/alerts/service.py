@@ -79,6 +79,7 @@ class AlertService:
         paging: PagingService,
         client: AsyncWebClient,
         clock: Callable[[], datetime],
+        update_gap: float = 5.0,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -87,6 +88,12 @@ class AlertService:
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
         self.messages = GroupMessages(store, client, self._later)
+        # Repeats update a group's message at most once per ``update_gap`` seconds: a storm of
+        # repeats would otherwise cost a Slack update each (Slack rate-limits chat.update, and
+        # the updates, not the recording, were most of a storm's cost). Key -> an update held
+        # for the end of the gap (None: in a gap, nothing held).
+        self.update_gap = update_gap
+        self._held: dict[str, Callable[[], None] | None] = {}
 
     async def notify(self, integration: Integration, note: Notification) -> None:
         """Record ``note``; returns once it is in the store (what a 202 promises)."""
@@ -139,9 +146,29 @@ class AlertService:
         elif group.escalation is not None and group.page_id is None:
             await self._start_page(group, integration)  # new, or its start was cut off
         elif group.page_id is not None:
-            self.paging.refresh_later(group.page_id)  # its root shows the count, last seen
-        else:
+            page_id = group.page_id  # its root shows the count, last seen
+            self._update_soon(page_id, lambda: self.paging.refresh_later(page_id))
+        elif created:
             self.messages.show_later(group.group_id)
+        else:
+            self._update_soon(group.group_id, lambda: self.messages.show_later(group.group_id))
+
+    def _update_soon(self, key: str, update: Callable[[], None]) -> None:
+        """``update`` now if no update of ``key`` ran within the gap, else once at its end."""
+        if self.update_gap <= 0:
+            update()
+        elif key in self._held:
+            self._held[key] = update
+        else:
+            update()
+            self._held[key] = None
+            self._later(self._end_gap(key), f"alert-gap-{key}")
+
+    async def _end_gap(self, key: str) -> None:
+        await asyncio.sleep(self.update_gap)
+        held = self._held.pop(key, None)
+        if held is not None:
+            self._update_soon(key, held)
 
     async def _start_page(self, group: AlertGroup, integration: Integration) -> None:
         policy = self.settings.escalations.get(group.escalation or "")

@@ -124,7 +124,12 @@ def add_routes(app: web.Application, runtime_of: Callable[[web.Request], Runtime
         runtime = app[SLOT].runtime
         assert runtime is not None  # the runtime's context opened before this one
         service = AlertService(
-            runtime.settings, runtime.store, runtime.paging, runtime.client, runtime.paging.clock
+            runtime.settings,
+            runtime.store,
+            runtime.paging,
+            runtime.client,
+            runtime.paging.clock,
+            update_gap=runtime.alert_update_gap,
         )
         runtime.paging.slack.extras.append(service.page_blocks)
         heartbeats = HeartbeatService(

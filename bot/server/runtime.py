@@ -58,6 +58,9 @@ class RuntimeOptions:
     replica_id: str | None = None  # None: generated at start (host, pid, random suffix)
     slack_check: SlackCheck = field(default_factory=SlackCheck)  # auth.test's waits
     purge_interval: float = retention.INTERVAL  # seconds between keep_records purges
+    # Repeats of a firing alert group update its Slack message at most once per this many
+    # seconds (the first at once, the rest in one trailing update); 0: every repeat (tests).
+    alert_update_gap: float = 5.0
 
 
 def _in_flight_grace(settings: Settings, options: RuntimeOptions) -> float:
@@ -79,6 +82,7 @@ class Runtime:
     paging: PagingService
     slack_auth: SlackAuth  # whether Slack has accepted the bot token (readiness)
     canaries: Canaries | None = None  # each channel's scheduled test (bot.proving.canaries)
+    alert_update_gap: float = 5.0  # RuntimeOptions.alert_update_gap
 
 
 def slack_session() -> aiohttp.ClientSession:
@@ -201,7 +205,16 @@ async def open_runtime(
                 http_session=http,
             )
             runtime = Runtime(
-                settings, env, store, accounts, client, service, app, paging, slack_auth
+                settings,
+                env,
+                store,
+                accounts,
+                client,
+                service,
+                app,
+                paging,
+                slack_auth,
+                alert_update_gap=options.alert_update_gap,
             )
             runtime.canaries = canaries
             if options.recover:

@@ -47,6 +47,18 @@ class AlertsSql(StormsSql):
     async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:
         at = self._ts(group.at)
         for _ in range(_TRIES):
+            # A repeat is the common case (a storm is mostly repeats): count it first, one
+            # statement, and insert only when nothing fires under the key.
+            updated = await self._page_exec(
+                "UPDATE alert_groups SET count = count + 1, last_at = ?, detail = ?"
+                f" WHERE {_FIRING}",
+                (at, group.detail, group.integration, group.group_hash),
+            )
+            if updated:
+                firing = await self.firing_alert_group(group.integration, group.group_hash)
+                if firing is not None:
+                    return firing, False
+                continue  # resolved just after it was counted: the next try is a new group
             inserted = await self._page_exec(
                 "INSERT INTO alert_groups (group_id, integration, group_hash, group_key,"
                 " escalation, title, detail, first_at, last_at, slack_channel, silence_id)"
@@ -69,16 +81,7 @@ class AlertsSql(StormsSql):
                 found = await self.alert_group(group.group_id)
                 assert found is not None
                 return found, True
-            updated = await self._page_exec(
-                "UPDATE alert_groups SET count = count + 1, last_at = ?, detail = ?"
-                f" WHERE {_FIRING}",
-                (at, group.detail, group.integration, group.group_hash),
-            )
-            if updated:
-                firing = await self.firing_alert_group(group.integration, group.group_hash)
-                if firing is not None:
-                    return firing, False
-            # Resolved between the insert and the update: the next try is a new group.
+            # Another delivery opened it between the update and the insert: count it.
         raise RuntimeError("an alert group kept changing while it was recorded; try again")
 
     async def resolve_alert_group(

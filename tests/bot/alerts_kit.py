@@ -83,10 +83,11 @@ def event(action: str = "trigger", dedup_key: str | None = "samplekeyhere") -> d
 
 
 async def start_alerting(
-    tmp_path: Path, clock: Clock, extra: str = "", alerts: str = ALERTS
+    tmp_path: Path, clock: Clock, extra: str = "", alerts: str = ALERTS, gap: float = 0.0
 ) -> Bridge:
-    """``alerts``: the ``integrations:`` section (``ALERTS`` changed by the test)."""
-    options = replace(FAST, clock=clock, page_tick=3600)
+    """``alerts``: the ``integrations:`` section (``ALERTS`` changed by the test); ``gap``: the
+    alert update gap (0 here: every repeat updates Slack at once; tests of the gap set theirs)."""
+    options = replace(FAST, clock=clock, page_tick=3600, alert_update_gap=gap)
     return await start_bridge(
         tmp_path,
         config_text=CONFIG + PAGING + alerts + extra,

@@ -163,6 +163,9 @@ async def test_a_grafana_webhook_pages_with_the_route_severity(tmp_path: Path) -
         await wait_until(lambda: "myrunbook.com" in str(root_of(bridge, page_id).blocks))
         root = str(root_of(bridge, page_id).blocks)
         assert "<https://play.grafana.org/alerting/1afz29v7z/edit|source>" in root
+        assert "/alerting/silence/new?alertmanager=grafana" in root  # each alert's silenceURL
+        assert "|silence>" in root
+        assert "<https://play.grafana.org/|Grafana>" in root  # its externalURL
         assert "2 firing of 2" in root
     finally:
         await bridge.world.close()

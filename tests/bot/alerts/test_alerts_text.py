@@ -3,12 +3,14 @@ summary, else description, else alert name and instance; http(s) links only."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from bot.alerts.detail import safe_url
+from bot.alerts.detail import MAX_LINKS, detail_json, safe_url
 from bot.alerts.payloads import BadPayload, alert_group, event
 from bot.alerts.text import title
-from tests.bot.alerts_kit import am_group
+from tests.bot.alerts_kit import am_group, fixture
 from tests.bot.alerts_kit import event as event_body
 
 
@@ -53,3 +55,22 @@ def test_events_v2_reads_its_payload_and_makes_a_dedup_key() -> None:
 )
 def test_only_http_links_that_cannot_break_a_slack_link_are_kept(url: str, kept: bool) -> None:
     assert (safe_url(url) is not None) is kept
+
+
+def test_grafanas_documented_body_gives_each_alerts_links_and_its_source_last() -> None:
+    note = alert_group(fixture("grafana-webhook-firing.json"))
+    texts = [text for _, text in note.links]
+    assert texts == ["runbook", "source", "silence", "source", "silence"]  # empty URLs dropped
+    assert note.source == "https://play.grafana.org/"
+    assert note.labels == {"team": "blue"}
+
+
+def test_many_alert_links_never_crowd_out_the_source_link() -> None:
+    body = am_group()
+    body["alerts"] = [dict(body["alerts"][0]) for _ in range(5)]  # 5 x (generatorURL) + runbook
+    for alert in body["alerts"]:
+        alert["silenceURL"] = "https://grafana.example.com/silence"
+        alert["imageURL"] = "https://grafana.example.com/image.png"
+    links = json.loads(detail_json("grafana", alert_group(body)))["links"]
+    assert len(links) == MAX_LINKS
+    assert links[-1] == ["http://alertmanager.example.com:9093", "Grafana"]
