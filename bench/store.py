@@ -7,7 +7,7 @@ ideal time. This runs the real ``python -m bot send`` (its ``main``, in a child 
 limit) on each store, and prints, with PASS/FAIL:
 
 * first-to-last provider request (as the emulator received them) over the ideal
-  10,000 / 64 x 50 ms = 7.8 s: <= 1.2 on SQLite, <= 1.3 on PostgreSQL, the median of
+  10,000 / 64 x 50 ms = 7.8 s: <= 1.15 on SQLite, <= 1.25 on PostgreSQL, the median of
   ``--rounds`` runs (3; the stores take turns, so a slow spell of a shared machine hits all);
 * store statements per recipient (<= 3), counted in the child by a wrapper around every
   place a statement is executed (asyncpg's connection methods; ``SyncDB.run``/``run_many``
@@ -52,7 +52,7 @@ SCRIPT = Path(__file__).resolve()
 KEY = "bench-tnt-key"  # what bench/dispatch.py's child uses for the reference run
 LATENCY = 0.05
 CONCURRENCY = 64
-TARGETS = {"sqlite": 1.2, "postgresql": 1.3, "none": float("inf")}
+TARGETS = {"sqlite": 1.15, "postgresql": 1.25, "none": float("inf")}
 MAX_STATEMENTS = 3.0
 PG_URL = os.environ.get("BRIDGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CONFIG = f"""\
