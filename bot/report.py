@@ -28,6 +28,7 @@ from bot.slack.failures import slack_error
 from bot.slack.mrkdwn import Mrkdwn, md
 from bot.store.base import RecipientStatus, Store
 from bot.store.leases import Lease, LeaseBook, LeaseLost
+from bot.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -277,11 +278,8 @@ class Reporter:
 
     async def abandon(self, group: Group) -> None:
         """Stop a group's live updates without a final report (shutdown mid-send)."""
-        if group._task is not None:
-            group._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await group._task
-            group._task = None
+        await stop_task(group._task)
+        group._task = None
 
     async def finish(self, group: Group) -> None:
         """Stop live updates, write the final state, and list failures in the thread."""

@@ -12,7 +12,6 @@ decided by the store's statements (``bot.store.retention_sql``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from bot import metrics
 from bot.send.ownership import LocalBook
 from bot.store.base import Store
 from bot.store.leases import CHORE_PREFIX, LeaseBook
+from bot.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +106,8 @@ class Purger:
             self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _loop(self) -> None:
         while True:

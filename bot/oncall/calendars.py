@@ -10,7 +10,6 @@ of sleeping through ``refresh``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from types import MappingProxyType
 import aiohttp
 
 from bot.oncall.refresher import DEFAULT_REFRESH, CalendarRefresher
+from bot.tasks import stop_task
 from config import Settings, ical
 from config.schedules import Schedule
 
@@ -93,7 +93,4 @@ class Calendars:
 
     async def stop(self) -> None:
         loop, self._loop = self._loop, None
-        if loop is not None:
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+        await stop_task(loop)

@@ -34,6 +34,7 @@ from bot.policy import Rejection
 from bot.requests import recipient_ref
 from bot.store.base import Store
 from bot.store.pages_base import PageRecord, PageSend
+from bot.tasks import stop_task
 from bot.values import Origin, Plan, RecipientRecord, RecipientStatus, Submission, Surface
 from config import Settings
 from config.settings import Escalation
@@ -167,9 +168,7 @@ class Engine:
         try:
             yield
         finally:
-            renewer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewer
+            await stop_task(renewer)
 
     async def step_began(self, page_id: str, move: Move) -> datetime:
         """When the step first paged someone (an earlier run of the move cut off by a crash

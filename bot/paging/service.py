@@ -13,7 +13,6 @@ so the starting replica's own post is not raced, one replica claims it (``restor
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
 import secrets
@@ -35,6 +34,7 @@ from bot.policy.page_caps import cap_refusal, caps_of
 from bot.send.service import SendService
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageCapReached, PageRecord, PageSend
+from bot.tasks import stop_task
 from bot.values import RecipientStatus
 from config import Settings
 
@@ -312,10 +312,7 @@ class PagingService:
 
     async def stop(self) -> None:
         loop, self._loop = self._loop, None
-        if loop is not None:
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+        await stop_task(loop)
         await self.wait_idle()
 
     async def wait_idle(self) -> None:

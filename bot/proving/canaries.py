@@ -11,7 +11,6 @@ key ``canary:NAME:PERIOD``, receipted) like a page's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from bot.proving.verdicts import Result, Verdict, advice, judge
 from bot.send.service import SendService
 from bot.slack.canary import canary_failed_text
 from bot.store.canaries_sql import CanaryRun
+from bot.tasks import stop_task
 from bot.values import Origin, Surface
 from config import Settings
 from config.durations import format_duration
@@ -177,7 +177,4 @@ class Canaries:
 
     async def stop(self) -> None:
         loop, self._loop = self._loop, None
-        if loop is not None:
-            loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await loop
+        await stop_task(loop)

@@ -22,6 +22,7 @@ from bot import metrics
 from bot.dispatch_batch import Recorder
 from bot.store.base import Store
 from bot.store.leases import Lease, LeaseBook, LeaseLost
+from bot.tasks import stop_task
 from providers.base import Outcome, Recipient
 
 log = logging.getLogger(__name__)
@@ -198,8 +199,5 @@ class Ownership:
         await self._stop_loop()
 
     async def _stop_loop(self) -> None:
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+        await stop_task(self._loop)
+        self._loop = None

@@ -10,7 +10,6 @@ answers.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.server.env import EnvError
+from bot.tasks import stop_task
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +102,7 @@ class SlackAuth:
             self._retrying = asyncio.create_task(self._retry(), name="slack auth.test retry")
 
     async def close(self) -> None:
-        if self._retrying is not None:
-            self._retrying.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._retrying
+        await stop_task(self._retrying)
 
     async def _ask(self) -> None:
         """One auth.test; sets ``state``. A token that answers as a user is refused too."""
