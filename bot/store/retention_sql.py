@@ -7,12 +7,17 @@ A pass first picks the ids of the oldest ``batch`` requests and pages that may g
 ``created_at`` index), then deletes their rows by index lookups, children before parents, so no
 foreign key is ever violated and no statement reads the whole record (``bench/retention.py``).
 Rows are limited by their physical id (SQLite ``rowid``, PostgreSQL ``ctid``: the one dialect
-hook besides ``PagesSql``'s). Resolved alert groups go by when they were resolved.
+hook besides ``PagesSql``'s). Resolved alert groups go by when they were resolved, silences by
+when they ended, canary runs by when they were claimed.
 
 What is never removed: a request being sent (``accepted``/``sending``), finished but not yet
 reported to Slack, with a recipient still pending or in flight, the parent of a request that
-is kept (a Retry), or one an active page sent; a page that is still active. An old ``held``
-request goes: its confirmation lapsed after 15 minutes, and ``keep_records`` is at least a day.
+is kept (a Retry), or one an active page sent; a page that is still active; an alert group still
+firing, or resolved but listed on a page still active (a storm's); a silence in force, or one a
+kept group names (its message says who silenced it); a canary's run not yet judged, its latest
+judged run (``bridge_channel_healthy`` and ``check --live`` read it, and its period must not be
+claimed again) and its latest passed run (the last-good gauge). An old ``held`` request goes: its
+confirmation lapsed after 15 minutes, and ``keep_records`` is at least a day.
 """
 
 from __future__ import annotations
@@ -81,11 +86,31 @@ _PAGE_STEPS: tuple[tuple[str, str], ...] = (
 )
 # Receipts parked for a send never recorded (``prune_parked`` drops them after a day anyway).
 _PARKED = "NOT matched AND received_at < ?"
-# Alert groups resolved before the cutoff; a group still firing stays, however old.
-_OLD_GROUP = "state = 'resolved' AND resolved_at < ?"
+# Alert groups resolved before the cutoff; a group still firing stays, however old, and so does
+# a resolved one a still-active page lists (a storm's page shows its groups).
+_OLD_GROUP = """
+    state = 'resolved' AND resolved_at < ?
+    AND NOT EXISTS (SELECT 1 FROM pages AS p WHERE p.page_id = alert_groups.page_id
+                    AND p.state = 'active')
+"""
+# Silences that ended (early or at their end) before the cutoff and that no kept group names.
+# Silences are typed by people: a handful, so the anti-join over the groups is cheap.
+_OLD_SILENCE = """
+    (ended_at < ? OR ends_at < ?)
+    AND NOT EXISTS (SELECT 1 FROM alert_groups AS g WHERE g.silence_id = alert_silences.silence_id)
+"""
+# Judged canary runs claimed before the cutoff, but never a canary's latest judged run nor its
+# latest passed one (what the health and last-good gauges show).
+_OLD_CANARY_RUN = """
+    claimed_at < ? AND judged_at IS NOT NULL
+    AND period < (SELECT MAX(x.period) FROM canary_runs AS x
+                  WHERE x.canary = canary_runs.canary AND x.judged_at IS NOT NULL)
+    AND (ok = 0 OR EXISTS (SELECT 1 FROM canary_runs AS y WHERE y.canary = canary_runs.canary
+                           AND y.ok = 1 AND y.judged_at > canary_runs.judged_at))
+"""
 TABLES = (
     "receipts", "attempts", "recipients", "requests", "page_events", "page_sends", "pages",
-    "alert_groups",
+    "alert_groups", "alert_silences", "canary_runs",
 )  # fmt: skip
 
 # v9 (both stores): the purge finds a request's receipts by ``request_id``; without an index each
@@ -119,15 +144,20 @@ class RetentionSql(PagesSql):
 
     async def purge_step(self, cutoff: datetime, batch: int) -> dict[str, int]:
         """One pass over the oldest ``batch`` requests and pages older than ``cutoff`` and
-        finished: at most ``batch`` rows of each table are deleted, one statement (and
-        transaction) each; rows deleted per table. Call again until nothing is deleted:
-        children go before parents, so a pass may leave parents the next pass removes."""
+        finished, and the alert groups, silences and canary runs that may go: at most ``batch``
+        rows of each table are deleted, one statement (and transaction) each; rows deleted per
+        table. Call again until nothing is deleted: children go before parents, so a pass may
+        leave parents the next pass removes."""
         at = self._ts(cutoff)
         deleted = dict.fromkeys(TABLES, 0)
         sql = f"DELETE FROM receipts WHERE {self._batch_of('receipts', _PARKED)}"
         deleted["receipts"] += await self._page_exec(sql, (at, batch))
         sql = f"DELETE FROM alert_groups WHERE {self._batch_of('alert_groups', _OLD_GROUP)}"
         deleted["alert_groups"] += await self._page_exec(sql, (at, batch))
+        sql = f"DELETE FROM alert_silences WHERE {self._batch_of('alert_silences', _OLD_SILENCE)}"
+        deleted["alert_silences"] += await self._page_exec(sql, (at, at, batch))
+        sql = f"DELETE FROM canary_runs WHERE {self._batch_of('canary_runs', _OLD_CANARY_RUN)}"
+        deleted["canary_runs"] += await self._page_exec(sql, (at, batch))
         for pick, still_old, steps in (
             (_PICK_REQUESTS, _still_old_requests, _REQUEST_STEPS),
             (_PICK_PAGES, _still_old_pages, _PAGE_STEPS),
