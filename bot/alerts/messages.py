@@ -1,5 +1,5 @@
 """The Slack message of an alert group that has no page: a Slack-only route's, or a silenced
-group's (who silenced it, until when, why).
+group's (who silenced it, until when, why), and once that silence ended, what happens now.
 
 Why one worker per group: updates of one group never race (two posts), and a burst of
 repeats costs one or two updates.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -18,6 +19,7 @@ from bot.slack.failures import SLACK_FAILURES, slack_error
 from bot.slack.mrkdwn import Mrkdwn, md, section
 from bot.store.alerts_base import AlertGroup
 from bot.store.base import Store
+from bot.store.silences_base import Silence
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +27,16 @@ Later = Callable[[Coroutine[Any, Any, None], str], None]
 
 
 class GroupMessages:
-    def __init__(self, store: Store, client: AsyncWebClient, later: Later) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: AsyncWebClient,
+        later: Later,
+        clock: Callable[[], datetime],
+    ) -> None:
         self.store = store
         self.client = client
+        self.clock = clock
         self._later = later
         self._show_queued: set[str] = set()
         self._show_workers: set[str] = set()
@@ -71,18 +80,51 @@ class GroupMessages:
 
     async def _head(self, group: AlertGroup) -> Mrkdwn:
         """Why a group without a page paged nobody: its silence (who, until when, why), or its
-        route."""
+        route; once its silence ended, that it no longer holds and what happens now."""
         silence = await self.store.silence(group.silence_id) if group.silence_id else None
         if silence is None:
             return md(
                 ":bell: *Alert* {}\nPaged nobody: this route posts in Slack only.", group.title
             )
+        # A resolved group is shown as it stood when it resolved.
+        moment = group.resolved_at if group.resolved_at is not None else self.clock()
         reason = md(": {}", silence.reason) if silence.reason else ""
+        if silence.active(moment):
+            return md(
+                ":no_bell: *Alert* {}\nSilenced by <@{}> until {} (`{}`){}. Paged nobody.",
+                group.title,
+                silence.created_by,
+                _at(silence.ends_at),
+                silence.silence_id,
+                reason,
+            )
         return md(
-            ":no_bell: *Alert* {}\nSilenced by <@{}> until {} (`{}`){}. Paged nobody.",
+            ":bell: *Alert* {}\nNo longer silenced: {} Silenced by <@{}> (`{}`){}; {}.",
             group.title,
+            _now_what(group),
             silence.created_by,
-            silence.ends_at.strftime("%Y-%m-%d %H:%M UTC"),
             silence.silence_id,
             reason,
+            _ended(silence),
         )
+
+
+def _at(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _ended(silence: Silence) -> Mrkdwn:
+    if silence.ended_at is not None:
+        return md("<@{}> ended it at {}", silence.ended_by or "someone", _at(silence.ended_at))
+    return md("it expired at {}", _at(silence.ends_at))
+
+
+def _now_what(group: AlertGroup) -> Mrkdwn:
+    """What a group whose silence ended does next."""
+    if group.page_id is not None:
+        return md("it pages now (page *{}*, in its own message).", group.page_id)
+    if group.state == "resolved":
+        return md("it resolved before paging anyone.")
+    if group.escalation is None:
+        return md("this route posts in Slack only, so it pages nobody.")
+    return md("it pages through `{}` at its next notification.", group.escalation)

@@ -15,7 +15,8 @@ Why a silence is decided before the group is inserted: the insert is the one sta
 races (retries, replicas), so a group is born silenced or not, whichever replica wins; a silenced
 group is recorded and shown, and pages nobody. A repeat of it after its silence ended (expired,
 or ``/send unsilence``) while it still fires starts its page then, as Alertmanager notifies once
-a silence expires.
+a silence expires; the group's own message says so then, and already said, when the silence
+ended, that it no longer holds (``bot.alerts.silence_ends``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from bot import metrics
 from bot.alerts.detail import alert_blocks, cut, detail_json
 from bot.alerts.messages import GroupMessages
 from bot.alerts.payloads import Notification
+from bot.alerts.silence_ends import SilenceEnds
 from bot.alerts.silences import silencing
 from bot.alerts.storm import SHOWN, storm_blocks, storm_text
 from bot.alerts.text import fitted, title
@@ -87,7 +89,8 @@ class AlertService:
         self.client = client
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        self.messages = GroupMessages(store, client, self._later)
+        self.messages = GroupMessages(store, client, self._later, clock)
+        self.silence_ends = SilenceEnds(store, self.messages, clock)
         # Repeats update a group's message at most once per ``update_gap`` seconds: a storm of
         # repeats would otherwise cost a Slack update each (Slack rate-limits chat.update, and
         # the updates, not the recording, were most of a storm's cost). Key -> an update held
@@ -196,6 +199,8 @@ class AlertService:
             await self._join_storm(group, integration)
             return
         await self.store.set_alert_group_page(group.group_id, page.page_id)
+        if group.silence_id is not None:  # its silence ended: its own message says it pages now
+            self.messages.show_later(group.group_id)
         if page.page_id != new.page_id:
             return  # started by an earlier delivery (or replica): its root and step 1 are its
         watch.started(self.settings, page)

@@ -138,6 +138,10 @@ def add_routes(app: web.Application, runtime_of: Callable[[web.Request], Runtime
         if runtime.settings.heartbeats:  # none: the scheduler's tick stays as it was
             await heartbeats.watch_all()
             runtime.paging.before_tick.append(heartbeats.check_due)
+        if runtime.settings.integrations:  # silences end on the clock: the tick looks
+            runtime.paging.before_tick.append(service.silence_ends.look)
+            if runtime.deps is not None:  # and /send unsilence asks for a look at once
+                runtime.deps.silence_ended.append(service.silence_ends.look)
         app[ALERTS].service = service
         app[ALERTS].heartbeats = heartbeats
         yield

@@ -82,6 +82,7 @@ class Runtime:
     paging: PagingService
     slack_auth: SlackAuth  # whether Slack has accepted the bot token (readiness)
     canaries: Canaries | None = None  # each channel's scheduled test (bot.proving.canaries)
+    deps: Deps | None = None  # what the Slack listeners were handed (bot.alerts adds to it)
     alert_update_gap: float = 5.0  # RuntimeOptions.alert_update_gap
 
 
@@ -217,6 +218,7 @@ async def open_runtime(
                 alert_update_gap=options.alert_update_gap,
             )
             runtime.canaries = canaries
+            runtime.deps = deps
             if options.recover:
                 await service.recover()
                 service.watch()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -24,3 +25,5 @@ class Deps:
     after_ack_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(4))
     paging: PagingService | None = None  # set by the runtime once built
     phone_tests: PhoneTests | None = None  # /send test-me and /send test <person>
+    # Called once ``/send unsilence`` ended a silence (``bot.alerts``: its groups' messages).
+    silence_ended: list[Callable[[], Awaitable[object]]] = field(default_factory=list)

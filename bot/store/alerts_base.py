@@ -95,6 +95,12 @@ class AlertStore(SilenceStore, HeartbeatStore, Protocol):
 
     async def alert_group_of_page(self, page_id: str) -> AlertGroup | None: ...
 
+    async def unsilenced_groups(self, since: datetime | None, now: datetime) -> list[AlertGroup]:
+        """Groups still firing, with no page, whose silence ended (expired, or ended by hand)
+        after ``since`` (None: ever) and by ``now``: their messages must stop saying
+        "silenced"."""
+        ...
+
     async def alert_groups_of_page(self, page_id: str, limit: int) -> PageGroups: ...
 
     async def start_alert_page(

@@ -119,6 +119,21 @@ class AlertsSql(StormsSql):
     async def alert_group_of_page(self, page_id: str) -> AlertGroup | None:
         return await self._one_group("page_id = ?", (page_id,))
 
+    async def unsilenced_groups(self, since: datetime | None, now: datetime) -> list[AlertGroup]:
+        # From the silences (a handful, typed by people) to their groups.
+        ended = "COALESCE(s.ended_at, s.ends_at)"
+        where, params = f"{ended} <= ?", [self._ts(now)]
+        if since is not None:
+            where += f" AND {ended} > ?"
+            params.append(self._ts(since))
+        rows = await self._page_fetch(
+            "SELECT g.* FROM alert_silences s JOIN alert_groups g ON g.silence_id = s.silence_id"
+            f" WHERE {where} AND g.state = 'firing' AND g.page_id IS NULL"
+            " ORDER BY g.first_at, g.group_id",
+            params,
+        )
+        return [self._alert_group(row) for row in rows]
+
     async def set_alert_group_page(self, group_id: str, page_id: str) -> bool:
         return bool(
             await self._page_exec(

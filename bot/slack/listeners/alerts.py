@@ -20,7 +20,7 @@ from bot.slack.failures import SLACK_FAILURES, slack_error
 from bot.slack.mrkdwn import Limit, Mrkdwn, fit, join, md
 from bot.slack.parse_alerts import SilenceAlerts
 from bot.slack.refusals import rejection_text
-from bot.store.base import Store
+from bot.store.base import Store, StoreError
 from bot.store.silences_base import Silence
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,11 @@ async def unsilence(deps: Deps, silence_id: str, sender: Sender) -> Mrkdwn:
             return rejection_text(exc)
     if not await store.end_silence(found.silence_id, sender.user_id, now):
         return md("Silence `{}` had already ended.", found.silence_id)
+    for look in deps.silence_ended:  # its groups' messages stop saying "silenced" now
+        try:
+            await look()
+        except (StoreError, OSError, TimeoutError) as exc:  # ended all the same: the tick looks
+            log.warning("could not look for an ended silence's groups: %s", type(exc).__name__)
     return md(
         "Ended silence *{}* on `{}`: its alerts page again from now on.",
         found.silence_id,
@@ -144,21 +149,24 @@ async def unsilence(deps: Deps, silence_id: str, sender: Sender) -> Mrkdwn:
 async def alerts(deps: Deps) -> Mrkdwn:
     """The groups firing now, the latest seen first, with their page's state."""
     try:
-        store, _ = _store_and_clock(deps)
+        store, clock = _store_and_clock(deps)
     except Rejection as exc:
         return rejection_text(exc)
     found, total = await store.firing_alert_groups(MAX_SHOWN)
     if not found:
         return md("No alert is firing.")
+    holding = {s.silence_id for s in await store.active_silences(None, clock())}
     lines: list[Mrkdwn] = []
     for item in found:
         group = item.group
         if group.page_id is not None:
             state = md("page *{}* {}", group.page_id, item.page_state or "gone")
-        elif group.silence_id is not None:
+        elif group.silence_id in holding:
             state = md("silenced (`{}`)", group.silence_id)
         elif group.escalation is None:
             state = md("Slack only")
+        elif group.silence_id is not None:  # its silence ended: a repeat starts its page
+            state = md("silence `{}` ended, pages at its next notification", group.silence_id)
         else:
             state = md("page starting")
         lines.append(

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.store import Store
+from bot.store.alerts_base import AlertGroup
 from bot.store.silences_base import Silence
 from tests.bot.store.test_store_alerts import group
 from tests.bot.store.test_store_pages import T0, new_page
@@ -62,3 +63,29 @@ async def test_firing_groups_are_listed_with_their_page_and_silence(store: Store
     assert listed[1].group.silence_id == "S1"
     few, total = await store.firing_alert_groups(1)
     assert (len(few), total) == (1, 2)
+
+
+async def test_groups_whose_silence_ended_are_found_once_it_ends(store: Store) -> None:
+    """``unsilenced_groups``: firing groups with no page whose silence expired or was ended by
+    hand within the window asked (None: ever)."""
+    await store.create_silence(silence("SEXPIRES"))  # ends at T0 + 2h
+    await store.create_silence(replace(silence("SBYHAND"), ends_at=T0 + timedelta(days=1)))
+    await store.open_alert_group(replace(group("G1", "k1"), silence_id="SEXPIRES"))
+    await store.open_alert_group(replace(group("G2", "k2"), silence_id="SBYHAND"))
+    await store.open_alert_group(replace(group("G3", "k3"), silence_id="SEXPIRES"))
+    await store.resolve_alert_group("prod-am", "hash-k3", T0, None)  # resolved: not asked for
+    await store.open_alert_group(replace(group("G4", "k4"), silence_id="SEXPIRES"))
+    assert await store.set_alert_group_page("G4", "PALERT001")  # paging: its page says so
+
+    def ids(found: list[AlertGroup]) -> list[str]:
+        return [g.group_id for g in found]
+
+    assert await store.unsilenced_groups(None, T0 + timedelta(hours=1)) == []
+    at_end = T0 + timedelta(hours=2)
+    assert ids(await store.unsilenced_groups(None, at_end)) == ["G1"]
+    assert ids(await store.unsilenced_groups(at_end - timedelta(minutes=5), at_end)) == ["G1"]
+    assert await store.unsilenced_groups(at_end, at_end + timedelta(minutes=5)) == []
+    assert await store.end_silence("SBYHAND", "U0BOB00002", T0 + timedelta(hours=3))
+    later = T0 + timedelta(hours=3, seconds=1)
+    assert ids(await store.unsilenced_groups(at_end, later)) == ["G2"]
+    assert ids(await store.unsilenced_groups(None, later)) == ["G1", "G2"]
