@@ -244,7 +244,8 @@ class PagingService:
     # --- the scheduler --------------------------------------------------------------------------
 
     async def tick(self) -> int:
-        """Run every due move and every fallback that is due; returns moves run.
+        """Run every due move, every fallback and every contact rule that is due; returns
+        moves run.
 
         Moves run side by side (a few at a time): when a hundred pages fall due together, the
         last must not wait for the ninety-nine before it, one store round trip and send each.
@@ -277,6 +278,12 @@ class PagingService:
             if restored:
                 self.refresh_later(page.page_id)  # the steps and events so far, in its thread
 
+        async def fire(page_id: str) -> None:
+            async with slots:
+                fired = await self.engine.fire_page(page_id)
+            if fired:
+                self.refresh_later(page_id)
+
         due = await self.store.due_pages(started)
         moved = sum(await asyncio.gather(*(move(page) for page in due)))
         active = await self.store.active_pages()
@@ -284,6 +291,12 @@ class PagingService:
         rootless = [page for page in active if self._root_overdue(page, now)]
         await asyncio.gather(
             *(fall_back(page) for page in active), *(restore_root(page) for page in rootless)
+        )
+        # Contact rules and held sends that fell due (or a failure brought forward), page by
+        # page: each timer is claimed by one process, whichever ticks first.
+        timers = await self.store.due_page_timers(self.clock())
+        await asyncio.gather(
+            *(fire(page_id) for page_id in dict.fromkeys(t.page_id for t in timers))
         )
         return moved
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from datetime import datetime
 
 from bot.paging.service import PageView
-from bot.paging.slack import took, who
+from bot.paging.slack import took, urgency_note, who
 from bot.paging.snapshot import escalation_of
 from bot.paging.states import PageState, state_of
 from bot.paging.watch import OPERATOR, plain_name
@@ -101,7 +101,12 @@ def page_status_text(settings: Settings, view: PageView) -> Mrkdwn:
     steps = len(policy.steps) if policy is not None else 0
     starter = md("<@{}>", page.sender) if page.sender else Mrkdwn("the bridge's terminal")
     lines = [
-        md(":rotating_light: *Page {}* · escalation `{}`", page.page_id, page.escalation),
+        md(
+            ":rotating_light: *Page {}* · escalation `{}`{}",
+            page.page_id,
+            page.escalation,
+            urgency_note(settings, page),
+        ),
         md("> {}", page.text.replace("\n", " ")),
         md("Started by {} at {}", starter, _at(page.created_at)),
         _state(settings, view, steps),
