@@ -7,26 +7,29 @@ previous step's send plus its wait (an upper bound: the timer starts just after 
 Then 100 more pages are acknowledged by POSTing their SMS link at random moments across the
 waits: ack to the state being acknowledged (the POST's answer), ack to the Slack root message
 saying so, and no step claimed after the ack (a step already going out is not recalled: it is
-counted, not failed). On SQLite, then PostgreSQL when reachable (a fresh schema, dropped after).
+counted, not failed). Then the contact-rules part (``bench/paging_rules.py``): 100 pages to
+people with three rules each, some in quiet hours, some low urgency, some acknowledged. On
+SQLite, then PostgreSQL when reachable (a fresh schema, dropped after).
 
     .venv/bin/python bench/paging.py [--pages 100] [--stores sqlite,postgresql]
+                                     [--parts steps,rules]
 
 Exit status 1 if a step is doubled or dropped, a step is claimed after an ack, or p99 lateness
-is over 3 s (one tick late is the design; the rest is a loaded two-CPU box's slack).
+is over 3 s (one tick late is the design; the rest is a loaded two-CPU box's slack); or, in the
+rules part, a rule's p99 lateness is over 1.5 s, a rule is doubled or missing, a message was
+claimed after an ack, or a quiet hold was not exact.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import os
 import random
 import re
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
@@ -37,17 +40,16 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from bridge_sandbox.world import SANDBOX_CONFIG, World, start_world
+from paging_rig import LINK, Check, db_env, figures, pct, pg_schema  # beside this script
+from paging_rules import run_rules
 
 from bot.dispatch import RetryPolicy
 from bot.server.runtime import RuntimeOptions
 
-PG_URL = os.environ.get("BRIDGE_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 ALICE, INCIDENTS = "U0ALICE001", "C0INCIDENT"
 WAITS = (1.0, 2.0, 1.0)
 PHONES = ("254711000001", "254711000002", "254711000003")  # as the emulator records them
 P99_LATE_LIMIT = 3.0
-LINK = re.compile(r"http://127\.0\.0\.1:\d+/ack/\S+")
-Check = tuple[str, bool]
 
 CONFIG = (
     SANDBOX_CONFIG.replace(
@@ -67,19 +69,6 @@ escalations:
       - {{notify: [p3], via: [sms-adhoc], wait: {WAITS[2]:g}s}}
 """
 )
-
-
-def pct(values: list[float], q: float) -> float:
-    """Nearest rank; 0 for no values."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else 0.0
-
-
-def figures(values: list[float]) -> str:
-    return (
-        f"p50 {pct(values, 0.5) * 1000:7.0f} ms  p99 {pct(values, 0.99) * 1000:7.0f} ms"
-        f"  max {max(values, default=0) * 1000:7.0f} ms  (n={len(values)})"
-    )
 
 
 async def start_pages(world: World, n: int, label: str) -> list[str]:
@@ -213,39 +202,18 @@ async def acks(world: World, n: int) -> list[Check]:
     ]
 
 
-async def pg_schema(drop: str | None = None) -> str | None:
-    """A fresh schema (or drop one); None when PostgreSQL is not reachable."""
-    try:
-        import asyncpg
-
-        admin = await asyncpg.connect(PG_URL, timeout=5)
-    except (TimeoutError, OSError, ImportError) as exc:
-        print(f"PostgreSQL skipped: {PG_URL} not reachable ({type(exc).__name__})")
-        return None
-    try:
-        if drop:
-            await admin.execute(f"DROP SCHEMA IF EXISTS {drop} CASCADE")
-            return None
-        schema = f"bench_paging_{uuid.uuid4().hex[:10]}"
-        await admin.execute(f"CREATE SCHEMA {schema}")
-        return schema
-    finally:
-        await admin.close()
-
-
 async def run_store(kind: str, n: int) -> list[Check] | None:
     schema = await pg_schema() if kind == "postgresql" else None
     if kind == "postgresql" and schema is None:
         return None
     options = RuntimeOptions(retry=replace(RetryPolicy(), base_delay=0.05), report_interval=0.2)
     with tempfile.TemporaryDirectory(prefix="bench-paging-") as workdir:
-        env = {"BRIDGE_DB": f"{PG_URL}{'&' if '?' in PG_URL else '?'}search_path={schema}"}
         world = await start_world(
             Path(workdir),
             CONFIG,
             options=options,
             usergroups={},
-            extra_env=env if schema else None,
+            extra_env=db_env(schema),
             own_public_url=True,
         )
         try:
@@ -260,12 +228,16 @@ async def run_store(kind: str, n: int) -> list[Check] | None:
     return [(f"{kind}: {what}", ok) for what, ok in checks]
 
 
-async def main(stores: list[str], n: int) -> int:
+async def main(stores: list[str], n: int, parts: list[str]) -> int:
     print(f"Python {sys.version.split()[0]} ({sys.implementation.name})")  # figures are per Python
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     checks: list[Check] = []
     for kind in stores:
-        checks += await run_store(kind, n) or []
+        if "steps" in parts:
+            checks += await run_store(kind, n) or []
+        if "rules" in parts:
+            checks += await run_rules(kind, n) or []
+    print(f"load average {os.getloadavg()[0]:.1f} after")
     print()
     for what, ok in checks:
         print(f"{'PASS' if ok else 'FAIL'}  {what}")
@@ -276,5 +248,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--pages", type=int, default=100)
     parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--parts", default="steps,rules", help="steps (and acks), rules")
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.stores.split(","), args.pages)))
+    sys.exit(asyncio.run(main(args.stores.split(","), args.pages, args.parts.split(","))))
