@@ -15,8 +15,11 @@ What is measured, from what the emulators accepted (page id read from the text, 
 account and sender id, person from the number) and the send record:
 
 - lateness of a rule: its first arrival at an emulator minus its due time, which is when the step
-  reached the person (the page's ``created_at``; for a held page, the window's end) plus the
-  rule's ``after``: the page's start, the tick and the send are all inside it;
+  reached the person plus the rule's ``after``. For a held page that moment is the window's end
+  (from the config, not the engine's word). Otherwise it is when step 1 ran for the page: the due
+  time the engine wrote for rule 1, checked to lie between the page's ``created_at`` and rule 1's
+  arrival, and every later rule's written due time checked to be exactly its ``after`` more. The
+  page's start under the burst (``created_at`` to the step running) is printed beside it;
 - doubled: a (page, person, rule) the emulators accepted twice;
 - after an ack: a message of an acknowledged page whose rule's timer was claimed at or after the
   page's ``acknowledged_at`` (claim = ``claimed_until`` − the timer lease). One claimed before
@@ -87,6 +90,7 @@ class Plan:
     ack: str | None
     page_id: str = ""
     created: float = 0.0
+    reached: float = 0.0  # when the step reached the person (judged after the run)
     answered: float | None = None
     ack_ok: bool = False
 
@@ -261,28 +265,45 @@ class Tally:
     by_rule: dict[int, list[float]]
     held_start: list[float]
     high_quiet_start: list[float]
+    step_ran: list[float]  # the page recorded → its step ran (the start burst)
     doubled: int = 0
     missing: int = 0
     after_ack: int = 0
     in_flight: int = 0
     not_acked: int = 0
+    wrong_due: int = 0  # a rule's written due time is not its step's moment plus its after
 
 
-async def judge(world: World, plans: list[Plan], arrivals: Arrivals, end: float) -> Tally:
+def reached_at(plan: Plan, written: dict[int, float], end: float, tally: Tally) -> float:
+    """When the step reached the plan's person (monotonic), and whether the engine wrote each
+    rule's due time as that moment plus the rule's after (off by more than 1 ms: counted)."""
+    reached = end if plan.held else written.get(0, plan.created)
+    if not plan.held:
+        tally.step_ran.append(reached - plan.created)
+    for rule, after in enumerate(AFTERS):
+        due = written.get(rule)
+        if due is None or abs(due - (reached + after)) > 0.001:
+            tally.wrong_due += 1
+            print(f"  {plan.page_id} rule {rule + 1}: due {due}, not {reached + after} (monotonic)")
+    return reached
+
+
+async def judge(
+    world: World, plans: list[Plan], arrivals: Arrivals, end: float, offset: float
+) -> Tally:
     store = world.runtime.store
-    tally = Tally([], defaultdict(list), [], [])
+    tally = Tally([], defaultdict(list), [], [], [])
     for plan in plans:
         page = await store.get_page(plan.page_id)
         acked_at = page.acknowledged_at if page is not None else None
         if plan.ack is not None and (not plan.ack_ok or acked_at is None):
             tally.not_acked += 1
         expected = {0, 1, 2} if plan.ack is None else {0} if plan.ack != "held" else set()
-        reached = end if plan.held else plan.created
-        claims = {
-            t.rule: t.claimed_until - TIMER_LEASE
-            for t in await store.page_timers(plan.page_id)
-            if t.claimed_until is not None
-        }
+        timers = await store.page_timers(plan.page_id)
+        written = {t.rule: t.due_at.timestamp() - offset for t in timers}
+        reached = reached_at(plan, written, end, tally)
+        plan.reached = reached
+        claims = {t.rule: t.claimed_until - TIMER_LEASE for t in timers if t.claimed_until}
         for rule, after in enumerate(AFTERS):
             got = arrivals.by_key.get((plan.page_id, rule), [])
             if len(got) > 1 or any(a.recipient != plan.phone for a in got):
@@ -299,7 +320,9 @@ async def judge(world: World, plans: list[Plan], arrivals: Arrivals, end: float)
                 if rule == 0 and plan.held:
                     tally.held_start.append(late)
                 elif rule == 0 and plan.kind == "high-quiet":
-                    tally.high_quiet_start.append(late)
+                    tally.high_quiet_start.append(got[0].at - plan.created)
+                if rule == 0 and not plan.held and got[0].at < reached:
+                    tally.wrong_due += 1  # the written moment is after rule 1 already arrived
             elif got:
                 claimed = claims.get(rule)
                 if acked_at is not None and claimed is not None and claimed < acked_at:
@@ -349,13 +372,13 @@ async def run_rules(kind: str, n: int) -> list[Check] | None:
             await world.idle()
             await world.runtime.paging.wait_idle()
             arrivals.scan()
-            tally = await judge(world, plans, arrivals, end)
+            tally = await judge(world, plans, arrivals, end, offset)
             late_acks = sum(
                 1
                 for p in plans
                 if p.answered is not None
                 and p.ack in ("chain", "woken")
-                and p.answered > (end if p.held else p.created) + AFTERS[1]
+                and p.answered > p.reached + AFTERS[1]
             )
         finally:
             reading.cancel()
@@ -377,6 +400,7 @@ def report(
     for rule, after in enumerate(AFTERS):
         print(f"  rule {rule + 1} (after {after:g} s) lateness  {figures(tally.by_rule[rule])}")
     print(f"  all rules lateness          {figures(tally.late)}")
+    print(f"  page recorded → step ran    {figures(tally.step_ran)}  (the start burst)")
     print(f"  held: first − window end    {figures(tally.held_start)}")
     print(f"  high, quiet person: rule 1  {figures(tally.high_quiet_start)}")
     acked = sum(1 for p in plans if p.ack is not None)
@@ -393,6 +417,10 @@ def report(
         (f"quiet windows end {hold:.0f} s after the pages start (≥ {MIN_HOLD:g} s)", hold >= 20),
         (f"rule lateness p99 {p99:.2f} s ≤ {LATE_LIMIT:g} s", bool(tally.late) and p99 <= 1.5),
         (f"every due rule of {n} pages arrived ({tally.missing} missing)", tally.missing == 0),
+        (
+            f"every rule due its after past the step's moment ({tally.wrong_due} not)",
+            tally.wrong_due == 0,
+        ),
         (f"no (page, person, rule) twice ({tally.doubled})", tally.doubled == 0),
         (f"0 messages claimed after an ack ({tally.after_ack})", tally.after_ack == 0),
         (f"all {acked} acks answered and recorded ({tally.not_acked} not)", tally.not_acked == 0),
