@@ -51,10 +51,12 @@ WAITS = (1.0, 2.0, 1.0)
 PHONES = ("254711000001", "254711000002", "254711000003")  # as the emulator records them
 P99_LATE_LIMIT = 3.0
 
+# The page caps (10 a sender, 50 an escalation by default) would refuse a hundred at once.
+CAPS = "  max_active_pages_per_sender: 1000\n  max_active_pages_per_escalation: 1000\n"
 CONFIG = (
     SANDBOX_CONFIG.replace(
         "    timeout_seconds: 2\n", "    timeout_seconds: 5\n    rate_per_minute: 600000\n", 1
-    )
+    ).replace("  max_recipients: 50\n", "  max_recipients: 50\n" + CAPS, 1)
     + f"""
 people:
   p1: {{phone: "+{PHONES[0]}"}}

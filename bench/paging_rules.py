@@ -146,7 +146,7 @@ def rules_config(plans: list[Plan], end: datetime) -> str:
     base = SANDBOX_CONFIG.replace(
         "    timeout_seconds: 2\n", "    timeout_seconds: 5\n    rate_per_minute: 600000\n", 1
     )
-    base = base.replace(
+    base = base.replace(  # the default cap (10 a sender) would refuse a hundred at once
         "  max_recipients: 50\n",
         "  max_recipients: 50\n  max_active_pages_per_sender: 1000\n",
         1,
