@@ -27,7 +27,8 @@ account and sender id, person from the number) and the send record:
   counted and printed, never failed; one claimed after it fails, whenever it arrived;
 - held exactly: a held page's first arrival minus the window's end (never early — 50 ms allowed
   for mapping wall-clock times onto the monotonic clock — and at most 1.5 s late); high-urgency
-  pages to people in quiet hours must start like any other (rule 1 within 1.5 s of the page).
+  pages to people in quiet hours must not be held: rule 1 written due at the step's moment like
+  any other, and arrived well before the window's end (its lateness is in the figures above).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ EARLY_SLACK = 0.05  # wall clock onto monotonic: a held rule earlier than this i
 ACK_AFTER = (0.1, 0.3)  # seconds after rule 1 arrived that its link is opened
 HELD_ACK_AFTER = 3.0  # seconds after a held page started that /send ack is typed
 MIN_HOLD = 20.0  # the quiet windows must end at least this long after the pages start
+NOT_HELD = 10.0  # a high page's rule 1 arriving this long before the window's end was not held
 
 TNT2 = """\
   tnt2:
@@ -320,7 +322,7 @@ async def judge(
                 if rule == 0 and plan.held:
                     tally.held_start.append(late)
                 elif rule == 0 and plan.kind == "high-quiet":
-                    tally.high_quiet_start.append(got[0].at - plan.created)
+                    tally.high_quiet_start.append(end - got[0].at)
                 if rule == 0 and not plan.held and got[0].at < reached:
                     tally.wrong_due += 1  # the written moment is after rule 1 already arrived
             elif got:
@@ -402,7 +404,7 @@ def report(
     print(f"  all rules lateness          {figures(tally.late)}")
     print(f"  page recorded → step ran    {figures(tally.step_ran)}  (the start burst)")
     print(f"  held: first − window end    {figures(tally.held_start)}")
-    print(f"  high, quiet person: rule 1  {figures(tally.high_quiet_start)}")
+    print(f"  high, quiet: window end − 1 {figures(tally.high_quiet_start)}")
     acked = sum(1 for p in plans if p.ack is not None)
     print(f"  acknowledged {acked} pages; answered after rule 2 was due: {late_acks}")
     print(f"  sends claimed before an ack, arriving after it (not recalled): {tally.in_flight}")
@@ -411,8 +413,8 @@ def report(
     held = tally.held_start
     never_early = min(held, default=0.0) >= -EARLY_SLACK
     held_ok = bool(held) and never_early and max(held) <= LATE_LIMIT
-    high = tally.high_quiet_start
-    high_ok = bool(high) and max(high) <= LATE_LIMIT
+    high = tally.high_quiet_start  # how long before the window's end rule 1 arrived
+    high_ok = bool(high) and min(high) >= NOT_HELD
     checks: list[Check] = [
         (f"quiet windows end {hold:.0f} s after the pages start (≥ {MIN_HOLD:g} s)", hold >= 20),
         (f"rule lateness p99 {p99:.2f} s ≤ {LATE_LIMIT:g} s", bool(tally.late) and p99 <= 1.5),
@@ -431,9 +433,9 @@ def report(
             held_ok,
         ),
         (
-            f"high pages never held: rule 1 to a quiet person ≤ {max(high, default=0):.2f} s "
-            f"after the page (≤ {LATE_LIMIT:g} s)",
-            high_ok,
+            f"high pages never held: rule 1 to a quiet person due at the step's moment and "
+            f"arrived ≥ {min(high, default=0):.0f} s before the window's end (≥ {NOT_HELD:g} s)",
+            high_ok and tally.wrong_due == 0,
         ),
     ]
     return [(f"{kind} rules: {what}", ok) for what, ok in checks]
