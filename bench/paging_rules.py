@@ -57,7 +57,7 @@ SENDER_IDS = {"RULE1": 0, "RULE3": 2}  # TalkNTalk's rules; Kaleyra's WhatsApp i
 KINDS = ("high", "high-quiet", "low", "low-quiet")
 LATE_LIMIT = 1.5  # p99 lateness, a held page's latest start, a high page's latest rule 1
 EARLY_SLACK = 0.05  # wall clock onto monotonic: a held rule earlier than this is early
-ACK_AFTER = (0.1, 0.3)  # seconds after rule 1 arrived that its link is opened
+ACK_AFTER = (0.05, 0.15)  # seconds after rule 1 arrived that its link is opened
 HELD_ACK_AFTER = 3.0  # seconds after a held page started that /send ack is typed
 MIN_HOLD = 20.0  # the quiet windows must end at least this long after the pages start
 NOT_HELD = 10.0  # a high page's rule 1 arriving this long before the window's end was not held
@@ -404,7 +404,7 @@ def report(
     print(f"  all rules lateness          {figures(tally.late)}")
     print(f"  page recorded → step ran    {figures(tally.step_ran)}  (the start burst)")
     print(f"  held: first − window end    {figures(tally.held_start)}")
-    print(f"  high, quiet: window end − 1 {figures(tally.high_quiet_start)}")
+    print(f"  high to quiet: end − rule 1 {figures(tally.high_quiet_start)}")
     acked = sum(1 for p in plans if p.ack is not None)
     print(f"  acknowledged {acked} pages; answered after rule 2 was due: {late_acks}")
     print(f"  sends claimed before an ack, arriving after it (not recalled): {tally.in_flight}")
