@@ -59,7 +59,7 @@ escalations:
     urgency: low
     steps:
       - {notify: [erin, frank], via: [sms-adhoc], wait: 5m}
-      - {notify: [gwen], via: [sms-adhoc], wait: 5m}
+      - {notify: [gwen], via: [sms-adhoc], wait: 2h}
   quiet-high:
     allowed_senders: [sre]
     steps:
