@@ -142,13 +142,13 @@ class RuleTimers:
                 first = via[0] if via else ""
                 timers.append(PageTimer(page.page_id, round_, step, person.name, VIA, first, start))
         await self.store.add_page_timers(timers)
-        for person, _until in held:
+        for person, until in held:
             assert person.quiet is not None
             await self.event(
                 page.page_id,
                 f"quiet:{round_}:{step}:{person.name}",
-                f"{{{person.name}}} is in quiet hours until {lit(clock_words(person.quiet))}: "
-                "this low-urgency page waits for them",
+                f"{{{person.name}}} is in quiet hours until "
+                f"{lit(clock_words(person.quiet, until))}: this low-urgency page waits for them",
             )
         await self.fire_page(page.page_id)
 

@@ -10,8 +10,10 @@ At ``START`` it is 06:00 in Nairobi: erin and frank are in quiet hours (22:00–
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from bot.paging.slack import root_blocks
 from bot.paging.status import page_status_text
@@ -24,6 +26,7 @@ from tests.bot.reach_kit import (
     ERIN_WA,
     FRANK_SMS,
     GWEN_SMS,
+    HANS_SMS,
     QUIET_ENDS,
     START,
     page,
@@ -168,3 +171,41 @@ def thread_of_or_none(bridge: Bridge, page_id: str) -> list[str]:
         return thread_of(bridge, page_id)
     except AssertionError:  # no root yet
         return []
+
+
+@pytest.mark.parametrize(
+    ("paged_at", "ends", "words"),
+    [
+        # spring forward: 02:30 never comes, 02:00 CET jumps to 03:00 CEST (01:00 UTC)
+        (
+            datetime(2027, 3, 28, 0, 30, tzinfo=UTC),
+            datetime(2027, 3, 28, 1, 0, tzinfo=UTC),
+            "03:00",
+        ),
+        # fall back: 02:30 comes twice (00:30 and 01:30 UTC): held until the later one
+        (
+            datetime(2027, 10, 31, 0, 10, tzinfo=UTC),
+            datetime(2027, 10, 31, 1, 30, tzinfo=UTC),
+            "02:30",
+        ),
+    ],
+)
+async def test_a_clock_change_inside_quiet_hours(
+    tmp_path: Path, paged_at: datetime, ends: datetime, words: str
+) -> None:
+    clock = Clock(paged_at)
+    bridge = await reach_bridge(tmp_path, clock)
+    try:
+        page_id = await page(bridge, "berlin-low")
+        await tick_at(bridge, clock, ends - SECOND)
+        assert sent(bridge) == []
+        await tick_at(bridge, clock, ends)
+        await wait_until(lambda: sent(bridge) == [("tnt", HANS_SMS)], what="the held SMS")
+        await bridge.runtime.paging.wait_idle()
+        assert thread_of(bridge, page_id) == [
+            f"hans is in quiet hours until {words} Europe/Berlin: this low-urgency page waits "
+            "for them",
+            "paged hans by sms-adhoc",
+        ]
+    finally:
+        await bridge.world.close()
