@@ -72,6 +72,14 @@ async def test_a_low_page_waits_out_quiet_hours_while_the_page_escalates(tmp_pat
         await wait_until(lambda: sent(bridge) == [("tnt", GWEN_SMS)], what="step 2")
         await tick_at(bridge, clock, QUIET_ENDS - SECOND)
         assert sent(bridge) == [("tnt", GWEN_SMS)]
+        held = await bridge.runtime.paging.view(page_id, None)
+        assert held is not None
+        assert page_status_text(bridge.settings, held).splitlines()[-4:] == [
+            "Still to go (until someone acknowledges):",
+            "• erin by `sms-adhoc`, rule 1 at 2026-11-24 04:00:00 UTC",
+            "• frank by the step's channels at 2026-11-24 04:00:00 UTC",
+            "• erin by `india-wa`, rule 2 at 2026-11-24 04:01:00 UTC",
+        ]
         await tick_at(bridge, clock, QUIET_ENDS)  # 07:00 Nairobi: erin's rule 1, frank's via
         await wait_until(lambda: len(sent(bridge)) == 3, what="the held sends")
         assert sorted(sent(bridge)) == sorted(
@@ -99,6 +107,8 @@ async def test_a_low_page_waits_out_quiet_hours_while_the_page_escalates(tmp_pat
         assert view is not None
         status = page_status_text(bridge.settings, view)
         assert "escalation `quiet-low` · low urgency" in status
+        assert "erin by `india-wa`, rule 2 (" in status
+        assert "Still to go" not in status  # everything went
     finally:
         await bridge.world.close()
 
