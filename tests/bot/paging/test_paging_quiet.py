@@ -27,6 +27,8 @@ from tests.bot.reach_kit import (
     FRANK_SMS,
     GWEN_SMS,
     HANS_SMS,
+    IVAN_SMS,
+    IVAN_WA,
     QUIET_ENDS,
     START,
     page,
@@ -216,6 +218,35 @@ async def test_a_clock_change_inside_quiet_hours(
             f"hans is in quiet hours until {words} Europe/Berlin: this low-urgency page waits "
             "for them",
             "paged hans by sms-adhoc",
+        ]
+    finally:
+        await bridge.world.close()
+
+
+async def test_a_rule_that_would_fall_in_quiet_hours_waits_and_the_rest_keep_their_spacing(
+    tmp_path: Path,
+) -> None:
+    clock = Clock(START)  # 06:00 Nairobi; ivan's quiet hours are 06:01–07:00
+    bridge = await reach_bridge(tmp_path, clock)
+    try:
+        page_id = await page(bridge, "ivan-low")
+        await wait_until(lambda: sent(bridge) == [("tnt", IVAN_SMS)], what="rule 1 at once")
+        await tick_at(bridge, clock, START + 2 * MINUTE)  # rule 2's own time: quiet
+        await tick_at(bridge, clock, QUIET_ENDS - SECOND)
+        assert sent(bridge) == [("tnt", IVAN_SMS)]
+        await tick_at(bridge, clock, QUIET_ENDS)
+        await wait_until(lambda: ("kal", IVAN_WA) in sent(bridge), what="rule 2 at 07:00")
+        await tick_at(bridge, clock, QUIET_ENDS + MINUTE - SECOND)
+        assert len(sent(bridge)) == 2
+        await tick_at(bridge, clock, QUIET_ENDS + MINUTE)  # rule 3: still 1m after rule 2
+        await wait_until(lambda: len(sent(bridge)) == 3, what="rule 3")
+        await bridge.runtime.paging.wait_idle()
+        assert thread_of(bridge, page_id) == [
+            "paged ivan by sms-adhoc (rule 1)",
+            "ivan's rule 2 (india-wa) would fall in their quiet hours: it waits until 07:00 "
+            "Africa/Nairobi",
+            "paged ivan by india-wa (rule 2)",
+            "paged ivan by customers (rule 3)",
         ]
     finally:
         await bridge.world.close()
