@@ -67,6 +67,10 @@ escalations:
     allowed_senders: [sre]
     steps:
       - {notify: [dave], via: [sms-adhoc], wait: 10m}
+  rules-wa:
+    allowed_senders: [sre]
+    steps:
+      - {notify: [dave], via: [india-wa], wait: 10m}
   quiet-low:
     allowed_senders: [sre]
     urgency: low

@@ -220,3 +220,19 @@ async def wait_for_failed(bridge: Bridge, page_id: str) -> str:
             return reason[0]
         await asyncio.sleep(0.05)
     raise AssertionError("the first rule's send was never recorded as failed")
+
+
+async def test_a_text_too_long_for_an_sms_rule_is_refused_at_the_start(tmp_path: Path) -> None:
+    """rules-wa's step pages by WhatsApp only, but dave's second rule is an SMS: the text must
+    fit it, or the page would fail on its second rule minutes later."""
+    clock = Clock(START)
+    bridge = await reach_bridge(tmp_path, clock)
+    try:
+        answer = await slash(bridge, "page rules-wa " + "disk full " * 120)
+        assert "sms-adhoc" in answer.text
+        assert "The page id and how to acknowledge are counted too." in answer.text
+        assert await bridge.runtime.store.active_pages() == []
+        await page(bridge, "rules-wa")  # a text that fits goes
+        await wait_until(lambda: sent(bridge) == [WA], what="rule 1")
+    finally:
+        await bridge.world.close()
