@@ -6,15 +6,17 @@ waits hours. Like a page's steps, these must survive a restart, a replica's deat
 takeover, and go once. A step writes its people's timers when it runs (a re-run of the step
 after a crash writes nothing new, and keeps the first run's times); the scheduler's tick claims
 each due timer by compare-and-set, only while its page is active, so nothing is sent after an
-acknowledgement; each send has its own fixed idempotency key
-(``page:{id}:{round}:{step}:{person}:rule:{i}``), so a claim whose holder died is run again and
-gets the recorded send back instead of sending twice.
+acknowledgement, nor after the page ended (a low page whose last ``wait`` runs out while
+someone is held ends without them: a longer last wait, or ``repeat``, covers the night). Each
+send has its own fixed idempotency key (``page:{id}:{round}:{step}:{person}:rule:{i}``), so a
+claim whose holder died is run again and gets the recorded send back instead of sending twice.
 
 A rule's send is recorded in ``page_sends`` with ``via_idx`` ``-(i + 1)`` (``PageSend.rule``):
 the thread, receipts and ``/send status`` show it like any send, and the step's ``via``
 fallback never reads it as one of its channels. A rule whose send failed (the provider refused
-it, or its receipt said failed) brings the person's next rule forward to now: nobody waits two
-minutes for an SMS after WhatsApp already said no.
+it, or its receipt said failed) brings the person's next rule forward to now (for a low page
+in their quiet hours: to the window's end): nobody waits two minutes for an SMS after WhatsApp
+already said no.
 
 Rules are numbered from 1 in the thread ("paged {alice} by oncall-wa (rule 1)"), as people
 count; from 0 in the store.
