@@ -6,8 +6,10 @@ waits hours. Like a page's steps, these must survive a restart, a replica's deat
 takeover, and go once. A step writes its people's timers when it runs (a re-run of the step
 after a crash writes nothing new, and keeps the first run's times); the scheduler's tick claims
 each due timer by compare-and-set, only while its page is active, so nothing is sent after an
-acknowledgement, nor after the page ended (a low page whose last ``wait`` runs out while
-someone is held ends without them: a longer last wait, or ``repeat``, covers the night). Each
+acknowledgement, nor after the page ended; a page whose steps have all run stays open while a
+rule or a held message is still due, and ends unanswered the last step's ``wait`` after the
+last of them (``Engine._still_due``): nobody's "SMS after 5m", nor a page held until 07:00, is
+dropped because the escalation ran out first. Each
 send has its own fixed idempotency key (``page:{id}:{round}:{step}:{person}:rule:{i}``), so a
 claim whose holder died is run again and gets the recorded send back instead of sending twice.
 

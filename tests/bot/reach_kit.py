@@ -67,6 +67,10 @@ escalations:
     allowed_senders: [sre]
     steps:
       - {notify: [dave], via: [sms-adhoc], wait: 10m}
+  rules-short:
+    allowed_senders: [sre]
+    steps:
+      - {notify: [dave], via: [sms-adhoc], wait: 30s}
   rules-wa:
     allowed_senders: [sre]
     steps:

@@ -166,14 +166,35 @@ async def test_an_alert_routes_low_urgency_holds_a_high_escalations_page(tmp_pat
         assert stored is not None
         blocks = root_blocks(bridge.settings, stored, [])
         assert "quiet-high · low urgency" in json.dumps(blocks[0], ensure_ascii=False)
-        # quiet-high has one step of 5m: it ends unanswered long before 07:00, and an ended
-        # page sends nothing more, held sends included
+        # quiet-high has one step of 5m: its steps have all run long before 07:00, but the page
+        # stays open for the held messages, which go at the window's end; it ends unanswered
+        # the last step's wait (5m) after the last of them (erin's rule 2 at 07:01).
         await tick_at(bridge, clock, START + 5 * MINUTE)
+        waiting = await bridge.runtime.store.get_page(page_id)
+        assert waiting is not None
+        assert waiting.state == "active"
+        assert sent(bridge) == []
+        await tick_at(bridge, clock, QUIET_ENDS)
+        await wait_until(lambda: len(sent(bridge)) == 2, what="the held sends at 07:00")
+        assert sorted(sent(bridge)) == sorted([("tnt", ERIN_SMS), ("tnt", FRANK_SMS)])
+        await tick_at(bridge, clock, QUIET_ENDS + MINUTE)
+        await wait_until(lambda: len(sent(bridge)) == 3, what="erin's rule 2")
+        await tick_at(bridge, clock, QUIET_ENDS + 6 * MINUTE - SECOND)
+        still = await bridge.runtime.store.get_page(page_id)
+        assert still is not None
+        assert still.state == "active"
+        await tick_at(bridge, clock, QUIET_ENDS + 6 * MINUTE)
         ended = await bridge.runtime.store.get_page(page_id)
         assert ended is not None
         assert ended.state == "ended"
-        await tick_at(bridge, clock, QUIET_ENDS)
-        assert sent(bridge) == []
+        await bridge.runtime.paging.wait_idle()
+        thread = thread_of(bridge, page_id)
+        assert (
+            "every step has run; the page stays open for the messages still due, until "
+            "2026-11-24 04:06 UTC unless acknowledged"
+        ) in thread
+        assert thread[-1] == "ended unanswered"
+        assert len(sent(bridge)) == 3  # each once
     finally:
         await bridge.world.close()
 

@@ -79,6 +79,32 @@ async def test_three_rules_go_at_their_times_by_their_channels(tmp_path: Path) -
         await bridge.world.close()
 
 
+async def test_a_chain_longer_than_the_escalation_is_not_cut_short(tmp_path: Path) -> None:
+    """rules-short's one step waits 30s; dave's rules run to 2m: the page stays open for them
+    and ends unanswered 30s after the last."""
+    clock = Clock(START)
+    bridge = await reach_bridge(tmp_path, clock)
+    try:
+        page_id = await page(bridge, "rules-short")
+        await wait_until(lambda: sent(bridge) == [WA], what="rule 1 at once")
+        await at(bridge, clock, 30 * SECOND)  # the step's wait is over: rules 2 and 3 to come
+        await at(bridge, clock, MINUTE)
+        await at(bridge, clock, 2 * MINUTE)
+        await wait_until(lambda: len(sent(bridge)) == 3, what="rules 2 and 3")
+        await at(bridge, clock, 2 * MINUTE + 29 * SECOND)
+        open_page = await bridge.runtime.store.get_page(page_id)
+        assert open_page is not None
+        assert open_page.state == "active"
+        await at(bridge, clock, 2 * MINUTE + 30 * SECOND)
+        ended = await bridge.runtime.store.get_page(page_id)
+        assert ended is not None
+        assert ended.state == "ended"
+        await at(bridge, clock, 10 * MINUTE)
+        assert sorted(sent(bridge)) == sorted([WA, SMS, WABA])  # each once
+    finally:
+        await bridge.world.close()
+
+
 async def test_an_ack_after_rule_2_means_rule_3_never_goes(tmp_path: Path) -> None:
     clock = Clock(START)
     bridge = await reach_bridge(tmp_path, clock)
