@@ -132,6 +132,8 @@ class Engine(RuleTimers):
             return
         move = next_move(claimed, escalation)
         if move.end:
+            if await self._still_due(claimed, escalation, now):
+                return
             if await self.store.end_page(claimed.page_id, claimed.version, now):
                 watch.ended(self.settings, claimed)
                 await self.event(claimed.page_id, "ended", "ended unanswered")
@@ -156,6 +158,28 @@ class Engine(RuleTimers):
         # by another replica) does not advance, so a step is never counted twice.
         if advanced and (move.round, move.step) != (0, 0):
             watch.escalated(self.settings, claimed, move.round, move.step)
+
+    async def _still_due(self, page: PageRecord, escalation: Escalation, now: datetime) -> bool:
+        """Keep a page open past its last step while someone's rule or held message is still
+        to go: it ends unanswered only ``wait`` (the last step's) after the last of them.
+
+        Why: "SMS after 5m" on a step that waits 2m, or a low page held for someone until 07:00,
+        would otherwise end with nobody ever told. A timer that is somehow never done does not
+        keep the page open past its due time + ``wait``."""
+        pending = [t.due_at for t in await self.store.page_timers(page.page_id) if not t.done]
+        if not pending:
+            return False
+        until = max(pending) + escalation.steps[page.step].wait
+        if until <= now:
+            return False
+        if await self.store.advance_page(page.page_id, page.version, page.round, page.step, until):
+            await self.event(
+                page.page_id,
+                f"endwait:{page.round}",
+                f"every step has run; the page stays open for the messages still due, "
+                f"until {lit(until.strftime('%Y-%m-%d %H:%M UTC'))} unless acknowledged",
+            )
+        return True
 
     @contextlib.asynccontextmanager
     async def _holding(self, claimed: PageRecord) -> AsyncIterator[None]:

@@ -66,6 +66,7 @@ def quiet_until(quiet: Quiet, moment: datetime) -> datetime | None:
     return _instant(today + DAY if crossed else today, quiet.until, quiet)
 
 
-def clock_words(quiet: Quiet) -> str:
-    """The window's end as the thread says it: ``07:00 Africa/Nairobi``."""
-    return f"{quiet.until.strftime('%H:%M')} {quiet.timezone.key}"
+def clock_words(quiet: Quiet, end: datetime) -> str:
+    """The window's ``end`` as the thread says it, on the person's clock: ``07:00
+    Africa/Nairobi`` (``03:00 Europe/Berlin`` the night 02:30 does not exist)."""
+    return f"{end.astimezone(quiet.timezone).strftime('%H:%M')} {quiet.timezone.key}"

@@ -6,15 +6,19 @@ waits hours. Like a page's steps, these must survive a restart, a replica's deat
 takeover, and go once. A step writes its people's timers when it runs (a re-run of the step
 after a crash writes nothing new, and keeps the first run's times); the scheduler's tick claims
 each due timer by compare-and-set, only while its page is active, so nothing is sent after an
-acknowledgement; each send has its own fixed idempotency key
-(``page:{id}:{round}:{step}:{person}:rule:{i}``), so a claim whose holder died is run again and
-gets the recorded send back instead of sending twice.
+acknowledgement, nor after the page ended; a page whose steps have all run stays open while a
+rule or a held message is still due, and ends unanswered the last step's ``wait`` after the
+last of them (``Engine._still_due``): nobody's "SMS after 5m", nor a page held until 07:00, is
+dropped because the escalation ran out first. Each
+send has its own fixed idempotency key (``page:{id}:{round}:{step}:{person}:rule:{i}``), so a
+claim whose holder died is run again and gets the recorded send back instead of sending twice.
 
 A rule's send is recorded in ``page_sends`` with ``via_idx`` ``-(i + 1)`` (``PageSend.rule``):
 the thread, receipts and ``/send status`` show it like any send, and the step's ``via``
 fallback never reads it as one of its channels. A rule whose send failed (the provider refused
-it, or its receipt said failed) brings the person's next rule forward to now: nobody waits two
-minutes for an SMS after WhatsApp already said no.
+it, or its receipt said failed) brings the person's next rule forward to now (for a low page
+in their quiet hours: to the window's end): nobody waits two minutes for an SMS after WhatsApp
+already said no.
 
 Rules are numbered from 1 in the thread ("paged {alice} by oncall-wa (rule 1)"), as people
 count; from 0 in the store.
@@ -28,6 +32,7 @@ from datetime import datetime, timedelta
 
 from bot.paging.quiet import clock_words, quiet_until
 from bot.paging.slack import lit
+from bot.paging.snapshot import escalation_of
 from bot.paging.targets import Paged, address_for
 from bot.store.base import Store
 from bot.store.pages_base import PageRecord, PageSend
@@ -116,9 +121,12 @@ class RuleTimers:
     ) -> None:
         """Write the timers of ``people`` (who go by timers) for this step, then send what is
         due now. Someone already held by an earlier step or round of this page is not held
-        twice: their held page is still to come."""
+        twice: their held page is still to come. For a low-urgency page, the moment the step
+        reaches someone decides whether they are held; a later rule that would fall in their
+        quiet hours waits too (``_chain``)."""
         timers: list[PageTimer] = []
         held: list[tuple[Person, datetime]] = []
+        paused: list[tuple[Person, PageTimer, datetime]] = []
         earlier = [
             t
             for t in await self.store.page_timers(page.page_id)
@@ -133,24 +141,58 @@ class RuleTimers:
                 held.append((person, until))
             start = until or now
             if person.reach:
-                timers += [
-                    PageTimer(page.page_id, round_, step, person.name, i, r.via, start + r.after)
-                    for i, r in enumerate(person.reach)
-                ]
+                chain, waits = self._chain(page.page_id, escalation, round_, step, person, start)
+                timers += chain
+                paused += [(person, rule, end) for rule, end in waits]
             else:
                 via = escalation.steps[step].via
                 first = via[0] if via else ""
                 timers.append(PageTimer(page.page_id, round_, step, person.name, VIA, first, start))
         await self.store.add_page_timers(timers)
-        for person, _until in held:
+        for person, until in held:
             assert person.quiet is not None
             await self.event(
                 page.page_id,
                 f"quiet:{round_}:{step}:{person.name}",
-                f"{{{person.name}}} is in quiet hours until {lit(clock_words(person.quiet))}: "
-                "this low-urgency page waits for them",
+                f"{{{person.name}}} is in quiet hours until "
+                f"{lit(clock_words(person.quiet, until))}: this low-urgency page waits for them",
             )
         await self.fire_page(page.page_id)
+        for person, rule, end in paused:
+            assert person.quiet is not None
+            await self.event(
+                page.page_id,
+                f"quietrule:{round_}:{step}:{person.name}:{rule.rule}",
+                f"{{{person.name}}}'s rule {rule.rule + 1} ({lit(rule.channel)}) would fall in "
+                f"their quiet hours: it waits until {lit(clock_words(person.quiet, end))}",
+            )
+
+    def _chain(
+        self,
+        page_id: str,
+        escalation: Escalation,
+        round_: int,
+        step: int,
+        person: Person,
+        start: datetime,
+    ) -> tuple[list[PageTimer], list[tuple[PageTimer, datetime]]]:
+        """The person's rules from ``start``, each ``after`` it; for a low-urgency page, a rule
+        that would fall in their quiet hours waits until the window ends, and the later rules
+        keep their spacing after it. The timers, and the rules that had to wait (with when)."""
+        timers: list[PageTimer] = []
+        waits: list[tuple[PageTimer, datetime]] = []
+        shift = timedelta(0)
+        for index, rule in enumerate(person.reach):
+            due = start + rule.after + shift
+            end = self._held_until(escalation, person, due)
+            if end is not None:
+                shift += end - due
+                due = end
+            timer = PageTimer(page_id, round_, step, person.name, index, rule.via, due)
+            timers.append(timer)
+            if end is not None:
+                waits.append((timer, end))
+        return timers, waits
 
     # --- when timers fall due --------------------------------------------------------------------
 
@@ -220,7 +262,9 @@ class RuleTimers:
     async def bring_forward(
         self, page: PageRecord, round_: int, step: int, person: str, rule: int
     ) -> None:
-        """Rule ``rule`` failed: the person's next rule is due now (the thread says so)."""
+        """Rule ``rule`` failed: the person's next rule is due now, or (a low-urgency page, and
+        they are in quiet hours now) when the window ends, if it was due later; the thread
+        says so."""
         following = [
             t
             for t in await self.store.page_timers(page.page_id)
@@ -234,14 +278,27 @@ class RuleTimers:
             )
             return
         nxt = following[0]
+        now = self.clock()
+        escalation = escalation_of(self.settings, page)
+        someone = self.settings.people.get(person)
+        held = (
+            self._held_until(escalation, someone, now)
+            if escalation is not None and someone is not None
+            else None
+        )
         if await self.store.hasten_page_timer(
-            page.page_id, round_, step, person, nxt.rule, self.clock()
+            page.page_id, round_, step, person, nxt.rule, held or now
         ):
+            when = (
+                "now"
+                if held is None or someone is None or someone.quiet is None
+                else f"when their quiet hours end, {lit(clock_words(someone.quiet, held))}"
+            )
             await self.event(
                 page.page_id,
                 f"forward:{round_}:{step}:{person}:{nxt.rule}",
                 f"{{{person}}}: rule {rule + 1} failed, so rule {nxt.rule + 1} "
-                f"({lit(nxt.channel)}) goes now",
+                f"({lit(nxt.channel)}) goes {when}",
             )
 
     async def rule_failures(self, page: PageRecord, sends: Sequence[PageSend]) -> None:

@@ -34,6 +34,7 @@ from bot.policy.page_caps import cap_refusal, caps_of
 from bot.send.service import SendService
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageCapReached, PageRecord, PageSend
+from bot.store.timers_base import PageTimer
 from bot.tasks import stop_task
 from bot.values import RecipientStatus
 from config import Settings
@@ -60,10 +61,12 @@ class AckResult:
 
 @dataclass(frozen=True)
 class PageView:
-    """A page and each send it made with that send's status now (None: not recorded yet)."""
+    """A page and each send it made with that send's status now (None: not recorded yet), and
+    the contact rules and held sends still to go (``pending``)."""
 
     page: PageRecord
     sends: list[tuple[PageSend, RecipientStatus | None]]
+    pending: tuple[PageTimer, ...] = ()
 
 
 class PagingService:
@@ -230,7 +233,11 @@ class PagingService:
         if not may_see_page(right):
             return None
         outcomes = [(send, await self.engine.recipient_of(send)) for send in sends]
-        return PageView(page, [(s, r.status if r else None) for s, r in outcomes])
+        pending: tuple[PageTimer, ...] = ()
+        if state_of(page) is PageState.ACTIVE:
+            timers = await self.store.page_timers(page.page_id)
+            pending = tuple(sorted((t for t in timers if not t.done), key=lambda t: t.due_at))
+        return PageView(page, [(s, r.status if r else None) for s, r in outcomes], pending)
 
     def _person_of(self, page_id: str, paged: set[str], target: str | None) -> str | None:
         """The person the page sent to whose opaque id (in a link) is ``target``."""

@@ -4,7 +4,9 @@ drives: the scheduler's loop ticks once at start and sleeps; the test runs every
 Who is who (at ``START``, 03:00 UTC = 06:00 in Nairobi, inside 22:00–07:00 quiet hours):
 dave has three rules (WhatsApp by india-wa, SMS by sms-adhoc after 1m, WhatsApp Business by
 customers after 2m); erin has two rules and quiet hours; frank has quiet hours and no rules;
-gwen (step 2 of the quiet escalations) has neither.
+gwen (step 2 of the quiet escalations) has neither; hans is in Berlin, quiet 22:00–02:30
+(for the nights the clock jumps); ivan's quiet hours begin a minute after ``START``, between
+his first rule and his second.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ ERIN_SMS = "254711000002"
 ERIN_WA = "919812345672"
 FRANK_SMS = "254711000003"
 GWEN_SMS = "254711000004"
+HANS_SMS = "254711000005"
+IVAN_SMS = "254711000006"
+IVAN_WA = "919812345676"
 
 REACH = """
 people:
@@ -48,18 +53,44 @@ people:
     phone: "+254711000003"
     quiet: {from: "22:00", until: "07:00", timezone: Africa/Nairobi}
   gwen: {phone: "+254711000004"}
+  ivan:
+    phone: "+254711000006"
+    whatsapp: "+919812345676"
+    reach: [{via: sms-adhoc}, {via: india-wa, after: 2m}, {via: customers, after: 3m}]
+    quiet: {from: "06:01", until: "07:00", timezone: Africa/Nairobi}
+  hans:
+    phone: "+254711000005"
+    quiet: {from: "22:00", until: "02:30", timezone: Europe/Berlin}
 
 escalations:
   rules:
     allowed_senders: [sre]
     steps:
       - {notify: [dave], via: [sms-adhoc], wait: 10m}
+  rules-short:
+    allowed_senders: [sre]
+    steps:
+      - {notify: [dave], via: [sms-adhoc], wait: 30s}
+  rules-wa:
+    allowed_senders: [sre]
+    steps:
+      - {notify: [dave], via: [india-wa], wait: 10m}
   quiet-low:
     allowed_senders: [sre]
     urgency: low
     steps:
       - {notify: [erin, frank], via: [sms-adhoc], wait: 5m}
-      - {notify: [gwen], via: [sms-adhoc], wait: 5m}
+      - {notify: [gwen], via: [sms-adhoc], wait: 2h}
+  ivan-low:
+    allowed_senders: [sre]
+    urgency: low
+    steps:
+      - {notify: [ivan], via: [sms-adhoc], wait: 3h}
+  berlin-low:
+    allowed_senders: [sre]
+    urgency: low
+    steps:
+      - {notify: [hans], via: [sms-adhoc], wait: 3h}
   quiet-high:
     allowed_senders: [sre]
     steps:

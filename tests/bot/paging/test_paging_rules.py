@@ -79,6 +79,32 @@ async def test_three_rules_go_at_their_times_by_their_channels(tmp_path: Path) -
         await bridge.world.close()
 
 
+async def test_a_chain_longer_than_the_escalation_is_not_cut_short(tmp_path: Path) -> None:
+    """rules-short's one step waits 30s; dave's rules run to 2m: the page stays open for them
+    and ends unanswered 30s after the last."""
+    clock = Clock(START)
+    bridge = await reach_bridge(tmp_path, clock)
+    try:
+        page_id = await page(bridge, "rules-short")
+        await wait_until(lambda: sent(bridge) == [WA], what="rule 1 at once")
+        await at(bridge, clock, 30 * SECOND)  # the step's wait is over: rules 2 and 3 to come
+        await at(bridge, clock, MINUTE)
+        await at(bridge, clock, 2 * MINUTE)
+        await wait_until(lambda: len(sent(bridge)) == 3, what="rules 2 and 3")
+        await at(bridge, clock, 2 * MINUTE + 29 * SECOND)
+        open_page = await bridge.runtime.store.get_page(page_id)
+        assert open_page is not None
+        assert open_page.state == "active"
+        await at(bridge, clock, 2 * MINUTE + 30 * SECOND)
+        ended = await bridge.runtime.store.get_page(page_id)
+        assert ended is not None
+        assert ended.state == "ended"
+        await at(bridge, clock, 10 * MINUTE)
+        assert sorted(sent(bridge)) == sorted([WA, SMS, WABA])  # each once
+    finally:
+        await bridge.world.close()
+
+
 async def test_an_ack_after_rule_2_means_rule_3_never_goes(tmp_path: Path) -> None:
     clock = Clock(START)
     bridge = await reach_bridge(tmp_path, clock)
@@ -220,3 +246,19 @@ async def wait_for_failed(bridge: Bridge, page_id: str) -> str:
             return reason[0]
         await asyncio.sleep(0.05)
     raise AssertionError("the first rule's send was never recorded as failed")
+
+
+async def test_a_text_too_long_for_an_sms_rule_is_refused_at_the_start(tmp_path: Path) -> None:
+    """rules-wa's step pages by WhatsApp only, but dave's second rule is an SMS: the text must
+    fit it, or the page would fail on its second rule minutes later."""
+    clock = Clock(START)
+    bridge = await reach_bridge(tmp_path, clock)
+    try:
+        answer = await slash(bridge, "page rules-wa " + "disk full " * 120)
+        assert "sms-adhoc" in answer.text
+        assert "The page id and how to acknowledge are counted too." in answer.text
+        assert await bridge.runtime.store.active_pages() == []
+        await page(bridge, "rules-wa")  # a text that fits goes
+        await wait_until(lambda: sent(bridge) == [WA], what="rule 1")
+    finally:
+        await bridge.world.close()
