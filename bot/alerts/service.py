@@ -145,6 +145,8 @@ class AlertService:
                 else "posted in Slack only",
             )
         if group.silence_id is not None and group.page_id is None and silence is not None:
+            if silence.silence_id != group.silence_id:  # its silence ended; another holds it now
+                await self.store.set_alert_group_silence(group.group_id, silence.silence_id)
             self.messages.show_later(group.group_id)  # still silenced: recorded and shown, no page
         elif group.escalation is not None and group.page_id is None:
             urgency = route.urgency if route is not None else None

@@ -95,6 +95,11 @@ class AlertStore(SilenceStore, HeartbeatStore, Protocol):
 
     async def alert_group_of_page(self, page_id: str) -> AlertGroup | None: ...
 
+    async def set_alert_group_silence(self, group_id: str, silence_id: str) -> bool:
+        """A group whose silence ended, held again by another silence while it fires with no
+        page: it names the new one (its message and ``/send alerts`` show it). True if so."""
+        ...
+
     async def unsilenced_groups(self, since: datetime | None, now: datetime) -> list[AlertGroup]:
         """Groups still firing, with no page, whose silence ended (expired, or ended by hand)
         after ``since`` (None: ever) and by ``now``: their messages must stop saying

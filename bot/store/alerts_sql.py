@@ -119,6 +119,15 @@ class AlertsSql(StormsSql):
     async def alert_group_of_page(self, page_id: str) -> AlertGroup | None:
         return await self._one_group("page_id = ?", (page_id,))
 
+    async def set_alert_group_silence(self, group_id: str, silence_id: str) -> bool:
+        return bool(
+            await self._page_exec(
+                "UPDATE alert_groups SET silence_id = ? WHERE group_id = ?"
+                " AND state = 'firing' AND page_id IS NULL",
+                (silence_id, group_id),
+            )
+        )
+
     async def unsilenced_groups(self, since: datetime | None, now: datetime) -> list[AlertGroup]:
         # From the silences (a handful, typed by people) to their groups.
         ended = "COALESCE(s.ended_at, s.ends_at)"

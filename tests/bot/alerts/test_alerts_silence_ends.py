@@ -110,3 +110,27 @@ async def test_unsilence_shows_at_once_and_a_slack_only_group_says_it_pages_nobo
         assert sms_texts(bridge) == []
     finally:
         await bridge.world.close()
+
+
+async def test_a_repeat_held_by_a_new_silence_shows_the_new_one(tmp_path: Path) -> None:
+    clock = Clock()
+    bridge = await start_alerting(tmp_path, clock)
+    try:
+        first = silence_id((await slash(bridge, "silence prod-am 1h")).text)
+        assert (await post(bridge, "/alerts/prod-am", am_group())).status == 202
+        await wait_until(lambda: says(bridge, f"(`{first}`)"), what="silenced by the first")
+        clock.advance(timedelta(hours=1))
+        await bridge.runtime.paging.tick()
+        await wait_until(lambda: says(bridge, "No longer silenced"), what="the expiry shown")
+
+        second = silence_id((await slash(bridge, "silence prod-am 2h swap")).text)
+        assert (await post(bridge, "/alerts/prod-am", am_group())).status == 202  # a repeat
+        await wait_until(
+            lambda: says(bridge, f"until 2026-11-24 06:00 UTC (`{second}`): swap"),
+            what="the repeat shown under the new silence",
+        )
+        assert f"silenced (`{second}`)" in (await slash(bridge, "alerts")).text
+        await bridge.idle()
+        assert sms_texts(bridge) == []  # held by the new silence: nobody paged
+    finally:
+        await bridge.world.close()

@@ -89,3 +89,19 @@ async def test_groups_whose_silence_ended_are_found_once_it_ends(store: Store) -
     later = T0 + timedelta(hours=3, seconds=1)
     assert ids(await store.unsilenced_groups(at_end, later)) == ["G2"]
     assert ids(await store.unsilenced_groups(None, later)) == ["G1", "G2"]
+
+
+async def test_a_group_held_again_names_its_new_silence_while_it_has_no_page(
+    store: Store,
+) -> None:
+    await store.open_alert_group(replace(group("G1", "k1"), silence_id="SOLD"))
+    assert await store.set_alert_group_silence("G1", "SNEW")
+    found = await store.alert_group("G1")
+    assert found is not None
+    assert found.silence_id == "SNEW"
+    assert await store.set_alert_group_page("G1", "PALERT001")
+    assert not await store.set_alert_group_silence("G1", "SLATER")  # paging: no silence holds it
+    await store.resolve_alert_group("prod-am", "hash-k1", T0, None)
+    await store.open_alert_group(replace(group("G2", "k2"), silence_id="SOLD"))
+    await store.resolve_alert_group("prod-am", "hash-k2", T0, None)
+    assert not await store.set_alert_group_silence("G2", "SNEW")  # resolved: left as it was
