@@ -15,8 +15,8 @@ reported to Slack, with a recipient still pending or in flight, the parent of a 
 is kept (a Retry), or one an active page sent; a page that is still active; an alert group still
 firing, or resolved but listed on a page still active (a storm's); a silence in force, or one a
 kept group names (its message says who silenced it); a canary's run not yet judged, its latest
-judged run (``bridge_channel_healthy`` and ``check --live`` read it, and its period must not be
-claimed again) and its latest passed run (the last-good gauge). An old ``held`` request goes: its
+judged run (``bridge_channel_healthy`` reads it, and its period must not be claimed again) and
+its latest passed run (the last-good gauge; ``check --live`` sends afresh and reads neither). An old ``held`` request goes: its
 confirmation lapsed after 15 minutes, and ``keep_records`` is at least a day.
 """
 

@@ -2,7 +2,7 @@
 silences, resolved alert groups and judged canary runs older than the cutoff go, in the same
 bounded, leased passes as sends and pages; a silence in force or named by a kept group, a group
 still firing or listed on an active (storm) page, and each canary's unjudged, latest judged and
-latest passed runs stay (the gauges and ``check --live`` read them)."""
+latest passed runs stay (the health and last-good gauges read them)."""
 
 from __future__ import annotations
 
