@@ -16,8 +16,9 @@ is kept (a Retry), or one an active page sent; a page that is still active; an a
 firing, or resolved but listed on a page still active (a storm's); a silence in force, or one a
 kept group names (its message says who silenced it); a canary's run not yet judged, its latest
 judged run (``bridge_channel_healthy`` reads it, and its period must not be claimed again) and
-its latest passed run (the last-good gauge; ``check --live`` sends afresh and reads neither). An old ``held`` request goes: its
-confirmation lapsed after 15 minutes, and ``keep_records`` is at least a day.
+its latest passed run (the last-good gauge; ``check --live`` sends afresh and reads neither).
+An old ``held`` request goes: its confirmation lapsed after 15 minutes, and ``keep_records`` is
+at least a day.
 """
 
 from __future__ import annotations
