@@ -27,7 +27,8 @@ def _route(route: AlertRoute) -> str:
     when = " ".join(f"{k}={v}" for k, v in route.match) or "every alert"
     then = f"page through {route.escalation}" if route.escalation else "post in Slack only"
     severity = f" as [{route.severity}]" if route.severity else ""
-    return f"{when} → {then}{severity}"
+    urgency = f", {route.urgency} urgency" if route.urgency else ""
+    return f"{when} → {then}{severity}{urgency}"
 
 
 def _auth(integration: Integration) -> str:

@@ -65,6 +65,8 @@ def _escalation(settings: Settings, escalation: Escalation) -> list[str]:
             f"wait {format_duration(step.wait)}"
         )
     extra = [f"repeat {escalation.repeat}"]
+    if escalation.urgency == "low":
+        extra.append("low urgency (held in people's quiet hours)")
     if escalation.fallback_after is not None:
         extra.append(f"fallback after {format_duration(escalation.fallback_after)}")
     lines.append(f"    {', '.join(extra)}")

@@ -68,7 +68,7 @@ def resolve_integrations(
                     )
                 continue
             match = tuple(sorted(route.match.items()))
-            routes.append(AlertRoute(match, target, route.severity))
+            routes.append(AlertRoute(match, target, route.severity, route.urgency))
         storm = Storm(cfg.storm.max_pages, cfg.storm.per) if cfg.storm else None
         out[name] = Integration(
             name, cfg.kind, key, channel, senders, tuple(routes), storm, tuple(cfg.allowed_senders)

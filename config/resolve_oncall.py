@@ -267,6 +267,7 @@ class OnCallResolver:
             allowed_users=allowed.users,
             allowed_usergroups=allowed.usergroups,
             allowed_senders=tuple(cfg.allowed_senders),
+            urgency=cfg.urgency,
         )
 
     def _target(

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from config.durations import Duration
+from config.schema_oncall import Urgency
 
 IntegrationKind = Literal["alertmanager", "grafana", "events-v2"]
 KINDS: tuple[str, ...] = ("alertmanager", "grafana", "events-v2")
@@ -32,6 +33,10 @@ class AlertRouteConfig(BaseModel):
     severity: str | None = Field(
         default=None, description="Shown as [severity] in the page's text instead of the label."
     )
+    urgency: Urgency | None = Field(
+        default=None,
+        description="high or low: overrides the escalation's urgency for the pages it starts.",
+    )
 
     @model_validator(mode="after")
     def _one_outcome(self) -> AlertRouteConfig:
@@ -39,6 +44,8 @@ class AlertRouteConfig(BaseModel):
             raise ValueError("give escalation: NAME to page, or page: false to post in Slack only")
         if not self.page and self.escalation is not None:
             raise ValueError("page: false pages nobody: remove escalation, or page: false")
+        if not self.page and self.urgency is not None:
+            raise ValueError("page: false pages nobody, so urgency has no effect: remove it")
         return self
 
 

@@ -24,6 +24,7 @@ from pydantic import (
 from config.durations import Duration
 from config.schema_reach import QuietHours, ReachRule
 
+Urgency = Literal["high", "low"]  # a page's: low pages wait out a person's quiet hours
 LOCAL_TIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$"
 DEFAULT_WAIT = timedelta(minutes=5)
 
@@ -170,4 +171,8 @@ class EscalationConfig(BaseModel):
     repeat: int = Field(default=0, ge=0, le=10, description="Run all steps again this often.")
     fallback_after: Duration | None = Field(
         default=None, description="Not delivered within this: try the next channel of via."
+    )
+    urgency: Urgency = Field(
+        default="high",
+        description="high (the default) or low: a low page waits out a person's quiet hours.",
     )

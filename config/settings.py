@@ -168,15 +168,19 @@ class Escalation:
     allowed_users: frozenset[str]
     allowed_usergroups: frozenset[str]
     allowed_senders: tuple[str, ...]
+    # "high" or "low": a low page is held for a person in their quiet hours (bot.paging.quiet).
+    urgency: str = "high"
 
 
 @dataclass(frozen=True)
 class AlertRoute:
-    """First match wins: every ``match`` label equal; ``escalation`` None pages nobody."""
+    """First match wins: every ``match`` label equal; ``escalation`` None pages nobody;
+    ``urgency`` (None: the escalation's) is the urgency of the pages it starts."""
 
     match: tuple[tuple[str, str], ...]
     escalation: str | None
     severity: str | None
+    urgency: str | None = None
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         return all(labels.get(k) == v for k, v in self.match)

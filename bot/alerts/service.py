@@ -144,7 +144,8 @@ class AlertService:
         if group.silence_id is not None and group.page_id is None and silence is not None:
             self.messages.show_later(group.group_id)  # still silenced: recorded and shown, no page
         elif group.escalation is not None and group.page_id is None:
-            await self._start_page(group, integration)  # new, or its start was cut off
+            urgency = route.urgency if route is not None else None
+            await self._start_page(group, integration, urgency)  # new, or its start cut off
         elif group.page_id is not None:
             page_id = group.page_id  # its root shows the count, last seen
             self._update_soon(page_id, lambda: self.paging.refresh_later(page_id))
@@ -170,7 +171,10 @@ class AlertService:
         if held is not None:
             self._update_soon(key, held)
 
-    async def _start_page(self, group: AlertGroup, integration: Integration) -> None:
+    async def _start_page(
+        self, group: AlertGroup, integration: Integration, urgency: str | None = None
+    ) -> None:
+        """Page for ``group``; ``urgency`` (its route's, None: the escalation's) is the page's."""
         policy = self.settings.escalations.get(group.escalation or "")
         if policy is None:  # removed from the config since the group was recorded
             self.messages.show_later(group.group_id)
@@ -183,7 +187,7 @@ class AlertService:
             group.slack_channel,
             self.clock(),
             f"alert:{group.group_id}",
-            snapshot.to_json(policy),
+            snapshot.to_json(policy, urgency),
         )
         storm = integration.storm  # page caps do not apply: storms are the alerts' own limit
         page = await self.store.start_alert_page(
@@ -193,7 +197,7 @@ class AlertService:
             storm.per if storm else timedelta(0),
         )
         if page is None:
-            await self._join_storm(group, integration)
+            await self._join_storm(group, integration, urgency)
             return
         await self.store.set_alert_group_page(group.group_id, page.page_id)
         if page.page_id != new.page_id:
@@ -205,7 +209,9 @@ class AlertService:
             return
         self._later(self._run_page(page), f"alert-page-{page.page_id}")
 
-    async def _join_storm(self, group: AlertGroup, integration: Integration) -> None:
+    async def _join_storm(
+        self, group: AlertGroup, integration: Integration, urgency: str | None = None
+    ) -> None:
         """Past the storm limit: the group joins its integration's storm page (opened by the
         first such group, paging once through that group's escalation)."""
         policy = self.settings.escalations[group.escalation or ""]
@@ -226,7 +232,7 @@ class AlertService:
             integration.announce_in,
             self.clock(),
             f"{STORM_KEY}{integration.name}:{page_id}",
-            snapshot.to_json(policy),
+            snapshot.to_json(policy, urgency),
         )
         page = await self.store.open_storm_page(new, integration.name, integration.storm.per)
         await self.store.set_alert_group_page(group.group_id, page.page_id)

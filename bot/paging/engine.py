@@ -26,6 +26,7 @@ from typing import Protocol
 
 from bot.paging import watch
 from bot.paging.links import AckLinks
+from bot.paging.rules import RuleTimers, Way
 from bot.paging.slack import lit
 from bot.paging.snapshot import escalation_of
 from bot.paging.targets import Paged, address_for, group_paged, has_receipts, step_people
@@ -84,8 +85,11 @@ def next_move(page: PageRecord, escalation: Escalation) -> Move:
     return Move(page.round, page.step, end=True)
 
 
-class Engine:
+class Engine(RuleTimers):
     """Moves pages forward; the scheduler and ``PagingService.start`` call ``run_due``.
+
+    A person with contact rules (``reach``), or held by quiet hours, is paged by timers
+    (``bot.paging.rules``); everyone else by the step's ``via``, at once.
 
     Why two narrow seams (``planner``, ``sends``) and not the whole send service: planning is
     the planner's (policy and the provider's checks, once), and recording a send is the send
@@ -128,6 +132,8 @@ class Engine:
             return
         move = next_move(claimed, escalation)
         if move.end:
+            if await self._still_due(claimed, escalation, now):
+                return
             if await self.store.end_page(claimed.page_id, claimed.version, now):
                 watch.ended(self.settings, claimed)
                 await self.event(claimed.page_id, "ended", "ended unanswered")
@@ -152,6 +158,28 @@ class Engine:
         # by another replica) does not advance, so a step is never counted twice.
         if advanced and (move.round, move.step) != (0, 0):
             watch.escalated(self.settings, claimed, move.round, move.step)
+
+    async def _still_due(self, page: PageRecord, escalation: Escalation, now: datetime) -> bool:
+        """Keep a page open past its last step while someone's rule or held message is still
+        to go: it ends unanswered only ``wait`` (the last step's) after the last of them.
+
+        Why: "SMS after 5m" on a step that waits 2m, or a low page held for someone until 07:00,
+        would otherwise end with nobody ever told. A timer that is somehow never done does not
+        keep the page open past its due time + ``wait``."""
+        pending = [t.due_at for t in await self.store.page_timers(page.page_id) if not t.done]
+        if not pending:
+            return False
+        until = max(pending) + escalation.steps[page.step].wait
+        if until <= now:
+            return False
+        if await self.store.advance_page(page.page_id, page.version, page.round, page.step, until):
+            await self.event(
+                page.page_id,
+                f"endwait:{page.round}",
+                f"every step has run; the page stays open for the messages still due, "
+                f"until {lit(until.strftime('%Y-%m-%d %H:%M UTC'))} unless acknowledged",
+            )
+        return True
 
     @contextlib.asynccontextmanager
     async def _holding(self, claimed: PageRecord) -> AsyncIterator[None]:
@@ -185,8 +213,15 @@ class Engine:
         first = self.settings.channels.get(step.via[0]) if step.via else None
         if first is not None and first.service is Service.WHATSAPP_GROUP:
             people = group_paged(first)  # a group channel pages its group, once
+            timed: list[Paged] = []
+        else:
+            now = self.clock()
+            timed = [p for p in people if self.by_timers(escalation, p, now)]
         for paged in people:
-            await self.page_person(page, move.round, move.step, paged, 0)
+            if paged not in timed:
+                await self.page_person(page, move.round, move.step, paged, 0)
+        if timed:
+            await self.schedule(page, escalation, move.round, move.step, timed, self.clock())
 
     async def page_person(
         self, page: PageRecord, round_: int, step_idx: int, paged: Paged, start: int
@@ -212,23 +247,41 @@ class Engine:
     async def send(
         self, page: PageRecord, round_: int, step_idx: int, paged: Paged, via_idx: int, to: str
     ) -> bool:
-        """One person by one channel; the send path records it before it goes out."""
+        """One person by one of the step's ``via`` channels."""
         escalation = escalation_of(self.settings, page)
         assert escalation is not None  # page_person found it
         channel = escalation.steps[step_idx].via[via_idx]
+        what = (
+            f"paged {{{paged.key}}} by {lit(channel)}"
+            if via_idx == 0
+            else f"{{{paged.key}}}: fell back to {lit(channel)}"
+        )
+        key = f"page:{page.page_id}:{round_}:{step_idx}:{paged.key}:{via_idx}"
+        return await self.deliver(
+            page, round_, step_idx, paged, Way(via_idx, channel, key, what), to
+        )
+
+    async def deliver(
+        self, page: PageRecord, round_: int, step_idx: int, paged: Paged, way: Way, to: str
+    ) -> bool:
+        """One person by one channel (a ``via`` of the step, or one of their own rules); the
+        send path records it before it goes out. False if it could not be planned (the thread
+        says why)."""
         text = page_text(page.text, page.page_id, self.command, self.links, paged.key)
         try:
-            plan = self.planner.plan_page(channel, to, text)
+            plan = self.planner.plan_page(way.channel, to, text)
         except Rejection as exc:
             await self.event(
                 page.page_id,
-                f"refused:{round_}:{step_idx}:{paged.key}:{via_idx}",
-                f"could not page {{{paged.key}}} by {lit(channel)}: {lit(exc.plain)}",
+                f"refused:{round_}:{step_idx}:{paged.key}:{way.via_idx}",
+                f"could not page {{{paged.key}}} by {lit(way.channel)}{way.label}: "
+                f"{lit(exc.plain)}",
             )
             return False
         origin = Origin(Surface.PAGE, page.sender, title=f"Page {page.page_id}")
-        key = f"page:{page.page_id}:{round_}:{step_idx}:{paged.key}:{via_idx}"
-        submission = await self.sends.submit([plan], origin, idempotency_key=key, confirmed=True)
+        submission = await self.sends.submit(
+            [plan], origin, idempotency_key=way.key, confirmed=True
+        )
         request_id = submission.request_ids[0]
         sent_at = self.clock()
         if not submission.created:  # recorded by an earlier run of this move: keep its time
@@ -239,32 +292,32 @@ class Engine:
             round_,
             step_idx,
             paged.key,
-            via_idx,
-            channel,
+            way.via_idx,
+            way.channel,
             request_id,
             recipient_ref(request_id, 1),
             sent_at,
         )
         if await self.store.add_page_send(record):
-            what = (
-                f"paged {{{paged.key}}} by {lit(channel)}"
-                if via_idx == 0
-                else f"{{{paged.key}}}: fell back to {lit(channel)}"
-            )
-            await self.event(page.page_id, f"sent:{key}", what)
+            await self.event(page.page_id, f"sent:{way.key}", way.what)
         return True
 
     async def fallbacks(self, page: PageRecord) -> None:
         """For the step now running: the next ``via`` channel for each person whose send
-        failed, or (on a channel with receipts) was not delivered within ``fallback_after``."""
+        failed, or (on a channel with receipts) was not delivered within ``fallback_after``;
+        for any step, the next contact rule of a person whose rule's send failed."""
+        sends = await self.store.page_sends(page.page_id)
+        await self.rule_failures(page, sends)
         escalation = escalation_of(self.settings, page)
         if escalation is None or page.step < 0:
             return
         via = escalation.steps[page.step].via
         now = self.clock()
-        for send in await self.store.page_sends(page.page_id):
+        for send in sends:
             if (send.round, send.step) != (page.round, page.step) or send.fell_back:
                 continue
+            if send.rule is not None:
+                continue  # a contact rule's send: its failure brings the next rule forward
             recipient = await self.recipient_of(send)
             status = recipient.status if recipient is not None else None
             if recipient is not None and status is RecipientStatus.FAILED:

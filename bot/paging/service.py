@@ -34,6 +34,7 @@ from bot.policy.page_caps import cap_refusal, caps_of
 from bot.send.service import SendService
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageCapReached, PageRecord, PageSend
+from bot.store.timers_base import PageTimer
 from bot.tasks import stop_task
 from bot.values import RecipientStatus
 from config import Settings
@@ -60,10 +61,12 @@ class AckResult:
 
 @dataclass(frozen=True)
 class PageView:
-    """A page and each send it made with that send's status now (None: not recorded yet)."""
+    """A page and each send it made with that send's status now (None: not recorded yet), and
+    the contact rules and held sends still to go (``pending``)."""
 
     page: PageRecord
     sends: list[tuple[PageSend, RecipientStatus | None]]
+    pending: tuple[PageTimer, ...] = ()
 
 
 class PagingService:
@@ -230,7 +233,11 @@ class PagingService:
         if not may_see_page(right):
             return None
         outcomes = [(send, await self.engine.recipient_of(send)) for send in sends]
-        return PageView(page, [(s, r.status if r else None) for s, r in outcomes])
+        pending: tuple[PageTimer, ...] = ()
+        if state_of(page) is PageState.ACTIVE:
+            timers = await self.store.page_timers(page.page_id)
+            pending = tuple(sorted((t for t in timers if not t.done), key=lambda t: t.due_at))
+        return PageView(page, [(s, r.status if r else None) for s, r in outcomes], pending)
 
     def _person_of(self, page_id: str, paged: set[str], target: str | None) -> str | None:
         """The person the page sent to whose opaque id (in a link) is ``target``."""
@@ -244,7 +251,8 @@ class PagingService:
     # --- the scheduler --------------------------------------------------------------------------
 
     async def tick(self) -> int:
-        """Run every due move and every fallback that is due; returns moves run.
+        """Run every due move, every fallback and every contact rule that is due; returns
+        moves run.
 
         Moves run side by side (a few at a time): when a hundred pages fall due together, the
         last must not wait for the ninety-nine before it, one store round trip and send each.
@@ -277,6 +285,12 @@ class PagingService:
             if restored:
                 self.refresh_later(page.page_id)  # the steps and events so far, in its thread
 
+        async def fire(page_id: str) -> None:
+            async with slots:
+                fired = await self.engine.fire_page(page_id)
+            if fired:
+                self.refresh_later(page_id)
+
         due = await self.store.due_pages(started)
         moved = sum(await asyncio.gather(*(move(page) for page in due)))
         active = await self.store.active_pages()
@@ -284,6 +298,12 @@ class PagingService:
         rootless = [page for page in active if self._root_overdue(page, now)]
         await asyncio.gather(
             *(fall_back(page) for page in active), *(restore_root(page) for page in rootless)
+        )
+        # Contact rules and held sends that fell due (or a failure brought forward), page by
+        # page: each timer is claimed by one process, whichever ticks first.
+        timers = await self.store.due_page_timers(self.clock())
+        await asyncio.gather(
+            *(fire(page_id) for page_id in dict.fromkeys(t.page_id for t in timers))
         )
         return moved
 

@@ -135,6 +135,13 @@ def state_line(settings: Settings, page: PageRecord) -> Mrkdwn:
     return md("Step {} of {}{} · waiting for an acknowledgement", page.step + 1, steps, round_note)
 
 
+def urgency_note(settings: Settings, page: PageRecord) -> str:
+    """`` · low urgency`` for a low-urgency page (held in people's quiet hours); high says
+    nothing, as every page said before urgency existed."""
+    policy = escalation_of(settings, page)
+    return " · low urgency" if policy is not None and policy.urgency == "low" else ""
+
+
 def paged_line(settings: Settings, sends: list[tuple[PageSend, RecipientStatus | None]]) -> Mrkdwn:
     parts = [
         md(
@@ -157,7 +164,13 @@ def root_blocks(
     """``extra``: what a page's origin adds below its text (an alert's labels and links)."""
     blocks: list[dict[str, object]] = [
         section(
-            md(":rotating_light: *Page {}* · {}\n{}", page.page_id, page.escalation, page.text)
+            md(
+                ":rotating_light: *Page {}* · {}{}\n{}",
+                page.page_id,
+                page.escalation,
+                urgency_note(settings, page),
+                page.text,
+            )
         ),
         *extra,
         context(state_line(settings, page)),

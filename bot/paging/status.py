@@ -12,12 +12,13 @@ from collections import defaultdict
 from datetime import datetime
 
 from bot.paging.service import PageView
-from bot.paging.slack import took, who
+from bot.paging.slack import took, urgency_note, who
 from bot.paging.snapshot import escalation_of
 from bot.paging.states import PageState, state_of
 from bot.paging.watch import OPERATOR, plain_name
 from bot.slack.mrkdwn import Limit, Mrkdwn, escape, fit, md
 from bot.store.pages_base import PageSend
+from bot.store.timers_base import VIA, PageTimer
 from bot.values import RecipientStatus
 from config import Settings
 
@@ -75,8 +76,9 @@ def _step_lines(
     by_step: dict[tuple[int, int], list[Mrkdwn]] = defaultdict(list)
     for send, status in sends:
         word = status.value if status is not None else "recorded"
+        rule = f", rule {send.rule + 1}" if send.rule is not None else ""
         by_step[(send.round, send.step)].append(
-            md("{} by `{}` ({})", person(settings, send.person), send.channel, word)
+            md("{} by `{}`{} ({})", person(settings, send.person), send.channel, rule, word)
         )
     lines: list[Mrkdwn] = []
     for (round_, step), shown in sorted(by_step.items()):
@@ -95,17 +97,37 @@ def _step_lines(
     return lines
 
 
+def _pending_lines(settings: Settings, pending: tuple[PageTimer, ...]) -> list[Mrkdwn]:
+    """Contact rules and sends held for quiet hours, still to go, in the order they fall due."""
+    lines: list[Mrkdwn] = []
+    for timer in pending[:SHOWN_PER_STEP]:
+        how = "the step's channels" if timer.rule == VIA else f"`{timer.channel}`"
+        rule = f", rule {timer.rule + 1}" if timer.rule != VIA else ""
+        lines.append(
+            md("• {} by {}{} at {}", person(settings, timer.person), how, rule, _at(timer.due_at))
+        )
+    more = len(pending) - SHOWN_PER_STEP
+    return lines + ([md("• and {} more", more)] if more > 0 else [])
+
+
 def page_status_text(settings: Settings, view: PageView) -> Mrkdwn:
     page = view.page
     policy = escalation_of(settings, page)
     steps = len(policy.steps) if policy is not None else 0
     starter = md("<@{}>", page.sender) if page.sender else Mrkdwn("the bridge's terminal")
     lines = [
-        md(":rotating_light: *Page {}* · escalation `{}`", page.page_id, page.escalation),
+        md(
+            ":rotating_light: *Page {}* · escalation `{}`{}",
+            page.page_id,
+            page.escalation,
+            urgency_note(settings, page),
+        ),
         md("> {}", page.text.replace("\n", " ")),
         md("Started by {} at {}", starter, _at(page.created_at)),
         _state(settings, view, steps),
     ]
     paged = _step_lines(settings, view.sends)
     lines += [md("Paged:"), *paged] if paged else [md("Nobody has been paged yet.")]
+    waiting = _pending_lines(settings, view.pending)
+    lines += [md("Still to go (until someone acknowledges):"), *waiting] if waiting else []
     return fit(Mrkdwn("\n".join(lines)), Limit.TEXT)

@@ -59,19 +59,25 @@ def sms_problem(
     """Why this page's text cannot go by one of its SMS channels; None when it fits all.
 
     Counted exactly as ``Engine`` composes it, for each person an SMS step may page: the links
-    differ in length by the person they name (a page id is always 9 characters)."""
+    differ in length by the person they name (a page id is always 9 characters). A person's own
+    contact rules count too: an SMS rule of someone a step may page is one of its channels."""
     for step in escalation.steps:
-        channels = [settings.channels.get(name) for name in step.via]
-        sms = [c for c in channels if c is not None and c.service is Service.SMS]
-        if not sms:
-            continue
         keys = sms_people(settings, step)
         if not keys:
             continue  # nobody this step pages has a phone: it sends no SMS
+        channels = [settings.channels.get(name) for name in step.via]
+        sms = [c for c in channels if c is not None and c.service is Service.SMS]
         # The links are all ASCII: the longest suffix is the one that costs the most.
         suffix = max((ack_suffix(_SAMPLE_ID, command, links, k) for k in keys), key=len)
-        for channel in sms:
-            problem = too_many_parts(text.strip(), channel.max_sms_parts, channel.name, suffix)
+        checks = [(channel, suffix) for channel in sms]
+        for key in sorted(keys):
+            person = settings.people.get(key)
+            for rule in person.reach if person is not None else ():
+                channel = settings.channels.get(rule.via)
+                if channel is not None and channel.service is Service.SMS:
+                    checks.append((channel, ack_suffix(_SAMPLE_ID, command, links, key)))
+        for channel, tail in checks:
+            problem = too_many_parts(text.strip(), channel.max_sms_parts, channel.name, tail)
             if problem is not None:
                 return f"{problem} The page id and how to acknowledge are counted too."
     return None

@@ -32,6 +32,7 @@ from bot.store.errors import (
 from bot.store.leases import LeaseBook
 from bot.store.pages_base import PageStore
 from bot.store.retention_sql import OldestRecord
+from bot.store.timers_base import TimerStore
 from bot.values import (
     UNFINISHED_STATES,
     RecipientRecord,
@@ -162,7 +163,7 @@ class SlotClaimer(Protocol):
         ...
 
 
-class Store(PageStore, AlertStore, CanaryStore, Protocol):
+class Store(PageStore, TimerStore, AlertStore, CanaryStore, Protocol):
     """The durable send record. Every method is a coroutine; every write commits before return.
 
     It also satisfies ``bot.dispatch.Recorder`` (``attempt_started``, ``outcomes_recorded``).

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from bot.store.heartbeats_base import HeartbeatRecord, HeartbeatState
-from bot.store.pages_sql import PagesSql
+from bot.store.timers_sql import TimersSql
 
 _TRIES = 5  # pings racing each other: each try is one compare-and-set
 
 
-class HeartbeatsSql(PagesSql):
+class HeartbeatsSql(TimersSql):
     def _heartbeat(self, row: Mapping[str, Any]) -> HeartbeatRecord:
         return HeartbeatRecord(
             name=row["name"],

@@ -78,7 +78,9 @@ class PageRecord:
 @dataclass(frozen=True)
 class PageSend:
     """One person paged through one ``via`` channel in one step (``person``: a name from
-    people, or the address itself for a contact list's number or a group channel)."""
+    people, or the address itself for a contact list's number or a group channel), or through
+    one of their own contact rules: then ``via_idx`` is ``-(rule + 1)`` (``rule``), which keeps
+    the table's key and is never read as a ``via`` index."""
 
     page_id: str
     round: int
@@ -89,7 +91,12 @@ class PageSend:
     request_id: str
     ref: str
     sent_at: datetime
-    fell_back: bool = False
+    fell_back: bool = False  # its fallback (or, for a rule, the next rule) was taken
+
+    @property
+    def rule(self) -> int | None:
+        """The contact rule this send was (0 the first), None for a ``via`` channel's send."""
+        return -self.via_idx - 1 if self.via_idx < 0 else None
 
 
 @dataclass(frozen=True)

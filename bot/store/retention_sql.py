@@ -72,11 +72,13 @@ _REQUEST_STEPS: tuple[tuple[str, str], ...] = (
 _PAGE_STEPS: tuple[tuple[str, str], ...] = (
     ("page_events", "page_id IN ({old})"),
     ("page_sends", "page_id IN ({old})"),
+    ("page_timers", "page_id IN ({old})"),
     (
         "pages",
         "page_id IN ({old}) AND NOT EXISTS (SELECT 1 FROM page_sends AS s"
         " WHERE s.page_id = pages.page_id) AND NOT EXISTS (SELECT 1 FROM page_events AS e"
-        " WHERE e.page_id = pages.page_id)",
+        " WHERE e.page_id = pages.page_id) AND NOT EXISTS (SELECT 1 FROM page_timers AS t"
+        " WHERE t.page_id = pages.page_id)",
     ),
 )
 # Receipts parked for a send never recorded (``prune_parked`` drops them after a day anyway).
@@ -84,8 +86,8 @@ _PARKED = "NOT matched AND received_at < ?"
 # Alert groups resolved before the cutoff; a group still firing stays, however old.
 _OLD_GROUP = "state = 'resolved' AND resolved_at < ?"
 TABLES = (
-    "receipts", "attempts", "recipients", "requests", "page_events", "page_sends", "pages",
-    "alert_groups",
+    "receipts", "attempts", "recipients", "requests", "page_events", "page_sends",
+    "page_timers", "pages", "alert_groups",
 )  # fmt: skip
 
 # v9 (both stores): the purge finds a request's receipts by ``request_id``; without an index each

@@ -32,6 +32,7 @@ from bot.store.pages_schema import (
 from bot.store.retention_sql import V9, V9_DESCRIPTION
 from bot.store.silences_schema import POSTGRES_V13, SQLITE_V13, V13_DESCRIPTION
 from bot.store.sql import Dialect
+from bot.store.timers_sql import POSTGRES_V14, SQLITE_V14, V14_DESCRIPTION
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ _STEPS: tuple[tuple[int, str, Statements], ...] = (
     (11, V11_DESCRIPTION, _each(SQLITE_V11, POSTGRES_V11)),
     (12, V12_DESCRIPTION, _each(SQLITE_V12, POSTGRES_V12)),
     (13, V13_DESCRIPTION, _each(SQLITE_V13, POSTGRES_V13)),
+    (14, V14_DESCRIPTION, _each(SQLITE_V14, POSTGRES_V14)),
 )
 # SQLite changes a CHECK by rebuilding the table (v5: 'page' as a request's surface).
 _SQLITE_REBUILDS = frozenset({5})

@@ -21,6 +21,7 @@ from bot.cli.history import run_history
 from bot.retention import PURGE_LEASE, Purger
 from bot.store import RecipientStatus, RequestState, Store
 from bot.store.pages_base import NewPage, PageSend
+from bot.store.timers_base import PageTimer
 from config.schema import DefaultsConfig
 from tests.bot.bridge_kit import ALICE, CONFIG, FAST, start_bridge
 from tests.bot.slack_steps import slash
@@ -90,6 +91,10 @@ async def test_old_finished_records_go_and_recent_or_unfinished_ones_stay(
             "tnt", status=RecipientStatus.SENT, event_key="lost", provider_message_id="nobody"
         )
         await page(store, "PENDED001", "ROLD00001", clock.now, ended=True)  # goes
+        # a contact rule the page never sent (it ended first): goes with the page
+        await store.add_page_timers(
+            [PageTimer("PENDED001", 0, 0, "alice", 1, "oncall-sms", clock.now)]
+        )
         await page(store, "PACTIVE01", "RPAGED001", clock.now, ended=False)  # stays
         clock.advance(days=95)
         await finished(store, "RNEW00001")  # 5 days old: stays
@@ -118,6 +123,7 @@ async def test_old_finished_records_go_and_recent_or_unfinished_ones_stay(
         assert await store.find_recipient("tnt", "ROLD00001-m0") is None
         assert await store.get_page("PENDED001") is None
         assert await store.page_sends("PENDED001") == []
+        assert await store.page_timers("PENDED001") == []
         assert await store.get_page("PACTIVE01") is not None
         assert await store.page_events("PNEW00001") != []
         assert run.deleted == {
@@ -126,6 +132,7 @@ async def test_old_finished_records_go_and_recent_or_unfinished_ones_stay(
             "recipients": 2,
             "page_events": 1,
             "page_sends": 1,
+            "page_timers": 1,
             "pages": 1,
             "requests": 1,
             "alert_groups": 0,  # none resolved here (tests/bot/test_store_alerts.py)
