@@ -150,8 +150,16 @@ async def storm(store: str, url: str, plan: Plan, seconds: int, replicas: int) -
 
                 async def group(g: int) -> None:
                     nonlocal unanswered
-                    for k, status in enumerate(plan.statuses(g)):
+                    statuses = plan.statuses(g)
+                    for k, status in enumerate(statuses):
                         i = k * plan.groups + g
+                        kind = (
+                            "resolve"
+                            if status == "resolved"
+                            else "first"
+                            if k == 0 or statuses[k - 1] == "resolved"
+                            else "repeat"
+                        )
                         await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
                         body = notification(f"storm{g:04d}", status, plan.severity(g), f"g{g}")
                         for attempt in range(3 * len(urls)):  # as Alertmanager retries
@@ -159,7 +167,7 @@ async def storm(store: str, url: str, plan: Plan, seconds: int, replicas: int) -
                             if target in dead:
                                 continue
                             tries[status] += 1
-                            answer = await poster.post(target, body, answers)
+                            answer = await poster.post(target, body, answers, kind)
                             if answer == 202:
                                 ok[g, status] += 1
                                 break
@@ -233,6 +241,7 @@ def judge(
         f"groups {len(rows)}, pages {len(record.pages)} (expected {plan.pages}), ended {ended} "
         f"(expected {plan.ends}); SMS requests {sum(sms.values())}, pages with 2+ {doubled}"
     )
+    tail(answers)
     checks: list[Check] = [
         (f"{name} pages (one per firing group)", f"{len(record.pages)}/{plan.pages}",
          len(record.pages) == plan.pages and len({r["page_id"] for r in paged}) == plan.pages),
@@ -257,6 +266,23 @@ def judge(
              sum(sms.values()) == plan.pages),
         ]  # fmt: skip
     return checks
+
+
+def tail(answers: Answers) -> None:
+    """Where the slow answers were: p99 by kind, and the seconds of the storm with most."""
+    kinds = ", ".join(
+        f"{kind} p99 {percentile(seconds, 0.99) * 1000:.0f} ms ({len(seconds)})"
+        for kind, seconds in sorted(answers.by_kind.items())
+    )
+    print(f"    answers by kind: {kinds}")
+    if not answers.sent_at:
+        return
+    first = min(answers.sent_at)
+    slow = Counter(
+        int(at - first) for at, s in zip(answers.sent_at, answers.seconds, strict=True) if s > 0.1
+    )
+    worst = ", ".join(f"{second} s: {n}" for second, n in slow.most_common(6))
+    print(f"    answers over 100 ms: {sum(slow.values())}; most in second {worst or '-'}")
 
 
 async def main(args: argparse.Namespace) -> int:

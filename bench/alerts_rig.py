@@ -116,10 +116,16 @@ class Answers:
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
     failed: int = 0  # no answer at all (connection refused or cut): the source sends it again
+    # Seconds by what the notification was (a group's first, a repeat, a resolve), and when it
+    # was sent (seconds since the first): where a slow tail comes from.
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    sent_at: list[float] = field(default_factory=list)
 
-    def add(self, status: int, seconds: float) -> None:
+    def add(self, status: int, seconds: float, kind: str = "", at: float = 0.0) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
         self.seconds.append(seconds)
+        self.sent_at.append(at)
+        self.by_kind.setdefault(kind, []).append(seconds)
 
     @property
     def server_errors(self) -> int:
@@ -136,7 +142,9 @@ class Poster:
         )
         self.headers = {"Authorization": f"Bearer {KEY}"}
 
-    async def post(self, base: str, body: dict[str, Any], answers: Answers) -> int | None:
+    async def post(
+        self, base: str, body: dict[str, Any], answers: Answers, kind: str = ""
+    ) -> int | None:
         """The status, or None when no answer came (a dead replica)."""
         started = time.monotonic()
         try:
@@ -144,7 +152,7 @@ class Poster:
                 f"{base}/alerts/{INTEGRATION}", json=body, headers=self.headers
             ) as response:
                 await response.read()
-                answers.add(response.status, time.monotonic() - started)
+                answers.add(response.status, time.monotonic() - started, kind, started)
                 return response.status
         except (aiohttp.ClientError, TimeoutError):
             answers.failed += 1
