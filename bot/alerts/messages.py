@@ -7,6 +7,7 @@ repeats costs one or two updates.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -25,10 +26,18 @@ Later = Callable[[Coroutine[Any, Any, None], str], None]
 
 
 class GroupMessages:
-    def __init__(self, store: Store, client: AsyncWebClient, later: Later) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: AsyncWebClient,
+        later: Later,
+        gate: asyncio.Semaphore | None = None,
+    ) -> None:
         self.store = store
         self.client = client
         self._later = later
+        # Shared with the pages' starts: how many of these run at once (``AlertService``).
+        self._gate = gate or asyncio.Semaphore(1_000_000)
         self._show_queued: set[str] = set()
         self._show_workers: set[str] = set()
 
@@ -41,8 +50,9 @@ class GroupMessages:
     async def _show_work(self, group_id: str) -> None:
         try:
             while group_id in self._show_queued:
-                self._show_queued.discard(group_id)
-                await self._show(group_id)
+                async with self._gate:
+                    self._show_queued.discard(group_id)
+                    await self._show(group_id)
         finally:
             self._show_workers.discard(group_id)
 

@@ -62,6 +62,7 @@ NOTIFICATIONS = Counter(
     ["integration", "outcome"],
     registry=metrics.REGISTRY,
 )
+FOLLOW_UPS = 8  # page starts and Slack-only group messages under way at once
 
 
 def group_hash(key: str) -> str:
@@ -90,7 +91,12 @@ class AlertService:
         self.client = client
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        self.messages = GroupMessages(store, client, self._later)
+        # Page starts and Slack-only messages running at once: a storm opens a hundred groups
+        # in a second, and all their Slack posts and first SMS at once took the event loop from
+        # the answers for a quarter of a second (bench/alerts.py); a few at a time, they still
+        # start within about a second and the answers go on.
+        self._gate = asyncio.Semaphore(FOLLOW_UPS)
+        self.messages = GroupMessages(store, client, self._later, self._gate)
         # Repeats update a group's message at most once per ``update_gap`` seconds: a storm of
         # repeats would otherwise cost a Slack update each (Slack rate-limits chat.update, and
         # the updates, not the recording, were most of a storm's cost). Key -> an update held
@@ -266,11 +272,12 @@ class AlertService:
     async def _begin(self, page_id: str) -> None:
         """A page started with its group: its root message and step 1, now (unless a resolve
         ended it first)."""
-        page = await self.store.get_page(page_id)
-        if page is None or page.state != "active":
-            return
-        watch.started(self.settings, page)
-        await self._run_page(page)
+        async with self._gate:
+            page = await self.store.get_page(page_id)
+            if page is None or page.state != "active":
+                return
+            watch.started(self.settings, page)
+            await self._run_page(page)
 
     async def _join_storm(self, group: AlertGroup, integration: Integration) -> None:
         """Past the storm limit: the group joins its integration's storm page (opened by the

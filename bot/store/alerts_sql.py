@@ -54,8 +54,9 @@ class AlertsSql(StormsSql):
         raise NotImplementedError
 
     async def _urgent_tx(self, body: Callable[[Sql], Coroutine[Any, Any, T]]) -> T:
-        """``_tx`` for a write a client's answer waits on (PostgreSQL: on a connection of its
-        own, not queued behind the pool's other work; SQLite: its one writer, as any write)."""
+        """``_tx`` for a write a client's answer waits on, not queued behind background work
+        (PostgreSQL: on a connection of its own; SQLite: ahead of the jobs queued on its
+        thread)."""
         return await self._tx(body)
 
     async def record_alert_notes(self, notes: Sequence[AlertNote]) -> list[Recorded]:
