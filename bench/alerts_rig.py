@@ -167,7 +167,7 @@ class Record:
     """The send record as read after a run."""
 
     groups: list[dict[str, Any]]  # alert_groups: group_key, state, count, page_id
-    pages: list[dict[str, Any]]  # pages: page_id, state
+    pages: list[dict[str, Any]]  # pages: page_id, state, idempotency_key
 
 
 Reader = Callable[[], Awaitable[Record]]
@@ -175,10 +175,11 @@ Reader = Callable[[], Awaitable[Record]]
 
 @asynccontextmanager
 async def bridges(
-    tmp: Path, store: str, pg_url: str, count: int
+    tmp: Path, store: str, pg_url: str, count: int, storm_limit: int | None = None
 ) -> AsyncIterator[tuple[ReplicaRig, list[str], Reader]]:
     """``count`` serve processes on one store ("sqlite": a file, one process; "postgresql": a
-    schema of its own, dropped after), the rig, their URLs, and a reader of the record."""
+    schema of its own, dropped after), the rig, their URLs, and a reader of the record.
+    ``storm_limit``: the integration's ``storm.max_pages`` within an hour (None: no limit)."""
     os.environ[KEY_ENV] = KEY  # the replicas' environment is this one's plus the rig's
     os.environ["BRIDGE_PUBLIC_URL"] = "https://bridge.example"
     admin = None
@@ -189,11 +190,17 @@ async def bridges(
         db = f"{pg_url}{'&' if '?' in pg_url else '?'}search_path={schema}"
     else:
         db = str(tmp / "bridge.db")
-    rig = await start_replica_rig(tmp, db, CONFIG, latency=0.05)
+    config = CONFIG
+    if storm_limit is not None:
+        config = config.replace(
+            "    kind: alertmanager\n",
+            f"    kind: alertmanager\n    storm: {{max_pages: {storm_limit}, per: 1h}}\n",
+        )
+    rig = await start_replica_rig(tmp, db, config, latency=0.05)
 
     async def read() -> Record:
         groups_sql = "SELECT group_key, state, count, page_id FROM alert_groups"
-        pages_sql = "SELECT page_id, state FROM pages"
+        pages_sql = "SELECT page_id, state, idempotency_key FROM pages"
         if store == "postgresql":
             return Record(await rig.fetch(groups_sql), await rig.fetch(pages_sql))
         return await asyncio.to_thread(_read_sqlite, db, groups_sql, pages_sql)
