@@ -2,10 +2,14 @@
 
 Why 202 waits for the store and nothing else: the source retries anything but a 2xx, so the
 answer must mean "recorded", and it must come fast (Alertmanager times out and resends). The
-group row and, for a paging route, the page row are written before ``notify`` returns; the
-root message and step 1 then run at once in a task of their own (the first SMS leaves right
-after recording, not at the scheduler's next tick). If the process dies first, the page is
-already due: the scheduler of any replica runs it, and posts its root message.
+notifications arriving together are recorded in one transaction (``bot.alerts.batcher``: a
+storm is hundreds a second); a new paging group's page row is inserted in that same
+transaction, due at once, so the group and its page are committed together before ``notify``
+returns. The root message and step 1 then run in a task of their own (a few at a time: a
+storm's opening burst must not hold the answers), so the first SMS leaves right after
+recording, not at the scheduler's next tick. If the process dies first, the page is already
+due: the scheduler of any replica runs it, and posts its root message. Under a storm limit the
+page starts after the group (its count is taken under a lock), still before the answer.
 
 Why the store decides everything: retries and replicas race. The firing group is unique per
 key (one group, one page: ``alert:<group id>`` is the page's idempotency key), a page is ended
