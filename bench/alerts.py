@@ -247,12 +247,14 @@ def judge(
     p99 = percentile(answers.seconds, 0.99)
     no_sms = [p["page_id"] for p in record.pages if sms[p["page_id"]] == 0]
     doubled = sum(1 for n in sms.values() if n > 1)
+    expected = f"{limit} + 1 storm page" if limit else str(plan.pages)
     print(
         f"  {name}: {total} notifications over {plan.groups} groups; answers "
         f"{answers.statuses}, no answer {answers.failed}; answer p50 "
         f"{percentile(answers.seconds, 0.5) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; "
-        f"groups {len(rows)}, pages {len(record.pages)} (expected {plan.pages}), ended {ended} "
-        f"(expected {plan.ends}); SMS requests {sum(sms.values())}, pages with 2+ {doubled}"
+        f"groups {len(rows)}, pages {len(record.pages)} (expected {expected}), ended {ended}"
+        f"{'' if limit else f' (expected {plan.ends})'}; SMS requests {sum(sms.values())}, "
+        f"pages with 2+ {doubled}"
     )
     tail(answers)
     if limit is None:
