@@ -2,15 +2,16 @@
 ``AlertStore.record_alert_notes``), on both stores: notifications arriving together are one
 transaction, each answered only once it is committed and counted exactly, from one store or two
 (two replicas); a group's runs keep their order within a batch; a batch the database refuses
-answers every waiter with an error and records none of it, and sending it again starts one page.
-The refusal is the database's own: a trigger that aborts inserts of one group key."""
+answers every waiter with an error (over HTTP: 503) and records none of it, and sending it again
+starts one page, also from two real replicas racing on PostgreSQL. The refusal is the
+database's own: a trigger that aborts inserts of one group key."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,10 +24,13 @@ from bot.store.base import StoreError
 from bot.store.pages_base import NewPage
 from bot.store.silences_base import Silence
 from tests.bot.alerts.test_alerts_e2e import pages_of
-from tests.bot.alerts_kit import am_group, post, start_alerting
+from tests.bot.alerts.test_alerts_replicas import ALERTING, deliver
+from tests.bot.alerts_kit import AM_KEY, am_group, post, start_alerting
+from tests.bot.crash_kit import CROWD
 from tests.bot.paging_kit import Clock, sms_texts
+from tests.bot.replica_kit import ReplicaRig, replica_config, start_replica_rig
 from tests.bot.store.test_store_pages import T0
-from tests.bot.store_backends import Backend
+from tests.bot.store_backends import Backend, PostgresBackend
 from tests.clocks import wait_until
 
 SQLITE_BOOM = (
@@ -86,10 +90,11 @@ async def test_notes_arriving_together_share_commits_and_each_is_counted_once(
         async def send(key: str, n: int) -> Recorded:
             recorded = await batchers[n % 2].submit(fire(key, n))
             answered[key] += 1
+            so_far = answered[key]  # every one of them answered: each must be committed
             assert recorded.group is not None
             now = await reader.alert_group(recorded.group.group_id)
             assert now is not None
-            if now.count < answered[key]:  # an answer came before its commit
+            if now.count < so_far:  # an answer came before its commit
                 seen_below.append(key)
             return recorded
 
@@ -224,3 +229,46 @@ async def test_a_batch_holds_at_most_max_items(store: Store, max_items: int) -> 
     a = await store.firing_alert_group("prod-am", "hash-a")
     assert a is not None
     assert a.count == 6
+
+
+@pytest.fixture
+async def rig(
+    tmp_path: Path, postgres_backend: PostgresBackend, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[ReplicaRig]:
+    """Replicas on one PostgreSQL whose integration has no storm limit: a new group's page is
+    started in the transaction that records it."""
+    monkeypatch.setenv("AM_KEY", AM_KEY)  # the replicas' environment is this one's
+    alerting = ALERTING.replace("    storm: {max_pages: 3, per: 1h}\n", "")
+    assert alerting != ALERTING
+    config = replica_config(CROWD, confirm_over=50) + alerting
+    running = await start_replica_rig(tmp_path, postgres_backend.target, config, latency=0.05)
+    try:
+        yield running
+    finally:
+        await running.close()
+
+
+async def test_replicas_racing_and_a_refused_batch_start_one_page(rig: ReplicaRig) -> None:
+    one, two = await rig.start(2)
+    for statement in POSTGRES_BOOM:
+        await rig.fetch(statement)
+    boom = am_group(key="boom")
+    refused = await asyncio.gather(*(deliver((one if i % 2 else two).url, boom) for i in range(6)))
+    assert refused == [503] * 6
+    assert await rig.fetch("SELECT group_id FROM alert_groups") == []
+    assert await rig.fetch("SELECT page_id FROM pages") == []
+
+    await rig.fetch("DROP TRIGGER boom ON alert_groups")  # the source sends them all again
+    again = await asyncio.gather(*(deliver((one if i % 2 else two).url, boom) for i in range(20)))
+    assert again == [202] * 20
+    pages = await rig.fetch("SELECT page_id FROM pages")
+    assert len(pages) == 1  # started with its group, before the first 202
+    groups = await rig.fetch("SELECT count, page_id, state FROM alert_groups")
+    assert [(g["count"], g["page_id"], g["state"]) for g in groups] == [
+        (20, pages[0]["page_id"], "firing")
+    ]
+    await rig.when(
+        "SELECT 1 FROM page_sends", lambda rows: len(rows) == 1, what="step 1's send recorded"
+    )
+    await asyncio.sleep(0.5)  # room for a second SMS, were one to go
+    assert rig.requested() == {"254712345678": 1}
