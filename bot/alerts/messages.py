@@ -7,7 +7,6 @@ repeats costs one or two updates.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.detail import alert_blocks
+from bot.alerts.stagger import Stagger
 from bot.slack.failures import SLACK_FAILURES, slack_error
 from bot.slack.mrkdwn import Mrkdwn, md, section
 from bot.store.alerts_base import AlertGroup
@@ -31,13 +31,13 @@ class GroupMessages:
         store: Store,
         client: AsyncWebClient,
         later: Later,
-        gate: asyncio.Semaphore | None = None,
+        stagger: Stagger | None = None,
     ) -> None:
         self.store = store
         self.client = client
         self._later = later
         # Shared with the pages' starts: how many of these run at once (``AlertService``).
-        self._gate = gate or asyncio.Semaphore(1_000_000)
+        self._stagger = stagger or Stagger(1_000_000, 0.0)
         self._show_queued: set[str] = set()
         self._show_workers: set[str] = set()
 
@@ -50,7 +50,7 @@ class GroupMessages:
     async def _show_work(self, group_id: str) -> None:
         try:
             while group_id in self._show_queued:
-                async with self._gate:
+                async with self._stagger.place():
                     self._show_queued.discard(group_id)
                     await self._show(group_id)
         finally:

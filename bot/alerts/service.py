@@ -42,6 +42,7 @@ from bot.alerts.detail import alert_blocks, cut, detail_json
 from bot.alerts.messages import GroupMessages
 from bot.alerts.payloads import Notification
 from bot.alerts.silences import silencing
+from bot.alerts.stagger import Stagger
 from bot.alerts.storm import SHOWN, storm_blocks, storm_text
 from bot.alerts.text import fitted, title
 from bot.paging import snapshot, watch
@@ -67,6 +68,7 @@ NOTIFICATIONS = Counter(
     registry=metrics.REGISTRY,
 )
 FOLLOW_UPS = 8  # page starts and Slack-only group messages under way at once
+FOLLOW_UP_HOLD = 0.25  # seconds one of them may keep its place (a slow provider or Slack)
 
 
 def group_hash(key: str) -> str:
@@ -95,12 +97,9 @@ class AlertService:
         self.client = client
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        # Page starts and Slack-only messages running at once: a storm opens a hundred groups
-        # in a second, and all their Slack posts and first SMS at once took the event loop from
-        # the answers for a quarter of a second (bench/alerts.py); a few at a time, they still
-        # start within about a second and the answers go on.
-        self._gate = asyncio.Semaphore(FOLLOW_UPS)
-        self.messages = GroupMessages(store, client, self._later, self._gate)
+        # Page starts and Slack-only messages of new groups, a few at a time (``Stagger``).
+        self._stagger = Stagger(FOLLOW_UPS, FOLLOW_UP_HOLD)
+        self.messages = GroupMessages(store, client, self._later, self._stagger)
         # Repeats update a group's message at most once per ``update_gap`` seconds: a storm of
         # repeats would otherwise cost a Slack update each (Slack rate-limits chat.update, and
         # the updates, not the recording, were most of a storm's cost). Key -> an update held
@@ -276,7 +275,7 @@ class AlertService:
     async def _begin(self, page_id: str) -> None:
         """A page started with its group: its root message and step 1, now (unless a resolve
         ended it first)."""
-        async with self._gate:
+        async with self._stagger.place():
             page = await self.store.get_page(page_id)
             if page is None or page.state != "active":
                 return
