@@ -117,16 +117,17 @@ class AlertService:
             return
         now = self.clock()
         if note.action == "trigger":
+            detail = detail_json(integration.kind, note)
             item = AlertNote(
                 integration.name,
                 group_hash(note.group_key),
                 now,
-                detail_json(integration.kind, note),
-                functools.partial(self._new_group, integration, note, now),
+                detail,
+                functools.partial(self._new_group, integration, note, now, detail),
             )
         else:
-            detail = detail_json(integration.kind, note) if note.alerts else None
-            item = AlertNote(integration.name, group_hash(note.group_key), now, detail, None)
+            last = detail_json(integration.kind, note) if note.alerts else None
+            item = AlertNote(integration.name, group_hash(note.group_key), now, last, None)
         recorded = await self.recorder.submit(item)  # with those arriving alongside: one commit
         if note.action == "trigger":
             await self._fired(integration, note, recorded)
@@ -140,6 +141,7 @@ class AlertService:
         integration: Integration,
         note: Notification,
         now: datetime,
+        detail: str,
         silences: Sequence[Silence],
     ) -> Opening:
         """The group ``note`` opens if nothing fires under its key, and the page it starts with
@@ -160,7 +162,7 @@ class AlertService:
             cut(note.group_key, 300),
             escalation,
             text,
-            detail_json(integration.kind, note),
+            detail,
             now,
             integration.announce_in,
             silence.silence_id if silence is not None else None,
