@@ -14,6 +14,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.detail import alert_blocks
+from bot.alerts.stagger import Stagger
 from bot.slack.failures import SLACK_FAILURES, slack_error
 from bot.slack.mrkdwn import Mrkdwn, md, section
 from bot.store.alerts_base import AlertGroup
@@ -25,10 +26,18 @@ Later = Callable[[Coroutine[Any, Any, None], str], None]
 
 
 class GroupMessages:
-    def __init__(self, store: Store, client: AsyncWebClient, later: Later) -> None:
+    def __init__(
+        self,
+        store: Store,
+        client: AsyncWebClient,
+        later: Later,
+        stagger: Stagger | None = None,
+    ) -> None:
         self.store = store
         self.client = client
         self._later = later
+        # Shared with the pages' starts: how many of these run at once (``AlertService``).
+        self._stagger = stagger or Stagger(1_000_000, 0.0)
         self._show_queued: set[str] = set()
         self._show_workers: set[str] = set()
 
@@ -41,8 +50,9 @@ class GroupMessages:
     async def _show_work(self, group_id: str) -> None:
         try:
             while group_id in self._show_queued:
-                self._show_queued.discard(group_id)
-                await self._show(group_id)
+                async with self._stagger.place():
+                    self._show_queued.discard(group_id)
+                    await self._show(group_id)
         finally:
             self._show_workers.discard(group_id)
 

@@ -3,12 +3,23 @@ dialect hooks (``_page_exec``, ``_page_fetch``, ``_ts``, ``_dt``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from bot.store.alerts_base import AlertGroup, AlertState, FiringGroup, NewAlertGroup
+from bot.store import alerts_batch_sql
+from bot.store.alerts_base import (
+    AlertGroup,
+    AlertNote,
+    AlertState,
+    FiringGroup,
+    NewAlertGroup,
+    Recorded,
+)
+from bot.store.sql import Sql
 from bot.store.storms_sql import StormsSql
+
+T = TypeVar("T")
 
 _FIRING = "integration = ? AND group_hash = ? AND state = 'firing'"
 # A repeat racing the group's resolve: the insert and the update are tried again this often.
@@ -37,6 +48,25 @@ class AlertsSql(StormsSql):
             root_ts=row["root_ts"],
             silence_id=row["silence_id"],
         )
+
+    async def _tx(self, body: Callable[[Sql], Coroutine[Any, Any, T]]) -> T:
+        """Run ``body`` in a committed transaction (each store's own; see ``SqlStore._tx``)."""
+        raise NotImplementedError
+
+    async def _urgent_tx(self, body: Callable[[Sql], Coroutine[Any, Any, T]]) -> T:
+        """``_tx`` for a write a client's answer waits on, not queued behind background work
+        (PostgreSQL: on a connection of its own; SQLite: ahead of the jobs queued on its
+        thread)."""
+        return await self._tx(body)
+
+    async def record_alert_notes(self, notes: Sequence[AlertNote]) -> list[Recorded]:
+        if not notes:
+            return []
+
+        async def body(sql: Sql) -> list[Recorded]:
+            return await alerts_batch_sql.record(sql, notes, self._alert_group, self._silence)
+
+        return await self._urgent_tx(body)
 
     async def _one_group(self, where: str, params: tuple[object, ...]) -> AlertGroup | None:
         rows = await self._page_fetch(
