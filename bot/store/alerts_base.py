@@ -105,21 +105,13 @@ class PageGroups:
 class AlertStore(SilenceStore, HeartbeatStore, Protocol):
     """The ``alert_groups`` table (migration v11). Every write commits before it returns."""
 
-    async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:
-        """Record a firing notification: a new group (True), or a repeat of the group firing
-        under that key (False: its count, last seen, title and detail are updated)."""
-        ...
-
     async def record_alert_notes(self, notes: Sequence[AlertNote]) -> list[Recorded]:
         """Record many notifications in one transaction (``alerts_batch_sql``): what became of
-        each, in order. All or none: an error leaves nothing of them recorded."""
-        ...
-
-    async def resolve_alert_group(
-        self, integration: str, group_hash: str, at: datetime, detail: str | None
-    ) -> AlertGroup | None:
-        """End the firing group under that key (its last state, with ``detail`` if given);
-        None if none fires (never seen, or resolved already: nothing to do)."""
+        each, in order. A firing one opens a group (created) or repeats the group firing under
+        its key (its count, last seen and detail updated); a resolve ends that group (with its
+        detail if given), or finds none firing (never seen, or resolved already: nothing to
+        do). All or none: an error leaves nothing of them recorded. The only way notifications
+        are written: one path to keep right under retries and replicas."""
         ...
 
     async def firing_alert_group(self, integration: str, group_hash: str) -> AlertGroup | None: ...

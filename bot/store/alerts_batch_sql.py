@@ -29,7 +29,7 @@ from bot.store.silences_base import Silence
 from bot.store.sql import Sql
 
 # An insert losing to another transaction's, then the group it lost to resolved before it is
-# counted: the round is tried again this often (as ``AlertsSql.open_alert_group``).
+# counted: the round is tried again this often.
 _TRIES = 3
 _KEY = (("v_integration", "text"), ("v_hash", "text"))
 _IN_FORCE = "ended_at IS NULL AND starts_at <= ? AND ends_at > ?"

@@ -13,7 +13,6 @@ from bot.store.alerts_base import (
     AlertNote,
     AlertState,
     FiringGroup,
-    NewAlertGroup,
     Recorded,
 )
 from bot.store.sql import Sql
@@ -22,8 +21,6 @@ from bot.store.storms_sql import StormsSql
 T = TypeVar("T")
 
 _FIRING = "integration = ? AND group_hash = ? AND state = 'firing'"
-# A repeat racing the group's resolve: the insert and the update are tried again this often.
-_TRIES = 3
 
 
 class AlertsSql(StormsSql):
@@ -73,59 +70,6 @@ class AlertsSql(StormsSql):
             f"SELECT * FROM alert_groups WHERE {where} ORDER BY first_at DESC LIMIT 1", params
         )
         return self._alert_group(rows[0]) if rows else None
-
-    async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:
-        at = self._ts(group.at)
-        for _ in range(_TRIES):
-            # A repeat is the common case (a storm is mostly repeats): count it first, one
-            # statement, and insert only when nothing fires under the key.
-            updated = await self._page_exec(
-                "UPDATE alert_groups SET count = count + 1, last_at = ?, detail = ?"
-                f" WHERE {_FIRING}",
-                (at, group.detail, group.integration, group.group_hash),
-            )
-            if updated:
-                firing = await self.firing_alert_group(group.integration, group.group_hash)
-                if firing is not None:
-                    return firing, False
-                continue  # resolved just after it was counted: the next try is a new group
-            inserted = await self._page_exec(
-                "INSERT INTO alert_groups (group_id, integration, group_hash, group_key,"
-                " escalation, title, detail, first_at, last_at, slack_channel, silence_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (
-                    group.group_id,
-                    group.integration,
-                    group.group_hash,
-                    group.group_key,
-                    group.escalation,
-                    group.title,
-                    group.detail,
-                    at,
-                    at,
-                    group.slack_channel,
-                    group.silence_id,
-                ),
-            )
-            if inserted:
-                found = await self.alert_group(group.group_id)
-                assert found is not None
-                return found, True
-            # Another delivery opened it between the update and the insert: count it.
-        raise RuntimeError("an alert group kept changing while it was recorded; try again")
-
-    async def resolve_alert_group(
-        self, integration: str, group_hash: str, at: datetime, detail: str | None
-    ) -> AlertGroup | None:
-        firing = await self.firing_alert_group(integration, group_hash)
-        if firing is None:
-            return None
-        changed = await self._page_exec(
-            "UPDATE alert_groups SET state = 'resolved', resolved_at = ?, last_at = ?,"
-            " detail = COALESCE(?, detail) WHERE group_id = ? AND state = 'firing'",
-            (self._ts(at), self._ts(at), detail, firing.group_id),
-        )
-        return await self.alert_group(firing.group_id) if changed else None
 
     async def firing_alert_group(self, integration: str, group_hash: str) -> AlertGroup | None:
         return await self._one_group(_FIRING, (integration, group_hash))

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from bot.store import Store
 from bot.store.silences_base import Silence
-from tests.bot.store.test_store_alerts import group
+from tests.bot.store.test_store_alerts import group, open_group, resolve_group
 from tests.bot.store.test_store_pages import T0, new_page
 from tests.bot.store_backends import Backend
 
@@ -49,13 +49,13 @@ async def test_a_silence_made_on_one_store_holds_on_another(backend: Backend) ->
 
 
 async def test_firing_groups_are_listed_with_their_page_and_silence(store: Store) -> None:
-    silenced, _ = await store.open_alert_group(replace(group("G1", "k1"), silence_id="S1"))
+    silenced, _ = await open_group(store, replace(group("G1", "k1"), silence_id="S1"))
     assert silenced.silence_id == "S1"
-    await store.open_alert_group(replace(group("G2", "k2"), at=T0 + timedelta(minutes=1)))
+    await open_group(store, replace(group("G2", "k2"), at=T0 + timedelta(minutes=1)))
     page = await store.create_page(new_page("PALERT001"))
     assert await store.set_alert_group_page("G2", page.page_id)
-    await store.open_alert_group(group("G3", "k3"))
-    await store.resolve_alert_group("prod-am", "hash-k3", T0, None)
+    await open_group(store, group("G3", "k3"))
+    await resolve_group(store, "prod-am", "hash-k3", T0, None)
     listed, total = await store.firing_alert_groups(10)
     assert total == 2
     assert [(f.group.group_id, f.page_state) for f in listed] == [("G2", "active"), ("G1", None)]
