@@ -132,8 +132,11 @@ def group_of(key: str) -> int:
     return int(hit.group(1)) if hit else -1
 
 
-async def storm(store: str, url: str, plan: Plan, seconds: int, replicas: int) -> list[Check]:
-    """(b) one replica, or (c) ``replicas`` round-robin with one SIGKILLed half-way."""
+async def storm(
+    store: str, url: str, plan: Plan, seconds: int, replicas: int, limit: int | None = None
+) -> list[Check]:
+    """(b) one replica, or (c) ``replicas`` round-robin with one SIGKILLed half-way.
+    ``limit``: a storm limit of that many pages an hour (past it, groups join a storm page)."""
     total = plan.groups * plan.per_group
     rate = total / seconds
     answers = Answers()
@@ -141,8 +144,10 @@ async def storm(store: str, url: str, plan: Plan, seconds: int, replicas: int) -
     tries: Counter[str] = Counter()  # status -> requests sent, retries included
     unanswered = 0
     name = f"(c) {replicas} replicas" if replicas > 1 else f"(b) {store}"
+    if limit is not None:
+        name += f" storm limit {limit}"
     with tempfile.TemporaryDirectory() as tmp:
-        async with bridges(Path(tmp), store, url, replicas) as (rig, urls, read):
+        async with bridges(Path(tmp), store, url, replicas, limit) as (rig, urls, read):
             poster = Poster()
             dead: set[str] = set()
             try:
@@ -150,8 +155,16 @@ async def storm(store: str, url: str, plan: Plan, seconds: int, replicas: int) -
 
                 async def group(g: int) -> None:
                     nonlocal unanswered
-                    for k, status in enumerate(plan.statuses(g)):
+                    statuses = plan.statuses(g)
+                    for k, status in enumerate(statuses):
                         i = k * plan.groups + g
+                        kind = (
+                            "resolve"
+                            if status == "resolved"
+                            else "first"
+                            if k == 0 or statuses[k - 1] == "resolved"
+                            else "repeat"
+                        )
                         await asyncio.sleep(max(0.0, start + i / rate - time.monotonic()))
                         body = notification(f"storm{g:04d}", status, plan.severity(g), f"g{g}")
                         for attempt in range(3 * len(urls)):  # as Alertmanager retries
@@ -159,7 +172,7 @@ async def storm(store: str, url: str, plan: Plan, seconds: int, replicas: int) -
                             if target in dead:
                                 continue
                             tries[status] += 1
-                            answer = await poster.post(target, body, answers)
+                            answer = await poster.post(target, body, answers, kind)
                             if answer == 202:
                                 ok[g, status] += 1
                                 break
@@ -177,7 +190,7 @@ async def storm(store: str, url: str, plan: Plan, seconds: int, replicas: int) -
                 await asyncio.gather(*(group(g) for g in range(plan.groups)), *killer)
                 took = time.monotonic() - start
                 print(f"  {name}: the storm took {took:.1f} s ({total / took:.0f}/s)")
-                record = await settle(read, plan, rig)
+                record = await settle(read, plan, rig, limit)
                 sms = Counter(
                     hit.group(0).decode()
                     for r in rig.tnt.requests
@@ -185,17 +198,24 @@ async def storm(store: str, url: str, plan: Plan, seconds: int, replicas: int) -
                 )
             finally:
                 await poster.close()
-    return judge(name, plan, record, answers, ok, tries, unanswered, sms, replicas == 1)
+    checks = judge(name, plan, record, answers, ok, tries, unanswered, sms, replicas == 1, limit)
+    return checks
 
 
-async def settle(read: Reader, plan: Plan, rig: ReplicaRig) -> Record:
-    """Read the record until the expected pages and ends are there (or the deadline)."""
+async def settle(read: Reader, plan: Plan, rig: ReplicaRig, limit: int | None) -> Record:
+    """Read the record until the expected pages and ends are there (or the deadline); under a
+    storm limit, until every paging group has its page and every page its SMS."""
     deadline = time.monotonic() + SETTLE
     while True:
         record = await read()
         ended = sum(1 for p in record.pages if p["state"] == "ended")
         sent = len(rig.tnt.requests)
-        done = len(record.pages) >= plan.pages and ended >= plan.ends and sent >= plan.pages
+        if limit is None:
+            done = len(record.pages) >= plan.pages and ended >= plan.ends and sent >= plan.pages
+        else:
+            paging = [r for r in record.groups if group_of(str(r["group_key"])) % 2 == 0]
+            done = all(r["page_id"] for r in paging) and sent >= len(record.pages) > 0
+            done = done and len(paging) == plan.pages
         if done or time.monotonic() >= deadline:
             return record
         await asyncio.sleep(0.5)
@@ -211,6 +231,7 @@ def judge(
     unanswered: int,
     sms: Counter[str],
     strict: bool,
+    limit: int | None = None,
 ) -> list[Check]:
     total = plan.groups * plan.per_group
     rows = [r for r in record.groups if group_of(str(r["group_key"])) >= 0]
@@ -226,17 +247,35 @@ def judge(
     p99 = percentile(answers.seconds, 0.99)
     no_sms = [p["page_id"] for p in record.pages if sms[p["page_id"]] == 0]
     doubled = sum(1 for n in sms.values() if n > 1)
+    expected = f"{limit} + 1 storm page" if limit else str(plan.pages)
     print(
         f"  {name}: {total} notifications over {plan.groups} groups; answers "
         f"{answers.statuses}, no answer {answers.failed}; answer p50 "
         f"{percentile(answers.seconds, 0.5) * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; "
-        f"groups {len(rows)}, pages {len(record.pages)} (expected {plan.pages}), ended {ended} "
-        f"(expected {plan.ends}); SMS requests {sum(sms.values())}, pages with 2+ {doubled}"
+        f"groups {len(rows)}, pages {len(record.pages)} (expected {expected}), ended {ended}"
+        f"{'' if limit else f' (expected {plan.ends})'}; SMS requests {sum(sms.values())}, "
+        f"pages with 2+ {doubled}"
     )
-    checks: list[Check] = [
-        (f"{name} pages (one per firing group)", f"{len(record.pages)}/{plan.pages}",
-         len(record.pages) == plan.pages and len({r["page_id"] for r in paged}) == plan.pages),
-        (f"{name} pages ended by resolves", f"{ended}/{plan.ends}", ended == plan.ends),
+    tail(answers)
+    if limit is None:
+        checks: list[Check] = [
+            (f"{name} pages (one per firing group)", f"{len(record.pages)}/{plan.pages}",
+             len(record.pages) == plan.pages and len({r["page_id"] for r in paged}) == plan.pages),
+            (f"{name} pages ended by resolves", f"{ended}/{plan.ends}", ended == plan.ends),
+        ]  # fmt: skip
+    else:  # the first ``limit`` paging groups page alone, every later one joins one storm page
+        own = sum(1 for p in record.pages if str(p["idempotency_key"]).startswith("alert:"))
+        storms = sum(1 for p in record.pages if str(p["idempotency_key"]).startswith("storm:"))
+        critical = [r for r in rows if group_of(str(r["group_key"])) % 2 == 0]
+        checks = [
+            (f"{name} pages of their own", f"{own}/{limit}", own == limit),
+            (f"{name} storm pages", f"{storms}/1", storms == 1),
+            (f"{name} paging groups with a page", f"{sum(1 for r in critical if r['page_id'])}/"
+             f"{plan.pages}", len(critical) == plan.pages and all(r["page_id"] for r in critical)),
+            (f"{name} SMS requests", f"{sum(sms.values())}/{len(record.pages)}",
+             sum(sms.values()) == len(record.pages)),
+        ]  # fmt: skip
+    checks += [
         (f"{name} groups recorded", f"{len(rows)}/{sum(map(plan.episodes, range(plan.groups)))}",
          len(rows) == sum(map(plan.episodes, range(plan.groups)))),
         (f"{name} groups with a 202'd notification lost", str(len(lost)), not lost),
@@ -253,10 +292,28 @@ def judge(
             (f"{name} 5xx answers", str(answers.server_errors), answers.server_errors == 0),
             (f"{name} answer p99", f"{p99 * 1000:.0f} ms", p99 <= 0.100),
             (f"{name} firing notifications counted", f"{recorded}/{firing}", counted),
-            (f"{name} SMS requests", f"{sum(sms.values())}/{plan.pages}",
-             sum(sms.values()) == plan.pages),
         ]  # fmt: skip
+        if limit is None:
+            checks.append((f"{name} SMS requests", f"{sum(sms.values())}/{plan.pages}",
+                           sum(sms.values()) == plan.pages))  # fmt: skip
     return checks
+
+
+def tail(answers: Answers) -> None:
+    """Where the slow answers were: p99 by kind, and the seconds of the storm with most."""
+    kinds = ", ".join(
+        f"{kind} p99 {percentile(seconds, 0.99) * 1000:.0f} ms ({len(seconds)})"
+        for kind, seconds in sorted(answers.by_kind.items())
+    )
+    print(f"    answers by kind: {kinds}")
+    if not answers.sent_at:
+        return
+    first = min(answers.sent_at)
+    slow = Counter(
+        int(at - first) for at, s in zip(answers.sent_at, answers.seconds, strict=True) if s > 0.1
+    )
+    worst = ", ".join(f"{second} s: {n}" for second, n in slow.most_common(6))
+    print(f"    answers over 100 ms: {sum(slow.values())}; most in second {worst or '-'}")
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -270,7 +327,7 @@ async def main(args: argparse.Namespace) -> int:
         if "a" in parts:
             checks += await latency(store, url, args.latency_seconds, args.rate)
         if "b" in parts:
-            checks += await storm(store, url, plan, args.seconds, 1)
+            checks += await storm(store, url, plan, args.seconds, 1, args.storm_limit)
     if "c" in parts and "postgresql" in stores:
         checks += await storm("postgresql", url, plan, args.seconds, 3)
     print(machine())
@@ -289,4 +346,10 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=int, default=60, help="(b, c) the storm's length")
     parser.add_argument("--groups", type=int, default=200)
     parser.add_argument("--notifications", type=int, default=20000)
+    parser.add_argument(
+        "--storm-limit",
+        type=int,
+        default=None,
+        help="(b) under storm: {max_pages: N, per: 1h}: N groups page alone, then one storm page",
+    )
     sys.exit(asyncio.run(main(parser.parse_args())))

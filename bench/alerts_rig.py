@@ -116,10 +116,16 @@ class Answers:
     statuses: dict[int, int] = field(default_factory=dict)
     seconds: list[float] = field(default_factory=list)
     failed: int = 0  # no answer at all (connection refused or cut): the source sends it again
+    # Seconds by what the notification was (a group's first, a repeat, a resolve), and when it
+    # was sent (seconds since the first): where a slow tail comes from.
+    by_kind: dict[str, list[float]] = field(default_factory=dict)
+    sent_at: list[float] = field(default_factory=list)
 
-    def add(self, status: int, seconds: float) -> None:
+    def add(self, status: int, seconds: float, kind: str = "", at: float = 0.0) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
         self.seconds.append(seconds)
+        self.sent_at.append(at)
+        self.by_kind.setdefault(kind, []).append(seconds)
 
     @property
     def server_errors(self) -> int:
@@ -136,7 +142,9 @@ class Poster:
         )
         self.headers = {"Authorization": f"Bearer {KEY}"}
 
-    async def post(self, base: str, body: dict[str, Any], answers: Answers) -> int | None:
+    async def post(
+        self, base: str, body: dict[str, Any], answers: Answers, kind: str = ""
+    ) -> int | None:
         """The status, or None when no answer came (a dead replica)."""
         started = time.monotonic()
         try:
@@ -144,7 +152,7 @@ class Poster:
                 f"{base}/alerts/{INTEGRATION}", json=body, headers=self.headers
             ) as response:
                 await response.read()
-                answers.add(response.status, time.monotonic() - started)
+                answers.add(response.status, time.monotonic() - started, kind, started)
                 return response.status
         except (aiohttp.ClientError, TimeoutError):
             answers.failed += 1
@@ -159,7 +167,7 @@ class Record:
     """The send record as read after a run."""
 
     groups: list[dict[str, Any]]  # alert_groups: group_key, state, count, page_id
-    pages: list[dict[str, Any]]  # pages: page_id, state
+    pages: list[dict[str, Any]]  # pages: page_id, state, idempotency_key
 
 
 Reader = Callable[[], Awaitable[Record]]
@@ -167,10 +175,11 @@ Reader = Callable[[], Awaitable[Record]]
 
 @asynccontextmanager
 async def bridges(
-    tmp: Path, store: str, pg_url: str, count: int
+    tmp: Path, store: str, pg_url: str, count: int, storm_limit: int | None = None
 ) -> AsyncIterator[tuple[ReplicaRig, list[str], Reader]]:
     """``count`` serve processes on one store ("sqlite": a file, one process; "postgresql": a
-    schema of its own, dropped after), the rig, their URLs, and a reader of the record."""
+    schema of its own, dropped after), the rig, their URLs, and a reader of the record.
+    ``storm_limit``: the integration's ``storm.max_pages`` within an hour (None: no limit)."""
     os.environ[KEY_ENV] = KEY  # the replicas' environment is this one's plus the rig's
     os.environ["BRIDGE_PUBLIC_URL"] = "https://bridge.example"
     admin = None
@@ -181,11 +190,17 @@ async def bridges(
         db = f"{pg_url}{'&' if '?' in pg_url else '?'}search_path={schema}"
     else:
         db = str(tmp / "bridge.db")
-    rig = await start_replica_rig(tmp, db, CONFIG, latency=0.05)
+    config = CONFIG
+    if storm_limit is not None:
+        config = config.replace(
+            "    kind: alertmanager\n",
+            f"    kind: alertmanager\n    storm: {{max_pages: {storm_limit}, per: 1h}}\n",
+        )
+    rig = await start_replica_rig(tmp, db, config, latency=0.05)
 
     async def read() -> Record:
         groups_sql = "SELECT group_key, state, count, page_id FROM alert_groups"
-        pages_sql = "SELECT page_id, state FROM pages"
+        pages_sql = "SELECT page_id, state, idempotency_key FROM pages"
         if store == "postgresql":
             return Record(await rig.fetch(groups_sql), await rig.fetch(pages_sql))
         return await asyncio.to_thread(_read_sqlite, db, groups_sql, pages_sql)

@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.detail import alert_blocks
+from bot.alerts.stagger import Stagger
 from bot.slack.failures import SLACK_FAILURES, slack_error
 from bot.slack.mrkdwn import Mrkdwn, md, section
 from bot.store.alerts_base import AlertGroup
@@ -33,11 +34,14 @@ class GroupMessages:
         client: AsyncWebClient,
         later: Later,
         clock: Callable[[], datetime],
+        stagger: Stagger | None = None,
     ) -> None:
         self.store = store
         self.client = client
         self.clock = clock
         self._later = later
+        # Shared with the pages' starts: how many of these run at once (``AlertService``).
+        self._stagger = stagger or Stagger(1_000_000, 0.0)
         self._show_queued: set[str] = set()
         self._show_workers: set[str] = set()
 
@@ -50,8 +54,9 @@ class GroupMessages:
     async def _show_work(self, group_id: str) -> None:
         try:
             while group_id in self._show_queued:
-                self._show_queued.discard(group_id)
-                await self._show(group_id)
+                async with self._stagger.place():
+                    self._show_queued.discard(group_id)
+                    await self._show(group_id)
         finally:
             self._show_workers.discard(group_id)
 

@@ -2,10 +2,14 @@
 
 Why 202 waits for the store and nothing else: the source retries anything but a 2xx, so the
 answer must mean "recorded", and it must come fast (Alertmanager times out and resends). The
-group row and, for a paging route, the page row are written before ``notify`` returns; the
-root message and step 1 then run at once in a task of their own (the first SMS leaves right
-after recording, not at the scheduler's next tick). If the process dies first, the page is
-already due: the scheduler of any replica runs it, and posts its root message.
+notifications arriving together are recorded in one transaction (``bot.alerts.batcher``: a
+storm is hundreds a second); a new paging group's page row is inserted in that same
+transaction, due at once, so the group and its page are committed together before ``notify``
+returns. The root message and step 1 then run in a task of their own (a few at a time: a
+storm's opening burst must not hold the answers), so the first SMS leaves right after
+recording, not at the scheduler's next tick. If the process dies first, the page is already
+due: the scheduler of any replica runs it, and posts its root message. Under a storm limit the
+page starts after the group (its count is taken under a lock), still before the answer.
 
 Why the store decides everything: retries and replicas race. The firing group is unique per
 key (one group, one page: ``alert:<group id>`` is the page's idempotency key), a page is ended
@@ -22,10 +26,11 @@ ended, that it no longer holds (``bot.alerts.silence_ends``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,20 +38,23 @@ from prometheus_client import Counter
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
+from bot.alerts.batcher import Batcher
 from bot.alerts.detail import alert_blocks, cut, detail_json
 from bot.alerts.messages import GroupMessages
 from bot.alerts.payloads import Notification
 from bot.alerts.silence_ends import SilenceEnds
 from bot.alerts.silences import silencing
+from bot.alerts.stagger import Stagger
 from bot.alerts.storm import SHOWN, storm_blocks, storm_text
 from bot.alerts.text import fitted, title
 from bot.paging import snapshot, watch
 from bot.paging.service import PagingService, new_page_id
 from bot.paging.slack import SOURCE
 from bot.slack.mrkdwn import Block
-from bot.store.alerts_base import AlertGroup, NewAlertGroup
+from bot.store.alerts_base import AlertGroup, AlertNote, NewAlertGroup, Opening, Recorded
 from bot.store.base import Store
 from bot.store.pages_base import NewPage, PageRecord
+from bot.store.silences_base import Silence
 from bot.store.storms_sql import STORM_KEY
 from config import Settings
 from config.settings import Integration
@@ -61,6 +69,8 @@ NOTIFICATIONS = Counter(
     ["integration", "outcome"],
     registry=metrics.REGISTRY,
 )
+FOLLOW_UPS = 8  # page starts and Slack-only group messages under way at once
+FOLLOW_UP_HOLD = 0.25  # seconds one of them may keep its place (a slow provider or Slack)
 
 
 def group_hash(key: str) -> str:
@@ -89,7 +99,9 @@ class AlertService:
         self.client = client
         self.clock = clock
         self._tasks: set[asyncio.Task[None]] = set()
-        self.messages = GroupMessages(store, client, self._later, clock)
+        # Page starts and Slack-only messages of new groups, a few at a time (``Stagger``).
+        self._stagger = Stagger(FOLLOW_UPS, FOLLOW_UP_HOLD)
+        self.messages = GroupMessages(store, client, self._later, clock, self._stagger)
         self.silence_ends = SilenceEnds(store, self.messages, clock)
         # Repeats update a group's message at most once per ``update_gap`` seconds: a storm of
         # repeats would otherwise cost a Slack update each (Slack rate-limits chat.update, and
@@ -97,40 +109,86 @@ class AlertService:
         # for the end of the gap (None: in a gap, nothing held).
         self.update_gap = update_gap
         self._held: dict[str, Callable[[], None] | None] = {}
+        # Notifications arriving together are recorded in one transaction (group commit).
+        self.recorder: Batcher[AlertNote, Recorded] = Batcher(store.record_alert_notes)
 
     async def notify(self, integration: Integration, note: Notification) -> None:
-        """Record ``note``; returns once it is in the store (what a 202 promises)."""
-        if note.action == "trigger":
-            await self._fire(integration, note)
-        elif note.action == "resolve":
-            await self._resolve(integration, note)
-        else:
+        """Record ``note``; returns once it is in the store (what a 202 promises), and, for a
+        group's first notification or a resolve, its page started or ended."""
+        if note.action == "acknowledge":
             await self._acknowledge(integration, note)
+            return
+        now = self.clock()
+        if note.action == "trigger":
+            detail = detail_json(integration.kind, note)
+            item = AlertNote(
+                integration.name,
+                group_hash(note.group_key),
+                now,
+                detail,
+                functools.partial(self._new_group, integration, note, now, detail),
+            )
+        else:
+            last = detail_json(integration.kind, note) if note.alerts else None
+            item = AlertNote(integration.name, group_hash(note.group_key), now, last, None)
+        recorded = await self.recorder.submit(item)  # with those arriving alongside: one commit
+        if note.action == "trigger":
+            await self._fired(integration, note, recorded)
+        else:
+            await self._resolved(integration, recorded.group)
 
     # --- firing ---------------------------------------------------------------------------------
 
-    async def _fire(self, integration: Integration, note: Notification) -> None:
+    def _new_group(
+        self,
+        integration: Integration,
+        note: Notification,
+        now: datetime,
+        detail: str,
+        silences: Sequence[Silence],
+    ) -> Opening:
+        """The group ``note`` opens if nothing fires under its key, and the page it starts with
+        it (made inside the batch's transaction, with the silences in force there: only a new
+        group pays for its text). An integration with a storm limit starts its page after
+        (``_start_page``: the limit is counted under a lock)."""
         route = integration.route(note.labels)
         escalation = route.escalation if route is not None else None
         policy = self.settings.escalations.get(escalation) if escalation else None
         text = title(note, route.severity if route is not None else None)
         if policy is not None:
             text = fitted(self.settings, policy, text, self.paging.command, self.paging.links)
-        now = self.clock()
-        silence = silencing(await self.store.active_silences(integration.name, now), note)
-        new = NewAlertGroup(
+        silence = silencing(silences, note)
+        group = NewAlertGroup(
             new_group_id(),
             integration.name,
             group_hash(note.group_key),
             cut(note.group_key, 300),
             escalation,
             text,
-            detail_json(integration.kind, note),
+            detail,
             now,
             integration.announce_in,
             silence.silence_id if silence is not None else None,
         )
-        group, created = await self.store.open_alert_group(new)
+        if policy is None or silence is not None or integration.storm is not None:
+            return group, None
+        page = NewPage(
+            new_page_id(),
+            policy.name,
+            text,
+            None,
+            integration.announce_in,
+            now,
+            f"alert:{group.group_id}",
+            snapshot.to_json(policy, route.urgency if route is not None else None),
+        )
+        return group, page
+
+    async def _fired(
+        self, integration: Integration, note: Notification, recorded: Recorded
+    ) -> None:
+        group, created = recorded.group, recorded.created
+        assert group is not None  # a firing notification always has its group
         outcome = ("silenced" if group.silence_id else "opened") if created else "repeated"
         NOTIFICATIONS.labels(integration.name, outcome).inc()
         if created:
@@ -140,15 +198,27 @@ class AlertService:
                 integration.name,
                 "silenced by " + group.silence_id
                 if group.silence_id
-                else "paging through " + escalation
-                if escalation
+                else "paging through " + group.escalation
+                if group.escalation
                 else "posted in Slack only",
             )
-        if group.silence_id is not None and group.page_id is None and silence is not None:
-            if silence.silence_id != group.silence_id:  # its silence ended; another holds it now
-                await self.store.set_alert_group_silence(group.group_id, silence.silence_id)
+        still_silenced = False
+        if group.silence_id is not None and group.page_id is None:
+            if created:
+                still_silenced = True
+            else:  # a repeat of a silenced group: does a silence still hold it?
+                now = self.clock()
+                holding = silencing(await self.store.active_silences(integration.name, now), note)
+                still_silenced = holding is not None
+                if holding is not None and holding.silence_id != group.silence_id:
+                    # its silence ended and another holds it now: the group names the new one
+                    await self.store.set_alert_group_silence(group.group_id, holding.silence_id)
+        if created and group.page_id is not None:  # its page started with it: root and step 1
+            self._later(self._begin(group.page_id), f"alert-page-{group.page_id}")
+        elif still_silenced:
             self.messages.show_later(group.group_id)  # still silenced: recorded and shown, no page
         elif group.escalation is not None and group.page_id is None:
+            route = integration.route(note.labels)  # its urgency is the page's
             urgency = route.urgency if route is not None else None
             await self._start_page(group, integration, urgency)  # new, or its start cut off
         elif group.page_id is not None:
@@ -157,7 +227,8 @@ class AlertService:
         elif created:
             self.messages.show_later(group.group_id)
         else:
-            self._update_soon(group.group_id, lambda: self.messages.show_later(group.group_id))
+            group_id = group.group_id
+            self._update_soon(group_id, lambda: self.messages.show_later(group_id))
 
     def _update_soon(self, key: str, update: Callable[[], None]) -> None:
         """``update`` now if no update of ``key`` ran within the gap, else once at its end."""
@@ -216,6 +287,16 @@ class AlertService:
             return
         self._later(self._run_page(page), f"alert-page-{page.page_id}")
 
+    async def _begin(self, page_id: str) -> None:
+        """A page started with its group: its root message and step 1, now (unless a resolve
+        ended it first)."""
+        async with self._stagger.place():
+            page = await self.store.get_page(page_id)
+            if page is None or page.state != "active":
+                return
+            watch.started(self.settings, page)
+            await self._run_page(page)
+
     async def _join_storm(
         self, group: AlertGroup, integration: Integration, urgency: str | None = None
     ) -> None:
@@ -260,10 +341,7 @@ class AlertService:
 
     # --- resolve and acknowledge -----------------------------------------------------------------
 
-    async def _resolve(self, integration: Integration, note: Notification) -> None:
-        key = group_hash(note.group_key)
-        detail = detail_json(integration.kind, note) if note.alerts else None
-        group = await self.store.resolve_alert_group(integration.name, key, self.clock(), detail)
+    async def _resolved(self, integration: Integration, group: AlertGroup | None) -> None:
         NOTIFICATIONS.labels(integration.name, "resolved" if group else "ignored").inc()
         if group is None:
             return  # nothing fires under that key: resolved before, or never seen
@@ -333,5 +411,6 @@ class AlertService:
             log.exception("an alert's follow-up failed; the paging scheduler picks it up")
 
     async def wait_idle(self) -> None:
+        await self.recorder.wait_idle()
         while self._tasks:
             await asyncio.wait(list(self._tasks))

@@ -16,6 +16,7 @@ import asyncio
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 
 # Due moves and fallback checks one tick runs at once (each a few store round trips and a send).
 TICK_CONCURRENCY = 16
+MIN_PAUSE = 0.02  # seconds: the shortest sleep between ticks
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # as request ids: typed into /send ack
 
 
@@ -291,20 +293,25 @@ class PagingService:
             if fired:
                 self.refresh_later(page_id)
 
+        async def fire_due() -> None:
+            timers = await self.store.due_page_timers(self.clock())
+            await asyncio.gather(
+                *(fire(page_id) for page_id in dict.fromkeys(t.page_id for t in timers))
+            )
+
         due = await self.store.due_pages(started)
         moved = sum(await asyncio.gather(*(move(page) for page in due)))
+        # Contact rules and held sends that fell due (or a failure brought forward), page by
+        # page: each timer is claimed by one process, whichever ticks first. Before the
+        # fallback pass over every active page: a rule is due at a moment people were promised.
+        await fire_due()
         active = await self.store.active_pages()
         now = self.clock()
         rootless = [page for page in active if self._root_overdue(page, now)]
         await asyncio.gather(
             *(fall_back(page) for page in active), *(restore_root(page) for page in rootless)
         )
-        # Contact rules and held sends that fell due (or a failure brought forward), page by
-        # page: each timer is claimed by one process, whichever ticks first.
-        timers = await self.store.due_page_timers(self.clock())
-        await asyncio.gather(
-            *(fire(page_id) for page_id in dict.fromkeys(t.page_id for t in timers))
-        )
+        await fire_due()  # a failure the fallback pass found brought someone's next rule to now
         return moved
 
     def _root_overdue(self, page: PageRecord, now: datetime) -> bool:
@@ -318,13 +325,30 @@ class PagingService:
 
     async def _run(self) -> None:
         while True:
+            began = time.monotonic()
             try:
                 moved = await self.tick()
             except Exception:
                 log.exception("a paging tick failed; the next one tries again")
-                moved = 0
-            if not moved:  # pages that fell due during a busy tick go at once, not a tick later
                 await asyncio.sleep(self.tick_seconds)
+                continue
+            if not moved:  # pages that fell due during a busy tick go at once, not a tick later
+                await asyncio.sleep(await self._pause(began))
+
+    async def _pause(self, began: float) -> float:
+        """Seconds until the next tick: one ``tick`` after the last began (not after it ended:
+        a busy tick must not stretch the period), or sooner when a page's move or someone's
+        rule falls due before then, so a rule due at 07:00:00.2 goes then, not up to a tick
+        later. Never less than ``MIN_PAUSE``: a timer that stays due cannot spin the loop."""
+        rest = self.tick_seconds - (time.monotonic() - began)
+        try:
+            due = await self.store.next_paging_due(self.clock())
+        except Exception:
+            log.exception("could not read when paging work falls due; ticking on time")
+            due = None
+        if due is not None:
+            rest = min(rest, (due - self.clock()).total_seconds())
+        return max(rest, min(MIN_PAUSE, self.tick_seconds))
 
     def start_loop(self) -> None:
         if self._loop is None:

@@ -25,7 +25,7 @@ from bot.policy import Rejection
 from bot.proving.schedule import period_start
 from bot.proving.verdicts import Result, Verdict, advice, judge
 from bot.send.service import SendService
-from bot.slack.canary import canary_failed_text
+from bot.slack.canary import canary_failed_text, canary_recovered_text
 from bot.store.canaries_sql import CanaryRun
 from bot.tasks import stop_task
 from bot.values import Origin, Surface
@@ -129,10 +129,15 @@ class Canaries:
 
     async def _judged(self, canary: Canary, period: datetime, judged: Judged) -> None:
         reason = judged.verdict.reason
+        before = (await self.store.last_canaries()).get(canary.channel)
         won = await self.store.judge_canary(canary.channel, period, judged.ok, reason, self.clock())
         if won and not judged.ok:
             log.warning("canary for %s failed: %s", canary.channel, reason)
             await self.announce(judged)
+        elif won and before is not None and not before[0].ok:
+            # The last judged run failed and was announced: say the path works again, once.
+            log.info("canary for %s passed again", canary.channel)
+            await self.announce_recovered(judged, before[0].reason)
 
     def advice(self, judged: Judged) -> str:
         channel = self.settings.channels.get(judged.canary.channel)
@@ -154,6 +159,16 @@ class Canaries:
             await self.client.chat_postMessage(channel=canary.announce_in, text=text)
         except SlackApiError as exc:
             log.warning("could not announce a failed canary: %s", exc.response.get("error"))
+
+    async def announce_recovered(self, judged: Judged, last_reason: str | None) -> None:
+        if self.client is None:
+            return
+        canary = judged.canary
+        text = canary_recovered_text(canary.channel, canary.to, last_reason, judged.request_id)
+        try:
+            await self.client.chat_postMessage(channel=canary.announce_in, text=text)
+        except SlackApiError as exc:
+            log.warning("could not announce a recovered canary: %s", exc.response.get("error"))
 
     async def refresh_metrics(self) -> None:
         for name, (run, last_ok) in (await self.store.last_canaries()).items():

@@ -1,4 +1,5 @@
-"""Slack's words for a failed canary: what failed, the provider's reason, and what to do."""
+"""Slack's words for a canary: a failure (what failed, the provider's reason, what to do) and the
+recovery that follows it, so the team knows the path is proven again without asking."""
 
 from __future__ import annotations
 
@@ -16,6 +17,22 @@ def canary_failed_text(
         channel,
         reason,
         advice,
+        channel,
+        mask_address(to),
+        record,
+    )
+
+
+def canary_recovered_text(
+    channel: str, to: str, last_reason: str | None, request_id: str | None
+) -> Mrkdwn:
+    record = md(" (request {})", request_id) if request_id else md("")
+    before = md(" (it had failed: {})", last_reason) if last_reason else md("")
+    return md(
+        ":white_check_mark: *Canary for `{}` passed again*{}. Pages through {} are getting "
+        "through. Test message to {}{}.",
+        channel,
+        before,
         channel,
         mask_address(to),
         record,

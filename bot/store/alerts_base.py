@@ -8,13 +8,14 @@ others count as repeats. A resolved group leaves that key free: firing again is 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from bot.store.heartbeats_base import HeartbeatStore
 from bot.store.pages_base import NewPage, PageRecord
-from bot.store.silences_base import SilenceStore
+from bot.store.silences_base import Silence, SilenceStore
 
 AlertState = Literal["firing", "resolved"]
 
@@ -53,6 +54,37 @@ class AlertGroup:
     silence_id: str | None = None  # silenced when it began (v12)
 
 
+# A new group, and the page it starts in the same transaction (None: it pages nobody, or its
+# page starts after it: an integration with a storm limit counts its pages under a lock).
+Opening = tuple[NewAlertGroup, NewPage | None]
+
+
+@dataclass(frozen=True)
+class AlertNote:
+    """One notification to record: firing (``opening`` makes its group if none fires under the
+    key, given the silences in force, with the page it starts, if it pages from the start) or
+    resolved (``opening`` None)."""
+
+    integration: str
+    group_hash: str
+    at: datetime
+    detail: str | None  # firing: always; resolved: the last state, or None to keep the old
+    opening: Callable[[Sequence[Silence]], Opening] | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.integration, self.group_hash)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What became of one recorded notification: its group after it (None: a resolve with
+    nothing firing under its key), and whether it opened that group."""
+
+    group: AlertGroup | None
+    created: bool
+
+
 @dataclass(frozen=True)
 class FiringGroup:
     """A firing group for ``/send alerts``, with its page's state (None: no page)."""
@@ -73,16 +105,13 @@ class PageGroups:
 class AlertStore(SilenceStore, HeartbeatStore, Protocol):
     """The ``alert_groups`` table (migration v11). Every write commits before it returns."""
 
-    async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:
-        """Record a firing notification: a new group (True), or a repeat of the group firing
-        under that key (False: its count, last seen, title and detail are updated)."""
-        ...
-
-    async def resolve_alert_group(
-        self, integration: str, group_hash: str, at: datetime, detail: str | None
-    ) -> AlertGroup | None:
-        """End the firing group under that key (its last state, with ``detail`` if given);
-        None if none fires (never seen, or resolved already: nothing to do)."""
+    async def record_alert_notes(self, notes: Sequence[AlertNote]) -> list[Recorded]:
+        """Record many notifications in one transaction (``alerts_batch_sql``): what became of
+        each, in order. A firing one opens a group (created) or repeats the group firing under
+        its key (its count, last seen and detail updated); a resolve ends that group (with its
+        detail if given), or finds none firing (never seen, or resolved already: nothing to
+        do). All or none: an error leaves nothing of them recorded. The only way notifications
+        are written: one path to keep right under retries and replicas."""
         ...
 
     async def firing_alert_group(self, integration: str, group_hash: str) -> AlertGroup | None: ...

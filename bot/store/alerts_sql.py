@@ -3,16 +3,24 @@ dialect hooks (``_page_exec``, ``_page_fetch``, ``_ts``, ``_dt``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from bot.store.alerts_base import AlertGroup, AlertState, FiringGroup, NewAlertGroup
+from bot.store import alerts_batch_sql
+from bot.store.alerts_base import (
+    AlertGroup,
+    AlertNote,
+    AlertState,
+    FiringGroup,
+    Recorded,
+)
+from bot.store.sql import Sql
 from bot.store.storms_sql import StormsSql
 
+T = TypeVar("T")
+
 _FIRING = "integration = ? AND group_hash = ? AND state = 'firing'"
-# A repeat racing the group's resolve: the insert and the update are tried again this often.
-_TRIES = 3
 
 
 class AlertsSql(StormsSql):
@@ -38,64 +46,30 @@ class AlertsSql(StormsSql):
             silence_id=row["silence_id"],
         )
 
+    async def _tx(self, body: Callable[[Sql], Coroutine[Any, Any, T]]) -> T:
+        """Run ``body`` in a committed transaction (each store's own; see ``SqlStore._tx``)."""
+        raise NotImplementedError
+
+    async def _urgent_tx(self, body: Callable[[Sql], Coroutine[Any, Any, T]]) -> T:
+        """``_tx`` for a write a client's answer waits on, not queued behind background work
+        (PostgreSQL: on a connection of its own; SQLite: ahead of the jobs queued on its
+        thread)."""
+        return await self._tx(body)
+
+    async def record_alert_notes(self, notes: Sequence[AlertNote]) -> list[Recorded]:
+        if not notes:
+            return []
+
+        async def body(sql: Sql) -> list[Recorded]:
+            return await alerts_batch_sql.record(sql, notes, self._alert_group, self._silence)
+
+        return await self._urgent_tx(body)
+
     async def _one_group(self, where: str, params: tuple[object, ...]) -> AlertGroup | None:
         rows = await self._page_fetch(
             f"SELECT * FROM alert_groups WHERE {where} ORDER BY first_at DESC LIMIT 1", params
         )
         return self._alert_group(rows[0]) if rows else None
-
-    async def open_alert_group(self, group: NewAlertGroup) -> tuple[AlertGroup, bool]:
-        at = self._ts(group.at)
-        for _ in range(_TRIES):
-            # A repeat is the common case (a storm is mostly repeats): count it first, one
-            # statement, and insert only when nothing fires under the key.
-            updated = await self._page_exec(
-                "UPDATE alert_groups SET count = count + 1, last_at = ?, detail = ?"
-                f" WHERE {_FIRING}",
-                (at, group.detail, group.integration, group.group_hash),
-            )
-            if updated:
-                firing = await self.firing_alert_group(group.integration, group.group_hash)
-                if firing is not None:
-                    return firing, False
-                continue  # resolved just after it was counted: the next try is a new group
-            inserted = await self._page_exec(
-                "INSERT INTO alert_groups (group_id, integration, group_hash, group_key,"
-                " escalation, title, detail, first_at, last_at, slack_channel, silence_id)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (
-                    group.group_id,
-                    group.integration,
-                    group.group_hash,
-                    group.group_key,
-                    group.escalation,
-                    group.title,
-                    group.detail,
-                    at,
-                    at,
-                    group.slack_channel,
-                    group.silence_id,
-                ),
-            )
-            if inserted:
-                found = await self.alert_group(group.group_id)
-                assert found is not None
-                return found, True
-            # Another delivery opened it between the update and the insert: count it.
-        raise RuntimeError("an alert group kept changing while it was recorded; try again")
-
-    async def resolve_alert_group(
-        self, integration: str, group_hash: str, at: datetime, detail: str | None
-    ) -> AlertGroup | None:
-        firing = await self.firing_alert_group(integration, group_hash)
-        if firing is None:
-            return None
-        changed = await self._page_exec(
-            "UPDATE alert_groups SET state = 'resolved', resolved_at = ?, last_at = ?,"
-            " detail = COALESCE(?, detail) WHERE group_id = ? AND state = 'firing'",
-            (self._ts(at), self._ts(at), detail, firing.group_id),
-        )
-        return await self.alert_group(firing.group_id) if changed else None
 
     async def firing_alert_group(self, integration: str, group_hash: str) -> AlertGroup | None:
         return await self._one_group(_FIRING, (integration, group_hash))

@@ -39,6 +39,9 @@ class PostgresStore(PostgresPages, CanarySql, SqlStore):
     async def _tx(self, body: Body[T]) -> T:
         return await self._write(lambda conn: body(PostgresSql(conn)))
 
+    async def _urgent_tx(self, body: Body[T]) -> T:
+        return await self._write(lambda conn: body(PostgresSql(conn)), lane=True)
+
     async def _look(self, body: Body[T]) -> T:
         async with self._pool_or_raise().one() as conn:
             return await body(PostgresSql(conn))

@@ -85,6 +85,10 @@ class PostgresConnection:
         self._pool_size = pool_size
         self._timeout = timeout
         self._pool: Connections | None = None
+        # A connection of its own for writes a waiting client's answer hangs on (alert
+        # notifications, ``_urgent_tx``): queued behind the pool's other borrowers (a storm's
+        # pages and Slack updates), a storm's answers waited seconds for a connection.
+        self._lane: Connections | None = None
         self._writes: set[asyncio.Future[Any]] = set()  # in progress (close waits for them)
 
     def __repr__(self) -> str:
@@ -96,14 +100,12 @@ class PostgresConnection:
         if self._pool is not None:
             return
         try:
-            pool = await asyncpg.create_pool(
-                self.url,
-                min_size=1,
-                max_size=self._pool_size,
-                timeout=self._timeout,  # to connect
-                command_timeout=self._timeout,  # every statement
-                reset=_keep_session,
-            )
+            pool = await self._create_pool(self._pool_size)
+            try:
+                lane = await self._create_pool(1)
+            except BaseException:
+                await pool.close()
+                raise
         except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
             raise StoreError(
                 f"cannot reach the send record at {redact_url(self.url)}: "
@@ -124,18 +126,32 @@ class PostgresConnection:
                 await migrate(conn, self._migrations)
         except BaseException:
             await pool.close()
+            await lane.close()
             raise
         self._pool = Connections(pool, self._timeout)
+        self._lane = Connections(lane, self._timeout)
         await self._write(lambda conn: receipts.prune(PostgresSql(conn), self._parked_cutoff()))
+
+    async def _create_pool(self, size: int) -> asyncpg.Pool:
+        return await asyncpg.create_pool(
+            self.url,
+            min_size=1,
+            max_size=size,
+            timeout=self._timeout,  # to connect
+            command_timeout=self._timeout,  # every statement
+            reset=_keep_session,
+        )
 
     async def close(self) -> None:
         """Finish every write in progress, then close (safe to call twice)."""
         if self._writes:
             await asyncio.gather(*self._writes, return_exceptions=True)
         pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.settle()
-            await asyncio.wait_for(pool.pool.close(), self._timeout)
+        lane, self._lane = self._lane, None
+        for each in (pool, lane):
+            if each is not None:
+                await each.settle()
+                await asyncio.wait_for(each.pool.close(), self._timeout)
 
     async def ping(self) -> bool:
         """True if the database answers ``SELECT 1`` within 5 s (a health check must not hang)."""
@@ -161,7 +177,19 @@ class PostgresConnection:
     def _parked_cutoff(self) -> datetime:
         return utc(self._clock() - self.parked_ttl)
 
-    async def _write(self, body: Tx[T], *, one_statement: bool = False, shielded: bool = True) -> T:
+    def _lane_or_raise(self) -> Connections:
+        if self._lane is None:
+            raise StoreError("the send record is not open")
+        return self._lane
+
+    async def _write(
+        self,
+        body: Tx[T],
+        *,
+        one_statement: bool = False,
+        shielded: bool = True,
+        lane: bool = False,
+    ) -> T:
         """Run ``body`` in a committed transaction; it completes even if the caller is cancelled.
 
         ``one_statement``: ``body`` runs a single statement, atomic on its own, so it is sent
@@ -169,10 +197,12 @@ class PostgresConnection:
         ``shielded=False``: run it in the caller's own task (two turns of the event loop fewer),
         for a single statement whose caller acts only once it returns (an attempt claim): a
         caller cancelled meanwhile leaves it committed or not, and acts on it in neither case.
+        ``lane``: on the connection kept for writes an answer waits on (``_lane``).
         """
+        pool = self._lane_or_raise() if lane else self._pool_or_raise()
         if not shielded and one_statement:
-            return await self._transaction(self._pool_or_raise(), body, one_statement)
-        task = asyncio.ensure_future(self._transaction(self._pool_or_raise(), body, one_statement))
+            return await self._transaction(pool, body, one_statement)
+        task = asyncio.ensure_future(self._transaction(pool, body, one_statement))
         self._writes.add(task)
         task.add_done_callback(self._writes.discard)
         try:

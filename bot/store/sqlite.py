@@ -34,6 +34,9 @@ class SQLiteStore(SQLitePages, CanarySql, SqlStore):
     async def _tx(self, body: Body[T]) -> T:
         return await self._write(lambda db: body(SQLiteSql(db)))
 
+    async def _urgent_tx(self, body: Body[T]) -> T:
+        return await self._write(lambda db: body(SQLiteSql(db)), urgent=True)
+
     async def _look(self, body: Body[T]) -> T:
         return await self._run(lambda db: body(SQLiteSql(db)))
 

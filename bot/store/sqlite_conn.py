@@ -81,6 +81,9 @@ class SQLiteConnection:
         self._queue: list[Pending] = []
         self._queue_lock = threading.Lock()
         self._draining = False  # the database thread is committing (under _queue_lock)
+        # An urgent write is queued and a drain ahead of every other job is on its way (under
+        # _queue_lock): a client's answer waits on it (``_write(urgent=True)``).
+        self._urgent_drain = False
         self._unanswered = 0  # writes whose callers have no answer yet (event loop only)
         self._idle = asyncio.Event()  # set when that is zero (close waits)
         self._idle.set()
@@ -178,7 +181,7 @@ class SQLiteConnection:
     def _now(self) -> str:
         return to_text(self._clock())
 
-    async def _write(self, body: Body[T]) -> T:
+    async def _write(self, body: Body[T], *, urgent: bool = False) -> T:
         """Run ``body`` in a committed transaction; it completes even if the caller is cancelled.
 
         Writes that arrive while one is being committed are grouped into the next transaction
@@ -186,14 +189,18 @@ class SQLiteConnection:
         recording at once, one fsync serves many callers, and each still returns only after
         the commit that holds its rows. The database thread takes the next group itself, the
         moment it has committed one, so no turn of the event loop comes between two commits.
+        ``urgent``: a client's answer waits on it; its group is committed before any job (read)
+        queued on the thread that has not started yet.
         """
-        return cast(T, await self._queue_write(body))
+        return cast(T, await self._queue_write(body, urgent=urgent))
 
     async def _write_shared(self, write: Shared) -> list[Any]:
         """``_write`` for a ``Shared`` write: the items of ``write`` it could not apply."""
         return cast(list[Any], await self._queue_write(write))
 
-    def _queue_write(self, write: Body[Any] | Shared) -> asyncio.Future[Any]:
+    def _queue_write(
+        self, write: Body[Any] | Shared, *, urgent: bool = False
+    ) -> asyncio.Future[Any]:
         self._check_open()
         loop = asyncio.get_running_loop()
         done: asyncio.Future[Any] = loop.create_future()
@@ -202,8 +209,13 @@ class SQLiteConnection:
         with self._queue_lock:
             self._queue.append((write, done))
             start, self._draining = not self._draining, True
-        if start:
-            self._thread.submit(functools.partial(self._drain, loop=loop), _drain_failed)
+            # A drain is queued behind other jobs, or running: one more, ahead of them all,
+            # takes this write (the queued one then finds nothing, or what came after).
+            jump = urgent and not self._urgent_drain
+            self._urgent_drain = self._urgent_drain or urgent
+        if start or jump:
+            drain = functools.partial(self._drain, loop=loop)
+            self._thread.submit(drain, _drain_failed, urgent=urgent)
         # A cancelled caller cancels only its wait: the transaction goes on (``_settle``).
         return done
 
@@ -213,6 +225,14 @@ class SQLiteConnection:
         submitted in between, so a long run of writes never starves reads."""
         with self._queue_lock:
             batch, self._queue = self._queue, []
+            self._urgent_drain = False
+        if not batch:  # an urgent drain took them first
+            with self._queue_lock:
+                more = self._draining = bool(self._queue)
+            if more:
+                drain = functools.partial(self._drain, loop=loop)
+                self._thread.submit(drain, _drain_failed, loop=loop)
+            return
         units = units_of(batch)
         result: list[_Result] | BaseException
         try:

@@ -12,6 +12,7 @@ trip (``run_inline``).
 from __future__ import annotations
 
 import asyncio
+import collections
 import sqlite3
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -90,6 +91,9 @@ class DatabaseThread:
     def __init__(self) -> None:
         self._executor: ThreadPoolExecutor | None = None
         self._db: SyncDB | None = None
+        # Jobs that go before everything queued: each job run first runs these (a client's
+        # answer waits on them, while reads queued by background work can be hundreds).
+        self._urgent: collections.deque[Callable[[], None]] = collections.deque()
 
     @property
     def is_open(self) -> bool:
@@ -116,7 +120,12 @@ class DatabaseThread:
         if self._executor is None or self._db is None:
             raise RuntimeError("the database thread is not open")
         db = self._db
-        return await asyncio.get_running_loop().run_in_executor(self._executor, job, db)
+
+        def work() -> T:
+            self._run_urgent()
+            return job(db)
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
     def submit(
         self,
@@ -124,10 +133,12 @@ class DatabaseThread:
         then: Callable[[T | BaseException], object],
         *,
         loop: asyncio.AbstractEventLoop | None = None,
+        urgent: bool = False,
     ) -> None:
         """Run ``job`` on the thread and hand its result (or exception) to ``then`` on the
         event loop: one turn of the loop after the job ends, with nothing awaiting in between.
-        ``loop`` is given by a job on the thread queuing what follows it (no loop runs there)."""
+        ``loop`` is given by a job on the thread queuing what follows it (no loop runs there).
+        ``urgent``: before every job queued and not yet started."""
         if self._executor is None or self._db is None:
             raise RuntimeError("the database thread is not open")
         loop, db = loop or asyncio.get_running_loop(), self._db
@@ -140,7 +151,23 @@ class DatabaseThread:
                 result = exc
             loop.call_soon_threadsafe(then, result)
 
-        self._executor.submit(work)
+        if urgent:  # run by whichever job the thread takes next (this one's turn finds none)
+            self._urgent.append(work)
+            self._executor.submit(self._run_urgent)
+        else:
+            self._executor.submit(self._after_urgent, work)
+
+    def _run_urgent(self) -> None:
+        while True:
+            try:
+                job = self._urgent.popleft()
+            except IndexError:
+                return
+            job()
+
+    def _after_urgent(self, job: Callable[[], None]) -> None:
+        self._run_urgent()
+        job()
 
     async def run_body(self, body: Body[T]) -> T:
         """Run one store operation, statements and all, in a single trip to the thread."""

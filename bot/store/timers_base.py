@@ -54,6 +54,11 @@ class TimerStore(Protocol):
         pages: earliest first."""
         ...
 
+    async def next_paging_due(self, now: datetime) -> datetime | None:
+        """The earliest moment an active page's move, or a timer of one that nobody holds,
+        falls due (None: nothing waits): the scheduler wakes then, not at its next tick."""
+        ...
+
     async def claim_page_timer(self, timer: PageTimer, now: datetime, until: datetime) -> bool:
         """Take a due timer until ``until``: True for one caller, only while its page is active
         and it is not done (a claim that lapsed, its claimer gone, may be taken again)."""

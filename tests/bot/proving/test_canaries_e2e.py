@@ -103,6 +103,30 @@ async def test_a_delivered_canary_is_healthy_and_a_dry_wallet_is_announced(
         await tick(bridge)
         assert len(announced(bridge)) == 1  # judged and announced once
         assert 'bridge_channel_healthy{channel="sms-adhoc"} 0.0' in await metric_lines(bridge)
+
+        # The wallet topped up, the next day's run delivered: the team hears it works again.
+        tnt.balance = 1000
+        clock.advance(timedelta(days=1))
+        await tick(bridge)
+        await wait_until(lambda: len(tnt.deliveries) == 2, what="the third day's canary SMS")
+        status, _ = await post_tnt(bridge, tnt_body(tnt.deliveries[-1].message_id, "delivered"))
+        assert status == 200
+        await tick(bridge)
+        await wait_until(lambda: len(announced(bridge)) == 2, what="the recovery")
+        recovered = announced(bridge)[1]
+        assert "Canary for `sms-adhoc` passed again" in recovered
+        assert "wallet balance too low" in recovered  # what it had failed with
+        assert "+254700000099" not in recovered
+        assert 'bridge_channel_healthy{channel="sms-adhoc"} 1.0' in await metric_lines(bridge)
+        # A fourth good day says nothing: only a change from failing is news.
+        clock.advance(timedelta(days=1))
+        await tick(bridge)
+        await wait_until(lambda: len(tnt.deliveries) == 3, what="the fourth day's canary SMS")
+        status, _ = await post_tnt(bridge, tnt_body(tnt.deliveries[-1].message_id, "delivered"))
+        assert status == 200
+        await tick(bridge)
+        await tick(bridge)
+        assert len(announced(bridge)) == 2
     finally:
         await bridge.world.close()
 

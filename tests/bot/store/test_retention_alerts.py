@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from bot.retention import Purger
 from bot.store import Store
 from bot.store.pages_base import NewPage
-from tests.bot.store.test_store_alerts import group
+from tests.bot.store.test_store_alerts import group, open_group, resolve_group
 from tests.bot.store.test_store_pages import T0
 from tests.bot.store.test_store_silences import silence
 from tests.bot.store_backends import Backend
@@ -55,11 +55,11 @@ async def test_old_ended_silences_go_and_those_in_force_or_named_stay(backend: B
         # Expired long ago, but a group born under it still fires: it stays (its message says
         # who silenced it).
         await store.create_silence(silence("SNAMED"))
-        await store.open_alert_group(replace(group("GFIRING", "firing"), silence_id="SNAMED"))
+        await open_group(store, replace(group("GFIRING", "firing"), silence_id="SNAMED"))
         # Expired long ago; its group resolved long ago: the group goes, then the silence.
         await store.create_silence(silence("SWITHOLD"))
-        await store.open_alert_group(replace(group("GOLD", "old"), silence_id="SWITHOLD"))
-        await store.resolve_alert_group("prod-am", "hash-old", OLD + timedelta(hours=3), None)
+        await open_group(store, replace(group("GOLD", "old"), silence_id="SWITHOLD"))
+        await resolve_group(store, "prod-am", "hash-old", OLD + timedelta(hours=3), None)
 
         run = await Purger(store, KEEP, clock=clock, owner="replica-a").run_once()
 
@@ -79,9 +79,9 @@ async def test_a_resolved_group_stays_while_the_storm_page_listing_it_is_active(
     await store.create_page(NewPage("PDONE0001", "db-outage", "DB", None, "C0OPS0001", OLD))
     assert await store.end_page_at_source("PDONE0001", "source:prod-am", OLD)
     for group_id, key, page_id in (("GSTORM", "a", "PSTORM001"), ("GDONE", "b", "PDONE0001")):
-        await store.open_alert_group(group(group_id, key))
+        await open_group(store, group(group_id, key))
         assert await store.set_alert_group_page(group_id, page_id)
-        await store.resolve_alert_group("prod-am", f"hash-{key}", OLD + timedelta(hours=1), None)
+        await resolve_group(store, "prod-am", f"hash-{key}", OLD + timedelta(hours=1), None)
 
     step = await store.purge_step(NOW - KEEP, 10)
 

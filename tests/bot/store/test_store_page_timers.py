@@ -13,6 +13,7 @@ from bot.store.timers_base import VIA, PageTimer
 
 T0 = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 LEASE = timedelta(seconds=5)
 
 
@@ -90,3 +91,27 @@ async def test_a_held_send_through_the_step_is_a_timer_of_its_own(store: Store) 
     (due,) = await store.due_page_timers(T0 + 4 * MINUTE, limit=1)
     assert due.rule == 0  # earliest first
     assert held in await store.page_timers("P7K3QX9A2")
+
+
+async def test_the_scheduler_learns_when_the_next_paging_work_falls_due(store: Store) -> None:
+    """``next_paging_due``: the earliest of an active page's next move and a timer nobody
+    holds; nothing once the page is acknowledged."""
+    assert await store.next_paging_due(T0) is None
+    await started(store)
+    page = await store.get_page("P7K3QX9A2")
+    assert page is not None
+    assert await store.next_paging_due(T0) == page.next_at  # the first move, due at once
+    assert await store.advance_page("P7K3QX9A2", page.version, 0, 0, T0 + 5 * MINUTE)
+    assert await store.next_paging_due(T0) == T0 + 5 * MINUTE
+    await store.add_page_timers(chain())
+    assert await store.next_paging_due(T0) == T0  # alice's rule 1
+    first, second, _ = chain()
+    assert await store.claim_page_timer(first, T0, T0 + LEASE)
+    assert await store.next_paging_due(T0) == T0 + MINUTE  # a held timer is its holder's
+    assert await store.finish_page_timer(first)
+    assert await store.next_paging_due(T0) == T0 + MINUTE
+    assert await store.hasten_page_timer("P7K3QX9A2", 0, 0, "alice", 1, T0 + 30 * SECOND)
+    assert await store.next_paging_due(T0) == T0 + 30 * SECOND
+    assert second.rule == 1
+    assert await store.acknowledge_page("P7K3QX9A2", "slack:U0BOB00002", T0 + 40 * SECOND)
+    assert await store.next_paging_due(T0 + 40 * SECOND) is None

@@ -10,7 +10,7 @@ from datetime import timedelta
 from bot.store import Store
 from bot.store.alerts_base import AlertGroup
 from bot.store.silences_base import Silence
-from tests.bot.store.test_store_alerts import group
+from tests.bot.store.test_store_alerts import group, open_group, resolve_group
 from tests.bot.store.test_store_pages import T0, new_page
 from tests.bot.store_backends import Backend
 
@@ -50,13 +50,13 @@ async def test_a_silence_made_on_one_store_holds_on_another(backend: Backend) ->
 
 
 async def test_firing_groups_are_listed_with_their_page_and_silence(store: Store) -> None:
-    silenced, _ = await store.open_alert_group(replace(group("G1", "k1"), silence_id="S1"))
+    silenced, _ = await open_group(store, replace(group("G1", "k1"), silence_id="S1"))
     assert silenced.silence_id == "S1"
-    await store.open_alert_group(replace(group("G2", "k2"), at=T0 + timedelta(minutes=1)))
+    await open_group(store, replace(group("G2", "k2"), at=T0 + timedelta(minutes=1)))
     page = await store.create_page(new_page("PALERT001"))
     assert await store.set_alert_group_page("G2", page.page_id)
-    await store.open_alert_group(group("G3", "k3"))
-    await store.resolve_alert_group("prod-am", "hash-k3", T0, None)
+    await open_group(store, group("G3", "k3"))
+    await resolve_group(store, "prod-am", "hash-k3", T0, None)
     listed, total = await store.firing_alert_groups(10)
     assert total == 2
     assert [(f.group.group_id, f.page_state) for f in listed] == [("G2", "active"), ("G1", None)]
@@ -70,11 +70,11 @@ async def test_groups_whose_silence_ended_are_found_once_it_ends(store: Store) -
     hand within the window asked (None: ever)."""
     await store.create_silence(silence("SEXPIRES"))  # ends at T0 + 2h
     await store.create_silence(replace(silence("SBYHAND"), ends_at=T0 + timedelta(days=1)))
-    await store.open_alert_group(replace(group("G1", "k1"), silence_id="SEXPIRES"))
-    await store.open_alert_group(replace(group("G2", "k2"), silence_id="SBYHAND"))
-    await store.open_alert_group(replace(group("G3", "k3"), silence_id="SEXPIRES"))
-    await store.resolve_alert_group("prod-am", "hash-k3", T0, None)  # resolved: not asked for
-    await store.open_alert_group(replace(group("G4", "k4"), silence_id="SEXPIRES"))
+    await open_group(store, replace(group("G1", "k1"), silence_id="SEXPIRES"))
+    await open_group(store, replace(group("G2", "k2"), silence_id="SBYHAND"))
+    await open_group(store, replace(group("G3", "k3"), silence_id="SEXPIRES"))
+    await resolve_group(store, "prod-am", "hash-k3", T0, None)  # resolved: not asked for
+    await open_group(store, replace(group("G4", "k4"), silence_id="SEXPIRES"))
     assert await store.set_alert_group_page("G4", "PALERT001")  # paging: its page says so
 
     def ids(found: list[AlertGroup]) -> list[str]:
@@ -94,14 +94,14 @@ async def test_groups_whose_silence_ended_are_found_once_it_ends(store: Store) -
 async def test_a_group_held_again_names_its_new_silence_while_it_has_no_page(
     store: Store,
 ) -> None:
-    await store.open_alert_group(replace(group("G1", "k1"), silence_id="SOLD"))
+    await open_group(store, replace(group("G1", "k1"), silence_id="SOLD"))
     assert await store.set_alert_group_silence("G1", "SNEW")
     found = await store.alert_group("G1")
     assert found is not None
     assert found.silence_id == "SNEW"
     assert await store.set_alert_group_page("G1", "PALERT001")
     assert not await store.set_alert_group_silence("G1", "SLATER")  # paging: no silence holds it
-    await store.resolve_alert_group("prod-am", "hash-k1", T0, None)
-    await store.open_alert_group(replace(group("G2", "k2"), silence_id="SOLD"))
-    await store.resolve_alert_group("prod-am", "hash-k2", T0, None)
+    await resolve_group(store, "prod-am", "hash-k1", T0, None)
+    await open_group(store, replace(group("G2", "k2"), silence_id="SOLD"))
+    await resolve_group(store, "prod-am", "hash-k2", T0, None)
     assert not await store.set_alert_group_silence("G2", "SNEW")  # resolved: left as it was

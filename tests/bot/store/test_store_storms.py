@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot.store import Store
 from bot.store.pages_base import NewPage
-from tests.bot.store.test_store_alerts import group
+from tests.bot.store.test_store_alerts import group, open_group, resolve_group
 from tests.bot.store.test_store_pages import T0
 from tests.bot.store_backends import Backend
 
@@ -34,7 +34,7 @@ def storm_page(n: int, integration: str = "prod-am", at_s: int = 0) -> NewPage:
 
 async def _groups(store: Store, count: int) -> None:
     for n in range(count):
-        await store.open_alert_group(group(f"G{n}", f"k{n}"))
+        await open_group(store, group(f"G{n}", f"k{n}"))
 
 
 async def test_racing_starts_on_two_stores_stop_at_the_limit(backend: Backend) -> None:
@@ -71,7 +71,7 @@ async def test_a_storm_page_takes_groups_until_it_ends(store: Store) -> None:
     await _groups(store, 3)
     for n in range(3):
         assert await store.set_alert_group_page(f"G{n}", first.page_id)
-    await store.resolve_alert_group("prod-am", "hash-k1", T0, None)
+    await resolve_group(store, "prod-am", "hash-k1", T0, None)
     listed = await store.alert_groups_of_page(first.page_id, 2)
     assert (listed.total, listed.firing, len(listed.groups)) == (3, 2, 2)
     assert all(g.state == "firing" for g in listed.groups)  # the firing first
