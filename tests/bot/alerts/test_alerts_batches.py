@@ -9,6 +9,7 @@ database's own: a trigger that aborts inserts of one group key."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
@@ -200,14 +201,14 @@ async def test_a_batch_the_database_refused_answers_503_and_the_retry_pages_once
         boom = am_group(key="boom")
         boom["groupKey"] = "boom"
         backend_db = tmp_path / "bridge.db"
-        with sqlite3.connect(backend_db) as db:
+        with contextlib.closing(sqlite3.connect(backend_db)) as db, db:
             db.execute(SQLITE_BOOM[0])
         refused = await asyncio.gather(*(post(bridge, "/alerts/prod-am", boom) for _ in range(3)))
         assert [a.status for a in refused] == [503] * 3
         assert refused[0].body["message"] == "not recorded: send it again"
         assert await bridge.runtime.store.firing_alert_groups(10) == ([], 0)
 
-        with sqlite3.connect(backend_db) as db:
+        with contextlib.closing(sqlite3.connect(backend_db)) as db, db:
             db.execute("DROP TRIGGER boom")
         again = await asyncio.gather(*(post(bridge, "/alerts/prod-am", boom) for _ in range(3)))
         assert [a.status for a in again] == [202] * 3
