@@ -146,6 +146,34 @@ async def snapshot_when(
         await asyncio.sleep(0.02)
 
 
+def kill_when_claimed(
+    db: Path,
+    pid: int,
+    deadline: float,
+    query: str,
+    moment: Callable[[list[Any]], str | None],
+) -> str:
+    """Poll ``query`` on the SQLite file (read-only, outside the bridge) and SIGKILL ``pid`` the
+    moment ``moment(rows)`` says "claimed"; stop at "missed" (the moment has passed) or at
+    ``deadline`` ("timeout"). A crash timed by the row lands inside a claim every time, with no
+    hook in the bridge. Run it in a thread: it blocks."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1, isolation_level=None)
+    try:
+        while time.monotonic() < deadline:
+            try:
+                rows = con.execute(query).fetchall()
+            except sqlite3.OperationalError:  # busy, or the table not there yet: look again
+                continue
+            verdict = moment(rows)
+            if verdict == "claimed":
+                os.kill(pid, signal.SIGKILL)
+            if verdict is not None:
+                return verdict
+    finally:
+        con.close()
+    return "timeout"
+
+
 # --- a bridge as a child process ------------------------------------------------------------
 
 

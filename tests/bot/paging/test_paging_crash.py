@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
-from tests.bot.crash_kit import ALICE, CrashRig, eventually, start_rig
+from tests.bot.crash_kit import ALICE, CrashRig, eventually, kill_when_claimed, start_rig
 
 ALICE_PHONE = "254712345678"
 BOB_PHONE = "254798765432"
@@ -70,24 +68,14 @@ async def rig(tmp_path: Path) -> AsyncIterator[CrashRig]:
         await running.close()
 
 
-def kill_when_claimed(db: Path, pid: int, deadline: float) -> str:
-    """Watch the page row (read-only) and SIGKILL the bridge the moment step 1's move is claimed
-    and not yet done (version 1: created at 0, claimed 1, advanced 2)."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1, isolation_level=None)
-    try:
-        while time.monotonic() < deadline:
-            try:
-                rows = con.execute("SELECT version FROM pages").fetchall()
-            except sqlite3.OperationalError:  # busy for a moment: look again
-                continue
-            if rows and rows[0][0] == 1:
-                os.kill(pid, signal.SIGKILL)
-                return "claimed"
-            if rows and rows[0][0] > 1:
-                return "missed"
-    finally:
-        con.close()
-    return "timeout"
+def step_1_moment(rows: list[Any]) -> str | None:
+    """Step 1's move is claimed and not yet done (version 1: created at 0, claimed 1,
+    advanced 2)."""
+    if rows and rows[0][0] == 1:
+        return "claimed"
+    if rows and rows[0][0] > 1:
+        return "missed"
+    return None
 
 
 async def test_kill_9_inside_step_1_then_restart_runs_step_2_on_time_once(
@@ -96,7 +84,14 @@ async def test_kill_9_inside_step_1_then_restart_runs_step_2_on_time_once(
     first = await rig.start_bridge(PAGE_CONFIG)
     deadline = time.monotonic() + 15
     watch = asyncio.create_task(
-        asyncio.to_thread(kill_when_claimed, rig.db, first.proc.pid, deadline)
+        asyncio.to_thread(
+            kill_when_claimed,
+            rig.db,
+            first.proc.pid,
+            deadline,
+            "SELECT version FROM pages",
+            step_1_moment,
+        )
     )
     typed = asyncio.create_task(rig.slash("page db-outage DB primary is down"))
     assert await watch == "claimed"

@@ -11,17 +11,15 @@ seconds apart.
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.bot.crash_kit import ALICE, CrashRig, eventually, start_rig
+from tests.bot.crash_kit import ALICE, CrashRig, eventually, kill_when_claimed, start_rig
 
 ALICE_PHONE = "254712345678"
 
@@ -72,26 +70,13 @@ async def rig(tmp_path: Path) -> AsyncIterator[CrashRig]:
         await running.close()
 
 
-def kill_when_rule_2_is_claimed(db: Path, pid: int, deadline: float) -> str:
-    """Watch rule 2's timer (read-only) and SIGKILL the bridge the moment it is claimed and
-    not yet done."""
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1, isolation_level=None)
-    try:
-        while time.monotonic() < deadline:
-            try:
-                rows = con.execute(
-                    "SELECT claimed_until, done FROM page_timers WHERE rule = 1"
-                ).fetchall()
-            except sqlite3.OperationalError:  # busy, or the table not there yet: look again
-                continue
-            if rows and rows[0][0] is not None and rows[0][1] == 0:
-                os.kill(pid, signal.SIGKILL)
-                return "claimed"
-            if rows and rows[0][1] == 1:
-                return "missed"
-    finally:
-        con.close()
-    return "timeout"
+def rule_2_moment(rows: list[Any]) -> str | None:
+    """Rule 2's timer is claimed and not yet done."""
+    if rows and rows[0][0] is not None and rows[0][1] == 0:
+        return "claimed"
+    if rows and rows[0][1] == 1:
+        return "missed"
+    return None
 
 
 def by_rule(rig: CrashRig) -> Counter[str]:
@@ -105,7 +90,14 @@ async def test_kill_9_inside_a_rule_then_restart_sends_each_rule_once(rig: Crash
     first = await rig.start_bridge(RULES_CONFIG)
     deadline = time.monotonic() + 20
     watch = asyncio.create_task(
-        asyncio.to_thread(kill_when_rule_2_is_claimed, rig.db, first.proc.pid, deadline)
+        asyncio.to_thread(
+            kill_when_claimed,
+            rig.db,
+            first.proc.pid,
+            deadline,
+            "SELECT claimed_until, done FROM page_timers WHERE rule = 1",
+            rule_2_moment,
+        )
     )
     assert await rig.slash("page db-outage DB primary is down") == 200
     assert await watch == "claimed"
