@@ -28,6 +28,26 @@ providers:
     pod: in
 """  # 12 lines
 
+# One provider, one ad-hoc SMS channel, the sre senders and alice: the least an escalation
+# needs, for tests that add escalations and integrations after it.
+SMS_BASE = """\
+providers:
+  tnt:
+    type: talkntalk
+    api_key: ${TNT_KEY}
+senders:
+  sre: [U012ABCDEF]
+channels:
+  oncall-sms:
+    provider: tnt
+    service: sms
+    sender_id: ACME
+    allow_adhoc: true
+    allowed_senders: [sre]
+people:
+  alice: {phone: "+254712345678", slack: U0ALICE001}
+"""  # 15 lines
+
 
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "bridge.yaml"

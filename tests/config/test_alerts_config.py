@@ -12,31 +12,19 @@ import pytest
 import config
 from config import ConfigError, Problem, Settings
 from config.describe import describe
-from tests.config.helpers import ENV, write
+from tests.config.helpers import ENV, SMS_BASE, write
 
 KEYS = {"AM_KEY": "am-key-0123456789abcdef", "PD_KEY": "pd-key-0123456789abcdef"}
-BASE = """\
-providers:
-  tnt:
-    type: talkntalk
-    api_key: ${TNT_KEY}
-senders:
-  sre: [U012ABCDEF]
-channels:
-  oncall-sms:
-    provider: tnt
-    service: sms
-    sender_id: ACME
-    allow_adhoc: true
-    allowed_senders: [sre]
-people:
-  alice: {phone: "+254712345678", slack: U0ALICE001}
+BASE = (
+    SMS_BASE
+    + """\
 escalations:
   db-outage:
     allowed_senders: [sre]
     steps:
       - {notify: [alice], via: [oncall-sms]}
 """
+)
 
 GOOD = """\
 integrations:

@@ -12,26 +12,9 @@ import config
 from config import ConfigError, Settings
 from config.describe import describe
 from config.jsonschema import schema
-from tests.config.helpers import ENV, write
+from tests.config.helpers import ENV, SMS_BASE, write
 
 KEYS = {"AM_KEY": "am-key-0123456789abcdef"}
-BASE = """\
-providers:
-  tnt:
-    type: talkntalk
-    api_key: ${TNT_KEY}
-senders:
-  sre: [U012ABCDEF]
-channels:
-  oncall-sms:
-    provider: tnt
-    service: sms
-    sender_id: ACME
-    allow_adhoc: true
-    allowed_senders: [sre]
-people:
-  alice: {phone: "+254712345678", slack: U0ALICE001}
-"""
 ESCALATIONS = """\
 escalations:
   db-outage:
@@ -60,7 +43,7 @@ integrations:
 
 
 def load(tmp_path: Path, text: str) -> Settings:
-    return config.load(write(tmp_path, BASE + textwrap.dedent(text)), {**ENV, **KEYS})
+    return config.load(write(tmp_path, SMS_BASE + textwrap.dedent(text)), {**ENV, **KEYS})
 
 
 def problems(tmp_path: Path, text: str) -> list[str]:
