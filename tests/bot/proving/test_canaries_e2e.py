@@ -6,6 +6,7 @@ inserts with a unique key, so both together still send once a period)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -34,11 +35,21 @@ canaries:
 """
 
 
-async def start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock) -> Bridge:
+async def start(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: Clock,
+    *,
+    replica_id: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+) -> Bridge:
+    """A bridge with the receipt webhooks' secrets and the canary, on the test's clock."""
     monkeypatch.setenv("TNT_WEBHOOK_SECRET", TNT_SECRET)
     monkeypatch.setenv("KAL_WEBHOOK_SECRET", KAL_SECRET)
-    options = replace(FAST, clock=clock, page_tick=0.02)
-    return await start_bridge(tmp_path, config_text=RECEIPTS_CONFIG + CANARIES, options=options)
+    options = replace(FAST, clock=clock, page_tick=0.02, replica_id=replica_id)
+    return await start_bridge(
+        tmp_path, config_text=RECEIPTS_CONFIG + CANARIES, options=options, extra_env=extra_env
+    )
 
 
 async def metric_lines(bridge: Bridge) -> list[str]:
@@ -155,21 +166,13 @@ async def test_a_canary_never_reported_delivered_fails_after_within(
 async def test_two_replicas_on_postgresql_send_each_period_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, postgres_backend: PostgresBackend
 ) -> None:
-    monkeypatch.setenv("TNT_WEBHOOK_SECRET", TNT_SECRET)
-    monkeypatch.setenv("KAL_WEBHOOK_SECRET", KAL_SECRET)
     clock = Clock()
-    options = replace(FAST, clock=clock, page_tick=0.02)
     shared = {"BRIDGE_DB": postgres_backend.target}
     replicas = []
     for name in ("one", "two"):
         (tmp_path / name).mkdir()
         replicas.append(
-            await start_bridge(
-                tmp_path / name,
-                config_text=RECEIPTS_CONFIG + CANARIES,
-                options=replace(options, replica_id=name),
-                extra_env=shared,
-            )
+            await start(tmp_path / name, monkeypatch, clock, replica_id=name, extra_env=shared)
         )
 
     def sent() -> int:
