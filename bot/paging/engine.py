@@ -29,7 +29,14 @@ from bot.paging.links import AckLinks
 from bot.paging.rules import RuleTimers, Way
 from bot.paging.slack import lit
 from bot.paging.snapshot import escalation_of
-from bot.paging.targets import Paged, address_for, group_paged, has_receipts, step_people
+from bot.paging.targets import (
+    Paged,
+    address_for,
+    group_paged,
+    has_receipts,
+    person_paged,
+    step_people,
+)
 from bot.paging.text import page_text
 from bot.policy import Rejection
 from bot.requests import recipient_ref
@@ -355,7 +362,7 @@ class Engine(RuleTimers):
         person = self.settings.people.get(key)
         if person is None:
             return Paged(key, phone=key, whatsapp=key)
-        return Paged(key, person.slack, person.phone, person.whatsapp or person.phone)
+        return person_paged(person)
 
     async def recipient_of(self, send: PageSend) -> RecipientRecord | None:
         for recipient in await self.store.recipients(send.request_id):

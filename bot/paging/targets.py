@@ -13,7 +13,7 @@ from datetime import datetime
 
 from config import Settings
 from config.schedules import on_call
-from config.settings import ResolvedChannel, Step, no_receipts_reason
+from config.settings import Person, ResolvedChannel, Step, no_receipts_reason
 from providers.base import Service
 
 
@@ -25,6 +25,12 @@ class Paged:
     slack: str | None = None
     phone: str | None = None
     whatsapp: str | None = None
+
+
+def person_paged(person: Person) -> Paged:
+    """How ``person`` is reached: said once, so a step, its fallback, a contact rule and a phone
+    test all use the same numbers (WhatsApp at ``whatsapp``, else at ``phone``)."""
+    return Paged(person.name, person.slack, person.phone, person.whatsapp or person.phone)
 
 
 def step_people(settings: Settings, step: Step, at: datetime) -> tuple[list[Paged], list[str]]:
@@ -47,9 +53,7 @@ def step_people(settings: Settings, step: Step, at: datetime) -> tuple[list[Page
         for name in names:
             person = settings.people.get(name)
             if person is not None:
-                found.setdefault(
-                    name, Paged(name, person.slack, person.phone, person.whatsapp or person.phone)
-                )
+                found.setdefault(name, person_paged(person))
     return list(found.values()), notes
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.paging.targets import Paged, address_for
+from bot.paging.targets import address_for, person_paged
 from bot.policy.phone_test import pages_person
 from config import Settings
 from config.settings import Person
@@ -36,7 +36,7 @@ def _via_channels(settings: Settings, name: str) -> Iterator[str]:
 
 def methods_for(settings: Settings, person: Person) -> list[Method]:
     """The person's ways, in the order a page tries them, each channel once."""
-    paged = Paged(person.name, person.slack, person.phone, person.whatsapp or person.phone)
+    paged = person_paged(person)
     wanted = (
         [(rule.via, rule.after) for rule in person.reach]
         if person.reach

@@ -86,17 +86,15 @@ class TimersSql(PagesSql):
         return [self._timer(r) for r in rows]
 
     async def next_paging_due(self, now: datetime) -> datetime | None:
-        at = self._ts(now)
-        timers = await self._page_fetch(
-            "SELECT MIN(t.due_at) AS at FROM page_timers AS t JOIN pages AS p"
+        # One round trip: the scheduler asks this before every pause.
+        rows = await self._page_fetch(
+            "SELECT (SELECT MIN(t.due_at) FROM page_timers AS t JOIN pages AS p"
             " ON p.page_id = t.page_id WHERE t.done = 0"
-            " AND (t.claimed_until IS NULL OR t.claimed_until <= ?) AND p.state = 'active'",
-            (at,),
+            " AND (t.claimed_until IS NULL OR t.claimed_until <= ?) AND p.state = 'active')"
+            " AS timer_at, (SELECT MIN(next_at) FROM pages WHERE state = 'active') AS page_at",
+            (self._ts(now),),
         )
-        pages = await self._page_fetch(
-            "SELECT MIN(next_at) AS at FROM pages WHERE state = 'active'", ()
-        )
-        found = [self._opt_dt(rows[0]["at"]) for rows in (timers, pages) if rows]
+        found = [self._opt_dt(rows[0][column]) for column in ("timer_at", "page_at")]
         return min((when for when in found if when is not None), default=None)
 
     async def claim_page_timer(self, timer: PageTimer, now: datetime, until: datetime) -> bool:

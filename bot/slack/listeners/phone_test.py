@@ -80,11 +80,7 @@ async def run(
         why = str(exc.response.get("error"))
         log.warning("could not post a phone test: %s", why)
         await respond(
-            text=md(
-                "{}: the results could not be posted here ({}).",
-                title,
-                str(exc.response.get("error")),
-            ),
+            text=md("{}: the results could not be posted here ({}).", title, why),
             response_type="ephemeral",
             replace_original=False,
         )
