@@ -26,13 +26,13 @@ from typing import Any
 from bot.store.alerts_base import AlertGroup, AlertNote, NewAlertGroup, Recorded
 from bot.store.pages_base import NewPage
 from bot.store.silences_base import Silence
+from bot.store.silences_sql import in_force_query
 from bot.store.sql import Sql
 
 # An insert losing to another transaction's, then the group it lost to resolved before it is
 # counted: the round is tried again this often.
 _TRIES = 3
 _KEY = (("v_integration", "text"), ("v_hash", "text"))
-_IN_FORCE = "ended_at IS NULL AND starts_at <= ? AND ends_at > ?"
 
 
 @dataclass
@@ -283,12 +283,7 @@ async def _silences(
     sql: Sql, integration: str, now: datetime, to_silence: ToSilence
 ) -> list[Silence]:
     """The integration's silences in force, newest first (as ``active_silences``)."""
-    at = sql.dialect.ts(now)
-    rows = await sql.fetch(
-        f"SELECT * FROM alert_silences WHERE {_IN_FORCE} AND integration = ?"
-        " ORDER BY starts_at DESC, silence_id",
-        (at, at, integration),
-    )
+    rows = await sql.fetch(*in_force_query(sql.dialect.ts(now), integration))
     return [to_silence(_mapping(row)) for row in rows]
 
 
