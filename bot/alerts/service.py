@@ -83,6 +83,11 @@ def new_group_id() -> str:
     return "A" + secrets.token_hex(8).upper()
 
 
+def _storm(page: PageRecord) -> bool:
+    """A storm's page (``_join_storm``), told by its idempotency key."""
+    return (page.idempotency_key or "").startswith(STORM_KEY)
+
+
 class AlertService:
     def __init__(
         self,
@@ -353,7 +358,7 @@ class AlertService:
 
     async def _end_page(self, group: AlertGroup, page_id: str) -> None:
         page = await self.store.get_page(page_id)
-        if page is not None and (page.idempotency_key or "").startswith(STORM_KEY):
+        if page is not None and _storm(page):
             left = await self.store.alert_groups_of_page(page_id, 0)
             if left.firing:  # the storm goes on: its list shows this one resolved
                 self.paging.refresh_later(page_id)
@@ -373,7 +378,7 @@ class AlertService:
         if group is None or group.page_id is None:
             return
         page = await self.store.get_page(group.page_id)
-        if page is None or (page.idempotency_key or "").startswith(STORM_KEY):
+        if page is None or _storm(page):
             return  # one group of a storm does not acknowledge the storm's page
         by, at = SOURCE + integration.name, self.clock()
         if await self.store.acknowledge_page(group.page_id, by, at):
@@ -389,7 +394,7 @@ class AlertService:
 
     async def page_blocks(self, page: PageRecord) -> list[Block]:
         """The alert's part of its page's root message (nothing for a page typed by hand)."""
-        if page.idempotency_key is not None and page.idempotency_key.startswith(STORM_KEY):
+        if _storm(page):
             return storm_blocks(await self.store.alert_groups_of_page(page.page_id, SHOWN))
         if page.idempotency_key is None or not page.idempotency_key.startswith("alert:"):
             return []
