@@ -19,6 +19,47 @@ ANNOUNCE_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 MIN_KEY = 16  # characters: a key is typed into the source's config once, so it can be long
 
 
+def _long_enough(key: str, path: KeyPath, report: Reporter) -> bool:
+    """Whether ``key`` is long enough; if not, the problem says how to make one."""
+    if len(key) >= MIN_KEY:
+        return True
+    report.add(
+        path,
+        f"the key is shorter than {MIN_KEY} characters: use a long random one, e.g. "
+        "from `openssl rand -hex 24`",
+    )
+    return False
+
+
+def _channel_id(channel: str, path: KeyPath, report: Reporter) -> bool:
+    """Whether ``channel`` is a channel id (not a name); if not, the problem says where to look."""
+    if ANNOUNCE_CHANNEL.match(channel):
+        return True
+    report.add(
+        path,
+        f"{channel!r} is not a Slack channel ID: use the channel ID (C…, shown at the "
+        "bottom of the channel's details), not its name",
+    )
+    return False
+
+
+def _followed(
+    target: str,
+    escalations: Mapping[str, Escalation],
+    escalation_names: list[str],
+    path: KeyPath,
+    report: Reporter,
+) -> bool:
+    """Whether ``target`` is a valid escalation; an unknown one is reported here (an invalid
+    one is reported where it is)."""
+    if target in escalations:
+        return True
+    if target not in escalation_names:
+        shown = ", ".join(escalation_names) or "none"
+        report.add(path, f"unknown escalation {target!r} — defined escalations: {shown}")
+    return False
+
+
 def resolve_integrations(
     configs: Mapping[str, IntegrationConfig],
     escalations: Mapping[str, Escalation],
@@ -32,40 +73,27 @@ def resolve_integrations(
     for name, cfg in configs.items():
         base: KeyPath = ("integrations", name)
         key = cfg.key.get_secret_value()
-        if len(key) < MIN_KEY:
-            report.add(
-                (*base, "key"),
-                f"the key is shorter than {MIN_KEY} characters: use a long random one, e.g. "
-                "from `openssl rand -hex 24`",
-            )
-        elif key in keys:
-            report.add(
-                (*base, "key"),
-                f"integration {keys[key]!r} has the same key: give each integration its own "
-                "(events-v2 finds the integration by its key)",
-            )
-        else:
-            keys[key] = name
+        if _long_enough(key, (*base, "key"), report):
+            if key in keys:
+                report.add(
+                    (*base, "key"),
+                    f"integration {keys[key]!r} has the same key: give each integration its own "
+                    "(events-v2 finds the integration by its key)",
+                )
+            else:
+                keys[key] = name
         channel = cfg.announce_in.strip()
-        if not ANNOUNCE_CHANNEL.match(channel):
-            report.add(
-                (*base, "announce_in"),
-                f"{channel!r} is not a Slack channel ID: use the channel ID (C…, shown at the "
-                "bottom of the channel's details), not its name",
-            )
+        _channel_id(channel, (*base, "announce_in"), report)
         senders = expand_senders(
             cfg.allowed_senders, (*base, "allowed_senders"), groups, invalid_senders, report
         )
         routes: list[AlertRoute] = []
         for index, route in enumerate(cfg.routes):
             target = route.escalation
-            if target is not None and target not in escalations:
-                if target not in escalation_names:  # an invalid one is reported where it is
-                    shown = ", ".join(escalation_names) or "none"
-                    report.add(
-                        (*base, "routes", index, "escalation"),
-                        f"unknown escalation {target!r} — defined escalations: {shown}",
-                    )
+            path: KeyPath = (*base, "routes", index, "escalation")
+            if target is not None and not _followed(
+                target, escalations, escalation_names, path, report
+            ):
                 continue
             match = tuple(sorted(route.match.items()))
             routes.append(AlertRoute(match, target, route.severity, route.urgency))
@@ -87,30 +115,14 @@ def resolve_heartbeats(
     for name, cfg in configs.items():
         base: KeyPath = ("heartbeats", name)
         key = cfg.key.get_secret_value()
-        ok = True
-        if len(key) < MIN_KEY:
-            ok = False
-            report.add(
-                (*base, "key"),
-                f"the key is shorter than {MIN_KEY} characters: use a long random one, e.g. "
-                "from `openssl rand -hex 24`",
-            )
-        if cfg.escalation not in escalations:
-            ok = False
-            if cfg.escalation not in escalation_names:  # an invalid one is reported where it is
-                shown = ", ".join(escalation_names) or "none"
-                report.add(
-                    (*base, "escalation"),
-                    f"unknown escalation {cfg.escalation!r} — defined escalations: {shown}",
-                )
         channel = cfg.announce_in.strip() if cfg.announce_in is not None else None
-        if channel is not None and not ANNOUNCE_CHANNEL.match(channel):
-            ok = False
-            report.add(
-                (*base, "announce_in"),
-                f"{channel!r} is not a Slack channel ID: use the channel ID (C…, shown at the "
-                "bottom of the channel's details), not its name",
-            )
+        # Every check runs (each problem is reported), then all must have passed.
+        checks = [
+            _long_enough(key, (*base, "key"), report),
+            _followed(cfg.escalation, escalations, escalation_names, (*base, "escalation"), report),
+            channel is None or _channel_id(channel, (*base, "announce_in"), report),
+        ]
+        ok = all(checks)
         if ok:
             out[name] = Heartbeat(name, key, cfg.every, cfg.grace, cfg.escalation, channel)
     return out

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.alerts.text import fitted
+from bot.alerts.text import fitted, minute
 from bot.paging import snapshot, watch
 from bot.paging.service import PagingService, new_page_id
 from bot.paging.slack import SOURCE
@@ -26,10 +26,6 @@ from config import Settings
 from config.settings import Heartbeat
 
 log = logging.getLogger(__name__)
-
-
-def _at(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 class HeartbeatService:
@@ -58,7 +54,7 @@ class HeartbeatService:
         before = await self.store.ping_heartbeat(beat.name, now, now + beat.every + beat.grace)
         if before is not None and before.state == "missed" and before.page_id is not None:
             log.info("heartbeat %s is back: ending page %s", beat.name, before.page_id)
-            await self._end(beat, before.page_id, f"heartbeat {beat.name} back at {_at(now)}")
+            await self._end(beat, before.page_id, f"heartbeat {beat.name} back at {minute(now)}")
 
     async def check_due(self) -> int:
         """Start a page for each heartbeat that fell due (the scheduler's tick); how many."""
@@ -74,7 +70,7 @@ class HeartbeatService:
         if policy is None:
             return False
         since = record.due_at - beat.grace  # when the ping was expected
-        text = f"heartbeat {beat.name} missed since {_at(since)}"
+        text = f"heartbeat {beat.name} missed since {minute(since)}"
         text = fitted(self.settings, policy, text, self.paging.command, self.paging.links)
         new = NewPage(
             new_page_id(),
@@ -95,7 +91,7 @@ class HeartbeatService:
             return False
         if page.page_id != new.page_id:
             return False  # another replica started it, and runs it
-        log.info("heartbeat %s missed since %s: page %s", beat.name, _at(since), page.page_id)
+        log.info("heartbeat %s missed since %s: page %s", beat.name, minute(since), page.page_id)
         watch.started(self.settings, page)
         task = asyncio.create_task(self._run_page(page), name=f"heartbeat-{page.page_id}")
         self._tasks.add(task)

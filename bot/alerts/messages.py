@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.detail import alert_blocks
 from bot.alerts.stagger import Stagger
+from bot.alerts.text import minute
 from bot.slack.failures import SLACK_FAILURES, slack_error
 from bot.slack.mrkdwn import Mrkdwn, md, section
 from bot.store.alerts_base import AlertGroup
@@ -99,7 +100,7 @@ class GroupMessages:
                 ":no_bell: *Alert* {}\nSilenced by <@{}> until {} (`{}`){}. Paged nobody.",
                 group.title,
                 silence.created_by,
-                _at(silence.ends_at),
+                minute(silence.ends_at),
                 silence.silence_id,
                 reason,
             )
@@ -114,14 +115,10 @@ class GroupMessages:
         )
 
 
-def _at(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
-
-
 def _ended(silence: Silence) -> Mrkdwn:
     if silence.ended_at is not None:
-        return md("<@{}> ended it at {}", silence.ended_by or "someone", _at(silence.ended_at))
-    return md("it expired at {}", _at(silence.ends_at))
+        return md("<@{}> ended it at {}", silence.ended_by or "someone", minute(silence.ended_at))
+    return md("it expired at {}", minute(silence.ends_at))
 
 
 def _now_what(group: AlertGroup) -> Mrkdwn:

@@ -57,7 +57,7 @@ from bot.store.pages_base import NewPage, PageRecord
 from bot.store.silences_base import Silence
 from bot.store.storms_sql import STORM_KEY
 from config import Settings
-from config.settings import Integration
+from config.settings import Escalation, Integration
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +69,7 @@ NOTIFICATIONS = Counter(
     ["integration", "outcome"],
     registry=metrics.REGISTRY,
 )
+ALERT_KEY = "alert:"  # a group's own page's idempotency key: alert:<group id>
 FOLLOW_UPS = 8  # page starts and Slack-only group messages under way at once
 FOLLOW_UP_HOLD = 0.25  # seconds one of them may keep its place (a slow provider or Slack)
 
@@ -81,6 +82,33 @@ def group_hash(key: str) -> str:
 
 def new_group_id() -> str:
     return "A" + secrets.token_hex(8).upper()
+
+
+def _group_page(
+    group_id: str,
+    policy: Escalation,
+    text: str,
+    channel: str | None,
+    at: datetime,
+    urgency: str | None,
+) -> NewPage:
+    """A group's own page: one per group, whichever delivery or replica starts it first (its
+    key is ``alert:<group id>``)."""
+    return NewPage(
+        new_page_id(),
+        policy.name,
+        text,
+        None,
+        channel,
+        at,
+        f"{ALERT_KEY}{group_id}",
+        snapshot.to_json(policy, urgency),
+    )
+
+
+def _storm(page: PageRecord) -> bool:
+    """A storm's page (``_join_storm``), told by its idempotency key."""
+    return (page.idempotency_key or "").startswith(STORM_KEY)
 
 
 class AlertService:
@@ -172,17 +200,10 @@ class AlertService:
         )
         if policy is None or silence is not None or integration.storm is not None:
             return group, None
-        page = NewPage(
-            new_page_id(),
-            policy.name,
-            text,
-            None,
-            integration.announce_in,
-            now,
-            f"alert:{group.group_id}",
-            snapshot.to_json(policy, route.urgency if route is not None else None),
+        urgency = route.urgency if route is not None else None
+        return group, _group_page(
+            group.group_id, policy, text, integration.announce_in, now, urgency
         )
-        return group, page
 
     async def _fired(
         self, integration: Integration, note: Notification, recorded: Recorded
@@ -255,15 +276,8 @@ class AlertService:
         if policy is None:  # removed from the config since the group was recorded
             self.messages.show_later(group.group_id)
             return
-        new = NewPage(
-            new_page_id(),
-            policy.name,
-            group.title,
-            None,
-            group.slack_channel,
-            self.clock(),
-            f"alert:{group.group_id}",
-            snapshot.to_json(policy, urgency),
+        new = _group_page(
+            group.group_id, policy, group.title, group.slack_channel, self.clock(), urgency
         )
         storm = integration.storm  # page caps do not apply: storms are the alerts' own limit
         page = await self.store.start_alert_page(
@@ -353,7 +367,7 @@ class AlertService:
 
     async def _end_page(self, group: AlertGroup, page_id: str) -> None:
         page = await self.store.get_page(page_id)
-        if page is not None and (page.idempotency_key or "").startswith(STORM_KEY):
+        if page is not None and _storm(page):
             left = await self.store.alert_groups_of_page(page_id, 0)
             if left.firing:  # the storm goes on: its list shows this one resolved
                 self.paging.refresh_later(page_id)
@@ -373,7 +387,7 @@ class AlertService:
         if group is None or group.page_id is None:
             return
         page = await self.store.get_page(group.page_id)
-        if page is None or (page.idempotency_key or "").startswith(STORM_KEY):
+        if page is None or _storm(page):
             return  # one group of a storm does not acknowledge the storm's page
         by, at = SOURCE + integration.name, self.clock()
         if await self.store.acknowledge_page(group.page_id, by, at):
@@ -389,9 +403,9 @@ class AlertService:
 
     async def page_blocks(self, page: PageRecord) -> list[Block]:
         """The alert's part of its page's root message (nothing for a page typed by hand)."""
-        if page.idempotency_key is not None and page.idempotency_key.startswith(STORM_KEY):
+        if _storm(page):
             return storm_blocks(await self.store.alert_groups_of_page(page.page_id, SHOWN))
-        if page.idempotency_key is None or not page.idempotency_key.startswith("alert:"):
+        if page.idempotency_key is None or not page.idempotency_key.startswith(ALERT_KEY):
             return []
         group = await self.store.alert_group_of_page(page.page_id)
         return alert_blocks(group) if group is not None else []

@@ -9,6 +9,7 @@ dots: a "…" would make the whole message UCS-2 and halve what fits).
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from bot.alerts.payloads import Notification
 from bot.paging.links import AckLinks
@@ -19,6 +20,11 @@ from config.settings import Escalation
 MAX_TITLE = 1000  # characters kept before the SMS fit: a page's text is read on a phone
 CUT = "..."
 _SPACE = re.compile(r"\s+")
+
+
+def minute(moment: datetime) -> str:
+    """A moment as the alert messages, commands and heartbeat pages show it (to the minute)."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def summary(note: Notification) -> str:

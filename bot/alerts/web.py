@@ -17,7 +17,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -53,37 +53,35 @@ class AlertsSlot:
 ALERTS = web.AppKey("alerts_slot", AlertsSlot)
 
 
-def matching(
-    integrations: Iterable[Integration], given: str, kinds: tuple[str, ...]
-) -> list[Integration]:
-    """Every integration whose key is ``given``, compared in constant time against all of
-    them (no early exit), of one of ``kinds``."""
+K = TypeVar("K")
+
+
+def _keyed(items: Iterable[K], given: str, key_of: Callable[[K], str]) -> list[K]:
+    """Every item whose key is ``given``, compared in constant time against all of them (no
+    early exit; with none, against a dummy key: the same work either way)."""
     provided = given.encode("utf-8", "surrogatepass")
-    found: list[Integration] = []
+    found: list[K] = []
     compared = False
-    for item in integrations:
-        equal = hmac.compare_digest(provided, item.key.encode("utf-8"))
+    for item in items:
+        equal = hmac.compare_digest(provided, key_of(item).encode("utf-8"))
         compared = True
-        if equal and item.kind in kinds:
+        if equal:
             found.append(item)
     if not compared:
         hmac.compare_digest(provided, _NO_KEY)
     return found
 
 
+def matching(
+    integrations: Iterable[Integration], given: str, kinds: tuple[str, ...]
+) -> list[Integration]:
+    """Every integration whose key is ``given`` (``_keyed``), of one of ``kinds``."""
+    return [i for i in _keyed(integrations, given, lambda i: i.key) if i.kind in kinds]
+
+
 def heartbeat_of(heartbeats: Iterable[Heartbeat], name: str, given: str) -> Heartbeat | None:
-    """The heartbeat ``name`` if ``given`` is its key; every key compared, no early exit."""
-    provided = given.encode("utf-8", "surrogatepass")
-    found: Heartbeat | None = None
-    compared = False
-    for beat in heartbeats:
-        equal = hmac.compare_digest(provided, beat.key.encode("utf-8"))
-        compared = True
-        if equal and beat.name == name:
-            found = beat
-    if not compared:
-        hmac.compare_digest(provided, _NO_KEY)
-    return found
+    """The heartbeat ``name`` if ``given`` is its key (``_keyed``: every key compared)."""
+    return next((b for b in _keyed(heartbeats, given, lambda b: b.key) if b.name == name), None)
 
 
 def bearer(header: str | None) -> str:

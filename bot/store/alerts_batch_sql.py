@@ -19,20 +19,20 @@ another transaction (a replica) inserted first is counted as a repeat of it in t
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.store.alerts_base import AlertGroup, AlertNote, NewAlertGroup, Recorded
 from bot.store.pages_base import NewPage
 from bot.store.silences_base import Silence
+from bot.store.silences_sql import in_force_query
 from bot.store.sql import Sql
 
 # An insert losing to another transaction's, then the group it lost to resolved before it is
 # counted: the round is tried again this often.
 _TRIES = 3
 _KEY = (("v_integration", "text"), ("v_hash", "text"))
-_IN_FORCE = "ended_at IS NULL AND starts_at <= ? AND ends_at > ?"
 
 
 @dataclass
@@ -67,46 +67,55 @@ def runs_of(notes: Sequence[AlertNote]) -> list[list[_Run]]:
     return rounds
 
 
+@dataclass
+class _Batch:
+    """One ``record`` call's inputs and what it has found so far, handed to each statement."""
+
+    sql: Sql
+    notes: Sequence[AlertNote]
+    to_group: ToGroup
+    to_silence: ToSilence
+    # What became of each note, by its index; filled round by round.
+    done: list[Recorded | None]
+    # Each integration's silences in force, read once per batch when a group first opens.
+    silences: dict[str, list[Silence]] = field(default_factory=dict)
+
+    def last(self, run: _Run) -> AlertNote:
+        return self.notes[run.indexes[-1]]
+
+
 async def record(
     sql: Sql, notes: Sequence[AlertNote], to_group: ToGroup, to_silence: ToSilence
 ) -> list[Recorded]:
     """Record ``notes`` (in the caller's transaction): what became of each, in order."""
-    done: list[Recorded | None] = [None] * len(notes)
-    silences: dict[str, list[Silence]] = {}
+    batch = _Batch(sql, notes, to_group, to_silence, [None] * len(notes))
     for round_ in runs_of(notes):
-        await _round(sql, notes, round_, done, silences, to_group, to_silence)
-    return [found if found is not None else Recorded(None, False) for found in done]
+        await _round(batch, round_)
+    return [found if found is not None else Recorded(None, False) for found in batch.done]
 
 
-async def _round(
-    sql: Sql,
-    notes: Sequence[AlertNote],
-    runs: list[_Run],
-    done: list[Recorded | None],
-    silences: dict[str, list[Silence]],
-    to_group: ToGroup,
-    to_silence: ToSilence,
-) -> None:
+async def _round(batch: _Batch, runs: list[_Run]) -> None:
     left = runs
     for _ in range(_TRIES):
-        firing = await _lock_firing(sql, [run.key for run in left], to_group)
+        firing = await _lock_firing(batch, [run.key for run in left])
         resolves = [run for run in left if not run.firing]
-        await _resolve(sql, notes, resolves, firing, done, to_group)
+        await _resolve(batch, resolves, firing)
         repeats = [run for run in left if run.firing and run.key in firing]
-        await _count(sql, notes, repeats, firing, done, to_group)
+        await _count(batch, repeats, firing)
         new = [run for run in left if run.firing and run.key not in firing]
-        left = await _open(sql, notes, new, done, silences, to_group, to_silence)
+        left = await _open(batch, new)
         if not left:
             return
     raise RuntimeError("an alert group kept changing while it was recorded; try again")
 
 
 async def _lock_firing(
-    sql: Sql, keys: list[tuple[str, str]], to_group: ToGroup
+    batch: _Batch, keys: list[tuple[str, str]]
 ) -> dict[tuple[str, str], AlertGroup]:
     """The firing group of each key, its row locked to the commit where writers race."""
     if not keys:
         return {}
+    sql, to_group = batch.sql, batch.to_group
     dialect = sql.dialect
     rows = await sql.fetch(
         f"WITH v (v_integration, v_hash) AS ({dialect.rows(_KEY, len(keys))})"
@@ -119,16 +128,12 @@ async def _lock_firing(
 
 
 async def _count(
-    sql: Sql,
-    notes: Sequence[AlertNote],
-    runs: list[_Run],
-    firing: dict[tuple[str, str], AlertGroup],
-    done: list[Recorded | None],
-    to_group: ToGroup,
+    batch: _Batch, runs: list[_Run], firing: dict[tuple[str, str], AlertGroup]
 ) -> None:
     """Each run of repeats counted by one row of one ``UPDATE``: count + n, the last's state."""
     if not runs:
         return
+    sql, done, to_group = batch.sql, batch.done, batch.to_group
     dialect = sql.dialect
     columns = (
         ("v_id", "text"),
@@ -140,8 +145,8 @@ async def _count(
         (
             firing[run.key].group_id,
             len(run.indexes),
-            dialect.ts(_last(notes, run).at),
-            _last(notes, run).detail,
+            dialect.ts(batch.last(run).at),
+            batch.last(run).detail,
         )
         for run in runs
     ]
@@ -159,15 +164,11 @@ async def _count(
 
 
 async def _resolve(
-    sql: Sql,
-    notes: Sequence[AlertNote],
-    runs: list[_Run],
-    firing: dict[tuple[str, str], AlertGroup],
-    done: list[Recorded | None],
-    to_group: ToGroup,
+    batch: _Batch, runs: list[_Run], firing: dict[tuple[str, str], AlertGroup]
 ) -> None:
     """Each group's resolve in one ``UPDATE``; a resolve with nothing firing is ignored (and so
     is a second resolve in a row: the first ended it)."""
+    sql, notes, done, to_group = batch.sql, batch.notes, batch.done, batch.to_group
     hits = [run for run in runs if run.key in firing]
     for run in runs:
         for index in run.indexes:
@@ -196,19 +197,12 @@ async def _resolve(
         done[run.indexes[0]] = Recorded(ended[firing[run.key].group_id], False)
 
 
-async def _open(
-    sql: Sql,
-    notes: Sequence[AlertNote],
-    runs: list[_Run],
-    done: list[Recorded | None],
-    silences: dict[str, list[Silence]],
-    to_group: ToGroup,
-    to_silence: ToSilence,
-) -> list[_Run]:
+async def _open(batch: _Batch, runs: list[_Run]) -> list[_Run]:
     """A new group for each run (counting all its notifications); the runs whose insert lost
     to another transaction's, to be counted as repeats in the next try."""
     if not runs:
         return []
+    sql, notes, done, silences = batch.sql, batch.notes, batch.done, batch.silences
     dialect = sql.dialect
     new: list[tuple[_Run, NewAlertGroup, NewPage | None]] = []
     for run in runs:
@@ -216,7 +210,7 @@ async def _open(
         assert first.opening is not None  # a firing run
         if first.integration not in silences:
             silences[first.integration] = await _silences(
-                sql, first.integration, first.at, to_silence
+                sql, first.integration, first.at, batch.to_silence
             )
         new.append((run, *first.opening(silences[first.integration])))
     columns = (
@@ -228,8 +222,8 @@ async def _open(
     values = [
         (
             group.group_id, group.integration, group.group_hash, group.group_key,
-            group.escalation, group.title, _last(notes, run).detail, len(run.indexes),
-            dialect.ts(group.at), dialect.ts(_last(notes, run).at), group.slack_channel,
+            group.escalation, group.title, batch.last(run).detail, len(run.indexes),
+            dialect.ts(group.at), dialect.ts(batch.last(run).at), group.slack_channel,
             group.silence_id, page.page_id if page is not None else None,
         )
         for run, group, page in new
@@ -242,7 +236,7 @@ async def _open(
         f" SELECT {names} FROM v WHERE true ON CONFLICT DO NOTHING RETURNING *",
         dialect.rows_params(values),
     )
-    opened = {g.group_id: g for g in (to_group(_mapping(row)) for row in rows)}
+    opened = {g.group_id: g for g in (batch.to_group(_mapping(row)) for row in rows)}
     lost: list[_Run] = []
     for run, group, _ in new:
         found = opened.get(group.group_id)
@@ -289,17 +283,8 @@ async def _silences(
     sql: Sql, integration: str, now: datetime, to_silence: ToSilence
 ) -> list[Silence]:
     """The integration's silences in force, newest first (as ``active_silences``)."""
-    at = sql.dialect.ts(now)
-    rows = await sql.fetch(
-        f"SELECT * FROM alert_silences WHERE {_IN_FORCE} AND integration = ?"
-        " ORDER BY starts_at DESC, silence_id",
-        (at, at, integration),
-    )
+    rows = await sql.fetch(*in_force_query(sql.dialect.ts(now), integration))
     return [to_silence(_mapping(row)) for row in rows]
-
-
-def _last(notes: Sequence[AlertNote], run: _Run) -> AlertNote:
-    return notes[run.indexes[-1]]
 
 
 def _mapping(row: Any) -> Mapping[str, Any]:

@@ -13,6 +13,16 @@ from bot.store.silences_base import Silence, matchers_of
 _IN_FORCE = "ended_at IS NULL AND starts_at <= ? AND ends_at > ?"
 
 
+def in_force_query(at: object, integration: str | None) -> tuple[str, list[object]]:
+    """The ``SELECT`` of the silences in force at ``at`` (a dialect timestamp), newest first,
+    and its parameters: one text for ``active_silences`` and the batch that opens groups."""
+    where, params = _IN_FORCE, [at, at]
+    if integration is not None:
+        where += " AND integration = ?"
+        params.append(integration)
+    return f"SELECT * FROM alert_silences WHERE {where} ORDER BY starts_at DESC, silence_id", params
+
+
 class SilencesSql(HeartbeatsSql):
     """``bot.store.silences_base.SilenceStore`` on the page tables' primitives."""
 
@@ -51,15 +61,7 @@ class SilencesSql(HeartbeatsSql):
         return self._silence(rows[0]) if rows else None
 
     async def active_silences(self, integration: str | None, now: datetime) -> list[Silence]:
-        at = self._ts(now)
-        where, params = _IN_FORCE, [at, at]
-        if integration is not None:
-            where += " AND integration = ?"
-            params.append(integration)
-        rows = await self._page_fetch(
-            f"SELECT * FROM alert_silences WHERE {where} ORDER BY starts_at DESC, silence_id",
-            params,
-        )
+        rows = await self._page_fetch(*in_force_query(self._ts(now), integration))
         return [self._silence(r) for r in rows]
 
     async def end_silence(self, silence_id: str, by: str, at: datetime) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.alerts.silences import new_silence_id
+from bot.alerts.text import minute
 from bot.policy import Rejection, Sender, may_silence, refuse
 from bot.slack.deps import Deps
 from bot.slack.failures import SLACK_FAILURES, slack_error
@@ -26,10 +27,6 @@ from bot.store.silences_base import Silence
 log = logging.getLogger(__name__)
 
 MAX_SHOWN = 20  # lines in a list: the rest are counted
-
-
-def _at(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _store_and_clock(deps: Deps) -> tuple[Store, Callable[[], datetime]]:
@@ -51,7 +48,7 @@ def _line(silence: Silence) -> Mrkdwn:
         silence.silence_id,
         silence.integration,
         _matching(silence),
-        _at(silence.ends_at),
+        minute(silence.ends_at),
         silence.created_by,
         reason,
     )
@@ -89,7 +86,7 @@ async def silence(
         "early with `{} unsilence {}`.",
         _matching(made),
         integration.name,
-        _at(made.ends_at),
+        minute(made.ends_at),
         made.silence_id,
         deps.command,
         made.silence_id,
@@ -176,7 +173,7 @@ async def alerts(deps: Deps) -> Mrkdwn:
                 group.group_id,
                 fit(group.title, 100),
                 group.count,
-                _at(group.last_at),
+                minute(group.last_at),
                 state,
             )
         )
