@@ -87,8 +87,9 @@ _PAGE_STEPS: tuple[tuple[str, str], ...] = (
         " WHERE t.page_id = pages.page_id)",
     ),
 )
-# Receipts parked for a send never recorded (``prune_parked`` drops them after a day anyway).
-_PARKED = "NOT matched AND received_at < ?"
+# Receipts parked for a send never recorded (``prune_parked`` drops them after a day anyway),
+# worded as the partial index on their age says it (``Dialect.unmatched``), so SQLite uses it.
+_PARKED = "{unmatched} AND received_at < ?"
 # Alert groups resolved before the cutoff; a group still firing stays, however old, and so does
 # a resolved one a still-active page lists (a storm's page shows its groups).
 _OLD_GROUP = """
@@ -153,7 +154,8 @@ class RetentionSql(PagesSql):
         leave parents the next pass removes."""
         at = self._ts(cutoff)
         deleted = dict.fromkeys(TABLES, 0)
-        sql = f"DELETE FROM receipts WHERE {self._batch_of('receipts', _PARKED)}"
+        parked = _PARKED.format(unmatched=self._dialect.unmatched)
+        sql = f"DELETE FROM receipts WHERE {self._batch_of('receipts', parked)}"
         deleted["receipts"] += await self._page_exec(sql, (at, batch))
         sql = f"DELETE FROM alert_groups WHERE {self._batch_of('alert_groups', _OLD_GROUP)}"
         deleted["alert_groups"] += await self._page_exec(sql, (at, batch))
