@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.store.pages_sql import PagesSql
+from bot.store.sql import marks
 
 # A request that may go: old, and nothing about it is still running or waiting to be reported.
 _OLD_REQUEST = """
@@ -49,15 +50,12 @@ _PICK_PAGES = f"SELECT p.page_id AS id FROM pages AS p WHERE {_OLD_PAGE} LIMIT ?
 
 
 def _still_old_requests(count: int) -> str:
-    marks = ", ".join("?" * count)
-    return (
-        f"SELECT r.request_id FROM requests AS r WHERE r.request_id IN ({marks}) AND {_OLD_REQUEST}"
-    )
+    where = f"r.request_id IN ({marks(count)}) AND {_OLD_REQUEST}"
+    return f"SELECT r.request_id FROM requests AS r WHERE {where}"
 
 
 def _still_old_pages(count: int) -> str:
-    marks = ", ".join("?" * count)
-    return f"SELECT p.page_id FROM pages AS p WHERE p.page_id IN ({marks}) AND {_OLD_PAGE}"
+    return f"SELECT p.page_id FROM pages AS p WHERE p.page_id IN ({marks(count)}) AND {_OLD_PAGE}"
 
 
 # (table, the rows of it that may go given the picked ids), children before parents.
