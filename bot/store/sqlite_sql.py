@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from bot.store.leases import Lease
+from bot.store.sends_sql import TO_SENDING
 from bot.store.sql import Dialect, Row, parts
 from bot.store.sqlite_rows import from_text, to_text
 from bot.store.sqlite_thread import SyncDB
@@ -94,11 +95,7 @@ class SQLiteSql:
                 where, by_ref = SQLITE.by_ref("recipients", request_id, part)
                 rows = await self.fetch(f"SELECT ref FROM recipients WHERE {where}", by_ref)
                 found.update(row["ref"] for row in rows)
-        await self.execute(
-            "UPDATE requests SET state = 'sending', updated_at = ?"
-            " WHERE request_id = ? AND state = 'accepted'",
-            (now, request_id),
-        )
+        await self.execute(TO_SENDING, (now, request_id))
         return found
 
     async def lock_account(self, account: str, *, shared: bool) -> None:
