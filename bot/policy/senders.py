@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from config import Settings
+from config.settings import Senders
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,9 @@ class Sender:
 def among(
     users: frozenset[str], usergroups: frozenset[str], user_id: str, theirs: Iterable[str]
 ) -> bool:
-    """Is ``user_id`` one of ``users``, or in one of ``usergroups`` (``theirs``: their groups)?"""
-    return user_id in users or not usergroups.isdisjoint(theirs)
+    """Is ``user_id`` one of ``users``, or in one of ``usergroups`` (``theirs``: their groups)?
+    The rule is ``config.Senders``'s, for lists (an escalation's) that have no ``Senders``."""
+    return Senders(users, usergroups).allows(user_id, theirs)
 
 
 def usergroups_that_matter(settings: Settings) -> frozenset[str]:

@@ -215,10 +215,10 @@ async def open_runtime(
                 app,
                 paging,
                 slack_auth,
+                canaries=canaries,
+                deps=deps,
                 alert_update_gap=options.alert_update_gap,
             )
-            runtime.canaries = canaries
-            runtime.deps = deps
             if options.recover:
                 await service.recover()
                 service.watch()

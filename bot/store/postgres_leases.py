@@ -22,7 +22,7 @@ from bot.store.postgres_sql import PostgresSql
 from providers.base import Recipient
 
 _GROUP = "COALESCE(r.broadcast_id, r.request_id)"
-_CHORE = CHORE_PREFIX.replace("%", "").replace("_", "")  # a LIKE prefix: no wildcards in it
+_CHORE = CHORE_PREFIX  # a LIKE prefix as it is: "chore:" holds no wildcard (% or _)
 _WORK = "(r.state IN ('accepted', 'sending') OR (r.state = 'done' AND r.reported_at IS NULL))"
 
 # $1 owner, $2 new lease_until, $3 now, $4 limit, $5 orphan cutoff, $6 an orphan's epoch. Lapsed

@@ -9,7 +9,7 @@ from typing import Any, cast
 from bot.store.alerts_sql import AlertsSql
 from bot.store.postgres_conn import PostgresConnection
 from bot.store.postgres_rows import Conn
-from bot.store.postgres_sql import numbered
+from bot.store.postgres_sql import PostgresSql, numbered
 from bot.store.retention_sql import RetentionSql
 
 # Capped page starts take this lock, one per schema (as the receipts' and migrations' do).
@@ -21,19 +21,16 @@ _PAGE_START_LOCK = (
 
 class PostgresPages(AlertsSql, RetentionSql, PostgresConnection):
     async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
-        async def body(conn: Conn) -> int:
-            status = await conn.execute(numbered(sql), *params)
-            return int(status.rsplit(" ", 1)[-1])
-
-        return await self._write(body, one_statement=True)
+        return await self._write(
+            lambda conn: PostgresSql(conn).execute(sql, params), one_statement=True
+        )
 
     async def _page_exec_serialized(self, sql: str, params: Sequence[object]) -> int:
         async def body(conn: Conn) -> int:
             # One lock for every capped page start, held to the commit: under READ COMMITTED the
             # statement's snapshot is taken after the lock, so it sees every earlier start.
             await conn.execute(_PAGE_START_LOCK)
-            status = await conn.execute(numbered(sql), *params)
-            return int(status.rsplit(" ", 1)[-1])
+            return await PostgresSql(conn).execute(sql, params)
 
         return await self._write(body)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.store.pages_sql import PagesSql
+from bot.store.sql import marks
 
 # A request that may go: old, and nothing about it is still running or waiting to be reported.
 _OLD_REQUEST = """
@@ -49,15 +50,12 @@ _PICK_PAGES = f"SELECT p.page_id AS id FROM pages AS p WHERE {_OLD_PAGE} LIMIT ?
 
 
 def _still_old_requests(count: int) -> str:
-    marks = ", ".join("?" * count)
-    return (
-        f"SELECT r.request_id FROM requests AS r WHERE r.request_id IN ({marks}) AND {_OLD_REQUEST}"
-    )
+    where = f"r.request_id IN ({marks(count)}) AND {_OLD_REQUEST}"
+    return f"SELECT r.request_id FROM requests AS r WHERE {where}"
 
 
 def _still_old_pages(count: int) -> str:
-    marks = ", ".join("?" * count)
-    return f"SELECT p.page_id FROM pages AS p WHERE p.page_id IN ({marks}) AND {_OLD_PAGE}"
+    return f"SELECT p.page_id FROM pages AS p WHERE p.page_id IN ({marks(count)}) AND {_OLD_PAGE}"
 
 
 # (table, the rows of it that may go given the picked ids), children before parents.
@@ -87,8 +85,9 @@ _PAGE_STEPS: tuple[tuple[str, str], ...] = (
         " WHERE t.page_id = pages.page_id)",
     ),
 )
-# Receipts parked for a send never recorded (``prune_parked`` drops them after a day anyway).
-_PARKED = "NOT matched AND received_at < ?"
+# Receipts parked for a send never recorded (``prune_parked`` drops them after a day anyway),
+# worded as the partial index on their age says it (``Dialect.unmatched``), so SQLite uses it.
+_PARKED = "{unmatched} AND received_at < ?"
 # Alert groups resolved before the cutoff; a group still firing stays, however old, and so does
 # a resolved one a still-active page lists (a storm's page shows its groups).
 _OLD_GROUP = """
@@ -153,7 +152,8 @@ class RetentionSql(PagesSql):
         leave parents the next pass removes."""
         at = self._ts(cutoff)
         deleted = dict.fromkeys(TABLES, 0)
-        sql = f"DELETE FROM receipts WHERE {self._batch_of('receipts', _PARKED)}"
+        parked = _PARKED.format(unmatched=self._dialect.unmatched)
+        sql = f"DELETE FROM receipts WHERE {self._batch_of('receipts', parked)}"
         deleted["receipts"] += await self._page_exec(sql, (at, batch))
         sql = f"DELETE FROM alert_groups WHERE {self._batch_of('alert_groups', _OLD_GROUP)}"
         deleted["alert_groups"] += await self._page_exec(sql, (at, batch))

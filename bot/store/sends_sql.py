@@ -29,6 +29,11 @@ _OUTCOME_COLUMNS = (
     ("http_status", "int"), ("attempts", "int"),
 )  # fmt: skip
 _OUTCOME_SLICE = 400  # 7 parameters a row (SQLite binds each)
+# A request's first attempt moves it on (params: now, request id); ``Sql.claim_attempt`` too.
+TO_SENDING = (
+    "UPDATE requests SET state = 'sending', updated_at = ?"
+    " WHERE request_id = ? AND state = 'accepted'"
+)
 
 
 async def start_attempt(
@@ -89,11 +94,7 @@ async def _start_attempt_by_row(
         " ON CONFLICT DO NOTHING",
         [(request_id, idx, attempt, now) for idx, _ in rows],
     )
-    await db.execute(
-        "UPDATE requests SET state = 'sending', updated_at = ?"
-        " WHERE request_id = ? AND state = 'accepted'",
-        (now, request_id),
-    )
+    await db.execute(TO_SENDING, (now, request_id))
     return unmatched
 
 

@@ -9,17 +9,12 @@ from typing import Any, cast
 from bot.store.alerts_sql import AlertsSql
 from bot.store.retention_sql import RetentionSql
 from bot.store.sqlite_conn import SQLiteConnection
-from bot.store.sqlite_thread import SyncDB
+from bot.store.sqlite_sql import SQLiteSql
 
 
 class SQLitePages(AlertsSql, RetentionSql, SQLiteConnection):
     async def _page_exec(self, sql: str, params: Sequence[object]) -> int:
-        async def body(db: SyncDB) -> int:
-            cursor = await db.execute(sql, params)
-            await cursor.close()
-            return int(cursor.rowcount)
-
-        return await self._write(body)
+        return await self._write(lambda db: SQLiteSql(db).execute(sql, params))
 
     async def _page_exec_serialized(self, sql: str, params: Sequence[object]) -> int:
         # Every write runs in the writer thread under BEGIN IMMEDIATE: one at a time, in this

@@ -1,4 +1,4 @@
-"""SQLite timestamps, placeholders and reads on the database thread.
+"""SQLite timestamps, and reads on the database thread.
 
 Timestamps are stored as fixed-width UTC ISO 8601 text (``2024-05-01T09:30:00.000000Z``): a person
 reading the file with ``sqlite3`` can understand them, and text order is time order.
@@ -11,18 +11,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import cast
 
-from bot.store.sql import marks
 from bot.store.sqlite_thread import SyncDB
 
-__all__ = ["BY_REF", "fetch_all", "fetch_one", "from_text", "marks", "to_text", "utcnow"]
+__all__ = ["fetch_all", "fetch_one", "from_text", "to_text", "utcnow"]
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-# Recipients of one request by ref, as ``f"... WHERE {BY_REF} IN (?, …)"`` (request id first).
-# The unary ``+`` keeps SQLite's planner off the primary key's request_id prefix, which it
-# otherwise prefers without statistics: that scans every row of the request (1.3 ms a statement
-# at 10,000 recipients) where the unique index on ref finds each row directly.
-BY_REF = "+request_id = ? AND ref"
 
 
 def utcnow() -> datetime:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from bot.store.leases import Lease
-from bot.store.sql import Dialect, Row, marks, parts
-from bot.store.sqlite_rows import BY_REF, from_text, to_text
+from bot.store.sends_sql import TO_SENDING
+from bot.store.sql import Dialect, Row, parts
+from bot.store.sqlite_rows import from_text, to_text
 from bot.store.sqlite_thread import SyncDB
 from bot.store.status import AFTER_ATTEMPT_SQL
 
@@ -75,31 +76,26 @@ class SQLiteSql:
         set-wise by ref, then the request moved. SQLite has no leases (one process)."""
         marked = 0
         for part in parts(refs, SQLITE.list_size):
-            params = (attempt, now, request_id, *part)
+            where, by_ref = SQLITE.by_ref("recipients", request_id, part)
+            params = (attempt, now, *by_ref)
             self.db.run(
                 "INSERT OR IGNORE INTO attempts (request_id, idx, attempt, started_at) SELECT"
-                f" request_id, idx, ?, ? FROM recipients WHERE {BY_REF} IN ({marks(len(part))})",
+                f" request_id, idx, ?, ? FROM recipients WHERE {where}",
                 params,
             ).close()
             marked += await self.execute(
                 f"UPDATE recipients SET status = {AFTER_ATTEMPT_SQL}, attempts = MAX(attempts, ?),"
-                f" updated_at = ? WHERE {BY_REF} IN ({marks(len(part))})",
+                f" updated_at = ? WHERE {where}",
                 params,
             )
         found = set(refs)
         if marked < len(refs):  # some refs are not this request's: which are
             found = set()
             for part in parts(refs, SQLITE.list_size):
-                rows = await self.fetch(
-                    f"SELECT ref FROM recipients WHERE {BY_REF} IN ({marks(len(part))})",
-                    (request_id, *part),
-                )
+                where, by_ref = SQLITE.by_ref("recipients", request_id, part)
+                rows = await self.fetch(f"SELECT ref FROM recipients WHERE {where}", by_ref)
                 found.update(row["ref"] for row in rows)
-        await self.execute(
-            "UPDATE requests SET state = 'sending', updated_at = ?"
-            " WHERE request_id = ? AND state = 'accepted'",
-            (now, request_id),
-        )
+        await self.execute(TO_SENDING, (now, request_id))
         return found
 
     async def lock_account(self, account: str, *, shared: bool) -> None:

@@ -17,22 +17,14 @@ from bot.store.leases import Lease
 from bot.store.postgres import PostgresStore
 from bot.store.postgres_leases import PostgresLeaseBook
 from tests.bot.store_backends import PostgresBackend
-from tests.bot.store_fixtures import new_request, recipients
+from tests.bot.store_fixtures import Clock, new_request, recipients
 
 TTL = timedelta(seconds=30)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(datetime(2024, 5, 1, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -224,15 +224,15 @@ async def test_sqlite_finds_recipients_by_ref_through_the_unique_index(tmp_path:
     """Without statistics SQLite preferred the primary key's request_id prefix and read every
     row of the request for each lookup by ref (1.3 ms a statement at 10,000 recipients)."""
     from bot.store.sqlite import SQLiteStore
-    from bot.store.sqlite_rows import BY_REF, marks
+    from bot.store.sqlite_sql import SQLITE
 
     path = tmp_path / "plan.db"
     async with SQLiteStore(path) as store:  # the real schema
         await store.create_request(new_request("R1"), recipients("R1", 50), None)
+    where, params = SQLITE.by_ref("recipients", "R1", [f"R1-{i}" for i in range(10)])
     with contextlib.closing(sqlite3.connect(path)) as db, db:
-        plan = db.execute(
-            f"EXPLAIN QUERY PLAN SELECT idx FROM recipients WHERE {BY_REF} IN ({marks(10)})",
-            ("R1", *(f"R1-{i}" for i in range(10))),  # a claim of ten
+        plan = db.execute(  # a claim of ten
+            f"EXPLAIN QUERY PLAN SELECT idx FROM recipients WHERE {where}", params
         ).fetchall()
     assert [row[-1] for row in plan] == [
         "SEARCH recipients USING INDEX sqlite_autoindex_recipients_1 (ref=?)"
