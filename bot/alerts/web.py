@@ -208,7 +208,7 @@ def add_routes(app: web.Application, runtime_of: Callable[[web.Request], Runtime
             log.info(
                 "refused a heartbeat with a missing or wrong key", extra={"path": "/heartbeat/…"}
             )
-            return _json(401, UNAUTHORIZED)
+            return _json(401, HEARTBEAT_UNAUTHORIZED)
         try:
             await heartbeats.ping(beat)
         except (StoreError, OSError, TimeoutError) as exc:

@@ -39,6 +39,7 @@ async def test_a_missed_heartbeat_pages_once_and_the_next_ping_ends_it(tmp_path:
         missing = await post(bridge, "/heartbeat/watchdog", key=None, raw=b"")
         assert wrong.status == unknown.status == missing.status == 401
         assert wrong.body == unknown.body == missing.body  # nothing tells a name exists
+        assert "send the heartbeat's key" in wrong.body["message"]  # not an integration's
         assert HB_KEY not in str(unknown.body)
 
         ok = await post(bridge, "/heartbeat/watchdog", key=HB_KEY, raw=b"anything at all")
