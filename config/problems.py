@@ -18,6 +18,11 @@ Positions = Mapping[KeyPath, int]
 REDACTED = "•••"
 
 
+def names_list(names: Iterable[str]) -> str:
+    """Defined names for a refusal, sorted (a set's order would change from run to run)."""
+    return ", ".join(sorted(names)) or "none"
+
+
 def format_path(path: Iterable[PathPart]) -> str:
     """``("contacts", "oncall", 1)`` -> ``contacts.oncall[1]``."""
     out = ""

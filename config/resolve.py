@@ -15,7 +15,7 @@ from types import MappingProxyType
 from config.numbers import InvalidNumber, is_group, is_tag, normalize_number
 from config.problems import KeyPath, Reporter
 from config.references import Contacts, expand_senders, preset_sender_problems, sender_groups
-from config.resolve_alerts import resolve_heartbeats, resolve_integrations
+from config.resolve_alerts import ANNOUNCE_CHANNEL, resolve_heartbeats, resolve_integrations
 from config.resolve_oncall import OnCallResolver, resolve_people
 from config.resolve_reach import check_reach, resolve_canaries
 from config.schema import RESERVED_NAMES, BroadcastConfig, ChannelConfig, DefaultsConfig
@@ -25,7 +25,6 @@ from providers import REGISTRY
 from providers.base import MessageType, Route, Service
 
 SLACK_CHANNEL = re.compile(r"^[CGD][A-Z0-9]{2,}$")
-ANNOUNCE_CHANNEL = re.compile(r"^[CG][A-Z0-9]{2,}$")
 _CHANNEL_HINT = (
     "use the channel ID (C…, shown at the bottom of the channel's details), not its name"
 )

@@ -8,14 +8,14 @@ Relative file paths are relative to the working directory, like ``--config`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from config import ical
 from config.numbers import InvalidNumber, normalize_number
-from config.problems import KeyPath, Reporter
+from config.problems import KeyPath, Reporter, names_list
 from config.references import SCHEDULE_PREFIX, USER_ID, Contacts, expand_senders
 from config.resolve_reach import reach_of
 from config.schedules import Interval, Rotation, Schedule, first_gap, people_named, to_utc
@@ -25,10 +25,6 @@ from config.validation import Parts
 from providers.base import Service
 
 _SHOWN = "%a %Y-%m-%d %H:%M %Z"
-
-
-def _names(names: Iterable[str]) -> str:
-    return ", ".join(names) or "none"
 
 
 def resolve_people(
@@ -99,7 +95,8 @@ class OnCallResolver:
     def _person(self, name: str, path: KeyPath, what: str) -> None:
         if name not in self.people:
             self.report.add(
-                path, f"{what} {name!r} is not in people — defined people: {_names(self.people)}"
+                path,
+                f"{what} {name!r} is not in people — defined people: {names_list(self.people)}",
             )
 
     def schedule(self, name: str, cfg: ScheduleConfig) -> Schedule | None:
@@ -182,7 +179,7 @@ class OnCallResolver:
             self.report.add(
                 path,
                 f"{source}: an event's SUMMARY {summary!r} is not in people — each event must "
-                f"name one person; defined people: {_names(self.people)}",
+                f"name one person; defined people: {names_list(self.people)}",
             )
         schedule = Schedule(
             name=name, timezone=zone, calendar=calendar, gaps_allowed=allowed, source=source
@@ -239,7 +236,8 @@ class OnCallResolver:
                 if channel not in known_channels:
                     add(
                         (*path, "via", index),
-                        f"unknown channel {channel!r} — defined channels: {_names(known_channels)}",
+                        f"unknown channel {channel!r} — defined channels: "
+                        f"{names_list(known_channels)}",
                     )
             services = {channels[c].service: c for c in step.via if c in channels}
             if not step.notify:
@@ -278,7 +276,7 @@ class OnCallResolver:
             if not contacts.schedule_known(schedule):
                 self.report.add(
                     path,
-                    f"unknown schedule {schedule!r} — defined schedules: {_names(schedules)}",
+                    f"unknown schedule {schedule!r} — defined schedules: {names_list(schedules)}",
                 )
                 return None
             return Target("schedule", schedule)
@@ -289,7 +287,7 @@ class OnCallResolver:
         self.report.add(
             path,
             f"{entry!r} is not a person, schedule:NAME or contact list — people: "
-            f"{_names(self.people)}; schedules: {_names(schedules)}",
+            f"{names_list(self.people)}; schedules: {names_list(schedules)}",
         )
         return None
 

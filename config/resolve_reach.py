@@ -9,12 +9,12 @@ way, and proving the paths").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from config.numbers import InvalidNumber, normalize_address
-from config.problems import KeyPath, Reporter
+from config.problems import KeyPath, Reporter, names_list
 from config.schema_oncall import PersonConfig
 from config.schema_reach import CanaryConfig
 from config.settings import Canary, Person, Quiet, Reach, ResolvedChannel
@@ -32,10 +32,6 @@ def reach_of(cfg: PersonConfig) -> tuple[tuple[Reach, ...], Quiet | None]:
         Quiet(quiet.from_time, quiet.until, ZoneInfo(quiet.timezone)) if quiet is not None else None
     )
     return rules, hours
-
-
-def _names(names: Iterable[str]) -> str:
-    return ", ".join(sorted(names)) or "none"
 
 
 def reach_problem(
@@ -71,7 +67,7 @@ def check_reach(
         for index, rule in enumerate(person.reach):
             path: KeyPath = ("people", name, "reach", index, "via")
             if rule.via not in known_channels:
-                known = _names(known_channels)
+                known = names_list(known_channels)
                 report.add(path, f"unknown channel {rule.via!r} — defined channels: {known}")
                 continue
             if rule.via in seen:
@@ -111,7 +107,7 @@ def resolve_canaries(
             report.add(
                 base,
                 f"unknown channel {name!r}: a canary is named after the channel it tests — "
-                f"defined channels: {_names(known_channels)}",
+                f"defined channels: {names_list(known_channels)}",
             )
             continue
         try:
