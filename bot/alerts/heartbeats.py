@@ -18,7 +18,6 @@ from datetime import datetime
 from bot.alerts.text import fitted, minute
 from bot.paging import snapshot, watch
 from bot.paging.service import PagingService, new_page_id
-from bot.paging.slack import SOURCE
 from bot.store.base import Store
 from bot.store.heartbeats_base import HeartbeatRecord
 from bot.store.pages_base import NewPage, PageRecord
@@ -100,20 +99,12 @@ class HeartbeatService:
 
     async def _run_page(self, page: PageRecord) -> None:
         try:
-            await self.paging.slack.post_root(page)
-            await self.paging.engine.run_due(page)
-            self.paging.refresh_later(page.page_id)
+            await self.paging.begin(page)
         except Exception:
             log.exception("a heartbeat page's first step failed; the paging scheduler retries")
 
     async def _end(self, beat: Heartbeat, page_id: str, words: str) -> None:
-        ended = await self.store.end_page_at_source(
-            page_id, SOURCE + "heartbeat:" + beat.name, self.clock()
-        )
-        await self.paging.engine.event(
-            page_id, "resolved", words + (": no later step runs" if ended else "")
-        )
-        self.paging.refresh_later(page_id)
+        await self.paging.end_at_source(page_id, "heartbeat:" + beat.name, words)
 
     async def wait_idle(self) -> None:
         while self._tasks:

@@ -299,7 +299,7 @@ class AlertService:
         if after is not None and after.state == "resolved":  # resolved while it was started
             await self._end_page(after, page.page_id)
             return
-        self._later(self._run_page(page), f"alert-page-{page.page_id}")
+        self._later(self.paging.begin(page), f"alert-page-{page.page_id}")
 
     async def _begin(self, page_id: str) -> None:
         """A page started with its group: its root message and step 1, now (unless a resolve
@@ -309,7 +309,7 @@ class AlertService:
             if page is None or page.state != "active":
                 return
             watch.started(self.settings, page)
-            await self._run_page(page)
+            await self.paging.begin(page)
 
     async def _join_storm(
         self, group: AlertGroup, integration: Integration, urgency: str | None = None
@@ -344,14 +344,9 @@ class AlertService:
             await self._end_page(after, page.page_id)
         if page.page_id == page_id:
             watch.started(self.settings, page)
-            self._later(self._run_page(page), f"alert-storm-{page.page_id}")
+            self._later(self.paging.begin(page), f"alert-storm-{page.page_id}")
         else:
             self.paging.refresh_later(page.page_id)
-
-    async def _run_page(self, page: PageRecord) -> None:
-        await self.paging.slack.post_root(page)
-        await self.paging.engine.run_due(page)
-        self.paging.refresh_later(page.page_id)
 
     # --- resolve and acknowledge -----------------------------------------------------------------
 
@@ -372,14 +367,8 @@ class AlertService:
             if left.firing:  # the storm goes on: its list shows this one resolved
                 self.paging.refresh_later(page_id)
                 return
-        ended = await self.store.end_page_at_source(
-            page_id, SOURCE + group.integration, self.clock()
-        )
         words = f"resolved at the source ({group.integration})"
-        await self.paging.engine.event(
-            page_id, "resolved", words + (": no later step runs" if ended else "")
-        )
-        self.paging.refresh_later(page_id)
+        await self.paging.end_at_source(page_id, group.integration, words)
 
     async def _acknowledge(self, integration: Integration, note: Notification) -> None:
         group = await self.store.firing_alert_group(integration.name, group_hash(note.group_key))

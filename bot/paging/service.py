@@ -27,7 +27,7 @@ from bot.paging import snapshot, watch
 from bot.paging.caps import check_room
 from bot.paging.engine import Engine
 from bot.paging.links import AckLinks
-from bot.paging.slack import PageSlack
+from bot.paging.slack import SOURCE, PageSlack
 from bot.paging.states import AckOutcome, PageState, state_of
 from bot.paging.text import sms_problem
 from bot.policy import AckRight, Rejection, ack_right, link_ack_right, may_see_page
@@ -138,10 +138,24 @@ class PagingService:
         if page.page_id != new.page_id:
             return page  # started before: its root and step 1 are the first start's to do
         watch.started(self.settings, page)
+        await self.begin(page)
+        return (await self.store.get_page(page.page_id)) or page
+
+    async def begin(self, page: PageRecord) -> None:
+        """A page just recorded (by a person, an alert or a missed heartbeat): its root message
+        and step 1 now, not at the scheduler's next tick, then its thread."""
         await self.slack.post_root(page)
         await self.engine.run_due(page)
         self.refresh_later(page.page_id)
-        return (await self.store.get_page(page.page_id)) or page
+
+    async def end_at_source(self, page_id: str, source: str, words: str) -> None:
+        """Monitoring says it is over (``source``: an integration, ``heartbeat:NAME``): end the
+        page so no later step runs, and say so in its thread with ``words``."""
+        ended = await self.store.end_page_at_source(page_id, SOURCE + source, self.clock())
+        await self.engine.event(
+            page_id, "resolved", words + (": no later step runs" if ended else "")
+        )
+        self.refresh_later(page_id)
 
     async def check_room(self, escalation: str, sender: str, *, within: float) -> None:
         """Rejection if ``sender`` or ``escalation`` is at its active-page cap now (a modal's
