@@ -7,6 +7,7 @@ compare-and-set, so both together still make each move once).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import replace
@@ -90,3 +91,15 @@ def root_of(bridge: Bridge, page_id: str) -> Any:
             if not m.is_reply and page_id in m.text:
                 return m
     raise AssertionError(f"no root message for {page_id}")
+
+
+async def wait_for_step(bridge: Bridge, page_id: str, step: int) -> None:
+    """Wait until the page stands on ``step`` (from 0). A step's SMS leaves before its move is
+    recorded as done, and the scheduler's own loop may be the one running it, so a test that
+    saw the SMS waits for this before it reads the page's state."""
+    for _ in range(500):
+        page = await bridge.runtime.store.get_page(page_id)
+        if page is not None and page.step == step:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"page {page_id} never stood on step {step + 1}")

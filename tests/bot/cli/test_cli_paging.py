@@ -17,7 +17,7 @@ from bridge_sandbox.world import KEYS, world_env
 
 from tests.bot.bridge_kit import ALICE, Bridge
 from tests.bot.cli_kit import Run, run_cli
-from tests.bot.paging_kit import PUBLIC, Clock, sms_texts, start_paging
+from tests.bot.paging_kit import PUBLIC, Clock, sms_texts, start_paging, wait_for_step
 from tests.bot.slack_steps import slash
 from tests.clocks import wait_until
 
@@ -78,6 +78,7 @@ async def test_page_from_the_terminal_sends_step_1_and_a_running_bridge_escalate
         await second.runtime.paging.tick()
         await wait_until(lambda: sms_texts(second), what="step 2 run by the bridge")
         assert [to for to, _ in sms_texts(second)] == [BOB_PHONE]
+        await wait_for_step(second, page_id, 1)
         status = await slash(second, f"status {page_id}", user=ALICE)  # a sender may see it
         assert "Started by the bridge's terminal" in status.text
         assert "Step 2 of 3 · waiting for an acknowledgement" in status.text

@@ -18,7 +18,7 @@ import pytest
 
 from tests.bot.bridge_kit import ALICE, BOB, CAROL, Bridge
 from tests.bot.paging.test_paging_e2e import page_id_in
-from tests.bot.paging_kit import Clock, sms_texts, start_paging
+from tests.bot.paging_kit import Clock, sms_texts, start_paging, wait_for_step
 from tests.bot.slack_steps import slash
 from tests.bot.store_backends import PostgresBackend
 from tests.clocks import wait_until
@@ -137,6 +137,7 @@ async def test_send_status_shows_a_page_to_those_who_may_see_it_and_nobody_else(
         clock.advance(timedelta(minutes=5))
         await bridge.runtime.paging.tick()
         await wait_until(lambda: len(sms_texts(bridge)) == 2, what="step 2")
+        await wait_for_step(bridge, page_id, 1)
         await bridge.idle()
 
         active = await slash(bridge, f"status {page_id.lower()}", user=ALICE)
