@@ -266,6 +266,10 @@ class Settings:
         except KeyError:
             raise _unknown("broadcast", name, self.broadcasts) from None
 
+    def person_with_slack(self, user_id: str) -> Person | None:
+        """The first person in ``people`` whose ``slack:`` is ``user_id`` (None: nobody)."""
+        return next((p for p in self.people.values() if p.slack == user_id), None)
+
 
 def no_receipts_reason(settings: Settings, channel: ResolvedChannel) -> str | None:
     """Why ``channel`` never learns about delivery (None when it does). Only a channel with

@@ -26,8 +26,8 @@ def plain_name(settings: Settings, key: str) -> str:
     a terminal: a config name, a Slack id, the operator's login, or a masked number."""
     if key.startswith("slack:"):
         user = key.removeprefix("slack:")
-        names = [name for name, person in settings.people.items() if person.slack == user]
-        return names[0] if names else user
+        person = settings.person_with_slack(user)
+        return person.name if person is not None else user
     if key.startswith(OPERATOR):
         return f"{key.removeprefix(OPERATOR)} (terminal)"
     return shown_name(settings, key)

@@ -59,8 +59,8 @@ def _by(runtime: Runtime, by: str | None) -> str:
     """Who acknowledged, in plain words: a name from people, else a masked number or an id."""
     name = (by or "someone").split(":", 1)[-1]
     if by and by.startswith("slack:"):
-        found = [n for n, p in runtime.settings.people.items() if p.slack == name]
-        return found[0] if found else name
+        person = runtime.settings.person_with_slack(name)
+        return person.name if person is not None else name
     return shown_name(runtime.settings, name)
 
 

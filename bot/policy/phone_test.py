@@ -31,9 +31,9 @@ def pages_person(settings: Settings, escalation: Escalation, name: str) -> bool:
 
 def own_person(settings: Settings, sender: Sender) -> Person | Refusal:
     """The person ``/send test-me`` tests: the one whose ``slack:`` is the sender."""
-    for person in settings.people.values():
-        if person.slack == sender.user_id:
-            return person
+    person = settings.person_with_slack(sender.user_id)
+    if person is not None:
+        return person
     return Refusal(
         Reason.INVALID,
         f"You are not in people, so the bridge has no number of yours to test. Ask a bridge "

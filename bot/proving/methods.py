@@ -51,7 +51,3 @@ def methods_for(settings: Settings, person: Person) -> list[Method]:
         if address is not None:
             found[via] = Method(via, address, after)
     return list(found.values())
-
-
-def person_of_slack_user(settings: Settings, user_id: str) -> Person | None:
-    return next((p for p in settings.people.values() if p.slack == user_id), None)

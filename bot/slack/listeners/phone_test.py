@@ -19,7 +19,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.policy import Rejection, Sender, may_test, own_person
 from bot.policy.refusals import Refusal
-from bot.proving.methods import person_of_slack_user
 from bot.proving.phone_test import MethodResult
 from bot.slack.deps import Deps
 from bot.slack.mrkdwn import md
@@ -55,7 +54,7 @@ async def run(
             "on an escalation whose via has a channel for their number."
         )
     key = f"test:{body['trigger_id']}"
-    asker = person_of_slack_user(settings, sender.user_id)
+    asker = settings.person_with_slack(sender.user_id)
     asker_name = asker.name if asker is not None else "a colleague"
     started = await tests.start(person, asker_name, Surface.SLASH, key, sender.user_id)
     if not any(r.fresh for r in started if r.request_id is not None) and any(
